@@ -1,0 +1,54 @@
+// What every lumen app shares: the common options (--device, --iters, --quiet, --json), the
+// mapping of errors to exit codes (0 ok, 1 reconstruction failure, 2 bad input or usage), a
+// progress line on stderr and the JSON summary on stdout. Apps stay thin: they parse, call a
+// library run_*() and report.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "lumen/core/device.hpp"
+
+namespace lumen::app {
+
+struct CommonOptions {
+    std::string device = "auto";
+    int iters = 0;  // 0: the method's default
+    bool quiet = false;
+    bool json = false;
+    Device resolved_device() const { return parse_device(device, "--device"); }
+};
+
+// Adds --device, --quiet and --json (and --iters when with_iters) to a subcommand.
+void add_common_options(CLI::App& cmd, CommonOptions& options, bool with_iters = true);
+
+// Builds the app (setup adds subcommands with callbacks), parses, runs, and maps every error to
+// its exit code with a one-line message "PROG: error: ..." on stderr.
+int run_app(const std::string& prog, const std::string& description, int argc, char** argv,
+            const std::function<void(CLI::App&)>& setup);
+
+// Prints the JSON summary on stdout (one object, pretty-printed).
+void print_json(const nlohmann::json& summary);
+
+// A progress line on stderr for long work: "\rPROG: LABEL 12/100 (objective 1.2e-03) 3.4 s".
+// On a terminal it rewrites one line; otherwise it prints a line about every 10%. Silent when quiet.
+class Progress {
+public:
+    Progress(std::string prog, std::string label, long total, bool quiet);
+    void update(long done, const std::string& detail = "");
+    void finish(const std::string& detail = "");
+    double elapsed_seconds() const;
+
+private:
+    std::string prog_, label_;
+    long total_;
+    bool quiet_, tty_;
+    long last_printed_ = -1;
+    std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace lumen::app

@@ -1,0 +1,66 @@
+#include "bench/harness.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace lumen::bench {
+
+std::vector<CaseInfo>& registry() {
+    static std::vector<CaseInfo> cases;
+    return cases;
+}
+
+Registrar::Registrar(const char* name, const char* description, void (*fn)(Bench&)) {
+    registry().push_back({name, description, fn});
+}
+
+namespace {
+Row measure(const std::string& case_name, const std::string& label, const std::string& device, int warmup, int repeats,
+            const std::function<void()>& body, const std::vector<std::pair<std::string, double>>& rates) {
+    for (int i = 0; i < warmup; ++i) body();
+    std::vector<double> t;
+    for (int i = 0; i < std::max(1, repeats); ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        body();
+        t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::sort(t.begin(), t.end());
+    Row row{case_name, label, device, t[t.size() / 2], t.front(), t.back(), int(t.size()), {}};
+    for (const auto& [unit, amount] : rates) row.figures.emplace_back(unit, amount / row.median_s);
+    return row;
+}
+}  // namespace
+
+void Bench::time(const std::string& label, const std::function<void()>& body,
+                 const std::vector<std::pair<std::string, double>>& rates, Device device_override, bool use_override) {
+    const Device d = use_override ? device_override : options_.device;
+    auto synced = [&] {
+        body();
+        synchronize(d);
+    };
+    rows_.push_back(measure(case_name_, label, device_name(d), options_.warmup, options_.repeats, synced, rates));
+}
+
+void Bench::time_command(const std::string& label, const std::string& command,
+                         const std::vector<std::pair<std::string, double>>& rates) {
+    auto body = [&] {
+        const int rc = std::system((command + " >/dev/null 2>&1").c_str());
+        if (rc != 0) throw std::runtime_error("peer command failed (" + std::to_string(rc) + "): " + command);
+    };
+    rows_.push_back(measure(case_name_, label, "cpu", options_.warmup, options_.repeats, body, rates));
+}
+
+void Bench::figure(const std::string& label, const std::string& name, double value) {
+    Row row{case_name_, label, device_name(options_.device), 0, 0, 0, 0, {{name, value}}};
+    rows_.push_back(row);
+}
+
+double Bench::median_of(const std::string& label) const {
+    for (const Row& r : rows_)
+        if (r.label == label && r.runs > 0) return r.median_s;
+    return 0.0;
+}
+
+}  // namespace lumen::bench

@@ -1,0 +1,17 @@
+// LUMEN_HD marks a function that runs on both the host and the device. Under nvcc it expands to
+// __host__ __device__; under a plain C++ compiler it is empty, so the same per-element math is
+// compiled by g++ for the OpenMP path and by nvcc for the CUDA path (DESIGN.md, "the one rule").
+#pragma once
+
+#if defined(__CUDACC__)
+#define LUMEN_HD __host__ __device__
+#define LUMEN_DEVICE_CODE 1
+#else
+#define LUMEN_HD
+#endif
+
+#include <cstdint>
+
+namespace lumen {
+using index_t = std::int64_t;
+}  // namespace lumen

@@ -1,0 +1,13 @@
+// Umbrella header: the whole public API of lumen.
+#pragma once
+
+#include "lumen/core/array.hpp"
+#include "lumen/core/complex.hpp"
+#include "lumen/core/device.hpp"
+#include "lumen/core/error.hpp"
+#include "lumen/fft.hpp"
+#include "lumen/linalg.hpp"
+#include "lumen/metrics.hpp"
+#include "lumen/version.hpp"
+#include "lumen/io/hdf5.hpp"
+#include "lumen/io/png.hpp"

@@ -1,0 +1,99 @@
+// CUDA side of the core runtime: device memory, copies, GPU detection and the reduction scratch.
+// The CPU-only build replaces this file with src/cuda_stub.cpp.
+#include <cuda_runtime.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "kernels/common/cuda_check.cuh"
+#include "lumen/core/array.hpp"
+#include "lumen/core/device.hpp"
+
+namespace lumen {
+
+bool cuda_enabled() noexcept { return true; }
+
+bool cuda_available() noexcept {
+    // Without a GPU the runtime reports errors such as "driver version is insufficient" rather
+    // than zero devices: any error here means "no GPU".
+    static const bool available = [] {
+        int count = 0;
+        if (cudaGetDeviceCount(&count) != cudaSuccess) {
+            cudaGetLastError();  // clear the sticky error
+            return false;
+        }
+        return count > 0;
+    }();
+    return available;
+}
+
+std::string cuda_device_description() {
+    if (!cuda_available()) return "no usable GPU (built with CUDA, but the runtime found no device)";
+    int dev = 0;
+    cudaDeviceProp prop{};
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&prop, dev) != cudaSuccess)
+        return "GPU present but its properties could not be read";
+    return std::string(prop.name) + ", sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
+           std::to_string(prop.totalGlobalMem >> 30) + " GiB";
+}
+
+void synchronize(Device d) {
+    if (d == Device::cuda) LUMEN_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+namespace detail {
+
+void* device_alloc(std::size_t bytes) {
+    require_cuda("allocating GPU memory");
+    void* p = nullptr;
+    const cudaError_t status = cudaMalloc(&p, bytes);
+    if (status != cudaSuccess) {
+        cudaGetLastError();
+        throw Error(ErrorCode::out_of_memory, "cannot allocate " + std::to_string(bytes >> 20) +
+                                                  " MiB on the GPU (" + cudaGetErrorString(status) +
+                                                  "): try a smaller problem or --device cpu");
+    }
+    return p;
+}
+
+void device_free(void* p) noexcept { cudaFree(p); }
+
+void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, std::size_t bytes) {
+    if (dst_dev == Device::cpu && src_dev == Device::cpu) {
+        std::memcpy(dst, src, bytes);
+        return;
+    }
+    const cudaMemcpyKind kind = dst_dev == Device::cpu   ? cudaMemcpyDeviceToHost
+                                : src_dev == Device::cpu ? cudaMemcpyHostToDevice
+                                                         : cudaMemcpyDeviceToDevice;
+    LUMEN_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
+}
+
+void zero_bytes(void* dst, Device dev, std::size_t bytes) {
+    if (dev == Device::cpu) std::memset(dst, 0, bytes);
+    else LUMEN_CUDA_CHECK(cudaMemset(dst, 0, bytes));
+}
+
+namespace {
+struct Scratch {
+    void* ptr = nullptr;
+    std::size_t bytes = 0;
+    ~Scratch() { if (ptr) cudaFree(ptr); }
+};
+}  // namespace
+
+void* cuda_scratch(std::size_t bytes) {
+    thread_local Scratch scratch;
+    if (bytes > scratch.bytes) {
+        if (scratch.ptr) cudaFree(scratch.ptr);
+        scratch.ptr = nullptr;
+        scratch.bytes = 0;
+        LUMEN_CUDA_CHECK(cudaMalloc(&scratch.ptr, bytes));
+        scratch.bytes = bytes;
+    }
+    return scratch.ptr;
+}
+
+}  // namespace detail
+}  // namespace lumen

@@ -1,0 +1,32 @@
+// The CPU-only build's stand-in for kernels/common/memory.cu: every GPU entry point throws a clear
+// lumen::Error instead of failing to link. Module code guards its CUDA calls with LUMEN_CUDA_CALL
+// (src/dispatch.hpp), which throws the same error in this build.
+#include <cstring>
+#include <string>
+
+#include "lumen/core/array.hpp"
+#include "lumen/core/device.hpp"
+
+namespace lumen {
+
+bool cuda_enabled() noexcept { return false; }
+bool cuda_available() noexcept { return false; }
+std::string cuda_device_description() { return "no GPU support: this lumen was built without CUDA (LUMEN_CUDA=OFF)"; }
+void synchronize(Device) {}
+
+namespace detail {
+void* device_alloc(std::size_t) {
+    require_cuda("allocating GPU memory");
+    return nullptr;
+}
+void device_free(void*) noexcept {}
+void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, std::size_t bytes) {
+    if (dst_dev != Device::cpu || src_dev != Device::cpu) require_cuda("copying to or from the GPU");
+    std::memcpy(dst, src, bytes);
+}
+void zero_bytes(void* dst, Device dev, std::size_t bytes) {
+    if (dev != Device::cpu) require_cuda("clearing GPU memory");
+    std::memset(dst, 0, bytes);
+}
+}  // namespace detail
+}  // namespace lumen
