@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 
@@ -49,7 +50,11 @@ std::string temp_path(const std::string& name) {
     return dir_for_test + "/" + name;
 }
 
-std::string app_path(const std::string& name) { return std::string(LUMEN_BIN_DIR) + "/" + name; }
+// LUMEN_BIN_DIR in the environment overrides the build tree's (the GPU bundle moves the programs).
+std::string app_path(const std::string& name) {
+    const char* dir = std::getenv("LUMEN_BIN_DIR");
+    return std::string(dir && *dir ? dir : LUMEN_BIN_DIR) + "/" + name;
+}
 
 int run_command(const std::string& command, std::string* output) {
     const std::string full = command + " 2>&1";

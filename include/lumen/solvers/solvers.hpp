@@ -1,0 +1,100 @@
+// The iterative solvers shared by CT, MRI and ptychography. They use only the vector algebra
+// (lumen/linalg.hpp) and operators (lumen/linop.hpp), so they run on whichever device the
+// operator and arrays live on. docs/solvers.md says what each minimises and its defaults.
+//
+// In all of them `x` holds the starting point on entry and the estimate on return.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "lumen/linop.hpp"
+#include "lumen/solvers/solver.hpp"
+
+namespace lumen {
+
+// Conjugate gradients on (A^H A + lambda I) x = A^H b (CG-SENSE with Tikhonov weight lambda).
+// Convergence measure: ||r_k|| / ||r_0|| of the normal-equation residual.
+template <class T>
+SolverResult cg_normal(const LinearOperator<T>& A, View<const T> b, View<T> x, double lambda,
+                       const SolverOptions& options);
+// Conjugate gradients for M x = rhs with M self-adjoint positive (semi)definite, given as an
+// operator whose apply() is M (domain == range).
+template <class T>
+SolverResult cg(const LinearOperator<T>& M, View<const T> rhs, View<T> x, const SolverOptions& options);
+
+// CGLS: min ||A x - b||^2 + damp ||x||^2 (Paige & Saunders). Measure: ||A^H r|| / ||A^H b||.
+template <class T>
+SolverResult cgls(const LinearOperator<T>& A, View<const T> b, View<T> x, double damp, const SolverOptions& options);
+
+// SIRT: x <- P(x + relaxation * C A^T R (b - A x)), R = 1 / row sums of A, C = 1 / column sums,
+// computed once by applying A and A^T to ones; P = projection onto [lower, upper].
+struct SirtOptions {
+    double relaxation = 1.0;
+    float lower = 0.0f;          // non-negativity by default
+    float upper = 3.0e38f;
+};
+SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<float> x, const SirtOptions& sirt,
+                  const SolverOptions& options);
+
+// A proximal map: x <- prox_{step * g}(x), in place.
+template <class T>
+using ProxFn = std::function<void(View<T> x, double step)>;
+// and the value g(x) for the objective (may be null: objective then omits g).
+template <class T>
+using RegValueFn = std::function<double(View<const T> x)>;
+
+// FISTA for min 0.5 ||A x - b||^2 + g(x) (Beck & Teboulle), with optional adaptive restart
+// (O'Donoghue & Candes, function-value scheme). step <= 0: 1 / ||A||^2 by power iteration.
+struct FistaOptions {
+    double step = 0.0;
+    bool restart = true;
+};
+template <class T>
+SolverResult fista(const LinearOperator<T>& A, View<const T> b, View<T> x, const ProxFn<T>& prox,
+                   const RegValueFn<T>& reg_value, const FistaOptions& fista, const SolverOptions& options);
+
+// ADMM for min 0.5 ||A x - b||^2 + lambda TV(x) with the split z = D x (D: finite-difference
+// gradient over the last `dims` axes of x, 2 or 3). x-update by `inner_cg_iterations` of CG on
+// (A^H A + rho D^H D); z-update by (isotropic or anisotropic) shrinkage.
+struct AdmmTvOptions {
+    double lambda = 0.0;
+    double rho = 0.0;              // <= 0: chosen from lambda (rho = 10 * lambda... see docs)
+    int dims = 2;
+    bool isotropic = true;
+    int inner_cg_iterations = 5;
+    bool nonnegative = false;      // for real images (CT)
+};
+template <class T>
+SolverResult admm_tv(const LinearOperator<T>& A, View<const T> b, View<T> x, const AdmmTvOptions& admm,
+                     const SolverOptions& options);
+
+// Accelerated (Nesterov) gradient descent with fixed steps given by the caller (no line search),
+// over one or several blocks of unknowns (e.g. object and probe), each with its own step:
+//   x_{k+1} = P(y_k - step * grad f(y_k)),  y_{k+1} = x_{k+1} + beta_k (x_{k+1} - x_k),
+// beta_k = (t_k - 1) / t_{k+1}, t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2. With momentum = false this is
+// plain gradient descent (the Wirtinger-flow ablation). Adaptive restart (gradient scheme,
+// O'Donoghue & Candes) resets t when <grad f(y_k), x_{k+1} - x_k> > 0.
+// For complex unknowns grad is the Wirtinger gradient d f / d conj(x) convention chosen by the caller.
+template <class T>
+struct Block {
+    View<T> x;
+    double step;
+};
+// Computes f(x) and writes its gradient for every block; returns f(x).
+template <class T>
+using ObjectiveGradientFn = std::function<double(const std::vector<View<const T>>& x, const std::vector<View<T>>& grad)>;
+template <class T>
+struct NesterovOptions {
+    bool momentum = true;
+    bool adaptive_restart = true;
+    // Optional projection/proximal step applied to each block after the gradient step.
+    std::function<void(std::vector<View<T>>& x)> project;
+    // Optional hook after each iteration (e.g. probe rescaling in blind ptychography).
+    std::function<void(std::vector<View<T>>& x)> post_iteration;
+};
+template <class T>
+SolverResult nesterov(const ObjectiveGradientFn<T>& f, std::vector<Block<T>> blocks, const NesterovOptions<T>& nesterov,
+                      const SolverOptions& options);
+
+}  // namespace lumen
