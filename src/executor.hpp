@@ -23,9 +23,13 @@ namespace lumen::detail {
 template <class F> void for_each_gpu(index_t n, const F& f);
 template <class R, class F, class Op> R reduce_gpu(index_t n, const F& f, const Op& op);
 
+// Below this many elements a parallel region costs more than it saves (ePIE's per-position
+// updates, small reductions): run serially.
+constexpr index_t k_parallel_threshold = 8192;
+
 template <class F>
 void for_each_cpu(index_t n, const F& f) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > k_parallel_threshold)
     for (index_t i = 0; i < n; ++i) f(i);
 }
 
@@ -33,6 +37,11 @@ void for_each_cpu(index_t n, const F& f) {
 // the same result every run.
 template <class R, class F, class Op>
 R reduce_cpu(index_t n, const F& f, const Op& op) {
+    if (n <= k_parallel_threshold) {
+        R acc = Op::identity();
+        for (index_t i = 0; i < n; ++i) acc = op(acc, f(i));
+        return acc;
+    }
     const int threads = omp_get_max_threads();
     std::vector<R> partial(std::size_t(threads), Op::identity());
 #pragma omp parallel num_threads(threads)
