@@ -1,0 +1,247 @@
+// The CT projector pair and the FDK back projector: per-view set-up in double on the host, the
+// per-ray / per-voxel math in kernels/ct/projector.hpp run by OpenMP loops here or by the CUDA
+// executor (kernels/ct/projector.cu).
+#include "lumen/ct/projector.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/ct/projector.hpp"
+#include "src/ct/frames.hpp"
+#include "lumen/linalg.hpp"
+#include "src/executor.hpp"
+
+namespace lumen::ct {
+
+namespace {
+
+using detail::ct::dot;
+using detail::ct::first_pixel;
+using detail::ct::frame_of;
+using detail::ct::V3;
+using detail::ct::ViewFrame;
+
+// World point -> voxel index coordinates, and world vector -> index vector.
+struct IndexMap {
+    double o[3], v[3], h[3];  // offset, voxel size, (n - 1) / 2
+    explicit IndexMap(const VolumeGrid& g)
+        : o{g.offset_x, g.offset_y, g.offset_z}, v{g.voxel_x, g.voxel_y, g.voxel_z},
+          h{0.5 * double(g.nx - 1), 0.5 * double(g.ny - 1), 0.5 * double(g.nz - 1)} {}
+    void point(V3 p, float out[3]) const {
+        const double w[3] = {p.x, p.y, p.z};
+        for (int j = 0; j < 3; ++j) out[j] = float((w[j] - o[j]) / v[j] + h[j]);
+    }
+    void vec(V3 p, float out[3]) const {
+        const double w[3] = {p.x, p.y, p.z};
+        for (int j = 0; j < 3; ++j) out[j] = float(w[j] / v[j]);
+    }
+};
+
+std::vector<kern::ct::RayView> ray_views(const Geometry& g) {
+    const IndexMap map(g.volume);
+    std::vector<kern::ct::RayView> out(g.angles.size());
+    for (std::size_t i = 0; i < g.angles.size(); ++i) {
+        const ViewFrame f = frame_of(g, g.angles[i]);
+        kern::ct::RayView& rv = out[i];
+        const V3 det0 = first_pixel(g, f);
+        if (g.type == BeamType::cone) map.point(f.source, rv.src);
+        else map.vec(f.beam, rv.src);
+        map.point(det0, rv.det0);
+        map.vec(g.du * f.eu, rv.step_u);
+        map.vec(g.dv * f.ev, rv.step_v);
+    }
+    return out;
+}
+
+// Per view, the 3x4 matrix taking voxel index coordinates (ix, iy, iz, 1) to (un, vn, w) with
+// detector pixel coordinates iu = un / w, iv = vn / w. Cone: w = U / dso, U = depth of the voxel
+// along the central ray (FDK's weight is 1 / w^2). Parallel: w = 1 (third row unused).
+std::vector<float> fdk_matrices(const Geometry& g) {
+    std::vector<float> m(12 * g.angles.size());
+    const double cu = 0.5 * double(g.nu - 1) - g.offset_u / g.du;
+    const double cv = 0.5 * double(g.nv - 1) - g.offset_v / g.dv;
+    const VolumeGrid& vg = g.volume;
+    // X(i) = X0 + ix * ex + iy * ey + iz * ez
+    const V3 x0{vg.offset_x - 0.5 * double(vg.nx - 1) * vg.voxel_x, vg.offset_y - 0.5 * double(vg.ny - 1) * vg.voxel_y,
+                vg.offset_z - 0.5 * double(vg.nz - 1) * vg.voxel_z};
+    const V3 ex{vg.voxel_x, 0, 0}, ey{0, vg.voxel_y, 0}, ez{0, 0, vg.voxel_z};
+    for (std::size_t i = 0; i < g.angles.size(); ++i) {
+        const ViewFrame f = frame_of(g, g.angles[i]);
+        double row[3][4];
+        // Each row is an affine function a . X + b of the world point, written in index space.
+        auto set_row = [&](int r, V3 a, double b) {
+            row[r][0] = dot(a, ex);
+            row[r][1] = dot(a, ey);
+            row[r][2] = dot(a, ez);
+            row[r][3] = dot(a, x0) + b;
+        };
+        if (g.type == BeamType::cone) {
+            // w = (X - S) . beam / dso; un = dsd / (dso du) (X - S) . eu + cu w; vn likewise.
+            const V3 aw = (1.0 / g.dso) * f.beam;
+            const double bw = -dot(f.source, aw);
+            const double ku = g.dsd / (g.dso * g.du), kv = g.dsd / (g.dso * g.dv);
+            const V3 au = ku * f.eu + cu * aw, av = kv * f.ev + cv * aw;
+            set_row(0, au, -ku * dot(f.source, f.eu) + cu * bw);
+            set_row(1, av, -kv * dot(f.source, f.ev) + cv * bw);
+            set_row(2, aw, bw);
+        } else {
+            set_row(0, (1.0 / g.du) * f.eu, cu);
+            set_row(1, (1.0 / g.dv) * f.ev, cv);
+            set_row(2, V3{0, 0, 0}, 1.0);
+        }
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 4; ++c) m[12 * i + std::size_t(4 * r + c)] = float(row[r][c]);
+    }
+    return m;
+}
+
+// Below this much work (samples or voxel updates) a parallel region costs more than it saves.
+constexpr double k_parallel_work = 2.0e5;
+
+kern::ct::VolumeDims dims_of(const VolumeGrid& g) {
+    kern::ct::VolumeDims d{};
+    d.n[0] = int(g.nx);
+    d.n[1] = int(g.ny);
+    d.n[2] = int(g.nz);
+    d.vox[0] = float(g.voxel_x);
+    d.vox[1] = float(g.voxel_y);
+    d.vox[2] = float(g.voxel_z);
+    d.stride[0] = 1;
+    d.stride[1] = g.nx;
+    d.stride[2] = g.nx * g.ny;
+    return d;
+}
+
+void check_view(const char* what, const Shape& expected, const Shape& found, Device expected_dev, Device found_dev) {
+    require(found == expected, std::string(what) + ": shape " + found.str() + " does not match the geometry's " +
+                                   expected.str());
+    require(found_dev == expected_dev, std::string(what) + ": the array is on the " + device_name(found_dev) +
+                                           " but the projector is on the " + device_name(expected_dev));
+}
+
+}  // namespace
+
+struct Projector::Impl {
+    Geometry geometry;
+    Device device = Device::cpu;
+    Array<float> views;     // RayView records (12 floats each)
+    Array<float> matrices;  // 12 floats per view
+    kern::ct::VolumeDims dims{};
+    bool cone = true;
+
+    const kern::ct::RayView* rays() const { return reinterpret_cast<const kern::ct::RayView*>(views.data()); }
+};
+
+Projector::Projector(const Geometry& geometry, Device device) : impl_(std::make_unique<Impl>()) {
+    geometry.validate();
+    Impl& p = *impl_;
+    p.geometry = geometry;
+    p.device = device;
+    p.cone = geometry.type == BeamType::cone;
+    p.dims = dims_of(geometry.volume);
+    static_assert(sizeof(kern::ct::RayView) == 12 * sizeof(float), "RayView is 12 packed floats");
+    const std::vector<kern::ct::RayView> rv = ray_views(geometry);
+    std::vector<float> flat(12 * rv.size());
+    std::copy_n(reinterpret_cast<const float*>(rv.data()), flat.size(), flat.begin());
+    p.views = Array<float>::from(flat, Shape{index_t(flat.size())}).to(device);
+    const std::vector<float> m = fdk_matrices(geometry);
+    p.matrices = Array<float>::from(m, Shape{index_t(m.size())}).to(device);
+}
+
+Projector::~Projector() = default;
+Projector::Projector(Projector&&) noexcept = default;
+Projector& Projector::operator=(Projector&&) noexcept = default;
+
+const Geometry& Projector::geometry() const { return impl_->geometry; }
+Shape Projector::domain_shape() const { return impl_->geometry.volume_shape(); }
+Shape Projector::range_shape() const { return impl_->geometry.projection_shape(); }
+Device Projector::device() const { return impl_->device; }
+
+void Projector::apply(View<const float> volume, View<float> projections) const {
+    const Impl& p = *impl_;
+    check_view("CT forward projection (volume)", domain_shape(), volume.shape(), p.device, volume.device());
+    check_view("CT forward projection (projections)", range_shape(), projections.shape(), p.device,
+               projections.device());
+    const kern::ct::ForwardProjectF f{p.rays(),    volume.data(),        projections.data(), p.dims,
+                                      int(p.geometry.nu), int(p.geometry.nv), p.cone};
+    const index_t n = projections.size();
+    if (p.device == Device::cuda) {
+        detail::for_each(Device::cuda, n, f);
+        return;
+    }
+    // Rays of one detector row per task: neighbouring rays read neighbouring voxels.
+    const index_t row = p.geometry.nu;
+    const double work = double(n) * double(std::max({p.dims.n[0], p.dims.n[1], p.dims.n[2]}));
+#pragma omp parallel for schedule(dynamic, 1) if (work > k_parallel_work)
+    for (index_t r0 = 0; r0 < n; r0 += row)
+        for (index_t r = r0; r < std::min(n, r0 + row); ++r) f(r);
+}
+
+void Projector::apply_adjoint(View<const float> projections, View<float> volume) const {
+    const Impl& p = *impl_;
+    check_view("CT back projection (projections)", range_shape(), projections.shape(), p.device,
+               projections.device());
+    check_view("CT back projection (volume)", domain_shape(), volume.shape(), p.device, volume.device());
+    fill(volume, 0.0f);
+    const index_t n = projections.size();
+    const int nu = int(p.geometry.nu), nv = int(p.geometry.nv);
+    if (p.device == Device::cuda) {
+        const kern::ct::BackProjectRayF<true> f{p.rays(), projections.data(), volume.data(), p.dims, nu, nv, p.cone,
+                                                -1,       0,                  1 << 30};
+        detail::for_each(Device::cuda, n, f);
+        return;
+    }
+    // Race-free CPU scatter: a sample on plane k of a ray's dominant axis writes only voxels of
+    // that plane. For each axis in turn, the planes are cut into chunks and every chunk (one
+    // thread) walks all rays with that dominant axis, restricted to its planes.
+    const int threads = omp_get_max_threads();
+    const bool parallel = double(n) * double(std::max({p.dims.n[0], p.dims.n[1], p.dims.n[2]})) > k_parallel_work;
+    for (int axis = 0; axis < 3; ++axis) {
+        const int na = p.dims.n[axis];
+        const int chunks = parallel ? std::max(1, std::min(na, 4 * threads)) : 1;
+#pragma omp parallel for schedule(dynamic, 1) if (parallel)
+        for (int c = 0; c < chunks; ++c) {
+            const int k0 = int(index_t(na) * c / chunks), k1 = int(index_t(na) * (c + 1) / chunks);
+            const kern::ct::BackProjectRayF<false> f{p.rays(), projections.data(), volume.data(), p.dims, nu, nv,
+                                                     p.cone,   axis,               k0,            k1};
+            for (index_t r = 0; r < n; ++r) f(r);
+        }
+    }
+}
+
+void Projector::backproject_voxel(View<const float> projections, View<float> volume) const {
+    const Impl& p = *impl_;
+    check_view("FDK back projection (projections)", range_shape(), projections.shape(), p.device,
+               projections.device());
+    check_view("FDK back projection (volume)", domain_shape(), volume.shape(), p.device, volume.device());
+    const int views = int(p.geometry.n_angles());
+    kern::ct::FdkBackprojectF f{p.matrices.data(),         projections.data(),         volume.data(),
+                                int(p.geometry.volume.nx), int(p.geometry.volume.ny), int(p.geometry.nu),
+                                int(p.geometry.nv),        0,                          views,
+                                p.cone};
+    const index_t n = volume.size();
+    if (p.device == Device::cuda) {
+        detail::for_each(Device::cuda, n, f);
+        return;
+    }
+    const index_t row = p.geometry.volume.nx;
+#pragma omp parallel for schedule(dynamic, 1) if (double(n) * views > k_parallel_work)
+    for (index_t r0 = 0; r0 < n; r0 += row)
+        for (index_t i = r0; i < std::min(n, r0 + row); ++i) f(i);
+}
+
+LinOpPtr<float> make_projector(const Geometry& geometry, Device device) {
+    return std::make_shared<const Projector>(geometry, device);
+}
+
+void forward_project(const Geometry& geometry, View<const float> volume, View<float> projections) {
+    Projector(geometry, volume.device()).apply(volume, projections);
+}
+
+void back_project(const Geometry& geometry, View<const float> projections, View<float> volume) {
+    Projector(geometry, projections.device()).apply_adjoint(projections, volume);
+}
+
+}  // namespace lumen::ct
