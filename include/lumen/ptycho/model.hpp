@@ -1,0 +1,121 @@
+// The ptychography forward model, its adjoints and the far-field losses (docs/ptychography.md).
+//
+//   exit wave    psi_j = P_j (.) S_j O          S_j: the [my][mx] window of O at the integer corner of
+//                                               position j; P_j = T_j P: the probe moved by the
+//                                               sub-pixel remainder of position j (Fourier shift)
+//   far field    Psi_j = F psi_j                F: lumen's unitary 2-D FFT, batched over positions
+//   intensities  y_j = |Psi_j|^2
+//
+// Positions are [J][2] floats (row, column) in object pixels: the top-left corner of each probe
+// window. The probe is centred in its window. Far fields inside the library are in FFT order
+// (zero frequency at [0][0]); measured intensities are given in detector order (zero frequency at
+// the centre, [my/2][mx/2]) and reordered once in set_data(). Because the window centring and this
+// reordering only multiply Psi by a unit-modulus phase, |Psi|^2 is the same as with centred FFTs.
+//
+// Gradients use one convention throughout: the gradient with respect to (Re x, Im x) written as a
+// complex array, i.e. 2 df/d conj(x). With it the step sizes of the AWF paper's majorisation are
+// 1 / L with L = max of the illumination map (object) or of the object power map (probe).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "lumen/core/array.hpp"
+#include "lumen/core/complex.hpp"
+#include "lumen/linop.hpp"
+
+namespace lumen::ptycho {
+
+enum class Loss {
+    amplitude,  // 1/2 sum (|Psi| - sqrt y)^2 (default: globally majorised, robust to noise)
+    intensity,  // 1/2 sum (|Psi|^2 - y)^2 (Wirtinger flow's loss)
+    poisson,    // sum |Psi|^2 - y - y log(|Psi|^2 / y) (Poisson negative log-likelihood, shifted to 0)
+};
+// "amplitude", "intensity" or "poisson"; anything else is Error(usage) naming `option`.
+Loss parse_loss(const std::string& text, const std::string& option = "--loss");
+const char* loss_name(Loss loss) noexcept;
+
+// The object grid a scan needs: [floor(max row) + my][floor(max col) + mx]. Positions must be
+// non-negative (scans read from files are shifted so that the smallest coordinate is 0).
+Shape object_shape_for(View<const float> positions, const Shape& probe_shape);
+
+struct ModelOptions {
+    // Frames per batched FFT; 0 chooses as many as fit in about 256 MiB of work buffer.
+    index_t batch = 0;
+    // false rounds positions to the nearest pixel (no Fourier shifts of the probe).
+    bool subpixel = true;
+};
+
+class Model {
+public:
+    // positions: [J][2] on any device (copied). Throws Error(bad_input) when a window leaves the
+    // object or a position is not finite.
+    Model(const Shape& object_shape, const Shape& probe_shape, View<const float> positions, Device device,
+          const ModelOptions& options = {});
+    Model(Model&&) noexcept;
+    Model& operator=(Model&&) noexcept;
+    ~Model();
+
+    Shape object_shape() const;
+    Shape probe_shape() const;
+    Shape data_shape() const;  // [J][my][mx]
+    index_t positions() const;
+    Device device() const;
+    // True when some position has a sub-pixel remainder (and subpixel was not turned off).
+    bool subpixel() const;
+    index_t batch() const;
+    // Integer corners [J][2] (host) and the sub-pixel remainders [J][2] (host).
+    const Array<index_t>& corners() const;
+    const Array<float>& remainders() const;
+
+    // Sets the probe [my][mx] (any device; copied) and recomputes the shifted copies P_j.
+    void set_probe(View<const complex64> probe);
+    View<const complex64> probe() const;
+
+    // Psi = A O for the current probe: [J][my][mx], FFT order.
+    void far_field(View<const complex64> object, View<complex64> out) const;
+    // out = A^H g = sum_j S_j^T conj(P_j) F^H g_j, [H][W].
+    void adjoint_object(View<const complex64> g, View<complex64> out) const;
+    // For a fixed object, the far field as a linear function of the probe, B P = F(T_j P (.) S_j O),
+    // and its adjoint B^H g = sum_j T_j^H (conj(S_j O) F^H g_j).
+    void far_field_of_probe(View<const complex64> probe, View<const complex64> object, View<complex64> out) const;
+    void adjoint_probe(View<const complex64> g, View<const complex64> object, View<complex64> out) const;
+    // Model intensities |Psi|^2 in detector order (zero frequency at the centre), [J][my][mx].
+    void intensities(View<const complex64> object, View<float> out) const;
+
+    // sum_j |P_j(r - c_j)|^2 on the object grid [H][W]; its maximum is L_O = ||A^H A||.
+    Array<float> illumination() const;
+    // sum_j |O(c_j + r)|^2 on the probe grid [my][mx]; its maximum is L_P (exact for integer
+    // positions, the diagonal part of B^H B with sub-pixel shifts).
+    Array<float> object_power(View<const complex64> object) const;
+
+    // The measurements: intensities [J][my][mx] in detector order (any device; copied and
+    // reordered), mask [my][mx] with 1 = measured and 0 = ignored (empty: every pixel counts).
+    void set_data(View<const float> intensities, View<const float> mask = {});
+    bool has_data() const;
+    double data_max() const;    // max_k y_k over measured pixels
+    double data_total() const;  // sum of all measured intensities
+
+    // The loss f(O, P) for the current probe, and its gradients (2 df/d conj) with respect to the
+    // object [H][W] and the probe [my][mx] into the views that are not empty.
+    double loss(Loss loss, View<const complex64> object, View<complex64> grad_object,
+                View<complex64> grad_probe) const;
+    // max over measured pixels of 6 |Psi|^2 - 2 y: a bound on the far-field curvature of the
+    // intensity loss at this object (the step of that loss is 1 / (L_O times this)).
+    double intensity_curvature(View<const complex64> object) const;
+
+    // The Poisson guard eps in y / (|Psi|^2 + eps) (1e-3 of the mean measured intensity).
+    double poisson_eps() const;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+// The model as linear operators, for adjoint tests and linear solvers: O -> A O (current probe of
+// `model`), and P -> B P for a fixed object (copied). The model must outlive the operators.
+LinOpPtr<complex64> object_operator(const Model& model);
+LinOpPtr<complex64> probe_operator(const Model& model, View<const complex64> object);
+
+}  // namespace lumen::ptycho

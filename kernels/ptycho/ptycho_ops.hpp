@@ -1,0 +1,343 @@
+// Per-element math of the ptychography forward model, its adjoints and the far-field losses, run
+// by the CPU executor (src/ptycho/*.cpp) and the CUDA executor (kernels/ptycho/ptycho_ops.cu).
+//
+// Layout shared by every functor:
+//  - the object is [H][W] (row stride `width`), a probe window is [my][mx] with m = my * mx;
+//  - position j has an integer window corner corner[2j] (row), corner[2j + 1] (column) and a
+//    sub-pixel remainder frac[2j], frac[2j + 1] in [0, 1);
+//  - a batch buffer holds consecutive positions from `first` on, m elements per frame.
+//
+// Sums onto the object (overlap-add) take a policy parameter Atomic. The GPU launches a whole
+// batch at once and adds with atomicAdd. The CPU launches groups of positions whose windows do
+// not overlap (a colouring computed once per scan), so it adds plainly: race-free and
+// deterministic. Sums onto the probe grid are gathers (one element per probe pixel, looping over
+// the positions of the batch), identical on both devices and free of atomics.
+#pragma once
+
+#include "kernels/common/hd.hpp"
+
+namespace lumen::kern::ptycho {
+
+template <bool Atomic>
+LUMEN_HD inline void add_to(float* p, float v) {
+#if defined(__CUDA_ARCH__)
+    if (Atomic) atomicAdd(p, v);
+    else *p += v;
+#else
+    *p += v;
+#endif
+}
+
+template <bool Atomic>
+LUMEN_HD inline void add_to(complex64* p, complex64 v) {
+    add_to<Atomic>(&p->re, v.re);
+    add_to<Atomic>(&p->im, v.im);
+}
+
+// Where element i of a launch lives: its position j, buffer frame b, window pixel (ry, rx) and
+// the object pixel under it.
+struct WindowIndex {
+    index_t j, b, r, ry, rx, obj;
+};
+
+struct Windows {
+    const index_t* corner;  // [J][2]
+    const index_t* list;    // the positions of this launch, or null for j0, j0 + 1, ...
+    index_t j0;             // first position of the launch when list is null
+    index_t first;          // the position held in buffer frame 0
+    index_t my, mx;         // window shape
+    index_t width;          // object row stride
+
+    LUMEN_HD index_t m() const { return my * mx; }
+    LUMEN_HD index_t object_index(index_t j, index_t ry, index_t rx) const {
+        return (corner[2 * j] + ry) * width + corner[2 * j + 1] + rx;
+    }
+    LUMEN_HD WindowIndex at(index_t i) const {
+        const index_t mm = my * mx;
+        const index_t k = i / mm, r = i - k * mm;
+        const index_t ry = r / mx, rx = r - ry * mx;
+        const index_t j = list ? list[k] : j0 + k;
+        return {j, j - first, r, ry, rx, object_index(j, ry, rx)};
+    }
+};
+
+// The probe seen by position j: one shared probe (stride 0), or per-position shifted copies
+// (stride m) stored from position `first` on (all positions, or just the current batch).
+struct ProbeRef {
+    const complex64* data;
+    index_t stride;  // 0 or m
+    index_t first;
+    LUMEN_HD complex64 at(index_t j, index_t r) const { return data[(j - first) * stride + r]; }
+};
+
+// psi[b][r] = P_j(r) * O(corner_j + r)
+struct ExitWaveF {
+    Windows w;
+    ProbeRef probe;
+    const complex64* object;
+    complex64* psi;
+    LUMEN_HD void operator()(index_t i) const {
+        const WindowIndex x = w.at(i);
+        psi[x.b * w.m() + x.r] = probe.at(x.j, x.r) * object[x.obj];
+    }
+};
+
+// grad[corner_j + r] += conj(P_j(r)) * g[b][r]   (object adjoint, overlap-add)
+template <bool Atomic>
+struct ObjectAdjointF {
+    Windows w;
+    ProbeRef probe;
+    const complex64* g;
+    complex64* out;
+    LUMEN_HD void operator()(index_t i) const {
+        const WindowIndex x = w.at(i);
+        add_to<Atomic>(&out[x.obj], conj(probe.at(x.j, x.r)) * g[x.b * w.m() + x.r]);
+    }
+};
+
+// out[r] += sum over the batch of conj(O(corner_j + r)) * g[b][r]   (probe adjoint, integer shifts)
+// One element per probe pixel r; w.list must be null (positions first .. first + count - 1).
+struct ProbeAdjointGatherF {
+    Windows w;
+    index_t count;
+    const complex64* object;
+    const complex64* g;
+    complex64* out;
+    LUMEN_HD void operator()(index_t r) const {
+        const index_t ry = r / w.mx, rx = r - ry * w.mx, mm = w.m();
+        double re = 0.0, im = 0.0;
+        for (index_t b = 0; b < count; ++b) {
+            const complex64 v = conj(object[w.object_index(w.first + b, ry, rx)]) * g[b * mm + r];
+            re += double(v.re);
+            im += double(v.im);
+        }
+        out[r] += complex64(float(re), float(im));
+    }
+};
+
+// g[b][r] <- conj(O(corner_j + r)) * g[b][r]   (first half of the sub-pixel probe adjoint)
+struct ConjObjectMulF {
+    Windows w;
+    const complex64* object;
+    complex64* g;
+    LUMEN_HD void operator()(index_t i) const {
+        const WindowIndex x = w.at(i);
+        complex64& v = g[x.b * w.m() + x.r];
+        v = conj(object[x.obj]) * v;
+    }
+};
+
+// illum[corner_j + r] += |P_j(r)|^2   (the illumination map; its maximum is L_O)
+template <bool Atomic>
+struct IlluminationF {
+    Windows w;
+    ProbeRef probe;
+    float* out;
+    LUMEN_HD void operator()(index_t i) const {
+        const WindowIndex x = w.at(i);
+        add_to<Atomic>(&out[x.obj], norm(probe.at(x.j, x.r)));
+    }
+};
+
+// out[r] += sum over the batch of |O(corner_j + r)|^2   (the object power seen by the probe;
+// its maximum is L_P). One element per probe pixel.
+struct ObjectPowerGatherF {
+    Windows w;
+    index_t count;
+    const complex64* object;
+    float* out;
+    LUMEN_HD void operator()(index_t r) const {
+        const index_t ry = r / w.mx, rx = r - ry * w.mx;
+        double acc = 0.0;
+        for (index_t b = 0; b < count; ++b) acc += double(norm(object[w.object_index(w.first + b, ry, rx)]));
+        out[r] += float(acc);
+    }
+};
+
+// The Fourier-shift phase exp(-2 pi i (ky fy / my + kx fx / mx)) at FFT-order bin r: applied to
+// the spectrum of a probe it moves the probe by (+fy, +fx) pixels (cyclically). Signed
+// frequencies: bins at and above (n + 1) / 2 are negative, so an even size's Nyquist bin counts
+// as -n/2. Any unit-modulus choice keeps the shift unitary; this one is the usual.
+LUMEN_HD inline complex64 shift_phase(index_t ry, index_t rx, index_t my, index_t mx, float fy, float fx) {
+    const index_t ky = ry < (my + 1) / 2 ? ry : ry - my;
+    const index_t kx = rx < (mx + 1) / 2 ? rx : rx - mx;
+    // Reduce the phase in double so that large frames keep float accuracy.
+    const double t = double(ky) * double(fy) / double(my) + double(kx) * double(fx) / double(mx);
+    const double frac_t = t - double(index_t(t));
+    const float phase = float(-2.0 * 3.14159265358979323846 * frac_t);
+    return complex64(math::cos(phase), math::sin(phase));
+}
+
+// out[b][r] = phase_j(r) * spectrum[r]: the spectra of the shifted probes (inverse FFT follows).
+struct ShiftSpectrumF {
+    Windows w;
+    const float* frac;  // [J][2]
+    const complex64* spectrum;
+    complex64* out;
+    LUMEN_HD void operator()(index_t i) const {
+        const WindowIndex x = w.at(i);
+        out[x.b * w.m() + x.r] =
+            shift_phase(x.ry, x.rx, w.my, w.mx, frac[2 * x.j], frac[2 * x.j + 1]) * spectrum[x.r];
+    }
+};
+
+// out[r] += sum over the batch of conj(phase_j(r)) * h[b][r]: the adjoint of the sub-pixel
+// shifts, summed over positions. One element per probe pixel.
+struct UnshiftSumGatherF {
+    Windows w;
+    index_t count;
+    const float* frac;
+    const complex64* h;
+    complex64* out;
+    LUMEN_HD void operator()(index_t r) const {
+        const index_t ry = r / w.mx, rx = r - ry * w.mx, mm = w.m();
+        double re = 0.0, im = 0.0;
+        for (index_t b = 0; b < count; ++b) {
+            const index_t j = w.first + b;
+            const complex64 v = conj(shift_phase(ry, rx, w.my, w.mx, frac[2 * j], frac[2 * j + 1])) * h[b * mm + r];
+            re += double(v.re);
+            im += double(v.im);
+        }
+        out[r] += complex64(float(re), float(im));
+    }
+};
+
+// The far-field losses, per detector pixel with measured intensity y and model field Psi
+// (I = |Psi|^2); each returns its loss term and overwrites Psi with the gradient of that term with
+// respect to (Re Psi, Im Psi) written as a complex number (twice the Wirtinger derivative
+// d/d conj(Psi)):
+//   amplitude:  1/2 (|Psi| - sqrt y)^2           grad (1 - sqrt y / |Psi|) Psi   (0 at Psi = 0)
+//   intensity:  1/2 (I - y)^2                    grad 2 (I - y) Psi
+//   poisson:    I - y - y log(I / y)  (deviance / 2, zero at I = y)
+//                                                grad 2 (1 - y / (I + eps)) Psi
+// Masked pixels (mask 0) contribute nothing and get a zero gradient.
+enum LossKind : int { loss_amplitude = 0, loss_intensity = 1, loss_poisson = 2 };
+
+struct FarFieldLossF {
+    complex64* psi;      // [count][m]: in the model field, out the gradient
+    const float* data;   // [count][m] measured intensities, FFT order
+    const float* mask;   // [m] or null
+    index_t m;
+    int loss;
+    float eps;           // Poisson guard
+    LUMEN_HD double operator()(index_t i) const {
+        const complex64 v = psi[i];
+        if (mask && mask[i % m] == 0.0f) {
+            psi[i] = complex64(0.0f, 0.0f);
+            return 0.0;
+        }
+        const float y = data[i] > 0.0f ? data[i] : 0.0f;
+        const float intensity = norm(v);
+        if (loss == loss_amplitude) {
+            const float a = math::sqrt(intensity), s = math::sqrt(y);
+            psi[i] = a > 0.0f ? v * (1.0f - s / a) : complex64(0.0f, 0.0f);
+            const double d = double(a) - double(s);
+            return 0.5 * d * d;
+        }
+        if (loss == loss_intensity) {
+            const float d = intensity - y;
+            psi[i] = v * (2.0f * d);
+            return 0.5 * double(d) * double(d);
+        }
+        psi[i] = v * (2.0f * (1.0f - y / (intensity + eps)));
+        const double id = double(intensity) + double(eps);
+        return y > 0.0f ? id - double(y) - double(y) * math::log(id / double(y)) : id;
+    }
+};
+
+// Far-field curvature bound of the intensity loss, 6 I - 2 y, per pixel (reduced with MaxOp).
+struct IntensityCurvatureF {
+    const complex64* psi;
+    const float* data;
+    const float* mask;
+    index_t m;
+    LUMEN_HD double operator()(index_t i) const {
+        if (mask && mask[i % m] == 0.0f) return 0.0;
+        return 6.0 * double(norm(psi[i])) - 2.0 * double(data[i] > 0.0f ? data[i] : 0.0f);
+    }
+};
+
+// Detector order (zero frequency at the centre) to FFT order and back, frame by frame:
+// out[b][ky][kx] = in[b][(ky + sy) % my][(kx + sx) % mx]; ifftshift uses s = n / 2, fftshift (n + 1) / 2.
+struct FrameShiftF {
+    const float* in;
+    float* out;
+    index_t my, mx, sy, sx;
+    LUMEN_HD void operator()(index_t i) const {
+        const index_t m = my * mx;
+        const index_t b = i / m, r = i - b * m;
+        const index_t ky = r / mx, kx = r - ky * mx;
+        out[i] = in[b * m + ((ky + sy) % my) * mx + (kx + sx) % mx];
+    }
+};
+
+// |Psi|^2 (forward model intensities)
+struct IntensityF {
+    const complex64* psi;
+    float* out;
+    LUMEN_HD void operator()(index_t i) const { out[i] = norm(psi[i]); }
+};
+
+// max over a probe of |P|^2 or other non-negative maps
+struct NormSqF {
+    const complex64* x;
+    LUMEN_HD double operator()(index_t i) const { return double(norm(x[i])); }
+};
+struct ValueF {
+    const float* x;
+    LUMEN_HD double operator()(index_t i) const { return double(x[i]); }
+};
+
+// ---- ePIE / rPIE, one position at a time (pixels of one window are independent) ------------
+
+// The Fourier modulus constraint in place on one frame: Psi <- sqrt(y) Psi / |Psi| on measured
+// pixels (masked pixels keep the model); returns the amplitude loss term before the projection.
+struct ModulusProjectF {
+    complex64* psi;
+    const float* data;  // [m] FFT order
+    const float* mask;  // [m] or null
+    LUMEN_HD double operator()(index_t i) const {
+        if (mask && mask[i] == 0.0f) return 0.0;
+        const complex64 v = psi[i];
+        const float a = abs(v), s = math::sqrt(data[i] > 0.0f ? data[i] : 0.0f);
+        psi[i] = a > 0.0f ? v * (s / a) : complex64(s, 0.0f);
+        const double d = double(a) - double(s);
+        return 0.5 * d * d;
+    }
+};
+
+// The (r)PIE update of one position from the corrected exit wave psi' (the old exit wave is
+// recomputed from the old probe and object, so no copy is kept):
+//   d = psi' - P O_j,  O_j += conj(P) d / wO(r),  P += conj(O_j) d / wP(r)   (both from old values)
+//   ePIE: wO = max|P|^2 / alpha,                  rPIE: wO = (1 - alpha) |P(r)|^2 + alpha max|P|^2
+// and the same for the probe with beta and max|O_j|^2. update_probe = 0 leaves the probe alone.
+struct PieUpdateF {
+    Windows w;             // one position: j0 = j, row0 = 0
+    const complex64* psi;  // corrected exit wave [m]
+    complex64* object;
+    complex64* probe;      // [m] the probe as seen by this position
+    float alpha, beta;
+    float max_probe, max_object;  // max |P|^2 and max |O_j|^2
+    int regularized;              // 1: rPIE, 0: ePIE
+    int update_probe;
+    LUMEN_HD void operator()(index_t i) const {
+        const WindowIndex x = w.at(i);
+        const complex64 o = object[x.obj], p = probe[x.r];
+        const complex64 d = psi[x.r] - p * o;
+        const float wo = regularized ? (1.0f - alpha) * norm(p) + alpha * max_probe : max_probe / alpha;
+        if (wo > 0.0f) object[x.obj] = o + conj(p) * d / wo;
+        if (update_probe) {
+            const float wp = regularized ? (1.0f - beta) * norm(o) + beta * max_object : max_object / beta;
+            if (wp > 0.0f) probe[x.r] = p + conj(o) * d / wp;
+        }
+    }
+};
+
+// max over one window of |O(corner_j + r)|^2
+struct PatchNormSqF {
+    Windows w;
+    const complex64* object;
+    LUMEN_HD double operator()(index_t i) const { return double(norm(object[w.at(i).obj])); }
+};
+
+}  // namespace lumen::kern::ptycho

@@ -1,0 +1,234 @@
+// The ptychography forward model: adjoint (dot-product) tests of the object and probe operators,
+// a reference test against a slow direct implementation (direct DFTs, direct Fourier shifts),
+// the Wirtinger gradients of the three losses against finite differences, step-size maps.
+#include <cmath>
+#include <complex>
+#include <vector>
+
+#include "lumen/linalg.hpp"
+#include "lumen/ptycho/model.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace lumen;
+using namespace lumen::ptycho;
+using cd = std::complex<double>;
+
+namespace {
+
+// A small scan: J positions inside an object, optionally with sub-pixel remainders.
+Array<float> small_positions(index_t J, index_t H, index_t W, index_t my, index_t mx, bool subpixel, std::uint64_t seed) {
+    Array<float> u = test::random_real(Shape{J, 2}, seed);
+    Array<float> p(Shape{J, 2});
+    for (index_t j = 0; j < J; ++j) {
+        const double r = 0.5 * (u[2 * j] + 1.0) * double(H - my - 1);
+        const double c = 0.5 * (u[2 * j + 1] + 1.0) * double(W - mx - 1);
+        p[2 * j] = float(subpixel ? r : std::round(r));
+        p[2 * j + 1] = float(subpixel ? c : std::round(c));
+    }
+    return p;
+}
+
+cd to_cd(complex64 v) { return {v.re, v.im}; }
+
+// Unitary 2-D DFT of an [my][mx] frame, sign -1 forward.
+std::vector<cd> dft2(const std::vector<cd>& x, index_t my, index_t mx, int sign) {
+    std::vector<cd> out(x.size());
+    for (index_t ky = 0; ky < my; ++ky)
+        for (index_t kx = 0; kx < mx; ++kx) {
+            cd acc = 0;
+            for (index_t y = 0; y < my; ++y)
+                for (index_t x0 = 0; x0 < mx; ++x0)
+                    acc += x[std::size_t(y * mx + x0)] *
+                           std::polar(1.0, sign * 2 * M_PI * (double(ky * y) / double(my) + double(kx * x0) / double(mx)));
+            out[std::size_t(ky * mx + kx)] = acc / std::sqrt(double(my * mx));
+        }
+    return out;
+}
+
+// The probe moved by (fy, fx) pixels: multiply its spectrum by exp(-2 pi i k f / n) with signed k.
+std::vector<cd> shift_probe(const std::vector<cd>& p, index_t my, index_t mx, double fy, double fx) {
+    std::vector<cd> s = dft2(p, my, mx, -1);
+    for (index_t ky = 0; ky < my; ++ky)
+        for (index_t kx = 0; kx < mx; ++kx) {
+            const double sy = double(ky < (my + 1) / 2 ? ky : ky - my), sx = double(kx < (mx + 1) / 2 ? kx : kx - mx);
+            s[std::size_t(ky * mx + kx)] *= std::polar(1.0, -2 * M_PI * (sy * fy / double(my) + sx * fx / double(mx)));
+        }
+    return dft2(s, my, mx, +1);
+}
+
+struct ModelSetup {
+    index_t H, W, my, mx, J;
+    bool subpixel;
+    index_t batch;
+};
+
+class ModelCase : public ::testing::TestWithParam<ModelSetup> {};
+
+}  // namespace
+
+TEST_P(ModelCase, ObjectAndProbeOperatorsAreAdjoint) {
+    const ModelSetup c = GetParam();
+    Model model(Shape{c.H, c.W}, Shape{c.my, c.mx}, small_positions(c.J, c.H, c.W, c.my, c.mx, c.subpixel, 3),
+                Device::cpu, ModelOptions{c.batch, true});
+    EXPECT_EQ(model.subpixel(), c.subpixel);
+    model.set_probe(test::random_complex(Shape{c.my, c.mx}, 4));
+    EXPECT_LT(adjoint_test(*object_operator(model), 11), 1e-5);
+    const Array<complex64> obj = test::random_complex(Shape{c.H, c.W}, 5);
+    EXPECT_LT(adjoint_test(*probe_operator(model, obj), 12), 1e-5);
+}
+
+TEST_P(ModelCase, FarFieldMatchesDirectComputation) {
+    const ModelSetup c = GetParam();
+    const Array<float> pos = small_positions(c.J, c.H, c.W, c.my, c.mx, c.subpixel, 7);
+    Model model(Shape{c.H, c.W}, Shape{c.my, c.mx}, pos, Device::cpu, ModelOptions{c.batch, true});
+    const Array<complex64> probe = test::random_complex(Shape{c.my, c.mx}, 8);
+    const Array<complex64> obj = test::random_complex(Shape{c.H, c.W}, 9);
+    model.set_probe(probe);
+    Array<complex64> psi(model.data_shape());
+    model.far_field(obj, psi);
+
+    std::vector<cd> p(std::size_t(c.my * c.mx));
+    for (index_t i = 0; i < c.my * c.mx; ++i) p[std::size_t(i)] = to_cd(probe[i]);
+    double err = 0, ref = 0;
+    for (index_t j = 0; j < c.J; ++j) {
+        const double r = pos[2 * j], col = pos[2 * j + 1];
+        const index_t r0 = index_t(std::floor(r)), c0 = index_t(std::floor(col));
+        const std::vector<cd> pj = shift_probe(p, c.my, c.mx, r - double(r0), col - double(c0));
+        std::vector<cd> exit(pj.size());
+        for (index_t y = 0; y < c.my; ++y)
+            for (index_t x = 0; x < c.mx; ++x)
+                exit[std::size_t(y * c.mx + x)] = pj[std::size_t(y * c.mx + x)] * to_cd(obj[(r0 + y) * c.W + c0 + x]);
+        const std::vector<cd> far = dft2(exit, c.my, c.mx, -1);
+        for (index_t i = 0; i < c.my * c.mx; ++i) {
+            err = std::max(err, std::abs(to_cd(psi[j * c.my * c.mx + i]) - far[std::size_t(i)]));
+            ref = std::max(ref, std::abs(far[std::size_t(i)]));
+        }
+    }
+    EXPECT_LT(err / ref, 2e-5);
+
+    // The illumination map and the object power map against direct sums.
+    const Array<float> illum = model.illumination();
+    const Array<float> power = model.object_power(obj);
+    std::vector<double> illum_ref(std::size_t(c.H * c.W), 0.0), power_ref(std::size_t(c.my * c.mx), 0.0);
+    for (index_t j = 0; j < c.J; ++j) {
+        const index_t r0 = model.corners()[2 * j], c0 = model.corners()[2 * j + 1];
+        const std::vector<cd> pj = shift_probe(p, c.my, c.mx, model.remainders()[2 * j], model.remainders()[2 * j + 1]);
+        for (index_t y = 0; y < c.my; ++y)
+            for (index_t x = 0; x < c.mx; ++x) {
+                illum_ref[std::size_t((r0 + y) * c.W + c0 + x)] += std::norm(pj[std::size_t(y * c.mx + x)]);
+                power_ref[std::size_t(y * c.mx + x)] += std::norm(to_cd(obj[(r0 + y) * c.W + c0 + x]));
+            }
+    }
+    double e1 = 0, e2 = 0;
+    for (index_t i = 0; i < illum.size(); ++i) e1 = std::max(e1, std::fabs(illum[i] - illum_ref[std::size_t(i)]));
+    for (index_t i = 0; i < power.size(); ++i) e2 = std::max(e2, std::fabs(power[i] - power_ref[std::size_t(i)]));
+    EXPECT_LT(e1, 1e-4 * (*std::max_element(illum_ref.begin(), illum_ref.end())));
+    EXPECT_LT(e2, 1e-4 * (*std::max_element(power_ref.begin(), power_ref.end())));
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, ModelCase,
+                         ::testing::Values(ModelSetup{20, 23, 8, 6, 7, false, 0},   // integer, one batch
+                                           ModelSetup{20, 23, 8, 6, 7, true, 3},    // sub-pixel, batches 3+3+1
+                                           ModelSetup{17, 19, 5, 7, 9, true, 4},    // odd sizes
+                                           ModelSetup{24, 24, 8, 8, 12, false, 5}));
+
+namespace {
+
+// f(O, P) and its gradients for random data; checks Re<grad, d> against central differences in
+// random directions of the object and of the probe.
+void check_gradients(Loss loss, bool subpixel, bool with_mask) {
+    const index_t H = 22, W = 21, my = 8, mx = 8, J = 8;
+    Model model(Shape{H, W}, Shape{my, mx}, small_positions(J, H, W, my, mx, subpixel, 21), Device::cpu,
+                ModelOptions{3, true});
+    Array<complex64> probe = test::random_complex(Shape{my, mx}, 22);
+    const Array<complex64> obj = test::random_complex(Shape{H, W}, 23);
+    // Data from another object, so that the residual is far from zero.
+    model.set_probe(probe);
+    Array<float> y(model.data_shape());
+    model.intensities(test::random_complex(Shape{H, W}, 24), y);
+    Array<float> mask;
+    if (with_mask) {
+        mask = Array<float>(Shape{my, mx});
+        for (index_t i = 0; i < mask.size(); ++i) mask[i] = (i % 5 == 2) ? 0.0f : 1.0f;
+    }
+    model.set_data(y, mask);
+
+    Array<complex64> go(Shape{H, W}), gp(Shape{my, mx});
+    const double f0 = model.loss(loss, obj, go, gp);
+    EXPECT_GT(f0, 0.0);
+    // Gradients alone and together agree.
+    Array<complex64> go2(Shape{H, W});
+    EXPECT_NEAR(model.loss(loss, obj, go2, {}), f0, 1e-6 * f0);
+    EXPECT_LT(test::max_rel_diff(go, go2), 1e-6);
+
+    for (int trial = 0; trial < 3; ++trial) {
+        // Object direction.
+        const Array<complex64> d = test::random_complex(Shape{H, W}, 100 + trial);
+        const double t = 1e-3 * norm2(View<const complex64>(obj)) / norm2(View<const complex64>(d));
+        Array<complex64> plus = obj.clone(), minus = obj.clone();
+        axpy(complex64(float(t)), View<const complex64>(d), plus.view());
+        axpy(complex64(float(-t)), View<const complex64>(d), minus.view());
+        const double fd = (model.loss(loss, plus, {}, {}) - model.loss(loss, minus, {}, {})) / (2 * t);
+        const double an = dot(View<const complex64>(go), View<const complex64>(d)).re;
+        EXPECT_NEAR(an, fd, 2e-3 * std::fabs(an) + 1e-6 * f0) << loss_name(loss) << " object, trial " << trial;
+
+        // Probe direction.
+        const Array<complex64> e = test::random_complex(Shape{my, mx}, 200 + trial);
+        const double s = 1e-3 * norm2(View<const complex64>(probe)) / norm2(View<const complex64>(e));
+        Array<complex64> pp = probe.clone(), pm = probe.clone();
+        axpy(complex64(float(s)), View<const complex64>(e), pp.view());
+        axpy(complex64(float(-s)), View<const complex64>(e), pm.view());
+        model.set_probe(pp);
+        const double fp = model.loss(loss, obj, {}, {});
+        model.set_probe(pm);
+        const double fm = model.loss(loss, obj, {}, {});
+        model.set_probe(probe);
+        const double fdp = (fp - fm) / (2 * s);
+        const double anp = dot(View<const complex64>(gp), View<const complex64>(e)).re;
+        EXPECT_NEAR(anp, fdp, 2e-3 * std::fabs(anp) + 1e-6 * f0) << loss_name(loss) << " probe, trial " << trial;
+    }
+}
+
+}  // namespace
+
+TEST(PtychoGradients, AmplitudeLossMatchesFiniteDifferences) { check_gradients(Loss::amplitude, true, false); }
+TEST(PtychoGradients, IntensityLossMatchesFiniteDifferences) { check_gradients(Loss::intensity, false, false); }
+TEST(PtychoGradients, PoissonLossMatchesFiniteDifferences) { check_gradients(Loss::poisson, true, false); }
+TEST(PtychoGradients, MaskedAmplitudeLossMatchesFiniteDifferences) { check_gradients(Loss::amplitude, false, true); }
+TEST(PtychoGradients, MaskedIntensityLossWithSubpixelShifts) { check_gradients(Loss::intensity, true, true); }
+
+TEST(PtychoModel, LossIsZeroAtTheTruthAndMaskedPixelsAreIgnored) {
+    const index_t H = 30, W = 30, m = 8, J = 10;
+    Model model(Shape{H, W}, Shape{m, m}, small_positions(J, H, W, m, m, true, 31), Device::cpu);
+    model.set_probe(test::random_complex(Shape{m, m}, 32));
+    const Array<complex64> obj = test::random_complex(Shape{H, W}, 33);
+    Array<float> y(model.data_shape());
+    model.intensities(obj, y);
+    model.set_data(y);
+    for (Loss l : {Loss::amplitude, Loss::intensity, Loss::poisson}) {
+        const double f = model.loss(l, obj, {}, {});
+        const double scale = l == Loss::intensity ? model.data_max() * model.data_total() : model.data_total();
+        EXPECT_LT(f, 1e-5 * scale) << loss_name(l);
+    }
+    // Corrupt one detector pixel in every frame; masking it restores a zero loss.
+    for (index_t j = 0; j < J; ++j) y[j * m * m + 3 * m + 5] += 100.0f;
+    model.set_data(y);
+    EXPECT_GT(model.loss(Loss::amplitude, obj, {}, {}), 1.0);
+    Array<float> mask(Shape{m, m});
+    fill(mask.view(), 1.0f);
+    mask[3 * m + 5] = 0.0f;
+    model.set_data(y, mask);
+    EXPECT_LT(model.loss(Loss::amplitude, obj, {}, {}), 1e-5 * model.data_total());
+}
+
+TEST(PtychoModel, RejectsWindowsOutsideTheObjectAndBadData) {
+    Array<float> pos = Array<float>::from({0.0f, 0.0f, 10.5f, 3.0f}, Shape{2, 2});
+    EXPECT_THROW(Model(Shape{16, 16}, Shape{8, 8}, pos, Device::cpu), Error);  // 10.5 + 8 > 16
+    Model ok(Shape{19, 16}, Shape{8, 8}, pos, Device::cpu);
+    Array<float> y(ok.data_shape());
+    y[5] = -1.0f;
+    EXPECT_THROW(ok.set_data(y), Error);
+    y[5] = std::nanf("");
+    EXPECT_THROW(ok.set_data(y), Error);
+    EXPECT_THROW(ok.set_data(Array<float>(Shape{3, 8, 8})), Error);
+}
