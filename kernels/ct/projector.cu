@@ -9,3 +9,4 @@ using BackProjectAtomicF = BackProjectRayF<true>;
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ct::ForwardProjectF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ct::BackProjectAtomicF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ct::FdkBackprojectF);
+LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ct::PadProjectionsF);

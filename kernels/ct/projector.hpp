@@ -104,8 +104,58 @@ LUMEN_HD inline void joseph_ray(const float p[3], const float d[3], const Volume
     const float len = sqrtf(dm0 * dm0 + dm1 * dm1 + dm2 * dm2) * fabsf(inv);
     pol.begin(len);
 
+    // Interior planes, where all four neighbours are inside (margin 0.01 voxel, far above float
+    // rounding of the coordinates): no bounds checks there. Planes near the edges take the
+    // checked path. The split only selects code paths; weights are the same on both.
+    float ki_lo = float(kb), ki_hi = float(ke - 1);
+    const float lo_b = 0.01f, hi_b = float(nb - 1) - 0.01f, lo_c = 0.01f, hi_c = float(nc - 1) - 0.01f;
+    if (hi_b < lo_b || hi_c < lo_c) {
+        ki_hi = ki_lo - 1.0f;
+    } else {
+        if (sb != 0.0f) {
+            const float k1 = p[a] + (lo_b - p[b]) / sb, k2 = p[a] + (hi_b - p[b]) / sb;
+            ki_lo = fmaxf(ki_lo, fminf(k1, k2));
+            ki_hi = fminf(ki_hi, fmaxf(k1, k2));
+        } else if (!(p[b] >= lo_b && p[b] <= hi_b)) {
+            ki_hi = ki_lo - 1.0f;
+        }
+        if (sc != 0.0f) {
+            const float k1 = p[a] + (lo_c - p[c]) / sc, k2 = p[a] + (hi_c - p[c]) / sc;
+            ki_lo = fmaxf(ki_lo, fminf(k1, k2));
+            ki_hi = fminf(ki_hi, fmaxf(k1, k2));
+        } else if (!(p[c] >= lo_c && p[c] <= hi_c)) {
+            ki_hi = ki_lo - 1.0f;
+        }
+    }
+    int k_in0 = ke, k_in1 = ke;  // empty interior by default
+    if (ki_lo <= ki_hi) {
+        k_in0 = int(ceilf(ki_lo)) + 1;
+        k_in1 = int(floorf(ki_hi));  // exclusive: one plane of margin on each side
+        if (k_in0 < kb) k_in0 = kb;
+        if (k_in1 > ke) k_in1 = ke;
+        if (k_in1 < k_in0) k_in0 = k_in1 = ke;
+    }
+
     const long long sa_ = vol.stride[a], sb_ = vol.stride[b], sc_ = vol.stride[c];
     for (int k = kb; k < ke; ++k) {
+        if (k == k_in0) {
+            // Unchecked interior: b, c in (0, n - 1), so floor == truncation and all four
+            // neighbours exist.
+            for (; k < k_in1; ++k) {
+                const float t = float(k) - p[a];
+                const float fb = p[b] + t * sb;
+                const float fc = p[c] + t * sc;
+                const int b0 = int(fb), c0 = int(fc);
+                const float wb1 = fb - float(b0), wc1 = fc - float(c0);
+                const float wb0 = 1.0f - wb1, wc0 = 1.0f - wc1;
+                const long long base = (long long)k * sa_ + (long long)b0 * sb_ + (long long)c0 * sc_;
+                pol.add(base, wb0 * wc0);
+                pol.add(base + sb_, wb1 * wc0);
+                pol.add(base + sc_, wb0 * wc1);
+                pol.add(base + sb_ + sc_, wb1 * wc1);
+            }
+            if (k >= ke) break;
+        }
         const float t = float(k) - p[a];
         const float fb = p[b] + t * sb;
         const float fc = p[c] + t * sc;
@@ -217,47 +267,48 @@ struct BackProjectRayF {
 // ---------------------------------------------------------------------------------------------
 // Voxel-driven back projection (FDK).
 
-// Bilinear read of image [nv][nu] at continuous pixel coordinates (u, v); zero outside.
-LUMEN_HD inline float bilinear_detector(const float* img, int nu, int nv, float u, float v) {
-    if (!(u > -1.0f && u < float(nu) && v > -1.0f && v < float(nv))) return 0.0f;
-    const float u0f = floorf(u), v0f = floorf(v);
-    const int u0 = int(u0f), v0 = int(v0f);
-    const float fu = u - u0f, fv = v - v0f;
-    float acc = 0.0f;
-    const bool u0_in = u0 >= 0, u1_in = u0 + 1 < nu;
-    if (v0 >= 0) {
-        const float* row = img + (long long)v0 * nu;
-        if (u0_in) acc += (1.0f - fu) * (1.0f - fv) * row[u0];
-        if (u1_in) acc += fu * (1.0f - fv) * row[u0 + 1];
-    }
-    if (v0 + 1 < nv) {
-        const float* row = img + (long long)(v0 + 1) * nu;
-        if (u0_in) acc += (1.0f - fu) * fv * row[u0];
-        if (u1_in) acc += fu * fv * row[u0 + 1];
-    }
-    return acc;
+// Bilinear read of a detector image stored with a one-pixel zero border, [nv + 2][nu + 2], at
+// pixel coordinates (u, v) of the unpadded image: zero outside, no bounds checks inside.
+LUMEN_HD inline float bilinear_padded(const float* img, int nu, int nv, float u, float v) {
+    const float pu = u + 1.0f, pv = v + 1.0f;
+    if (!(pu > 0.0f && pu < float(nu + 1) && pv > 0.0f && pv < float(nv + 1))) return 0.0f;
+    const int iu = int(pu), iv = int(pv);  // truncation == floor for positive values
+    const float fu = pu - float(iu), fv = pv - float(iv);
+    const int stride = nu + 2;
+    const float* p = img + (long long)iv * stride + iu;
+    const float top = p[0] + fu * (p[1] - p[0]);
+    const float bottom = p[stride] + fu * (p[stride + 1] - p[stride]);
+    return top + fv * (bottom - top);
 }
 
-// The contribution of one view to voxel (ix, iy, iz): m is the view's 3x4 matrix (rows: u
-// numerator, v numerator, depth w = U / dso; cone: weight 1 / w^2; parallel: w = 1).
-LUMEN_HD inline float fdk_view_sample(const float* m, const float* img, int nu, int nv, bool cone, float x, float y,
-                                      float z) {
-    const float un = m[0] * x + m[1] * y + m[2] * z + m[3];
-    const float vn = m[4] * x + m[5] * y + m[6] * z + m[7];
-    if (!cone) return bilinear_detector(img, nu, nv, un, vn);
-    const float w = m[8] * x + m[9] * y + m[10] * z + m[11];
-    const float iw = 1.0f / w;
-    return bilinear_detector(img, nu, nv, un * iw, vn * iw) * (iw * iw);
+// One view's 3x4 matrix m (rows: u numerator, v numerator, depth w = U / dso) evaluated along a
+// row of voxels: at ix, (un, vn, w) = base + ix * slope.
+struct FdkRowLine {
+    float un0, un1, vn0, vn1, w0, w1;
+};
+LUMEN_HD inline FdkRowLine fdk_row_line(const float* m, float y, float z) {
+    return {m[1] * y + m[2] * z + m[3], m[0], m[5] * y + m[6] * z + m[7], m[4],
+            m[9] * y + m[10] * z + m[11], m[8]};
 }
 
-// vol[i] += sum over views [view_begin, view_end) for voxel i (C order [iz][iy][ix]).
+// The contribution of one view to voxel ix of a row: bilinear read of the filtered projection at
+// the voxel's detector position, times (dso / U)^2 = 1 / w^2 for cone beam.
+LUMEN_HD inline float fdk_sample(const FdkRowLine& l, const float* img, int nu, int nv, bool cone, float ix) {
+    const float un = l.un0 + ix * l.un1, vn = l.vn0 + ix * l.vn1;
+    if (!cone) return bilinear_padded(img, nu, nv, un, vn);
+    const float iw = 1.0f / (l.w0 + ix * l.w1);
+    return bilinear_padded(img, nu, nv, un * iw, vn * iw) * (iw * iw);
+}
+
+// GPU form: vol[i] += sum over views of voxel i (C order [iz][iy][ix]). proj is padded,
+// [views][nv + 2][nu + 2].
 struct FdkBackprojectF {
     const float* mats;  // 12 per view
-    const float* proj;  // [views][nv][nu]
+    const float* proj;
     float* vol;
     int nx, ny;
     int nu, nv;
-    int view_begin, view_end;
+    int n_views;
     bool cone;
     LUMEN_HD void operator()(index_t i) const {
         const index_t plane = index_t(nx) * ny;
@@ -265,10 +316,81 @@ struct FdkBackprojectF {
         const int rem = int(i - index_t(iz) * plane);
         const int iy = rem / nx, ix = rem - iy * nx;
         float acc = 0.0f;
-        const long long view_size = (long long)nu * nv;
-        for (int v = view_begin; v < view_end; ++v)
-            acc += fdk_view_sample(mats + 12 * v, proj + v * view_size, nu, nv, cone, float(ix), float(iy), float(iz));
+        const long long view_size = (long long)(nu + 2) * (nv + 2);
+        for (int v = 0; v < n_views; ++v) {
+            const FdkRowLine l = fdk_row_line(mats + 12 * v, float(iy), float(iz));
+            acc += fdk_sample(l, proj + v * view_size, nu, nv, cone, float(ix));
+        }
         vol[i] += acc;
+    }
+};
+
+// CPU form: voxels of row iy in slices [z0, z1), for views [view_begin, view_end). Neither the
+// detector column nor the depth of a voxel depends on z in this geometry (no detector tilt: the
+// matrices have m[2] = m[10] = 0), so per view and ix they are computed once and reused down the
+// z column; only the row coordinate changes. Same per-voxel math as FdkBackprojectF. `acc` is
+// the caller's scratch of nx * (z1 - z0) floats, laid out [ix][iz - z0] (contiguous down z:
+// volume slices are a power-of-two stride apart and would collide in the cache), zeroed on entry;
+// the result is added to the volume at the end.
+struct FdkBackprojectSlabF {
+    const float* mats;
+    const float* proj;
+    float* vol;
+    int nx, ny;
+    int nu, nv;
+    bool cone;
+    LUMEN_HD void operator()(int iy, int z0, int z1, int view_begin, int view_end, float* acc) const {
+        const long long view_size = (long long)(nu + 2) * (nv + 2);
+        const int stride = nu + 2;
+        const int nzb = z1 - z0;
+        const float y = float(iy);
+        for (int v = view_begin; v < view_end; ++v) {
+            const float* m = mats + 12 * v;
+            const float* img = proj + v * view_size;
+            for (int ix = 0; ix < nx; ++ix) {
+                const float x = float(ix);
+                float iw = 1.0f;
+                if (cone) iw = 1.0f / (m[8] * x + m[9] * y + m[11]);
+                const float pu = (m[0] * x + m[1] * y + m[3]) * iw + 1.0f;
+                if (!(pu > 0.0f && pu < float(nu + 1))) continue;
+                const int iu = int(pu);
+                const float fu = pu - float(iu);
+                const float wt = cone ? iw * iw : 1.0f;
+                const float vb = m[4] * x + m[5] * y + m[7];
+                const float* col = img + iu;
+                float* a = acc + (long long)ix * nzb - z0;
+                for (int iz = z0; iz < z1; ++iz) {
+                    const float pv = (vb + m[6] * float(iz)) * iw + 1.0f;
+                    if (!(pv > 0.0f && pv < float(nv + 1))) continue;
+                    const int iv = int(pv);
+                    const float fv = pv - float(iv);
+                    const float* p = col + (long long)iv * stride;
+                    const float top = p[0] + fu * (p[1] - p[0]);
+                    const float bottom = p[stride] + fu * (p[stride + 1] - p[stride]);
+                    a[iz] += wt * (top + fv * (bottom - top));
+                }
+            }
+        }
+        const long long plane = (long long)nx * ny;
+        for (int iz = z0; iz < z1; ++iz) {
+            float* out = vol + iz * plane + (long long)iy * nx;
+            for (int ix = 0; ix < nx; ++ix) out[ix] += acc[(long long)ix * nzb + (iz - z0)];
+        }
+    }
+};
+
+// Copies projections [views][nv][nu] into the padded layout [views][nv + 2][nu + 2] (border zero;
+// the destination is zeroed beforehand).
+struct PadProjectionsF {
+    const float* in;
+    float* out;
+    int nu, nv;
+    LUMEN_HD void operator()(index_t i) const {
+        const index_t per_view = index_t(nu) * nv;
+        const index_t view = i / per_view;
+        const int rem = int(i - view * per_view);
+        const int iv = rem / nu, iu = rem - iv * nu;
+        out[view * (index_t(nu + 2) * (nv + 2)) + index_t(iv + 1) * (nu + 2) + (iu + 1)] = in[i];
     }
 };
 

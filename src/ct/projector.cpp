@@ -216,20 +216,50 @@ void Projector::backproject_voxel(View<const float> projections, View<float> vol
     check_view("FDK back projection (projections)", range_shape(), projections.shape(), p.device,
                projections.device());
     check_view("FDK back projection (volume)", domain_shape(), volume.shape(), p.device, volume.device());
-    const int views = int(p.geometry.n_angles());
-    kern::ct::FdkBackprojectF f{p.matrices.data(),         projections.data(),         volume.data(),
-                                int(p.geometry.volume.nx), int(p.geometry.volume.ny), int(p.geometry.nu),
-                                int(p.geometry.nv),        0,                          views,
-                                p.cone};
-    const index_t n = volume.size();
+    const Geometry& g = p.geometry;
+    Array<float> padded(Shape{g.n_angles(), g.nv + 2, g.nu + 2}, p.device);
+    detail::for_each(p.device, projections.size(),
+                     kern::ct::PadProjectionsF{projections.data(), padded.data(), int(g.nu), int(g.nv)});
+    backproject_voxel_padded(padded, volume);
+}
+
+void Projector::backproject_voxel_padded(View<const float> padded, View<float> volume) const {
+    const Impl& p = *impl_;
+    const Geometry& g = p.geometry;
+    require(padded.shape() == Shape({g.n_angles(), g.nv + 2, g.nu + 2}) && padded.device() == p.device,
+            "FDK back projection: padded projections of shape " + padded.shape().str() + " do not match the geometry");
+    check_view("FDK back projection (volume)", domain_shape(), volume.shape(), p.device, volume.device());
+    const int views = int(g.n_angles());
     if (p.device == Device::cuda) {
-        detail::for_each(Device::cuda, n, f);
+        const kern::ct::FdkBackprojectF f{p.matrices.data(), padded.data(), volume.data(), int(g.volume.nx),
+                                          int(g.volume.ny),  int(g.nu),     int(g.nv),     views,
+                                          p.cone};
+        detail::for_each(Device::cuda, volume.size(), f);
         return;
     }
-    const index_t row = p.geometry.volume.nx;
-#pragma omp parallel for schedule(dynamic, 1) if (double(n) * views > k_parallel_work)
-    for (index_t r0 = 0; r0 < n; r0 += row)
-        for (index_t i = r0; i < std::min(n, r0 + row); ++i) f(i);
+    const kern::ct::FdkBackprojectSlabF f{p.matrices.data(), padded.data(), volume.data(), int(g.volume.nx),
+                                          int(g.volume.ny),  int(g.nu),     int(g.nv),     p.cone};
+    // Tasks of one row iy times a block of slices: the block's voxels stay in L1 while a view's
+    // detector column is walked down z. Views in blocks so that the detector rows a task reads
+    // are reused by the neighbouring tasks of the same block.
+    const int nz = int(g.volume.nz), ny = int(g.volume.ny);
+    const int zb = std::min(nz, 16);
+    const int z_blocks = (nz + zb - 1) / zb;
+    const index_t tasks = index_t(ny) * z_blocks;
+    const int block = 32;
+    const double work = double(volume.size()) * views;
+#pragma omp parallel if (work > k_parallel_work)
+    {
+        std::vector<float> acc(std::size_t(g.volume.nx) * std::size_t(zb));  // one per thread
+        for (int v0 = 0; v0 < views; v0 += block) {
+#pragma omp for schedule(dynamic, 2)
+            for (index_t t = 0; t < tasks; ++t) {
+                const int zblk = int(t / ny), iy = int(t - index_t(zblk) * ny);
+                std::fill(acc.begin(), acc.end(), 0.0f);
+                f(iy, zblk * zb, std::min(nz, (zblk + 1) * zb), v0, std::min(views, v0 + block), acc.data());
+            }
+        }
+    }
 }
 
 LinOpPtr<float> make_projector(const Geometry& geometry, Device device) {

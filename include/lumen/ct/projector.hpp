@@ -38,6 +38,9 @@ public:
     // volume += sum over views of w_view (dso / U)^2 * bilinear(projections[view], voxel's
     // detector position): FDK's back projection. Projections already carry the per-view weights.
     void backproject_voxel(View<const float> projections, View<float> volume) const;
+    // The same with projections already copied into [n_angles][nv + 2][nu + 2] with a zero border
+    // (FDK's filter writes this layout directly).
+    void backproject_voxel_padded(View<const float> padded, View<float> volume) const;
 
     struct Impl;
 

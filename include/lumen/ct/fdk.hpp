@@ -1,0 +1,56 @@
+// FDK (Feldkamp-Davis-Kress) filtered back projection for circular cone beam, and plain FBP for
+// parallel beam (the same code with unit cosine and depth weights):
+//
+//   f(x) = sum_i  dbeta_i * w_i(u) * (dso / U)^2 * [ tau * (h * (c . p_i)) ](u(x), v(x))
+//
+// c = dsd / sqrt(dsd^2 + u^2 + v^2) (cosine pre-weight), h the band-limited ramp (Ram-Lak)
+// kernel sampled at the virtual-detector pitch tau = du * dso / dsd, applied along detector rows
+// by FFT with zero padding to at least 2 nu - 1 and multiplied by a window; dbeta_i the angular
+// step of view i; w_i = 1/2 for a full circle (every ray is measured twice) or Parker's weights
+// for a short scan. The result is attenuation per mm.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lumen/core/array.hpp"
+#include "lumen/ct/geometry.hpp"
+#include "lumen/ct/projector.hpp"
+
+namespace lumen::ct {
+
+enum class FilterWindow { ram_lak, shepp_logan, cosine, hamming, hann };
+// "ram-lak", "shepp-logan", "cosine", "hamming", "hann"; Error(bad_input) naming `option` otherwise.
+FilterWindow parse_filter_window(const std::string& text, const std::string& option = "--filter");
+const char* filter_window_name(FilterWindow w) noexcept;
+
+enum class ShortScan { automatic, parker, off };
+
+struct FdkOptions {
+    FilterWindow window = FilterWindow::ram_lak;
+    double cutoff = 1.0;                     // fraction of the Nyquist frequency kept (0, 1]
+    ShortScan short_scan = ShortScan::automatic;  // automatic: Parker weights unless a full circle
+};
+
+// The padded row length used for filtering: the smallest 2^a 3^b 5^c >= 2 nu - 1.
+index_t fdk_padded_length(index_t nu);
+
+// The real, even spectrum tau * DFT(h) (length `padded`, FFT order) times the window.
+std::vector<float> ramp_filter_spectrum(index_t padded, double tau, FilterWindow window, double cutoff);
+
+// Per-view angular integration steps (radians): midpoints between sorted neighbours, wrapping
+// around for a full circle.
+std::vector<double> angular_steps(const std::vector<double>& angles);
+// True when the views cover a full circle (to 0.1%).
+bool is_full_scan(const std::vector<double>& angles);
+
+// Per view and detector column, the redundancy weight: 1/2 for a full circle, Parker's weights
+// (generalised to over-scans) for a short scan, [n_angles][nu]. Throws Error(bad_input) when a
+// short scan covers less than 180 degrees plus the fan angle.
+std::vector<float> redundancy_weights(const Geometry& geometry, ShortScan mode);
+
+// FDK of line integrals [n_angles][nv][nu] into volume [nz][ny][nx] (overwritten), both on the
+// projector's device. The projections are not modified.
+void fdk(const Projector& projector, View<const float> line_integrals, View<float> volume, const FdkOptions& options);
+
+}  // namespace lumen::ct

@@ -1,0 +1,83 @@
+// FDK's per-element steps for both devices: pre-weighting (cosine, Parker or 1/2, angular step),
+// and the ramp filter applied by FFT to rows packed two at a time into one complex row (the
+// filter's spectrum is real and even, so it acts on real and imaginary parts independently).
+#pragma once
+
+#include <math.h>
+
+#include "kernels/common/hd.hpp"
+#include "lumen/core/complex.hpp"
+
+namespace lumen::kern::ct {
+
+// p[view][iv][iu] *= view_u_weight[view][iu] * cosine(iu, iv), for views [first, first + count)
+// of the full stack (index i runs over the batch).
+struct FdkPreweightF {
+    float* proj;               // the batch's first element
+    const float* view_u_weight;  // [views][nu], already offset to the batch's first view
+    int nu, nv;
+    bool cone;
+    float dsd;  // mm
+    float u0, du, v0, dv;  // u(iu) = u0 + iu du, v(iv) = v0 + iv dv (mm from the principal point)
+    LUMEN_HD void operator()(index_t i) const {
+        const index_t per_view = index_t(nu) * nv;
+        const int view = int(i / per_view);
+        const int rem = int(i - index_t(view) * per_view);
+        const int iv = rem / nu, iu = rem - iv * nu;
+        float w = view_u_weight[index_t(view) * nu + iu];
+        if (cone) {
+            const float u = u0 + float(iu) * du, v = v0 + float(iv) * dv;
+            w *= dsd / sqrtf(dsd * dsd + u * u + v * v);
+        }
+        proj[i] *= w;
+    }
+};
+
+// packed[r][k] = (rows[2r][k], rows[2r + 1][k]) for k < nu, zero padding up to np.
+struct PackRowsF {
+    const float* rows;
+    index_t n_rows;
+    int nu, np;
+    complex64* packed;
+    LUMEN_HD void operator()(index_t i) const {
+        const index_t r = i / np;
+        const int k = int(i - r * np);
+        complex64 z(0.0f, 0.0f);
+        if (k < nu) {
+            const index_t a = 2 * r, b = 2 * r + 1;
+            z.re = rows[a * nu + k];
+            if (b < n_rows) z.im = rows[b * nu + k];
+        }
+        packed[i] = z;
+    }
+};
+
+// packed[r][k] *= spectrum[k]
+struct MulSpectrumF {
+    complex64* packed;
+    const float* spectrum;
+    int np;
+    LUMEN_HD void operator()(index_t i) const {
+        const float h = spectrum[i % np];
+        packed[i].re *= h;
+        packed[i].im *= h;
+    }
+};
+
+// Row `row` of the batch (view row / nv, detector row row % nv) gets packed[row / 2] (real part
+// for even rows, imaginary for odd), written into the padded layout [views][nv + 2][nu + 2].
+struct UnpackRowsPaddedF {
+    const complex64* packed;
+    int nu, nv, np;
+    float* padded;  // the batch's first view
+    LUMEN_HD void operator()(index_t i) const {
+        const index_t row = i / nu;
+        const int k = int(i - row * nu);
+        const complex64 z = packed[(row / 2) * np + k];
+        const index_t view = row / nv;
+        const int iv = int(row - view * nv);
+        padded[view * (index_t(nu + 2) * (nv + 2)) + index_t(iv + 1) * (nu + 2) + (k + 1)] = (row % 2 == 0) ? z.re : z.im;
+    }
+};
+
+}  // namespace lumen::kern::ct
