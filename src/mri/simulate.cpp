@@ -1,0 +1,141 @@
+// The MRI simulator; per-pixel math in kernels/mri/phantom.hpp.
+#include "lumen/mri/simulate.hpp"
+
+#include <cmath>
+#include <random>
+#include <string>
+
+#include "kernels/mri/phantom.hpp"
+#include "lumen/fft.hpp"
+#include "lumen/linalg.hpp"
+#include "lumen/mri/sense.hpp"
+#include "src/executor.hpp"
+
+namespace lumen::mri {
+
+namespace {
+
+kern::PhantomF make_phantom(index_t h, index_t w, index_t rh, index_t rw, float axis_scale, complex64* out) {
+    // Modified Shepp-Logan (Toft): value, semi-axes a (x), b (y), centre, rotation in degrees.
+    const float table[10][6] = {
+        {1.0f, 0.69f, 0.92f, 0.0f, 0.0f, 0.0f},        {-0.8f, 0.6624f, 0.874f, 0.0f, -0.0184f, 0.0f},
+        {-0.2f, 0.11f, 0.31f, 0.22f, 0.0f, -18.0f},    {-0.2f, 0.16f, 0.41f, -0.22f, 0.0f, 18.0f},
+        {0.1f, 0.21f, 0.25f, 0.0f, 0.35f, 0.0f},       {0.1f, 0.046f, 0.046f, 0.0f, 0.1f, 0.0f},
+        {0.1f, 0.046f, 0.046f, 0.0f, -0.1f, 0.0f},     {0.1f, 0.046f, 0.023f, -0.08f, -0.605f, 0.0f},
+        {0.1f, 0.023f, 0.023f, 0.0f, -0.606f, 0.0f},   {0.1f, 0.023f, 0.046f, 0.06f, -0.605f, 0.0f},
+    };
+    kern::PhantomF f{};
+    f.count = 10;
+    for (int e = 0; e < 10; ++e) {
+        const float phi = table[e][5] * 3.14159265f / 180.0f;
+        f.ellipses[e] = kern::Ellipse{table[e][0], table[e][1], table[e][2], table[e][3], table[e][4], std::cos(phi),
+                                      std::sin(phi)};
+    }
+    f.axis_scale = axis_scale;
+    f.h = h;
+    f.w = w;
+    f.half_h = float(rh) / 2.0f;
+    f.half_w = float(rw) / 2.0f;
+    f.supersample = 4;
+    f.out = out;
+    return f;
+}
+
+void check(bool ok, const std::string& option, const std::string& what) {
+    if (!ok) throw Error(ErrorCode::bad_input, "simulate: " + option + " " + what);
+}
+
+}  // namespace
+
+Array<float> truth_target(View<const complex64> image, View<const complex64> sensitivities, index_t recon_height,
+                          index_t recon_width) {
+    require(image.rank() == 3, "truth image must be [slices][H][W], got shape " + image.shape().str());
+    const index_t slices = image.dim(0), h = image.dim(1), w = image.dim(2);
+    const bool per_slice = sensitivities.rank() == 4;
+    require((sensitivities.rank() == 3 && sensitivities.dim(1) == h && sensitivities.dim(2) == w) ||
+                (per_slice && sensitivities.dim(0) == slices && sensitivities.dim(2) == h && sensitivities.dim(3) == w),
+            "truth sensitivities of shape " + sensitivities.shape().str() + " do not match the truth image " +
+                image.shape().str() + "; expected [coils][H][W] or [slices][coils][H][W]");
+    const Array<complex64> x = Array<complex64>::copy_of(image, Device::cpu);
+    const Array<complex64> s = Array<complex64>::copy_of(sensitivities, Device::cpu);
+    Array<float> full(Shape{slices, h, w});
+    const index_t per = per_slice ? s.size() / slices : 0;
+    const Shape map_shape = per_slice ? s.shape().drop_front() : s.shape();
+    for (index_t sl = 0; sl < slices; ++sl)
+        sense_magnitude(View<const complex64>(x.data() + sl * h * w, Shape{h, w}),
+                        View<const complex64>(s.data() + sl * per, map_shape),
+                        View<float>(full.data() + sl * h * w, Shape{h, w}));
+    return center_crop(full.view(), recon_height, recon_width);
+}
+
+SimulatedScan simulate(const SimulationOptions& o) {
+    check(o.height >= 16 && o.height <= 4096, "--size", "height must be 16 to 4096, got " + std::to_string(o.height));
+    check(o.width >= 16 && o.width <= 4096, "--size", "width must be 16 to 4096, got " + std::to_string(o.width));
+    check(o.coils >= 1 && o.coils <= 64, "--coils", "must be 1 to 64, got " + std::to_string(o.coils));
+    check(o.slices >= 1 && o.slices <= 512, "--slices", "must be 1 to 512, got " + std::to_string(o.slices));
+    check(std::isfinite(o.noise) && o.noise >= 0.0, "--noise", "must be a non-negative number");
+    check(std::isfinite(o.scale) && o.scale > 0.0, "--scale", "must be a positive number");
+    check(double(o.height) * double(o.width) * double(o.coils) * double(o.slices) <= 2.0e9, "--size",
+          "times coils and slices is too large for one file (over 2e9 samples)");
+    SimulatedScan scan;
+    const index_t h = o.height, w = o.width, C = o.coils, S = o.slices;
+    scan.recon_height = o.recon_height > 0 ? o.recon_height : std::min(h / 2, w);
+    scan.recon_width = o.recon_width > 0 ? o.recon_width : scan.recon_height;
+    check(scan.recon_height <= h && scan.recon_width <= w && scan.recon_height >= 8 && scan.recon_width >= 8,
+          "--recon-size", "must be at least 8 and fit in the k-space size " + std::to_string(h) + "x" + std::to_string(w));
+    const index_t rh = scan.recon_height, rw = scan.recon_width;
+
+    scan.image = Array<complex64>(Shape{S, h, w});
+    for (index_t s = 0; s < S; ++s) {
+        // Slices are sections through ellipsoids: cross-sections shrink away from the centre.
+        const double z = S > 1 ? -0.3 + 0.6 * double(s) / double(S - 1) : 0.0;
+        const auto axis_scale = float(std::sqrt(1.0 - z * z));
+        auto f = make_phantom(h, w, rh, rw, axis_scale, scan.image.data() + s * h * w);
+        detail::for_each(Device::cpu, h * w, f);
+    }
+    scale(complex64(float(o.scale)), scan.image.view());
+
+    scan.sensitivities = Array<complex64>(Shape{C, h, w});
+    if (C == 1) fill(scan.sensitivities.view(), complex64(1.0f));
+    else
+        detail::for_each(Device::cpu, C * h * w,
+                         kern::CoilSensitivityF{h, w, C, float(rh) / 2.0f, float(rw) / 2.0f, 1.25f, 0.5f,
+                                                scan.sensitivities.data()});
+
+    scan.kspace = Array<complex64>(Shape{S, C, h, w});
+    const FftPlan plan({h, w}, C, Device::cpu);
+    std::mt19937_64 gen(o.seed);
+    // Box-Muller from raw 64-bit draws: portable across standard libraries.
+    auto uniform = [&gen] { return (double(gen() >> 11) + 0.5) * (1.0 / 9007199254740992.0); };
+    for (index_t s = 0; s < S; ++s) {
+        View<complex64> ks(scan.kspace.data() + s * C * h * w, Shape{C, h, w});
+        View<const complex64> xs(scan.image.data() + s * h * w, Shape{h, w});
+        Array<float> full(Shape{h, w});
+        fill(full.view(), 1.0f);
+        // Coil images S_c x (the forward SENSE operator without mask), then F.
+        const SenseOperator A(scan.sensitivities.view(), full.view(), Device::cpu);
+        A.apply(xs, ks);
+        if (o.noise > 0.0) {
+            const double rms = std::sqrt(norm2_squared(View<const complex64>(ks)) / double(ks.size()));
+            const double sigma = o.noise * rms / std::sqrt(2.0);
+            for (index_t i = 0; i < ks.size(); ++i) {
+                const double r = std::sqrt(-2.0 * std::log(uniform())), t = 6.283185307179586 * uniform();
+                ks[i] += complex64(float(sigma * r * std::cos(t)), float(sigma * r * std::sin(t)));
+            }
+        }
+    }
+    scan.target = truth_target(scan.image.view(), scan.sensitivities.view(), rh, rw);
+
+    // fastMRI's reconstruction_rss: RSS of the inverse FFT of the (noisy) fully sampled k-space.
+    Array<float> full_rss(Shape{S, h, w});
+    Array<complex64> coil_images(Shape{C, h, w});
+    for (index_t s = 0; s < S; ++s) {
+        coil_images.assign(View<const complex64>(scan.kspace.data() + s * C * h * w, Shape{C, h, w}));
+        plan.inverse_centered(coil_images.view());
+        rss(coil_images.view(), View<float>(full_rss.data() + s * h * w, Shape{h, w}));
+    }
+    scan.rss = center_crop(full_rss.view(), rh, rw);
+    return scan;
+}
+
+}  // namespace lumen::mri
