@@ -3,7 +3,9 @@
 // Every solver calls the monitor once per iteration with an IterationInfo; the callback may stop
 // the run early by returning false. Stopping on tolerance: when `tolerance` > 0 a solver stops
 // once its relative change measure (documented per solver; e.g. ||r|| / ||r0|| for CG) drops
-// below it. On NaN/Inf a solver restores the last good estimate and throws Error(failure).
+// below it. On NaN/Inf a solver restores the last good estimate (the previous iterate, or the
+// starting point at iteration 1) and throws Error(failure) naming the solver and the iteration.
+// The history up to the failure has gone to the callback.
 #pragma once
 
 #include <functional>
@@ -36,13 +38,14 @@ struct SolverOptions {
 struct SolverResult {
     int iterations = 0;
     bool converged = false;       // stopped on tolerance
-    std::string stop_reason;      // "max_iterations", "tolerance", "callback"
+    std::string stop_reason;      // "max_iterations", "tolerance" (also: exact solution reached), "callback"
     std::vector<IterationInfo> history;
     double elapsed_s = 0.0;
 };
 
 // Writes a result's history as /history/{iteration, objective, residual, step, elapsed_s}
-// (float64 vectors) under `group` (default "/history") with attributes iterations and stop_reason.
+// (float64 vectors) under `group` (default "/history") with attributes iterations, stop_reason,
+// converged (0/1) and elapsed_s. Call it before out.commit().
 void write_history(io::H5Writer& out, const SolverResult& result, const std::string& group = "/history");
 
 }  // namespace lumen
