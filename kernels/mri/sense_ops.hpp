@@ -96,4 +96,21 @@ struct CropPadF {
     }
 };
 
+// |x[i]| for the l1 norm (a reduction).
+struct AbsF {
+    const complex64* x;
+    LUMEN_HD double operator()(index_t i) const { return double(abs(x[i])); }
+};
+
+// sum_c |maps[c, p]|^2 (reduced with MaxOp: a bound on the SENSE operator's squared norm).
+struct CoilPowerF {
+    const complex64* maps;
+    index_t n, coils;
+    LUMEN_HD double operator()(index_t p) const {
+        double acc = 0.0;
+        for (index_t c = 0; c < coils; ++c) acc += double(norm(maps[c * n + p]));
+        return acc;
+    }
+};
+
 }  // namespace lumen::kern

@@ -1,0 +1,272 @@
+// lumen-mri: undersampled multi-coil Cartesian MRI. Subcommands simulate, recon, espirit, info
+// (docs/mri.md). Thin: parsing, one library call, reporting.
+#include <cmath>
+#include <iostream>
+#include <sstream>
+
+#include "apps/common/app_common.hpp"
+#include "lumen/core/error.hpp"
+#include "lumen/mri/io.hpp"
+#include "lumen/mri/mask.hpp"
+#include "lumen/mri/recon.hpp"
+#include "lumen/mri/sense.hpp"
+#include "lumen/mri/simulate.hpp"
+
+using namespace lumen;
+
+namespace {
+
+const char* kProg = "lumen-mri";
+
+// "HxW" or "N" (square).
+void parse_size(const std::string& text, const std::string& option, index_t& h, index_t& w) {
+    const auto x = text.find('x');
+    try {
+        std::size_t used = 0;
+        if (x == std::string::npos) {
+            h = w = std::stol(text, &used);
+            if (used != text.size()) throw std::invalid_argument(text);
+        } else {
+            h = std::stol(text.substr(0, x), &used);
+            if (used != x) throw std::invalid_argument(text);
+            w = std::stol(text.substr(x + 1), &used);
+            if (used != text.size() - x - 1) throw std::invalid_argument(text);
+        }
+    } catch (const std::exception&) {
+        throw Error(ErrorCode::usage, option + ": '" + text + "' is not a size; expected HxW (e.g. 192x144) or N");
+    }
+    if (h <= 0 || w <= 0) throw Error(ErrorCode::usage, option + ": sizes must be positive, got " + text);
+}
+
+struct MaskArgs {
+    double accel = 0.0;  // 0: no undersampling requested
+    double center_fraction = 0.0;
+    std::string kind = "random";
+    std::uint64_t seed = 0;
+    index_t calibration = 24;
+
+    void add(CLI::App& cmd) {
+        cmd.add_option("--accel", accel, "undersample a fully sampled file by this factor (default: use the file's own sampling)");
+        cmd.add_option("--center-fraction", center_fraction,
+                       "fully sampled centre columns as a fraction of W (default: 0.08 at 4x, 0.04 at 8x, else 0.32/accel)");
+        cmd.add_option("--mask", kind, "mask for --accel: random, equispaced, equispaced-fraction or poisson")->capture_default_str();
+        cmd.add_option("--seed", seed, "mask seed (fastMRI-compatible for the 1-D masks)")->capture_default_str();
+        cmd.add_option("--poisson-calibration", calibration, "side of the fully sampled box of Poisson masks")->capture_default_str();
+    }
+    bool active() const { return accel > 0.0; }
+    mri::MaskSpec spec() const {
+        mri::MaskSpec s;
+        s.kind = mri::parse_mask_kind(kind, "--mask");
+        if (!(accel >= 1.0)) throw Error(ErrorCode::usage, "--accel must be at least 1, got " + std::to_string(accel));
+        s.acceleration = accel;
+        s.center_fraction = center_fraction;
+        s.seed = seed;
+        s.calibration = calibration;
+        return s;
+    }
+};
+
+void add_espirit_options(CLI::App& cmd, mri::EspiritOptions& e) {
+    cmd.add_option("--espirit-kernel", e.kernel, "ESPIRiT kernel width")->capture_default_str();
+    cmd.add_option("--espirit-calibration", e.calibration, "ESPIRiT calibration region side (max)")->capture_default_str();
+    cmd.add_option("--espirit-threshold", e.threshold, "singular values kept: sigma >= threshold * sigma_max")->capture_default_str();
+    cmd.add_option("--espirit-crop", e.crop, "maps zeroed where the eigenvalue is below this")->capture_default_str();
+}
+
+nlohmann::json header_json(const mri::ScanHeader& h) {
+    return {{"path", h.path},
+            {"format", h.format},
+            {"slices", h.slices},
+            {"coils", h.coils},
+            {"single_coil", h.single_coil},
+            {"kspace_size", {h.height, h.width}},
+            {"recon_size", {h.recon_height, h.recon_width}},
+            {"acquired_columns", {h.first_column, h.last_column}},
+            {"has_header_xml", h.has_xml_header},
+            {"has_mask", h.has_mask},
+            {"has_truth", h.has_truth},
+            {"target", h.target},
+            {"acquisition", h.acquisition}};
+}
+
+void setup(CLI::App& app) {
+    // ---- simulate
+    auto* sim = app.add_subcommand("simulate", "write a simulated multi-coil scan in fastMRI layout with its truth");
+    static std::string sim_out, sim_size = "192x144", sim_recon, sim_format = "fastmri";
+    static mri::SimulationOptions so;
+    static MaskArgs sim_mask;
+    static app::CommonOptions sim_common;
+    sim->add_option("output", sim_out, "output file (.h5)")->required();
+    sim->add_option("--size", sim_size, "k-space size HxW (H: readout, 2x oversampled)")->capture_default_str();
+    sim->add_option("--recon-size", sim_recon, "reconstruction size HxW (default: H/2 x H/2, at most W)");
+    sim->add_option("--coils", so.coils, "receive coils (1: single-coil layout)")->capture_default_str();
+    sim->add_option("--slices", so.slices, "slices")->capture_default_str();
+    sim->add_option("--noise", so.noise, "complex noise level relative to the RMS coil image")->capture_default_str();
+    sim->add_option("--scale", so.scale, "peak object magnitude (fastMRI data are ~1e-4)")->capture_default_str();
+    sim->add_option("--noise-seed", so.seed, "noise seed")->capture_default_str();
+    sim->add_option("--format", sim_format, "fastmri or ismrmrd")->capture_default_str();
+    sim_mask.add(*sim);
+    sim->add_flag("--quiet,-q", sim_common.quiet, "no progress output on stderr");
+    sim->add_flag("--json", sim_common.json, "print a machine-readable summary on stdout");
+    sim->callback([] {
+        parse_size(sim_size, "--size", so.height, so.width);
+        if (!sim_recon.empty()) parse_size(sim_recon, "--recon-size", so.recon_height, so.recon_width);
+        if (sim_format != "fastmri" && sim_format != "ismrmrd")
+            throw Error(ErrorCode::usage, "--format: unknown format '" + sim_format + "'; expected fastmri or ismrmrd");
+        app::Progress progress(kProg, "simulate", 1, sim_common.quiet);
+        mri::SimulatedScan scan = mri::simulate(so);
+        Array<float> mask;
+        if (sim_mask.active()) {
+            mask = mri::make_mask(sim_mask.spec(), so.height, so.width);
+            mri::apply_mask(View<const complex64>(scan.kspace.view()), mask.view(), scan.kspace.view());
+        }
+        if (sim_format == "ismrmrd") {
+            mri::write_ismrmrd(sim_out, scan.kspace.view(), mask.view(), scan.recon_height, scan.recon_width);
+        } else {
+            mri::FastMriWriteOptions wo;
+            wo.mask = mask.view();
+            wo.truth_image = scan.image.view();
+            wo.truth_sensitivities = scan.sensitivities.view();
+            wo.reconstruction_rss = scan.rss.view();
+            wo.recon_height = scan.recon_height;
+            wo.recon_width = scan.recon_width;
+            mri::write_fastmri(sim_out, scan.kspace.view(), wo, so.coils == 1);
+        }
+        progress.finish(sim_out);
+        if (sim_common.json)
+            app::print_json({{"output", sim_out},
+                             {"format", sim_format},
+                             {"kspace_shape", scan.kspace.shape().dims()},
+                             {"recon_size", {scan.recon_height, scan.recon_width}},
+                             {"undersampled", sim_mask.active()},
+                             {"acceleration", mask.empty() ? 1.0 : mri::achieved_acceleration(mask.view())}});
+    });
+
+    // ---- recon
+    auto* rec = app.add_subcommand("recon", "reconstruct a fastMRI or ISMRMRD file");
+    static mri::RunOptions ro;
+    static std::string method = "cg-sense";
+    static MaskArgs rec_mask;
+    static app::CommonOptions rec_common;
+    static double lambda = -1.0;
+    rec->add_option("input", ro.input, "input file (fastMRI or ISMRMRD HDF5)")->required();
+    rec->add_option("-o,--output", ro.output, "output file (.h5)")->required();
+    rec->add_option("--method", method, "zf, cg-sense, l1-wavelet or tv")->capture_default_str();
+    rec->add_option("--lambda", lambda,
+                    "regularisation weight relative to the data scale (default: cg-sense 1e-3, l1-wavelet 2e-3, tv 2e-3)");
+    rec->add_option("--tolerance", ro.recon.tolerance, "solver relative stopping tolerance (0: all iterations)");
+    rec->add_option("--maps", ro.maps, "coil maps: espirit or truth (a simulation's true sensitivities)")->capture_default_str();
+    rec->add_option("--png", ro.png_dir, "write PNG previews into this directory");
+    rec_mask.add(*rec);
+    add_espirit_options(*rec, ro.espirit);
+    app::add_common_options(*rec, rec_common, true);
+    rec->callback([] {
+        ro.recon.method = mri::parse_method(method, "--method");
+        ro.recon.device = rec_common.resolved_device();
+        ro.recon.iterations = rec_common.iters;
+        if (rec_common.iters < 0) throw Error(ErrorCode::usage, "--iters must be positive");
+        ro.recon.lambda = lambda;
+        if (lambda != -1.0 && !(std::isfinite(lambda) && lambda >= 0.0))
+            throw Error(ErrorCode::usage, "--lambda must be a finite number >= 0, got " + std::to_string(lambda));
+        ro.undersample = rec_mask.active();
+        if (ro.undersample) ro.mask = rec_mask.spec();
+        const int iters = ro.recon.iterations > 0 ? ro.recon.iterations : mri::default_iterations(ro.recon.method);
+        long slices = 1;
+        std::unique_ptr<app::Progress> progress;
+        long slice_now = 0;
+        ro.on_slice = [&](index_t s, index_t n) {
+            slices = long(n);
+            slice_now = long(s);
+            if (!progress) progress = std::make_unique<app::Progress>(kProg, std::string("recon ") + method, slices * std::max(iters, 1), rec_common.quiet);
+            progress->update(slice_now * std::max(iters, 1));
+        };
+        ro.recon.callback = [&](const IterationInfo& info) {
+            if (progress) {
+                std::ostringstream d;
+                d << "(slice " << slice_now + 1 << "/" << slices << ")";
+                progress->update(slice_now * iters + info.iteration, d.str());
+            }
+            return true;
+        };
+        const mri::RunSummary s = mri::run_recon(ro);
+        if (progress) progress->finish(ro.output);
+        nlohmann::json j = {{"output", ro.output},
+                            {"method", method},
+                            {"device", device_name(ro.recon.device)},
+                            {"input", header_json(s.header)},
+                            {"mask_source", s.mask_source},
+                            {"acceleration", s.acceleration},
+                            {"iterations", s.iterations},
+                            {"seconds", s.seconds},
+                            {"previews", s.previews}};
+        if (s.has_quality) j["quality"] = {{"nmse", s.quality.nmse}, {"psnr", s.quality.psnr}, {"ssim", s.quality.ssim}};
+        if (rec_common.json) app::print_json(j);
+        else if (!rec_common.quiet && s.has_quality)
+            std::cerr << kProg << ": quality against " << (s.header.has_truth ? "the truth" : s.header.target) << ": NMSE "
+                      << s.quality.nmse << ", PSNR " << s.quality.psnr << " dB, SSIM " << s.quality.ssim << "\n";
+    });
+
+    // ---- espirit
+    auto* esp = app.add_subcommand("espirit", "estimate ESPIRiT coil sensitivities for every slice");
+    static mri::EspiritRunOptions eo;
+    static MaskArgs esp_mask;
+    static app::CommonOptions esp_common;
+    esp->add_option("input", eo.input, "input file")->required();
+    esp->add_option("-o,--output", eo.output, "output file (.h5): /sensitivities, /eigenvalues")->required();
+    add_espirit_options(*esp, eo.espirit);
+    esp_mask.add(*esp);
+    app::add_common_options(*esp, esp_common, false);
+    esp->callback([] {
+        eo.device = esp_common.resolved_device();
+        eo.undersample = esp_mask.active();
+        if (eo.undersample) eo.mask = esp_mask.spec();
+        std::unique_ptr<app::Progress> progress;
+        eo.on_slice = [&](index_t s, index_t n) {
+            if (!progress) progress = std::make_unique<app::Progress>(kProg, "espirit", long(n), esp_common.quiet);
+            progress->update(long(s));
+        };
+        const mri::EspiritRunSummary s = mri::run_espirit(eo);
+        if (progress) progress->finish(eo.output);
+        if (esp_common.json)
+            app::print_json({{"output", eo.output},
+                             {"input", header_json(s.header)},
+                             {"kernels_kept", s.kernels_kept},
+                             {"calibration_box", {s.box.rows, s.box.cols}},
+                             {"seconds", s.seconds}});
+    });
+
+    // ---- info
+    auto* inf = app.add_subcommand("info", "what an MRI file holds and whether lumen can read it");
+    static std::string info_in;
+    static bool info_json = false;
+    inf->add_option("input", info_in, "input file")->required();
+    inf->add_flag("--json", info_json, "print a machine-readable summary on stdout");
+    inf->callback([] {
+        const mri::ScanReader r = mri::ScanReader::open(info_in);
+        const mri::ScanHeader& h = r.header();
+        nlohmann::json j = header_json(h);
+        j["readable"] = true;
+        if (h.has_mask) {
+            const Array<float> m = r.file_mask();
+            j["mask_acceleration"] = mri::achieved_acceleration(m.view());
+        }
+        if (info_json) {
+            app::print_json(j);
+            return;
+        }
+        std::cout << h.path << ": " << h.format << " " << (h.single_coil ? "single-coil" : "multi-coil") << " k-space, "
+                  << h.slices << " slice(s) x " << h.coils << " coil(s) x " << h.height << " x " << h.width << "\n"
+                  << "  reconstruction size " << h.recon_height << " x " << h.recon_width << (h.has_xml_header ? " (from the XML header)" : " (default)") << "\n"
+                  << "  acquired phase encodes [" << h.first_column << ", " << h.last_column << ")\n"
+                  << "  mask: " << (h.has_mask ? h.mask_shape : std::string("none (fully sampled, or zeros mark missing samples)")) << "\n";
+        if (h.has_mask) std::cout << "  mask acceleration " << j["mask_acceleration"].get<double>() << "\n";
+        std::cout << "  truth: " << (h.has_truth ? "yes (/lumen/truth)" : (h.target.empty() ? "none" : h.target)) << "\n"
+                  << "  readable by lumen: yes\n";
+    });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return app::run_app(kProg, "lumen-mri: undersampled multi-coil Cartesian MRI reconstruction", argc, argv, setup);
+}

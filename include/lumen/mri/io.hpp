@@ -1,0 +1,90 @@
+// MRI files (docs/mri.md, "Files"): fastMRI HDF5 and Cartesian ISMRMRD (MRD) HDF5 in, fastMRI
+// layout out (the simulator) and ISMRMRD out (for interchange and tests).
+//
+// fastMRI: /kspace complex64 (slices, coils, H, W) or single-coil (slices, H, W); /ismrmrd_header
+// (XML: encodedSpace, reconSpace, encodingLimits/kspace_encoding_step_1 for the zero-padded
+// phase encodes); optional /mask ((W,) or (H, W), 1 = acquired); optional targets
+// /reconstruction_rss, /reconstruction_esc; lumen's simulations add /lumen/truth/{image,
+// sensitivities}.
+// ISMRMRD: /dataset/xml + /dataset/data acquisitions; each readout becomes a column of k-space
+// ([slice][coil][readout = H][phase encode ky = W], the fastMRI orientation); averages are
+// averaged; noise, navigator, phase-correction and dummy scans are skipped; 3-D (kz > 0) and
+// non-Cartesian trajectories are rejected.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "lumen/core/array.hpp"
+#include "lumen/core/complex.hpp"
+
+namespace lumen::mri {
+
+struct ScanHeader {
+    std::string path;
+    std::string format;           // "fastmri" or "ismrmrd"
+    index_t slices = 0, coils = 0, height = 0, width = 0;
+    bool single_coil = false;     // fastMRI (slices, H, W)
+    index_t recon_height = 0, recon_width = 0;  // from the header's reconSpace; else min(320, H), min(320, W)
+    bool has_xml_header = false;
+    index_t first_column = 0, last_column = 0;  // acquired phase encodes [first, last) (encoding limits)
+    bool has_mask = false;
+    std::string mask_shape;
+    bool has_truth = false;       // /lumen/truth/image and /lumen/truth/sensitivities
+    std::string target;           // dataset scored against when no truth: "/reconstruction_rss", ... or ""
+    std::string acquisition;      // fastMRI attribute, if any
+};
+
+class ScanReader {
+public:
+    // Opens and validates the layout (not the values). Error(bad_input) naming file and dataset.
+    static ScanReader open(const std::string& path);
+    ScanReader(ScanReader&&) noexcept;
+    ScanReader& operator=(ScanReader&&) noexcept;
+    ~ScanReader();
+
+    const ScanHeader& header() const;
+    // One slice of k-space [coils][H][W] on the host; Error(bad_input) when it is all zero or holds
+    // NaN/Inf (naming the slice).
+    Array<complex64> read_slice(index_t slice) const;
+    // The file's own mask expanded to [H][W] (0/1), or an empty array when the file has none.
+    Array<float> file_mask() const;
+    // True image [slices][H][W] and sensitivities ([coils][H][W] or [slices][coils][H][W]) of a
+    // simulated file (Error when absent).
+    Array<complex64> truth_image() const;
+    Array<complex64> truth_sensitivities() const;
+    // The reference to score against, [slices][recon_height][recon_width]: the truth's RSS target
+    // when present, else the file's fastMRI target dataset; empty when neither exists.
+    Array<float> reference() const;
+
+    struct Impl;
+
+private:
+    explicit ScanReader(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// The ISMRMRD XML header lumen writes (and parses): encoded and recon matrix sizes (x = readout
+// = H, y = phase encode = W) and phase-encode limits.
+std::string ismrmrd_header_xml(index_t height, index_t width, index_t recon_height, index_t recon_width,
+                               index_t coils, index_t slices);
+
+struct FastMriWriteOptions {
+    View<const float> mask;           // [H][W] or [W]; empty: no /mask written (fully sampled)
+    View<const complex64> truth_image;           // optional /lumen/truth/image
+    View<const complex64> truth_sensitivities;   // optional /lumen/truth/sensitivities
+    View<const float> reconstruction_rss;        // optional fastMRI target
+    index_t recon_height = 0, recon_width = 0;
+    std::string acquisition = "LUMEN_SIM";
+};
+// Writes kspace [slices][coils][H][W] (coils == 1 and single_coil: written as (slices, H, W)) in
+// fastMRI layout, atomically.
+void write_fastmri(const std::string& path, View<const complex64> kspace, const FastMriWriteOptions& options,
+                   bool single_coil = false);
+
+// Writes kspace [slices][coils][H][W] as a Cartesian ISMRMRD dataset (one acquisition per slice and
+// phase-encode column that the mask marks as acquired, or every column when the mask is empty).
+void write_ismrmrd(const std::string& path, View<const complex64> kspace, View<const float> mask,
+                   index_t recon_height, index_t recon_width);
+
+}  // namespace lumen::mri

@@ -1,0 +1,448 @@
+// fastMRI and ISMRMRD readers, and the writers the simulator uses.
+#include "lumen/mri/io.hpp"
+
+#include <ismrmrd/dataset.h>
+#include <ismrmrd/ismrmrd.h>
+#include <ismrmrd/xml.h>
+
+#include <pugixml.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "lumen/io/hdf5.hpp"
+#include "lumen/linalg.hpp"
+#include "lumen/mri/mask.hpp"
+#include "lumen/mri/simulate.hpp"
+
+namespace lumen::mri {
+
+namespace {
+
+// The ISMRMRD XML namespace is the default namespace of the document; pugixml does not resolve
+// namespaces, so elements are matched by their local name (any prefix dropped).
+const char* local_name(const pugi::xml_node& n) {
+    const char* name = n.name();
+    const char* colon = std::strrchr(name, ':');
+    return colon ? colon + 1 : name;
+}
+
+pugi::xml_node child(const pugi::xml_node& parent, const char* name) {
+    for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling())
+        if (c.type() == pugi::node_element && std::strcmp(local_name(c), name) == 0) return c;
+    return {};
+}
+
+pugi::xml_node path(pugi::xml_node n, std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+        if (!n) return {};
+        n = child(n, name);
+    }
+    return n;
+}
+
+bool read_long(const pugi::xml_node& n, long& out) {
+    if (!n) return false;
+    const std::string text = n.text().as_string();
+    char* end = nullptr;
+    const long v = std::strtol(text.c_str(), &end, 10);
+    if (end == text.c_str()) return false;
+    out = v;
+    return true;
+}
+
+struct XmlInfo {
+    long enc_x = 0, enc_y = 0, recon_x = 0, recon_y = 0;
+    bool limits = false;
+    long center = 0, maximum = 0;
+};
+
+XmlInfo parse_header_xml(const std::string& xml, const std::string& where) {
+    pugi::xml_document doc;
+    const pugi::xml_parse_result ok = doc.load_string(xml.c_str());
+    require(bool(ok), where + ": the ISMRMRD XML header cannot be parsed (" + std::string(ok.description()) +
+                          "); expected an ismrmrdHeader document");
+    pugi::xml_node root;
+    for (pugi::xml_node c = doc.first_child(); c; c = c.next_sibling())
+        if (c.type() == pugi::node_element && std::strcmp(local_name(c), "ismrmrdHeader") == 0) root = c;
+    require(bool(root), where + ": the XML header has no ismrmrdHeader element");
+    const pugi::xml_node enc = child(root, "encoding");
+    require(bool(enc), where + ": the XML header has no encoding element");
+    XmlInfo info;
+    read_long(path(enc, {"encodedSpace", "matrixSize", "x"}), info.enc_x);
+    read_long(path(enc, {"encodedSpace", "matrixSize", "y"}), info.enc_y);
+    read_long(path(enc, {"reconSpace", "matrixSize", "x"}), info.recon_x);
+    read_long(path(enc, {"reconSpace", "matrixSize", "y"}), info.recon_y);
+    const pugi::xml_node lim = path(enc, {"encodingLimits", "kspace_encoding_step_1"});
+    info.limits = read_long(child(lim, "center"), info.center) && read_long(child(lim, "maximum"), info.maximum);
+    return info;
+}
+
+void apply_xml(ScanHeader& h, const XmlInfo& x) {
+    h.has_xml_header = true;
+    if (x.recon_x > 0 && x.recon_y > 0) {
+        h.recon_height = std::min<index_t>(x.recon_x, h.height);
+        h.recon_width = std::min<index_t>(x.recon_y, h.width);
+    }
+    // fastMRI: padding_left = enc_y // 2 - center; padding_right = padding_left + maximum + 1.
+    if (x.limits && x.enc_y == h.width) {
+        const index_t left = x.enc_y / 2 - x.center;
+        const index_t right = left + x.maximum + 1;
+        if (left >= 0 && right <= h.width && left < right) {
+            h.first_column = left;
+            h.last_column = right;
+        }
+    }
+}
+
+void check_values(const Array<complex64>& k, const std::string& where) {
+    require(all_finite(View<const complex64>(k.view())), where + " contains NaN or Inf values; expected finite k-space");
+    require(max_abs(View<const complex64>(k.view())) > 0.0, where + " is all zero; expected measured k-space");
+}
+
+}  // namespace
+
+struct ScanReader::Impl {
+    ScanHeader h;
+    std::unique_ptr<io::H5File> file;       // fastMRI
+    Array<complex64> ismrmrd_kspace;        // ISMRMRD: whole volume [S][C][H][W]
+    Array<float> ismrmrd_mask;              // [H][W]
+};
+
+ScanReader::ScanReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ScanReader::ScanReader(ScanReader&&) noexcept = default;
+ScanReader& ScanReader::operator=(ScanReader&&) noexcept = default;
+ScanReader::~ScanReader() = default;
+const ScanHeader& ScanReader::header() const { return impl_->h; }
+
+namespace {
+
+std::unique_ptr<ScanReader::Impl> open_fastmri(io::H5File f) {
+    auto impl = std::make_unique<ScanReader::Impl>();
+    ScanHeader& h = impl->h;
+    h.path = f.path();
+    h.format = "fastmri";
+    const io::DatasetInfo info = f.info("/kspace");
+    require(info.is_complex(), f.path() + ": dataset /kspace has dtype " + info.dtype +
+                                   "; expected complex64 (the {r, i} compound h5py writes)");
+    require(info.shape.rank() == 3 || info.shape.rank() == 4,
+            f.path() + ": dataset /kspace has shape " + info.shape.str() +
+                "; expected (slices, coils, H, W) for multi-coil or (slices, H, W) for single-coil data");
+    h.single_coil = info.shape.rank() == 3;
+    h.slices = info.shape[0];
+    h.coils = h.single_coil ? 1 : info.shape[1];
+    h.height = info.shape[-2];
+    h.width = info.shape[-1];
+    require(h.slices >= 1 && h.coils >= 1 && h.height >= 2 && h.width >= 2,
+            f.path() + ": dataset /kspace of shape " + info.shape.str() + " is empty; expected measured k-space");
+    h.recon_height = std::min<index_t>(320, h.height);
+    h.recon_width = std::min<index_t>(320, h.width);
+    h.first_column = 0;
+    h.last_column = h.width;
+    if (f.exists("/ismrmrd_header")) apply_xml(h, parse_header_xml(f.read_string("/ismrmrd_header"), f.path() + ": /ismrmrd_header"));
+    if (f.exists("/mask")) {
+        const io::DatasetInfo mi = f.info("/mask");
+        require(mi.is_real_number(), f.path() + ": dataset /mask has dtype " + mi.dtype + "; expected bool, integer or float");
+        h.has_mask = true;
+        h.mask_shape = mi.shape.str();
+        // Validate the shape now so that a mismatch is reported before any work.
+        expand_mask(f.read_float("/mask").view(), h.height, h.width, f.path() + ": dataset /mask");
+    }
+    h.has_truth = f.exists("/lumen/truth/image") && f.exists("/lumen/truth/sensitivities");
+    for (const char* t : {"/reconstruction_rss", "/reconstruction_esc"})
+        if (h.target.empty() && f.exists(t)) h.target = t;
+    if (f.has_attr("/", "acquisition")) h.acquisition = f.attr_string("/", "acquisition");
+    impl->file = std::make_unique<io::H5File>(std::move(f));
+    return impl;
+}
+
+std::unique_ptr<ScanReader::Impl> open_ismrmrd(const std::string& file) {
+    auto impl = std::make_unique<ScanReader::Impl>();
+    ScanHeader& h = impl->h;
+    h.path = file;
+    h.format = "ismrmrd";
+    try {
+        ISMRMRD::Dataset d(file.c_str(), "dataset", false);
+        std::string xml;
+        d.readHeader(xml);
+        ISMRMRD::IsmrmrdHeader hdr;
+        try {
+            ISMRMRD::deserialize(xml.c_str(), hdr);
+        } catch (const std::exception& e) {
+            throw Error(ErrorCode::bad_input, file + ": /dataset/xml is not a valid ISMRMRD header (" + e.what() + ")");
+        }
+        require(!hdr.encoding.empty(), file + ": the ISMRMRD header has no encoding");
+        const ISMRMRD::Encoding& enc = hdr.encoding[0];
+        require(enc.trajectory == ISMRMRD::TrajectoryType::CARTESIAN,
+                file + ": the ISMRMRD trajectory is not Cartesian; lumen reads Cartesian MRD data only");
+        require(enc.encodedSpace.matrixSize.z <= 1,
+                file + ": the encoded matrix has z = " + std::to_string(enc.encodedSpace.matrixSize.z) +
+                    " (3-D encoding); lumen reads 2-D (multi-slice) Cartesian MRD data only");
+        h.height = enc.encodedSpace.matrixSize.x;
+        h.width = enc.encodedSpace.matrixSize.y;
+        require(h.height >= 2 && h.width >= 2, file + ": the encoded matrix " + std::to_string(h.height) + "x" +
+                                                   std::to_string(h.width) + " is too small");
+        h.recon_height = std::min<index_t>(enc.reconSpace.matrixSize.x, h.height);
+        h.recon_width = std::min<index_t>(enc.reconSpace.matrixSize.y, h.width);
+        if (h.recon_height <= 0 || h.recon_width <= 0) {
+            h.recon_height = std::min<index_t>(320, h.height);
+            h.recon_width = std::min<index_t>(320, h.width);
+        }
+        h.has_xml_header = true;
+        h.first_column = 0;
+        h.last_column = h.width;
+        // The ky centre of the encoding limits maps to column W/2 (fastMRI's convention for padding).
+        index_t ky_offset = 0;
+        if (enc.encodingLimits.kspace_encoding_step_1) {
+            const auto& lim = *enc.encodingLimits.kspace_encoding_step_1;
+            ky_offset = h.width / 2 - index_t(lim.center);
+            h.first_column = std::max<index_t>(0, ky_offset + lim.minimum);
+            h.last_column = std::min<index_t>(h.width, ky_offset + lim.maximum + 1);
+        }
+        const uint32_t n = d.getNumberOfAcquisitions();
+        require(n > 0, file + ": /dataset/data holds no acquisitions");
+        // First pass: geometry (slices, coils).
+        std::vector<ISMRMRD::Acquisition> acqs;
+        acqs.reserve(n);
+        index_t slices = 1, coils = 0;
+        for (uint32_t i = 0; i < n; ++i) {
+            ISMRMRD::Acquisition a;
+            d.readAcquisition(i, a);
+            if (a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_NOISE_MEASUREMENT) ||
+                a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_NAVIGATION_DATA) ||
+                a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_PHASECORR_DATA) ||
+                a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_DUMMYSCAN_DATA) || a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_RTFEEDBACK_DATA))
+                continue;
+            require(a.idx().kspace_encode_step_2 == 0,
+                    file + ": acquisition " + std::to_string(i) + " has kspace_encode_step_2 = " +
+                        std::to_string(a.idx().kspace_encode_step_2) + "; lumen reads 2-D Cartesian data only");
+            if (coils == 0) coils = a.active_channels();
+            require(index_t(a.active_channels()) == coils,
+                    file + ": acquisition " + std::to_string(i) + " has " + std::to_string(a.active_channels()) +
+                        " channels, the first had " + std::to_string(coils) + "; expected the same coils throughout");
+            slices = std::max<index_t>(slices, index_t(a.idx().slice) + 1);
+            acqs.push_back(std::move(a));
+        }
+        require(!acqs.empty() && coils > 0, file + ": no imaging acquisitions (all were noise or calibration scans)");
+        h.slices = slices;
+        h.coils = coils;
+        impl->ismrmrd_kspace = Array<complex64>(Shape{slices, coils, h.height, h.width});
+        Array<float> count(Shape{slices, h.width});
+        impl->ismrmrd_mask = Array<float>(Shape{h.height, h.width});
+        for (std::size_t i = 0; i < acqs.size(); ++i) {
+            ISMRMRD::Acquisition& a = acqs[i];
+            const index_t ky = index_t(a.idx().kspace_encode_step_1) + ky_offset;
+            const index_t s = a.idx().slice;
+            const index_t ns = a.number_of_samples();
+            // Readout placement: the centre sample lands on row H/2 when the line is shorter or longer.
+            const index_t x0 = ns == h.height ? 0 : h.height / 2 - index_t(a.center_sample());
+            require(ky >= 0 && ky < h.width, file + ": acquisition with kspace_encode_step_1 = " +
+                                                 std::to_string(a.idx().kspace_encode_step_1) +
+                                                 " lies outside the encoded matrix (y = " + std::to_string(h.width) + ")");
+            require(x0 >= 0 && x0 + ns <= h.height,
+                    file + ": a readout of " + std::to_string(ns) + " samples (centre " + std::to_string(a.center_sample()) +
+                        ") does not fit the encoded matrix x = " + std::to_string(h.height));
+            const complex_float_t* data = a.getDataPtr();
+            for (index_t c = 0; c < coils; ++c)
+                for (index_t r = 0; r < ns; ++r) {
+                    const complex_float_t v = data[c * ns + r];
+                    complex64& dst = impl->ismrmrd_kspace[((s * coils + c) * h.height + x0 + r) * h.width + ky];
+                    dst += complex64(v.real(), v.imag());
+                }
+            count[s * h.width + ky] += 1.0f;
+            for (index_t r = x0; r < x0 + ns; ++r) impl->ismrmrd_mask[r * h.width + ky] = 1.0f;
+        }
+        // Repeated lines (averages, repetitions) are averaged.
+        for (index_t s = 0; s < slices; ++s)
+            for (index_t ky = 0; ky < h.width; ++ky) {
+                const float c = count[s * h.width + ky];
+                if (c > 1.0f)
+                    for (index_t coil = 0; coil < coils; ++coil)
+                        for (index_t r = 0; r < h.height; ++r) {
+                            complex64& v = impl->ismrmrd_kspace[((s * coils + coil) * h.height + r) * h.width + ky];
+                            v = v * (1.0f / c);
+                        }
+            }
+        h.has_mask = true;
+        h.mask_shape = "(" + std::to_string(h.height) + ", " + std::to_string(h.width) + ") from the acquired lines";
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error(ErrorCode::bad_input, file + ": cannot read the ISMRMRD dataset: " + e.what());
+    }
+    return impl;
+}
+
+}  // namespace
+
+ScanReader ScanReader::open(const std::string& file) {
+    io::H5File f = io::H5File::open(file);
+    if (f.exists("/kspace")) return ScanReader(open_fastmri(std::move(f)));
+    if (f.exists("/dataset/data") && f.exists("/dataset/xml")) return ScanReader(open_ismrmrd(file));
+    throw Error(ErrorCode::bad_input, file + ": no /kspace dataset (fastMRI layout: /kspace complex64 (slices, coils, H, W)) "
+                                             "and no ISMRMRD /dataset/data; expected a fastMRI or ISMRMRD HDF5 file");
+}
+
+Array<complex64> ScanReader::read_slice(index_t s) const {
+    const ScanHeader& h = impl_->h;
+    require(s >= 0 && s < h.slices, h.path + ": slice " + std::to_string(s) + " does not exist (the file has " +
+                                        std::to_string(h.slices) + ")");
+    Array<complex64> k;
+    if (impl_->file) {
+        k = impl_->file->read_complex_items("/kspace", s, 1);
+        k.reshape(Shape{h.coils, h.height, h.width});
+    } else {
+        k = Array<complex64>::copy_of(impl_->ismrmrd_kspace.view().item(s), Device::cpu);
+    }
+    check_values(k, h.path + ": k-space slice " + std::to_string(s));
+    return k;
+}
+
+Array<float> ScanReader::file_mask() const {
+    const ScanHeader& h = impl_->h;
+    if (!impl_->file) return impl_->ismrmrd_mask.clone();
+    if (!h.has_mask) return {};
+    return expand_mask(impl_->file->read_float("/mask").view(), h.height, h.width, h.path + ": dataset /mask");
+}
+
+Array<complex64> ScanReader::truth_image() const {
+    require(impl_->file && impl_->h.has_truth, impl_->h.path + ": no /lumen/truth/image (not a lumen simulation)");
+    Array<complex64> x = impl_->file->read_complex("/lumen/truth/image", 3);
+    require(x.shape() == Shape({impl_->h.slices, impl_->h.height, impl_->h.width}),
+            impl_->h.path + ": /lumen/truth/image has shape " + x.shape().str() + "; expected (slices, H, W) like /kspace");
+    return x;
+}
+
+Array<complex64> ScanReader::truth_sensitivities() const {
+    require(impl_->file && impl_->h.has_truth, impl_->h.path + ": no /lumen/truth/sensitivities (not a lumen simulation)");
+    Array<complex64> s = impl_->file->read_complex("/lumen/truth/sensitivities");
+    const ScanHeader& h = impl_->h;
+    require(s.shape() == Shape({h.coils, h.height, h.width}) || s.shape() == Shape({h.slices, h.coils, h.height, h.width}),
+            h.path + ": /lumen/truth/sensitivities has shape " + s.shape().str() +
+                "; expected (coils, H, W) or (slices, coils, H, W) matching /kspace");
+    return s;
+}
+
+Array<float> ScanReader::reference() const {
+    const ScanHeader& h = impl_->h;
+    if (h.has_truth) return truth_target(truth_image().view(), truth_sensitivities().view(), h.recon_height, h.recon_width);
+    if (!h.target.empty() && impl_->file) {
+        Array<float> t = impl_->file->read_float(h.target, 3);
+        require(t.dim(0) == h.slices, h.path + ": " + h.target + " has " + std::to_string(t.dim(0)) +
+                                          " slices; expected " + std::to_string(h.slices) + " like /kspace");
+        return t;
+    }
+    return {};
+}
+
+std::string ismrmrd_header_xml(index_t height, index_t width, index_t recon_height, index_t recon_width, index_t coils,
+                               index_t slices) {
+    std::ostringstream x;
+    // Field of view: 0.5 mm per reconstructed pixel, the readout oversampled as the matrix says.
+    const double px = 0.5;
+    x << "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+      << "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\">\n"
+      << "  <acquisitionSystemInformation><receiverChannels>" << coils
+      << "</receiverChannels></acquisitionSystemInformation>\n"
+      << "  <experimentalConditions><H1resonanceFrequency_Hz>127740000</H1resonanceFrequency_Hz></experimentalConditions>\n"
+      << "  <encoding>\n"
+      << "    <encodedSpace><matrixSize><x>" << height << "</x><y>" << width << "</y><z>1</z></matrixSize>"
+      << "<fieldOfView_mm><x>" << px * double(height) << "</x><y>" << px * double(width) << "</y><z>3</z></fieldOfView_mm></encodedSpace>\n"
+      << "    <reconSpace><matrixSize><x>" << recon_height << "</x><y>" << recon_width << "</y><z>1</z></matrixSize>"
+      << "<fieldOfView_mm><x>" << px * double(recon_height) << "</x><y>" << px * double(recon_width)
+      << "</y><z>3</z></fieldOfView_mm></reconSpace>\n"
+      << "    <encodingLimits>\n"
+      << "      <kspace_encoding_step_1><minimum>0</minimum><maximum>" << width - 1 << "</maximum><center>" << width / 2
+      << "</center></kspace_encoding_step_1>\n"
+      << "      <kspace_encoding_step_2><minimum>0</minimum><maximum>0</maximum><center>0</center></kspace_encoding_step_2>\n"
+      << "      <slice><minimum>0</minimum><maximum>" << slices - 1 << "</maximum><center>0</center></slice>\n"
+      << "    </encodingLimits>\n"
+      << "    <trajectory>cartesian</trajectory>\n"
+      << "  </encoding>\n"
+      << "</ismrmrdHeader>\n";
+    return x.str();
+}
+
+void write_fastmri(const std::string& file, View<const complex64> kspace, const FastMriWriteOptions& o, bool single_coil) {
+    require(kspace.rank() == 4, "write_fastmri: k-space must be [slices][coils][H][W], got " + kspace.shape().str());
+    const index_t S = kspace.dim(0), C = kspace.dim(1), H = kspace.dim(2), W = kspace.dim(3);
+    require(!single_coil || C == 1, "write_fastmri: single-coil output needs one coil, got " + std::to_string(C));
+    const index_t rh = o.recon_height > 0 ? o.recon_height : std::min<index_t>(320, H);
+    const index_t rw = o.recon_width > 0 ? o.recon_width : std::min<index_t>(320, W);
+    io::H5Writer out(file);
+    out.write("/kspace", single_coil ? kspace.reshaped(Shape{S, H, W}) : kspace);
+    out.write_string("/ismrmrd_header", ismrmrd_header_xml(H, W, rh, rw, C, S));
+    if (!o.mask.empty()) {
+        // Stored as uint8 0/1 like fastMRI's boolean masks ((W,) when every row is the same).
+        const Array<float> m = Array<float>::copy_of(o.mask, Device::cpu);
+        bool rows_equal = m.rank() == 2;
+        if (m.rank() == 2)
+            for (index_t y = 1; y < m.dim(0) && rows_equal; ++y)
+                for (index_t x = 0; x < m.dim(1); ++x)
+                    if (m[y * m.dim(1) + x] != m[x]) {
+                        rows_equal = false;
+                        break;
+                    }
+        const Shape s = m.rank() == 1 ? m.shape() : (rows_equal ? Shape{m.dim(1)} : m.shape());
+        Array<std::uint8_t> u(s);
+        for (index_t i = 0; i < u.size(); ++i) u[i] = m[i] != 0.0f ? 1 : 0;
+        out.write("/mask", View<const std::uint8_t>(u.view()));
+    }
+    if (!o.reconstruction_rss.empty()) {
+        out.write(single_coil ? "/reconstruction_esc" : "/reconstruction_rss", o.reconstruction_rss);
+        const Array<float> t = Array<float>::copy_of(o.reconstruction_rss, Device::cpu);
+        out.set_attr("/", "max", max_abs(View<const float>(t.view())));
+        out.set_attr("/", "norm", norm2(View<const float>(t.view())));
+    }
+    if (!o.truth_image.empty()) out.write("/lumen/truth/image", o.truth_image);
+    if (!o.truth_sensitivities.empty()) out.write("/lumen/truth/sensitivities", o.truth_sensitivities);
+    out.set_attr("/", "acquisition", o.acquisition);
+    out.set_attr("/", "patient_id", std::string("lumen-simulation"));
+    out.commit();
+}
+
+void write_ismrmrd(const std::string& file, View<const complex64> kspace, View<const float> mask, index_t recon_height,
+                   index_t recon_width) {
+    require(kspace.rank() == 4, "write_ismrmrd: k-space must be [slices][coils][H][W], got " + kspace.shape().str());
+    const index_t S = kspace.dim(0), C = kspace.dim(1), H = kspace.dim(2), W = kspace.dim(3);
+    require(H <= 65535 && C <= 65535, "write_ismrmrd: readouts and channels are limited to 65535 by the format");
+    const Array<complex64> k = Array<complex64>::copy_of(kspace, Device::cpu);
+    Array<float> m;
+    if (!mask.empty()) m = expand_mask(mask, H, W, "write_ismrmrd: mask");
+    // libismrmrd appends to an existing file, so write to a fresh temporary file and rename it.
+    const std::string tmp = file + ".tmp-ismrmrd";
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    try {
+        {
+            ISMRMRD::Dataset d(tmp.c_str(), "dataset", true);
+            d.writeHeader(ismrmrd_header_xml(H, W, recon_height, recon_width, C, S));
+            ISMRMRD::Acquisition a{std::uint16_t(H), std::uint16_t(C)};
+            for (index_t s = 0; s < S; ++s)
+                for (index_t ky = 0; ky < W; ++ky) {
+                    if (!m.empty() && m[(H / 2) * W + ky] == 0.0f) continue;
+                    a.clearAllFlags();
+                    a.idx().kspace_encode_step_1 = std::uint16_t(ky);
+                    a.idx().slice = std::uint16_t(s);
+                    a.center_sample() = std::uint16_t(H / 2);
+                    if (ky == W - 1) a.setFlag(ISMRMRD::ISMRMRD_ACQ_LAST_IN_SLICE);
+                    for (index_t c = 0; c < C; ++c)
+                        for (index_t r = 0; r < H; ++r) {
+                            const complex64 v = k[((s * C + c) * H + r) * W + ky];
+                            a.data(std::uint16_t(r), std::uint16_t(c)) = complex_float_t(v.re, v.im);
+                        }
+                    d.appendAcquisition(a);
+                }
+        }
+        std::filesystem::rename(tmp, file);
+    } catch (const std::exception& e) {
+        std::filesystem::remove(tmp, ec);
+        throw Error(ErrorCode::bad_input, file + ": cannot write the ISMRMRD dataset: " + e.what());
+    }
+}
+
+}  // namespace lumen::mri
