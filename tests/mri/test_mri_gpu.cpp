@@ -1,0 +1,68 @@
+// CPU-vs-GPU parity of the MRI operators, ESPIRiT and a reconstruction (skipped without a GPU).
+#include "lumen/linalg.hpp"
+#include "lumen/metrics.hpp"
+#include "lumen/mri/espirit.hpp"
+#include "lumen/mri/recon.hpp"
+#include "lumen/mri/sense.hpp"
+#include "lumen/mri/simulate.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace lumen;
+using namespace lumen::mri;
+
+TEST(MriGpu, SenseOperatorParity) {
+    LUMEN_REQUIRE_GPU();
+    const Array<complex64> maps = test::random_complex(Shape{6, 40, 36}, 1);
+    Array<float> mask = test::random_real(Shape{40, 36}, 2);
+    for (auto& v : mask) v = v > 0.3f ? 1.0f : 0.0f;
+    const SenseOperator cpu(maps.view(), mask.view(), Device::cpu), gpu(maps.view(), mask.view(), Device::cuda);
+    EXPECT_LT(adjoint_test(gpu, 3), 1e-5);
+    const Array<complex64> x = test::random_complex(Shape{40, 36}, 3);
+    const Array<complex64> xd = x.to(Device::cuda);
+    Array<complex64> y(Shape{6, 40, 36}), yd(Shape{6, 40, 36}, Device::cuda);
+    cpu.apply(x.view(), y.view());
+    gpu.apply(xd.view(), yd.view());
+    EXPECT_LT(test::max_rel_diff(View<const complex64>(y.view()), View<const complex64>(yd.view())), 1e-5);
+    Array<complex64> n(Shape{40, 36}), nd(Shape{40, 36}, Device::cuda);
+    cpu.apply_normal(x.view(), n.view());
+    gpu.apply_normal(xd.view(), nd.view());
+    EXPECT_LT(test::max_rel_diff(View<const complex64>(n.view()), View<const complex64>(nd.view())), 1e-5);
+    cpu.apply_adjoint(y.view(), n.view());
+    gpu.apply_adjoint(yd.view(), nd.view());
+    EXPECT_LT(test::max_rel_diff(View<const complex64>(n.view()), View<const complex64>(nd.view())), 1e-5);
+    Array<float> r(Shape{40, 36}), rd(Shape{40, 36}, Device::cuda);
+    rss(View<const complex64>(y.view()), r.view());
+    rss(View<const complex64>(yd.view()), rd.view());
+    EXPECT_LT(test::max_rel_diff(View<const float>(r.view()), View<const float>(rd.view())), 1e-6);
+    const Array<float> c = center_crop(View<const float>(r.view()), 20, 30);
+    const Array<float> cd = center_crop(View<const float>(rd.view()), 20, 30);
+    EXPECT_EQ(test::max_rel_diff(View<const float>(c.view()), View<const float>(cd.view())), 0.0);
+}
+
+TEST(MriGpu, EspiritAndReconstructionParity) {
+    LUMEN_REQUIRE_GPU();
+    SimulationOptions o;
+    o.height = 128;
+    o.width = 96;
+    o.recon_height = 80;
+    o.recon_width = 80;
+    o.noise = 0.01;
+    const SimulatedScan s = simulate(o);
+    MaskSpec spec;
+    spec.kind = MaskKind::poisson;
+    spec.acceleration = 5.0;
+    const Array<float> mask = make_mask(spec, 128, 96);
+    const View<const complex64> k(s.kspace.data(), Shape{8, 128, 96});
+    const EspiritResult ec = espirit(k, mask.view(), EspiritOptions{}, Device::cpu);
+    const EspiritResult eg = espirit(k, mask.view(), EspiritOptions{}, Device::cuda);
+    EXPECT_LT(test::max_rel_diff(View<const complex64>(ec.maps.view()), View<const complex64>(eg.maps.view())), 1e-3);
+    for (Method m : {Method::zero_filled, Method::cg_sense, Method::l1_wavelet, Method::tv}) {
+        ReconOptions ro;
+        ro.method = m;
+        ro.iterations = 20;
+        const SliceRecon rc = reconstruct_slice(k, mask.view(), ec.maps.view(), ro);
+        ro.device = Device::cuda;
+        const SliceRecon rg = reconstruct_slice(k, mask.view(), ec.maps.view(), ro);
+        EXPECT_LT(nrmse(rc.magnitude.view(), rg.magnitude.view()), 1e-3) << method_name(m);
+    }
+}
