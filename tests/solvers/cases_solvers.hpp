@@ -660,7 +660,9 @@ void stopping_rules(Device dev) {
         for (std::size_t k = 0; k < res.history.size(); ++k) {
             EXPECT_EQ(res.history[k].iteration, int(k) + 1);
             EXPECT_GT(res.history[k].step, 0.0);
-            if (k) EXPECT_GE(res.history[k].elapsed_s, res.history[k - 1].elapsed_s);
+            if (k) {
+                EXPECT_GE(res.history[k].elapsed_s, res.history[k - 1].elapsed_s);
+            }
         }
     }
     {
