@@ -88,6 +88,9 @@ public:
     // sum_j |O(c_j + r)|^2 on the probe grid [my][mx]; its maximum is L_P (exact for integer
     // positions, the diagonal part of B^H B with sub-pixel shifts).
     Array<float> object_power(View<const complex64> object) const;
+    // The maxima of those maps (L_O, L_P), computed in internal buffers (no allocation).
+    double lipschitz_object() const;
+    double lipschitz_probe(View<const complex64> object) const;
 
     // The measurements: intensities [J][my][mx] in detector order (any device; copied and
     // reordered), mask [my][mx] with 1 = measured and 0 = ignored (empty: every pixel counts).
@@ -108,6 +111,8 @@ public:
     double poisson_eps() const;
 
     struct Impl;
+    // For the module's host code (src/ptycho: the (r)PIE sweeps reuse the batches and buffers).
+    const Impl& internals() const { return *impl_; }
 
 private:
     std::unique_ptr<Impl> impl_;

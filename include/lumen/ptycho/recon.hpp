@@ -1,0 +1,94 @@
+// Ptychographic reconstruction: Accelerated Wirtinger Flow (AWF), plain Wirtinger flow (WF, the
+// same gradient without momentum), and the classical ePIE / rPIE (docs/ptychography.md).
+//
+// AWF and WF run through lumen's shared accelerated-gradient solver (lumen::nesterov) with step
+// sizes computed from the scan itself, never tuned:
+//   amplitude loss  mu_O = 1 / L_O,          L_O = max_r sum_j |P_j(r - c_j)|^2   (illumination)
+//                   mu_P = 1 / L_P,          L_P = max_r sum_j |O(c_j + r)|^2     (object power)
+//   intensity loss  mu = 1 / (kappa L),      kappa = max(4 max y, max_k (6 |Psi_k|^2 - 2 y_k) at the start)
+//   Poisson loss    mu = 1 / (4 L)           (the far-field curvature at the solution)
+// In blind mode L_O and L_P depend on the other unknown: they are re-evaluated at every iterate and
+// the per-block base steps of the solver are scaled accordingly. The scale ambiguity
+// (O, P) -> (c O, P / c) is fixed after every iteration by restoring the probe's initial energy.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lumen/core/array.hpp"
+#include "lumen/core/complex.hpp"
+#include "lumen/ptycho/model.hpp"
+#include "lumen/ptycho/scan.hpp"
+#include "lumen/solvers/solver.hpp"
+
+namespace lumen::ptycho {
+
+enum class Method { awf, wf, epie, rpie };
+Method parse_method(const std::string& text, const std::string& option = "--method");
+const char* method_name(Method method) noexcept;
+int default_iterations(Method method) noexcept;
+
+struct ReconOptions {
+    Method method = Method::awf;
+    Loss loss = Loss::amplitude;  // AWF / WF (ePIE and rPIE project onto the measured amplitudes)
+    int iterations = 0;           // 0: default_iterations(method); one (r)PIE iteration is one sweep
+    bool refine_probe = false;    // joint object and probe refinement (forced when the scan has no probe)
+    int probe_delay = -1;         // iterations with the probe held fixed first; < 0: the method's default
+    bool restart = true;          // AWF adaptive restart (O'Donoghue & Candes, gradient scheme)
+    double alpha = 0;             // (r)PIE object strength; 0: ePIE 1, rPIE 0.1
+    double beta = 0;              // (r)PIE probe strength; 0: 1
+    bool subpixel = true;         // false rounds positions to whole pixels
+    index_t batch = 0;            // frames per batched FFT (0: automatic)
+    std::uint64_t seed = 1;       // (r)PIE position order
+    Device device = Device::cpu;
+};
+
+struct StepSizes {
+    double object = 0, probe = 0;                     // the base steps given to the solver
+    double lipschitz_object = 0, lipschitz_probe = 0; // L_O, L_P at the start
+    double curvature = 1;                             // far-field factor (kappa; 4 for Poisson; 1 amplitude)
+};
+
+// Called after every iteration with the current estimates (on the reconstruction's device);
+// returning false stops the run.
+using ReconMonitor =
+    std::function<bool(const IterationInfo& info, View<const complex64> object, View<const complex64> probe)>;
+
+struct ReconResult {
+    Array<complex64> object;  // [H][W] host
+    Array<complex64> probe;   // [my][mx] host
+    Array<float> illumination;  // [H][W] host, for the final probe
+    SolverResult solver;
+    StepSizes steps;
+    bool refined_probe = false;
+    bool probe_from_data = false;
+};
+
+// Reconstructs a scan from a flat object (|O| = 1) and the scan's probe. When the scan has no
+// probe, one is estimated from the data: the pupil amplitude of probe_from_data() with the defocus
+// (quadratic pupil phase, 13 candidate beam widths up to 3/4 of the frame) that fits the data best
+// after a few object-only AWF iterations; the probe is then refined jointly.
+ReconResult reconstruct(const Scan& scan, const ReconOptions& options, const ReconMonitor& monitor = {});
+
+// The steps above for the model's current probe, at `object`.
+StepSizes step_sizes(const Model& model, Loss loss, View<const complex64> object, bool with_probe);
+
+// A probe estimate from the measurements: the inverse FFT of the square root of the mean
+// diffraction pattern (zero phase), centred in the frame. Its energy is the mean photon count per
+// frame, as a probe on a unit-transmission object would give. intensities [J][ny][nx] in detector
+// order; masked pixels (mask 0) count as zero.
+Array<complex64> probe_from_data(View<const float> intensities, View<const float> mask = {});
+
+// Writes a result as HDF5: /object, /probe, /illumination, /history and attributes (method, loss,
+// steps, iterations, lumen_version, device, and `extra` numbers such as the quality against a
+// truth). Atomic (temporary file, then rename).
+void write_result(const std::string& path, const ReconResult& result, const ReconOptions& options,
+                  const std::vector<std::pair<std::string, double>>& extra = {});
+// PNG previews PREFIX_object_amplitude.png, PREFIX_object_phase.png, PREFIX_probe_amplitude.png
+// (and PREFIX_probe_phase.png).
+void write_previews(const std::string& prefix, const ReconResult& result);
+
+}  // namespace lumen::ptycho

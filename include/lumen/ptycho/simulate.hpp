@@ -1,0 +1,52 @@
+// Simulated ptychographic scans with known ground truth (docs/ptychography.md, "Simulation").
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "lumen/core/array.hpp"
+#include "lumen/core/complex.hpp"
+#include "lumen/ptycho/scan.hpp"
+
+namespace lumen::ptycho {
+
+enum class ScanPattern { raster, spiral };
+ScanPattern parse_scan_pattern(const std::string& text, const std::string& option = "--scan");
+
+struct SimulationOptions {
+    index_t frame = 64;             // detector frames frame x frame (the probe window)
+    index_t positions = 100;        // number of scan positions (raster: rounded to a square grid)
+    ScanPattern scan = ScanPattern::raster;
+    double beam_diameter = 0;       // pixels; 0: frame / 2
+    double overlap = 0.7;           // linear overlap 1 - step / beam diameter, in [0, 0.95]
+    double jitter = -1;             // raster: uniform jitter +-jitter pixels; < 0: 10 % of the step
+    double photons = 1e6;           // mean photons per frame
+    bool poisson = true;            // Poisson noise (false: noiseless expected intensities)
+    double position_error = 0;      // rms error (pixels, per axis) of the recorded positions
+    bool integer_positions = false; // round the true positions to whole pixels
+    double phase_range = 1.5;       // object phase spans [-phase_range / 2, phase_range / 2] rad
+    double min_amplitude = 0.4;     // object amplitude spans [min_amplitude, 1]
+    double energy_kev = 8.0;
+    double distance_m = 2.0;
+    double detector_pixel_m = 75e-6;
+    bool store_probe = true;        // write the true probe as the file's illumination
+    std::uint64_t seed = 1;
+};
+
+// A complex test object [H][W]: amplitude and phase from two different generated patterns
+// (discs, bars and a Siemens star for the amplitude; smooth blobs and ramps for the phase).
+Array<complex64> make_test_object(const Shape& shape, double min_amplitude, double phase_range, std::uint64_t seed);
+// A focused-beam probe seen out of focus: a circular pupil (radius frame / 8 frequency bins)
+// with a defocus chosen so that the beam is about `diameter` pixels wide, centred in the frame.
+// Scaled so that sum |P|^2 = 1.
+Array<complex64> make_probe(index_t frame, double diameter);
+// Scan positions (row, column of the window corner, >= 0) for a beam of `diameter` pixels with
+// the given linear overlap; raster with uniform jitter, or a Fermat spiral.
+Array<float> make_scan(index_t count, ScanPattern pattern, double diameter, double overlap, double jitter,
+                       std::uint64_t seed);
+
+// The whole simulation: object, probe, scan, intensities (with Poisson noise at the given photon
+// count), recorded positions with errors, truth. The forward model runs on `device`.
+Scan simulate(const SimulationOptions& options, Device device = Device::cpu);
+
+}  // namespace lumen::ptycho

@@ -1,0 +1,228 @@
+// CXI reading and writing for ptychographic scans (include/lumen/ptycho/scan.hpp).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <string>
+
+#include "lumen/io/hdf5.hpp"
+#include "lumen/ptycho/model.hpp"
+#include "lumen/ptycho/scan.hpp"
+#include "lumen/version.hpp"
+
+namespace lumen::ptycho {
+
+namespace {
+constexpr double k_planck = 6.62607015e-34;     // J s
+constexpr double k_light = 299792458.0;         // m / s
+constexpr double k_kev = 1.602176634e-16;       // J per keV
+
+std::string num(double v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+}
+}  // namespace
+
+double Geometry::wavelength_m() const { return k_planck * k_light / energy_j; }
+double Geometry::object_pixel_x_m(index_t frame_x) const {
+    return wavelength_m() * distance_m / (double(frame_x) * pixel_x_m);
+}
+double Geometry::object_pixel_y_m(index_t frame_y) const {
+    return wavelength_m() * distance_m / (double(frame_y) * pixel_y_m);
+}
+double Geometry::joules_from_kev(double kev) { return kev * k_kev; }
+
+Array<float> positions_from_translations(View<const float> t_v, const Geometry& g, const Shape& probe_shape) {
+    require(t_v.rank() == 2 && t_v.dim(1) == 3 && t_v.dim(0) >= 1,
+            "ptycho::positions_from_translations: expected translations [J][3], got " + t_v.shape().str());
+    require(g.valid(), "ptycho::positions_from_translations: the geometry (energy, distance, pixel sizes) must be positive");
+    const Array<float> t = Array<float>::copy_of(t_v, Device::cpu);
+    const index_t J = t.dim(0);
+    const double dx = g.object_pixel_x_m(probe_shape[1]), dy = g.object_pixel_y_m(probe_shape[0]);
+    std::vector<double> rows(static_cast<std::size_t>(J)), cols(static_cast<std::size_t>(J));
+    for (index_t j = 0; j < J; ++j) {
+        cols[std::size_t(j)] = double(t[3 * j]) / dx;
+        rows[std::size_t(j)] = double(t[3 * j + 1]) / dy;
+    }
+    const double r0 = *std::min_element(rows.begin(), rows.end());
+    const double c0 = *std::min_element(cols.begin(), cols.end());
+    Array<float> p(Shape{J, 2});
+    for (index_t j = 0; j < J; ++j) {
+        p[2 * j] = float(rows[std::size_t(j)] - r0);
+        p[2 * j + 1] = float(cols[std::size_t(j)] - c0);
+    }
+    return p;
+}
+
+namespace {
+
+double positive_scalar(const io::H5File& f, const std::string& ds, const char* what) {
+    require(f.exists(ds), f.path() + ": dataset " + ds + " (" + what + ") is missing; lumen needs it to convert " +
+                              "positions from metres to pixels");
+    const double v = f.read_scalar(ds);
+    require(std::isfinite(v) && v > 0, f.path() + ": dataset " + ds + " (" + what + ") is " + num(v) +
+                                           ", expected a positive number");
+    return v;
+}
+
+// Translations as [J][3] (x, y, z) whether stored (J, 3) or (3, J).
+Array<float> read_translations(const io::H5File& f, index_t frames) {
+    const std::string ds = cxi::translation;
+    require(f.exists(ds), f.path() + ": dataset " + ds + " (scan positions in metres) is missing");
+    Array<float> t = f.read_float(ds, 2);
+    const index_t a = t.dim(0), b = t.dim(1);
+    if (b == 3 && a == frames) return t;
+    if (a == 3 && b == frames) {
+        Array<float> out(Shape{frames, 3});
+        for (index_t j = 0; j < frames; ++j)
+            for (index_t k = 0; k < 3; ++k) out[3 * j + k] = t[k * frames + j];
+        return out;
+    }
+    throw Error(ErrorCode::bad_input, f.path() + ": dataset " + ds + " has shape " + t.shape().str() + ", expected (" +
+                                          std::to_string(frames) + ", 3) or (3, " + std::to_string(frames) +
+                                          ") for the " + std::to_string(frames) + " frames of " + cxi::data);
+}
+
+}  // namespace
+
+Scan read_cxi(const std::string& path) {
+    const io::H5File f = io::H5File::open(path);
+    Scan s;
+    require(f.exists(cxi::data), path + ": dataset " + std::string(cxi::data) +
+                                     " (diffraction intensities, (N, ny, nx)) is missing; is this a CXI file?");
+    s.intensities = f.read_float(cxi::data, 3);
+    const index_t J = s.intensities.dim(0), ny = s.intensities.dim(1), nx = s.intensities.dim(2);
+    require(J >= 1 && ny >= 2 && nx >= 2, path + ": dataset " + std::string(cxi::data) + " has shape " +
+                                              s.intensities.shape().str() + ", expected at least one frame of 2x2");
+    for (index_t i = 0; i < s.intensities.size(); ++i) {
+        const float v = s.intensities[i];
+        if (!std::isfinite(v) || v < 0) {
+            const index_t m = ny * nx, r = i % m;
+            throw Error(ErrorCode::bad_input,
+                        path + ": dataset " + std::string(cxi::data) + " holds " + num(v) + " at frame " +
+                            std::to_string(i / m) + ", pixel (" + std::to_string(r / nx) + ", " + std::to_string(r % nx) +
+                            "); intensities must be finite and non-negative");
+        }
+    }
+    Geometry& g = s.geometry;
+    g.distance_m = positive_scalar(f, cxi::distance, "detector distance in metres");
+    g.pixel_x_m = positive_scalar(f, cxi::x_pixel_size, "detector pixel width in metres");
+    g.pixel_y_m = positive_scalar(f, cxi::y_pixel_size, "detector pixel height in metres");
+    if (f.exists(cxi::energy)) {
+        g.energy_j = positive_scalar(f, cxi::energy, "photon energy in joules");
+    } else {
+        require(f.exists(cxi::wavelength), path + ": neither " + std::string(cxi::energy) + " (photon energy, J) nor " +
+                                               cxi::wavelength + " (m) is present; lumen needs one of them");
+        g.energy_j = k_planck * k_light / positive_scalar(f, cxi::wavelength, "wavelength in metres");
+    }
+    const Array<float> t = read_translations(f, J);
+    for (index_t i = 0; i < t.size(); ++i)
+        require(std::isfinite(t[i]), path + ": dataset " + std::string(cxi::translation) + " holds a non-finite value at " +
+                                         "frame " + std::to_string(i / 3));
+    s.positions = positions_from_translations(t, g, Shape{ny, nx});
+    s.object_shape = object_shape_for(s.positions, Shape{ny, nx});
+    require(double(s.object_shape[0]) * double(s.object_shape[1]) < 4.0e9,
+            path + ": the scan spans an object of " + s.object_shape.str() +
+                " pixels; check the translation units (metres) and the geometry");
+
+    if (f.exists(cxi::mask)) {
+        const Array<std::int64_t> bits = f.read_int(cxi::mask);
+        require(bits.shape() == Shape({ny, nx}), path + ": dataset " + std::string(cxi::mask) + " has shape " +
+                                                    bits.shape().str() + ", expected (" + std::to_string(ny) + ", " +
+                                                    std::to_string(nx) + ") like one frame");
+        s.mask = Array<float>(Shape{ny, nx});
+        index_t good = 0;
+        for (index_t i = 0; i < bits.size(); ++i) {
+            s.mask[i] = bits[i] == 0 ? 1.0f : 0.0f;  // CXI: 0 = good pixel
+            good += bits[i] == 0;
+        }
+        require(good > 0, path + ": dataset " + std::string(cxi::mask) + " marks every pixel bad");
+    }
+    if (f.exists(cxi::illumination)) {
+        s.probe = f.read_complex(cxi::illumination);
+        require(s.probe.shape() == Shape({ny, nx}), path + ": dataset " + std::string(cxi::illumination) +
+                                                        " has shape " + s.probe.shape().str() + ", expected (" +
+                                                        std::to_string(ny) + ", " + std::to_string(nx) + ")");
+    }
+    if (f.exists(cxi::truth_object)) {
+        s.true_object = f.read_complex(cxi::truth_object, 2);
+        require(s.true_object.shape() == s.object_shape,
+                path + ": dataset " + std::string(cxi::truth_object) + " has shape " + s.true_object.shape().str() +
+                    " but the scan's positions span an object of " + s.object_shape.str());
+        if (f.exists(cxi::truth_probe)) s.true_probe = f.read_complex(cxi::truth_probe, 2);
+        if (f.exists(cxi::truth_positions)) s.true_positions = f.read_float(cxi::truth_positions, 2);
+    }
+    return s;
+}
+
+void write_cxi(const std::string& path, const Scan& s) {
+    require(!s.intensities.empty() && s.intensities.rank() == 3, "ptycho::write_cxi: the scan has no intensities");
+    require(s.geometry.valid(), "ptycho::write_cxi: the scan's geometry must be set (energy, distance, pixel sizes)");
+    const index_t J = s.n_positions(), ny = s.intensities.dim(1), nx = s.intensities.dim(2);
+    require(s.positions.shape() == Shape({J, 2}), "ptycho::write_cxi: positions must be [J][2], got " +
+                                                      s.positions.shape().str());
+    io::H5Writer w(path);
+    const Array<std::int64_t> version = Array<std::int64_t>::from({150}, Shape{1});
+    w.write("/cxi_version", version.view());
+    w.write(cxi::data, s.intensities.view());
+    const Geometry& g = s.geometry;
+    const double dx = g.object_pixel_x_m(nx), dy = g.object_pixel_y_m(ny);
+    const Array<float> p = Array<float>::copy_of(s.positions, Device::cpu);
+    Array<float> t(Shape{J, 3});
+    for (index_t j = 0; j < J; ++j) {
+        t[3 * j] = float(double(p[2 * j + 1]) * dx);
+        t[3 * j + 1] = float(double(p[2 * j]) * dy);
+        t[3 * j + 2] = 0.0f;
+    }
+    w.write(cxi::translation, t.view());
+    w.set_attr(cxi::translation, "units", "m");
+    w.write_scalar(cxi::distance, g.distance_m);
+    w.write_scalar(cxi::x_pixel_size, g.pixel_x_m);
+    w.write_scalar(cxi::y_pixel_size, g.pixel_y_m);
+    w.write_scalar(cxi::energy, g.energy_j);
+    w.write_scalar(cxi::wavelength, g.wavelength_m());
+    if (!s.mask.empty()) {
+        Array<std::uint8_t> bits(Shape{ny, nx});
+        const Array<float> mk = Array<float>::copy_of(s.mask, Device::cpu);
+        for (index_t i = 0; i < bits.size(); ++i) bits[i] = mk[i] == 0.0f ? 1 : 0;
+        w.write(cxi::mask, bits.view());
+    }
+    if (!s.probe.empty()) w.write(cxi::illumination, s.probe.view());
+    if (s.has_truth()) {
+        w.write(cxi::truth_object, s.true_object.view());
+        if (!s.true_probe.empty()) w.write(cxi::truth_probe, s.true_probe.view());
+        if (!s.true_positions.empty()) {
+            w.write(cxi::truth_positions, s.true_positions.view());
+            w.set_attr(cxi::truth_positions, "units", "object pixels (row, column) of the window corner");
+        }
+    }
+    w.set_attr("/", "creator", std::string("lumen ") + LUMEN_VERSION);
+    w.commit();
+}
+
+std::string describe_cxi(const std::string& path) {
+    const Scan s = read_cxi(path);
+    const Geometry& g = s.geometry;
+    const index_t ny = s.intensities.dim(1), nx = s.intensities.dim(2);
+    std::ostringstream o;
+    o << path << ": CXI ptychography scan, readable by lumen\n";
+    o << "  frames          " << s.n_positions() << " of " << ny << " x " << nx << " pixels\n";
+    double total = 0, peak = 0;
+    for (index_t i = 0; i < s.intensities.size(); ++i) {
+        total += s.intensities[i];
+        peak = std::max(peak, double(s.intensities[i]));
+    }
+    o << "  photons         " << total / double(s.n_positions()) << " per frame on average, peak pixel " << peak << "\n";
+    o << "  energy          " << g.energy_j / k_kev << " keV (wavelength " << g.wavelength_m() * 1e10 << " A)\n";
+    o << "  detector        " << g.distance_m << " m away, pixels " << g.pixel_x_m * 1e6 << " x " << g.pixel_y_m * 1e6
+      << " um\n";
+    o << "  object pixel    " << g.object_pixel_x_m(nx) * 1e9 << " x " << g.object_pixel_y_m(ny) * 1e9 << " nm\n";
+    o << "  object grid     " << s.object_shape[0] << " x " << s.object_shape[1] << " pixels\n";
+    o << "  mask            " << (s.mask.empty() ? "none (all pixels measured)" : "yes") << "\n";
+    o << "  probe           " << (s.probe.empty() ? "none (estimated from the data, refined)" : "given") << "\n";
+    o << "  ground truth    " << (s.has_truth() ? "yes (/lumen/truth)" : "no") << "\n";
+    return o.str();
+}
+
+}  // namespace lumen::ptycho

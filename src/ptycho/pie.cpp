@@ -1,0 +1,109 @@
+// ePIE / rPIE (src/ptycho/pie.hpp). The positions are visited one after another (each update
+// changes what the next position sees); the work inside one position is per-pixel functors run
+// by the executors, so the same code runs on either device.
+#include "src/ptycho/pie.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "src/ptycho/model_impl.hpp"
+
+namespace lumen::ptycho {
+
+SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& probe, const PieOptions& o,
+                     const ReconMonitor& monitor) {
+    const Model::Impl& s = model.internals();
+    require(model.has_data(), "ptycho: (r)PIE needs measurements");
+    const index_t J = s.J, m = s.m;
+    const Device dev = s.device;
+    const float* mask = s.mask.empty() ? nullptr : s.mask.data();
+
+    Array<complex64> psi(Shape{m}, dev), pj(Shape{m}, dev), pj_old(Shape{m}, dev), acc(Shape{m}, dev);
+    const double energy0 = norm2_squared(View<const complex64>(probe.view()));
+    const double total_photons = std::max(model.data_total(), 1e-30);
+
+    std::vector<index_t> order(static_cast<std::size_t>(J));
+    std::iota(order.begin(), order.end(), index_t(0));
+    std::mt19937_64 rng(o.seed * 0x2545F4914F6CDD1DULL + 7);
+
+    SolverResult result;
+    result.stop_reason = "max_iterations";
+    const auto start = std::chrono::steady_clock::now();
+    for (int k = 1; k <= o.iterations; ++k) {
+        const bool refine = o.refine_probe && k > o.probe_delay;
+        std::shuffle(order.begin(), order.end(), rng);
+        double loss = 0;
+        for (const index_t j : order) {
+            const kp::Windows w{s.corners.data(), nullptr, j, j, s.my, s.mx, s.W};
+            // The probe as position j sees it.
+            complex64* pd = probe.data();
+            if (s.subpixel) {
+                if (refine) {
+                    // T_j P from the current probe (it changes at every position).
+                    copy(View<const complex64>(probe.view().reshaped(Shape{m})), acc.view());
+                    s.plan_one.forward(acc);
+                    detail::for_each(dev, m, kp::ShiftSpectrumF{w, s.frac.data(), acc.data(), pj.data()});
+                    s.plan_one.inverse(pj);
+                    copy(View<const complex64>(pj.view()), pj_old.view());
+                } else {
+                    copy(View<const complex64>(s.shifted.data() + j * m, Shape{m}, dev), pj.view());
+                }
+                pd = pj.data();
+            }
+            detail::for_each(dev, m, kp::ExitWaveF{w, kp::ProbeRef{pd, 0, 0}, object.data(), psi.data()});
+            s.plan_one.forward(psi);
+            loss += detail::reduce<double>(dev, m, kp::ModulusProjectF{psi.data(), s.data.data() + j * m, mask});
+            s.plan_one.inverse(psi);
+            const double max_p = detail::reduce<double>(dev, m, kp::NormSqF{pd}, kern::MaxOp());
+            const double max_o =
+                refine ? detail::reduce<double>(dev, m, kp::PatchNormSqF{w, object.data()}, kern::MaxOp()) : 0.0;
+            detail::for_each(dev, m,
+                                    kp::PieUpdateF{w, psi.data(), object.data(), pd, float(o.alpha), float(o.beta),
+                                                   float(max_p), float(max_o), o.regularized ? 1 : 0, refine ? 1 : 0});
+            if (refine && s.subpixel) {
+                // Move the update of T_j P back to P: P += T_j^H (T_j P' - T_j P).
+                lin_comb(complex64(1.0f), View<const complex64>(pj.view()), complex64(-1.0f),
+                         View<const complex64>(pj_old.view()), pj.view());
+                s.plan_one.forward(pj);
+                fill(acc.view(), complex64(0.0f));
+                detail::for_each(dev, m, kp::UnshiftSumGatherF{w, 1, s.frac.data(), pj.data(), acc.data()});
+                s.plan_one.inverse(acc);
+                axpy(complex64(1.0f), View<const complex64>(acc.view()), probe.view().reshaped(Shape{m}));
+            }
+        }
+        if (!std::isfinite(loss) || !all_finite(View<const complex64>(object.view())))
+            throw Error(ErrorCode::failure, std::string(o.regularized ? "rPIE" : "ePIE") + " diverged at sweep " +
+                                                std::to_string(k) + " (non-finite values)");
+        if (refine) {
+            // Same scale convention as AWF: the probe keeps its starting energy.
+            const double e = norm2_squared(View<const complex64>(probe.view()));
+            if (e > 0 && std::isfinite(e)) {
+                const double c = std::sqrt(e / energy0);
+                scale(complex64(float(1.0 / c)), probe.view());
+                scale(complex64(float(c)), object.view());
+            }
+            model.set_probe(probe.view());
+        }
+        IterationInfo info;
+        info.iteration = k;
+        info.objective = loss;
+        info.residual = std::sqrt(2.0 * loss / total_photons);
+        info.step = o.alpha;
+        info.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        result.history.push_back(info);
+        result.iterations = k;
+        result.elapsed_s = info.elapsed_s;
+        if (monitor && !monitor(info, object.view(), probe.view())) {
+            result.stop_reason = "callback";
+            break;
+        }
+    }
+    return result;
+}
+
+}  // namespace lumen::ptycho

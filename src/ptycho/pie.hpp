@@ -1,0 +1,27 @@
+// ePIE and rPIE: sequential per-position updates (Maiden & Rodenburg 2009; Maiden, Johnson & Li
+// 2017), one sweep over the positions in random order per iteration. Internal to src/ptycho.
+#pragma once
+
+#include <cstdint>
+
+#include "lumen/ptycho/model.hpp"
+#include "lumen/ptycho/recon.hpp"
+
+namespace lumen::ptycho {
+
+struct PieOptions {
+    bool regularized = false;  // rPIE (true) or ePIE
+    double alpha = 1.0, beta = 1.0;
+    bool refine_probe = false;
+    int probe_delay = 0;       // sweeps with the probe fixed first
+    int iterations = 50;       // sweeps
+    std::uint64_t seed = 1;
+};
+
+// Updates object and probe (on the model's device) in place; the model's data and probe must be
+// set. The objective is the amplitude loss summed over one sweep (each frame measured just before
+// its update).
+SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& probe, const PieOptions& options,
+                     const ReconMonitor& monitor);
+
+}  // namespace lumen::ptycho

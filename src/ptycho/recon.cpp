@@ -1,0 +1,351 @@
+// Ptychographic reconstruction entry points (include/lumen/ptycho/recon.hpp): AWF / WF through the
+// shared accelerated-gradient solver, (r)PIE in pie.cpp, the probe estimate from the data, the
+// theory step sizes, and the result files.
+#include "lumen/ptycho/recon.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "lumen/fft.hpp"
+#include "lumen/io/hdf5.hpp"
+#include "lumen/io/png.hpp"
+#include "lumen/linalg.hpp"
+#include "lumen/ptycho/metrics.hpp"
+#include "lumen/solvers/solvers.hpp"
+#include "lumen/version.hpp"
+#include "src/ptycho/pie.hpp"
+
+namespace lumen::ptycho {
+
+Method parse_method(const std::string& text, const std::string& option) {
+    if (text == "awf") return Method::awf;
+    if (text == "wf") return Method::wf;
+    if (text == "epie") return Method::epie;
+    if (text == "rpie") return Method::rpie;
+    throw Error(ErrorCode::usage, option + ": unknown method '" + text + "' (expected awf, wf, epie or rpie)");
+}
+
+const char* method_name(Method method) noexcept {
+    switch (method) {
+        case Method::awf: return "awf";
+        case Method::wf: return "wf";
+        case Method::epie: return "epie";
+        case Method::rpie: return "rpie";
+    }
+    return "?";
+}
+
+int default_iterations(Method method) noexcept {
+    switch (method) {
+        case Method::awf: return 100;
+        case Method::wf: return 200;
+        case Method::epie:
+        case Method::rpie: return 50;
+    }
+    return 100;
+}
+
+StepSizes step_sizes(const Model& model, Loss loss, View<const complex64> object, bool with_probe) {
+    StepSizes s;
+    s.lipschitz_object = model.lipschitz_object();
+    require(s.lipschitz_object > 0 && std::isfinite(s.lipschitz_object),
+            "ptycho: the probe illuminates nothing (its illumination map is zero or not finite)");
+    if (with_probe) {
+        s.lipschitz_probe = model.lipschitz_probe(object);
+        require(s.lipschitz_probe > 0 && std::isfinite(s.lipschitz_probe),
+                "ptycho: the object is zero wherever the probe goes; cannot refine the probe");
+    }
+    switch (loss) {
+        case Loss::amplitude: s.curvature = 1.0; break;
+        case Loss::poisson: s.curvature = 4.0; break;
+        case Loss::intensity:
+            s.curvature = std::max(4.0 * model.data_max(), model.intensity_curvature(object));
+            require(s.curvature > 0, "ptycho: the measured intensities are all zero");
+            break;
+    }
+    // Joint steps: with J = [A_O, A_P] (the Jacobian of the exit waves in object and probe) and the
+    // block scaling D = diag(L_O, L_P), ||D^-1/2 J^H J D^-1/2|| <= 2, so each block takes half its
+    // own step when both move at once.
+    const double joint = with_probe ? 0.5 : 1.0;
+    s.object = joint / (s.curvature * s.lipschitz_object);
+    s.probe = with_probe ? joint / (s.curvature * s.lipschitz_probe) : 0.0;
+    return s;
+}
+
+Array<complex64> probe_from_data(View<const float> intensities_v, View<const float> mask_v) {
+    require(intensities_v.rank() == 3 && intensities_v.dim(0) >= 1,
+            "ptycho::probe_from_data: expected intensities [J][ny][nx], got " + intensities_v.shape().str());
+    const Array<float> y = Array<float>::copy_of(intensities_v, Device::cpu);
+    const index_t J = y.dim(0), ny = y.dim(1), nx = y.dim(2), m = ny * nx;
+    const Array<float> mask = mask_v.empty() ? Array<float>() : Array<float>::copy_of(mask_v, Device::cpu);
+    std::vector<double> mean(std::size_t(m), 0.0);
+    for (index_t j = 0; j < J; ++j)
+        for (index_t r = 0; r < m; ++r) mean[std::size_t(r)] += double(y[j * m + r]);
+    Array<complex64> p(Shape{ny, nx});
+    for (index_t r = 0; r < m; ++r) {
+        const bool measured = mask.empty() || mask[r] != 0.0f;
+        p[r] = complex64(measured ? float(std::sqrt(mean[std::size_t(r)] / double(J))) : 0.0f, 0.0f);
+    }
+    // Detector order -> FFT order, unitary inverse FFT, then centre the probe in its frame.
+    ifftshift(p.view(), 2);
+    FftPlan plan({ny, nx}, 1, Device::cpu);
+    plan.inverse(p);
+    fftshift(p.view(), 2);
+    return p;
+}
+
+namespace {
+
+// The probe when the scan has none: the pupil amplitude sqrt(mean pattern) from the data and a
+// defocus (quadratic pupil phase) chosen by the data: for each candidate beam width, a few
+// object-only AWF iterations from a flat object, keeping the candidate with the lowest loss. A
+// focused beam seen out of focus is the usual probe of far-field X-ray ptychography; the joint
+// refinement that follows corrects what this family misses.
+Array<complex64> estimate_probe(Model& model, View<const float> intensities, View<const float> mask, Loss loss) {
+    Array<complex64> pupil = probe_from_data(intensities, mask);  // centred real-space probe
+    // Back to the pupil (FFT order): amplitude sqrt(mean pattern).
+    ifftshift(pupil.view(), 2);
+    const index_t my = pupil.dim(0), mx = pupil.dim(1);
+    FftPlan plan({my, mx}, 1, Device::cpu);
+    plan.forward(pupil);
+    double m0 = 0, m2 = 0;
+    auto k_of = [](index_t i, index_t n) { return double(i < (n + 1) / 2 ? i : i - n); };
+    for (index_t y = 0; y < my; ++y)
+        for (index_t x = 0; x < mx; ++x) {
+            const double a2 = double(norm(pupil[y * mx + x]));
+            m0 += a2;
+            m2 += a2 * (k_of(y, my) * k_of(y, my) + k_of(x, mx) * k_of(x, mx));
+        }
+    // A uniform disc of radius rho has an rms radius rho / sqrt(2).
+    const double rho = std::max(1.0, std::sqrt(2.0 * m2 / std::max(m0, 1e-30)));
+    const double frame = double(std::min(my, mx));
+    std::vector<double> widths{0.0};
+    for (double f : {0.125, 0.25, 0.375, 0.5, 0.625, 0.75}) {
+        widths.push_back(f * frame);
+        widths.push_back(-f * frame);
+    }
+    const Device dev = model.device();
+    Array<complex64> best, object(model.object_shape(), dev);
+    double best_loss = 0;
+    for (double d : widths) {
+        // The ray of frequency k lands a k pixels off axis under the phase pi a k^2 / n.
+        const double a = 0.5 * d / rho;
+        Array<complex64> p = pupil.clone();
+        for (index_t y = 0; y < my; ++y)
+            for (index_t x = 0; x < mx; ++x) {
+                const double ph = M_PI * a * (k_of(y, my) * k_of(y, my) / double(my) + k_of(x, mx) * k_of(x, mx) / double(mx));
+                p[y * mx + x] = p[y * mx + x] * complex64(float(std::cos(ph)), float(std::sin(ph)));
+            }
+        plan.inverse(p);
+        fftshift(p.view(), 2);
+        const Array<complex64> pd = p.to(dev);
+        model.set_probe(pd.view());
+        fill(object.view(), complex64(1.0f, 0.0f));
+        const StepSizes st = step_sizes(model, loss, object.view(), false);
+        ObjectiveGradientFn<complex64> f = [&](const std::vector<View<const complex64>>& x,
+                                               const std::vector<View<complex64>>& g) {
+            return model.loss(loss, x[0], g[0], {});
+        };
+        SolverOptions so;
+        so.max_iterations = 8;
+        nesterov<complex64>(f, {{object.view(), st.object}}, NesterovOptions<complex64>{}, so);
+        const double value = model.loss(loss, object.view(), {}, {});
+        if (best.empty() || value < best_loss) {
+            best_loss = value;
+            best = p.clone();
+        }
+    }
+    return best;
+}
+
+// Joins the history of a second solver run onto the first (iterations and times continued).
+void append_history(SolverResult& total, const SolverResult& part) {
+    const int k0 = total.iterations;
+    const double t0 = total.elapsed_s;
+    for (IterationInfo info : part.history) {
+        info.iteration += k0;
+        info.elapsed_s += t0;
+        total.history.push_back(info);
+    }
+    total.iterations += part.iterations;
+    total.elapsed_s += part.elapsed_s;
+    total.converged = part.converged;
+    total.stop_reason = part.stop_reason;
+}
+
+// AWF (momentum) or WF (none) on the object, then (blind) on object and probe together.
+SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex64>& probe, const ReconOptions& opt,
+                          bool refine, int iterations, int delay, StepSizes& steps, const ReconMonitor& monitor) {
+    const Loss loss = opt.loss;
+    steps = step_sizes(model, loss, object.view(), refine);
+    const double lo0 = steps.lipschitz_object, lp0 = steps.lipschitz_probe;
+    // The object alone (probe held fixed) takes the full step 1 / (kappa L_O).
+    const double object_alone = 1.0 / (steps.curvature * lo0);
+    const double energy0 = norm2_squared(View<const complex64>(probe.view()));
+
+    NesterovOptions<complex64> nopt;
+    nopt.momentum = opt.method == Method::awf;
+    nopt.adaptive_restart = opt.restart;
+
+    SolverResult total;
+    total.stop_reason = "max_iterations";
+    bool stopped = false;
+    auto run_phase = [&](bool blind, int count) {
+        if (count <= 0 || stopped) return;
+        std::vector<Block<complex64>> blocks{{object.view(), blind ? steps.object : object_alone}};
+        if (blind) blocks.push_back({probe.view(), steps.probe});
+        ObjectiveGradientFn<complex64> f = [&, blind](const std::vector<View<const complex64>>& x,
+                                                      const std::vector<View<complex64>>& g) {
+            if (!blind) return model.loss(loss, x[0], g[0], {});
+            model.set_probe(x[1]);
+            const double value = model.loss(loss, x[0], g[0], g[1]);
+            // The base steps are 1 / L at the start; L_O and L_P follow the other unknown, so the
+            // gradients are scaled by L(start) / L(now): the solver then steps by 1 / L(now).
+            const double lo = model.lipschitz_object(), lp = model.lipschitz_probe(x[0]);
+            if (lo > 0 && lp > 0 && std::isfinite(lo) && std::isfinite(lp)) {
+                scale(complex64(float(lo0 / lo)), g[0]);
+                scale(complex64(float(lp0 / lp)), g[1]);
+            }
+            return value;
+        };
+        if (blind) {
+            // Scale ambiguity: (c O, P / c) fits the data as well as (O, P); restoring the probe's
+            // starting energy after each step keeps both at the scale the data give them.
+            nopt.post_iteration = [energy0](std::vector<View<complex64>>& x) {
+                const double e = norm2_squared(View<const complex64>(x[1]));
+                if (!(e > 0) || !std::isfinite(e)) return;
+                const double c = std::sqrt(e / energy0);
+                scale(complex64(float(1.0 / c)), x[1]);
+                scale(complex64(float(c)), x[0]);
+            };
+        } else {
+            nopt.post_iteration = nullptr;
+        }
+        SolverOptions sopt;
+        sopt.max_iterations = count;
+        const int offset = total.iterations;
+        const double t_offset = total.elapsed_s;
+        if (monitor) {
+            sopt.callback = [&, offset, t_offset](const IterationInfo& info) {
+                IterationInfo shifted = info;
+                shifted.iteration += offset;
+                shifted.elapsed_s += t_offset;
+                const bool go = monitor(shifted, object.view(), probe.view());
+                if (!go) stopped = true;
+                return go;
+            };
+        }
+        append_history(total, nesterov<complex64>(f, blocks, nopt, sopt));
+    };
+    const int fixed = refine ? std::min(delay, iterations) : iterations;
+    run_phase(false, fixed);
+    if (refine) run_phase(true, iterations - fixed);
+    if (refine) model.set_probe(probe.view());
+    return total;
+}
+
+}  // namespace
+
+ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMonitor& monitor) {
+    require(!scan.intensities.empty() && scan.intensities.rank() == 3,
+            "ptycho::reconstruct: the scan has no intensities [J][ny][nx]");
+    const index_t J = scan.n_positions();
+    require(scan.positions.shape() == Shape({J, 2}), "ptycho::reconstruct: expected positions [" + std::to_string(J) +
+                                                         "][2] for the " + std::to_string(J) + " frames, got " +
+                                                         scan.positions.shape().str());
+    const Shape probe_shape = scan.probe_shape();
+    const Shape object_shape =
+        scan.object_shape.rank() == 2 ? scan.object_shape : object_shape_for(scan.positions, probe_shape);
+    const Device dev = opt.device;
+    const int iterations = opt.iterations > 0 ? opt.iterations : default_iterations(opt.method);
+
+    Model model(object_shape, probe_shape, scan.positions, dev, ModelOptions{opt.batch, opt.subpixel});
+    model.set_data(scan.intensities, scan.mask);
+
+    ReconResult r;
+    r.probe_from_data = scan.probe.empty();
+    r.refined_probe = opt.refine_probe || r.probe_from_data;
+    Array<complex64> probe =
+        (r.probe_from_data ? estimate_probe(model, scan.intensities, scan.mask, opt.loss) : scan.probe.clone()).to(dev);
+    require(all_finite(View<const complex64>(probe.view())), "ptycho::reconstruct: the probe has non-finite values");
+    model.set_probe(probe.view());
+    Array<complex64> object(object_shape, dev);
+    fill(object.view(), complex64(1.0f, 0.0f));
+
+    // A probe estimated from the data is far from the truth: hold it fixed for a few iterations
+    // so that the object takes shape first.
+    const int delay = opt.probe_delay >= 0 ? opt.probe_delay : (r.probe_from_data ? 5 : 0);
+    if (opt.method == Method::awf || opt.method == Method::wf) {
+        r.solver = run_gradient(model, object, probe, opt, r.refined_probe, iterations, delay, r.steps, monitor);
+    } else {
+        PieOptions p;
+        p.regularized = opt.method == Method::rpie;
+        p.alpha = opt.alpha > 0 ? opt.alpha : (p.regularized ? 0.1 : 1.0);
+        p.beta = opt.beta > 0 ? opt.beta : 1.0;
+        p.refine_probe = r.refined_probe;
+        p.probe_delay = delay;
+        p.iterations = iterations;
+        p.seed = opt.seed;
+        r.solver = run_pie(model, object, probe, p, monitor);
+        r.steps.lipschitz_object = model.lipschitz_object();
+    }
+    r.illumination = model.illumination().to(Device::cpu);
+    r.object = object.to(Device::cpu);
+    r.probe = probe.to(Device::cpu);
+    return r;
+}
+
+void write_result(const std::string& path, const ReconResult& r, const ReconOptions& opt,
+                  const std::vector<std::pair<std::string, double>>& extra) {
+    io::H5Writer w(path);
+    w.write("/object", r.object.view());
+    w.write("/probe", r.probe.view());
+    w.write("/illumination", r.illumination.view());
+    write_history(w, r.solver);
+    w.set_attr("/", "method", method_name(opt.method));
+    if (opt.method == Method::awf || opt.method == Method::wf) {
+        w.set_attr("/", "loss", loss_name(opt.loss));
+        w.set_attr("/", "step_object", r.steps.object);
+        w.set_attr("/", "lipschitz_object", r.steps.lipschitz_object);
+        w.set_attr("/", "curvature", r.steps.curvature);
+        if (r.refined_probe) {
+            w.set_attr("/", "step_probe", r.steps.probe);
+            w.set_attr("/", "lipschitz_probe", r.steps.lipschitz_probe);
+        }
+        w.set_attr("/", "adaptive_restart", int(opt.restart));
+    } else {
+        const bool reg = opt.method == Method::rpie;
+        w.set_attr("/", "alpha", opt.alpha > 0 ? opt.alpha : (reg ? 0.1 : 1.0));
+        w.set_attr("/", "beta", opt.beta > 0 ? opt.beta : 1.0);
+    }
+    w.set_attr("/", "refine_probe", int(r.refined_probe));
+    w.set_attr("/", "probe_from_data", int(r.probe_from_data));
+    w.set_attr("/", "iterations", r.solver.iterations);
+    w.set_attr("/", "lumen_version", LUMEN_VERSION);
+    w.set_attr("/", "device", device_name(opt.device));
+    for (const auto& [name, value] : extra) w.set_attr("/", name, value);
+    w.commit();
+}
+
+void write_previews(const std::string& prefix, const ReconResult& r) {
+    // Remove the arbitrary global phase: mean phase 0 over the illuminated region.
+    const Array<float> region = illuminated_region(r.illumination, 0.1);
+    double re = 0, im = 0;
+    for (index_t i = 0; i < r.object.size(); ++i) {
+        re += region[i] * r.object[i].re;
+        im += region[i] * r.object[i].im;
+    }
+    const double a = std::atan2(im, re);
+    Array<complex64> obj = r.object.clone();
+    const complex64 rot(float(std::cos(-a)), float(std::sin(-a)));
+    for (index_t i = 0; i < obj.size(); ++i) obj[i] = obj[i] * rot;
+    io::write_png_magnitude(prefix + "_object_amplitude.png", obj.view());
+    io::write_png_phase(prefix + "_object_phase.png", obj.view());
+    io::write_png_magnitude(prefix + "_probe_amplitude.png", r.probe.view());
+    io::write_png_phase(prefix + "_probe_phase.png", r.probe.view());
+}
+
+}  // namespace lumen::ptycho
