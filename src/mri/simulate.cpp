@@ -91,14 +91,14 @@ SimulatedScan simulate(const SimulationOptions& o) {
         const double z = S > 1 ? -0.3 + 0.6 * double(s) / double(S - 1) : 0.0;
         const auto axis_scale = float(std::sqrt(1.0 - z * z));
         auto f = make_phantom(h, w, rh, rw, axis_scale, scan.image.data() + s * h * w);
-        detail::for_each(Device::cpu, h * w, f);
+        detail::for_each_cpu(h * w, f);
     }
     scale(complex64(float(o.scale)), scan.image.view());
 
     scan.sensitivities = Array<complex64>(Shape{C, h, w});
     if (C == 1) fill(scan.sensitivities.view(), complex64(1.0f));
     else
-        detail::for_each(Device::cpu, C * h * w,
+        detail::for_each_cpu(C * h * w,
                          kern::CoilSensitivityF{h, w, C, float(rh) / 2.0f, float(rw) / 2.0f, 1.25f, 0.5f,
                                                 scan.sensitivities.data()});
 
