@@ -2,6 +2,7 @@
 // acceleration and calibration box, and the calibration-box search ESPIRiT uses.
 #include <cmath>
 #include <numeric>
+#include <string>
 
 #include "lumen/mri/mask.hpp"
 #include "tests/support/test_support.hpp"
@@ -114,4 +115,32 @@ TEST(MriMask, MakeMaskExpandsAndRestricts) {
     EXPECT_GE(box.cols, num_low_frequencies(64, 0.08));
     EXPECT_THROW(expand_mask(Array<float>(Shape{63}).view(), 16, 64), Error);
     EXPECT_THROW(parse_mask_kind("spiral"), Error);
+}
+
+TEST(MriMask, BitExactWithFastMriNumpyMasks) {
+    // Expected strings made with numpy 2 RandomState(seed) following fastmri/data/subsample.py
+    // (RandomMaskFunc, EquiSpacedMaskFunc, EquispacedMaskFractionFunc; one (cf, acc) pair).
+    struct Case {
+        int kind;
+        index_t width;
+        double acc, cf;
+        std::uint64_t seed;
+        const char* bits;
+    };
+    const Case cases[] = {
+        {0, 368, 4.0, 0.08, 42,
+         "00001110001000110000010000000101100001001010000001000000101000000010100010000101000100000010000000111000000001010000000000010000100010000000000001001000100000000000100010111111111111111111111111111110011001101100000000000010000000000000010100001000000000100001001000000000000000000001010000110010000110000000000110000110000000000000111100010010000100000110100000000000"},
+        {1, 368, 8.0, 0.04, 7,
+         "00000001000000010000000100000001000000010000000100000001000000010000000100000001000000010000000100000001000000010000000100000001000000010000000100000001000000010000000100000001011111111111111100000001000000010000000100000001000000010000000100000001000000010000000100000001000000010000000100000001000000010000000100000001000000010000000100000001000000010000000100000001"},
+        {2, 320, 4.0, 0.08, 123456,
+         "01000010000010000100000100001000001000010000010000100001000001000010000010000100000100001000001000010000100000100001000001000010000010000100000100011111111111111111111111111001000001000010000010000100001000001000010000010000100000100001000001000010000100000100001000001000010000010000100000100001000010000010000100000100"},
+    };
+    for (const Case& c : cases) {
+        const Array<float> m = c.kind == 0   ? random_column_mask(c.width, c.acc, c.cf, c.seed)
+                               : c.kind == 1 ? equispaced_column_mask(c.width, c.acc, c.cf, c.seed)
+                                             : equispaced_fraction_column_mask(c.width, c.acc, c.cf, c.seed);
+        std::string got;
+        for (float v : m) got += v != 0.0f ? '1' : '0';
+        EXPECT_EQ(got, c.bits) << "kind " << c.kind;
+    }
 }
