@@ -45,6 +45,31 @@ struct ReDotSumF {
     LUMEN_HD double operator()(index_t i) const { return re_conj_mul(x[i], a[i] + b[i]); }
 };
 
+// The accelerated-gradient step of one block (nesterov): xp = x, x = y - step g, reading every
+// input before writing (y may alias x when there is no momentum). The Measure variant also
+// returns StepMeasureF's three sums of the new x, for runs without projection hooks.
+template <class T>
+struct GradStepF {
+    T* x; T* xp; const T* y; const T* g; T step;
+    LUMEN_HD void operator()(index_t i) const {
+        const T xo = x[i], yi = y[i];
+        xp[i] = xo;
+        x[i] = yi - step * g[i];
+    }
+};
+template <class T>
+struct GradStepMeasureF {
+    T* x; T* xp; const T* y; const T* g; T step;
+    LUMEN_HD Sum3 operator()(index_t i) const {
+        const T xo = x[i], yi = y[i];
+        const T xn = yi - step * g[i];
+        xp[i] = xo;
+        x[i] = xn;
+        const T d = xn - xo;
+        return Sum3(double(norm(d)), double(norm(xn)), re_conj_mul(yi - xn, d));
+    }
+};
+
 // |x|
 template <class T>
 struct AbsF {

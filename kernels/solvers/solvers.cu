@@ -29,6 +29,8 @@ LUMEN_INSTANTIATE_REDUCE(lumen::kern::Sum3, lumen::kern::SirtUpdateF, lumen::ker
     LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ReDotSumF<T>, lumen::kern::SumOpD);                 \
     LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::AbsF<T>, lumen::kern::SumOpD);                      \
     LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::Comb3F<T>);                                               \
+    LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::GradStepF<T>);                                            \
+    LUMEN_INSTANTIATE_REDUCE(lumen::kern::Sum3, lumen::kern::GradStepMeasureF<T>, lumen::kern::SumOp3); \
     LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::SoftThresholdF<T>);                                       \
     LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::GradF<T>);                                                \
     LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::GradAdjointF<T>);                                         \

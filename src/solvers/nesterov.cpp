@@ -1,9 +1,10 @@
 // Accelerated (Nesterov) gradient descent with fixed per-block steps. See
 // include/lumen/solvers/solvers.hpp and docs/solvers.md.
 //
-// Per iteration and block: one gradient evaluation (the caller's), one copy (x -> x_prev), one
-// fused gradient step, one fused reduction (step length, size, restart test) and, with momentum,
-// one extrapolation. Everything is allocated before the loop.
+// Per iteration and block, besides the caller's gradient: one fused pass (x_prev = x, the gradient
+// step, and the step length, size and restart test as a reduction) and, with momentum, one
+// extrapolation pass; with projection or post-iteration hooks the measures take one more pass
+// after the hooks. Everything is allocated before the loop.
 //
 // Divergence guard: a non-finite objective is caught before x changes; a non-finite step
 // (gradient or projection gone bad) is caught by the fused reduction, and x is copied back from
@@ -52,26 +53,38 @@ SolverResult nesterov(const ObjectiveGradientFn<T>& f, std::vector<Block<T>> blo
     }
 
     double t = 1.0;
-    const T one = detail::scalar<T>(1.0);
+    const bool hooks = static_cast<bool>(nesterov.project) || static_cast<bool>(nesterov.post_iteration);
     for (int k = 1; k <= mon.max_iterations(); ++k) {
         // f and its gradient at y_k (x_k without momentum).
         const double fy = f(eval_views, grad_views);
         if (!std::isfinite(fy)) mon.diverged(k, "the objective");
-        for (std::size_t b = 0; b < nb; ++b) {
-            copy(View<const T>(x_views[b]), x_prev[b].view());
-            lin_comb(one, eval_views[b], detail::scalar<T>(-blocks[b].step), View<const T>(grad_views[b]), x_views[b]);
-        }
-        if (nesterov.project) nesterov.project(x_views);
-        if (nesterov.post_iteration) nesterov.post_iteration(x_views);
-
-        // Step length, size and the gradient-mapping restart test sum_b <y_b - x_b, x_b - x_prev_b> / step_b.
+        // x_prev = x, x = y - step grad (fused); without hooks the measures come in the same pass.
+        // The restart test is sum_b <y_b - x_b, x_b - x_prev_b> / step_b (the gradient mapping).
         double step_sq = 0.0, size_sq = 0.0, restart_test = 0.0;
         for (std::size_t b = 0; b < nb; ++b) {
-            const kern::Sum3 m = detail::step_measure<T>(x_views[b], x_prev[b].view(),
-                                                         momentum ? View<const T>(y[b].view()) : View<const T>());
-            step_sq += m.a;
-            size_sq += m.b;
-            restart_test += m.c / blocks[b].step;
+            const View<T> xb = x_views[b];
+            const T s = detail::scalar<T>(blocks[b].step);
+            if (hooks) {
+                detail::for_each(xb.device(), xb.size(),
+                                 kern::GradStepF<T>{xb.data(), x_prev[b].data(), eval_views[b].data(), grad[b].data(), s});
+            } else {
+                const kern::Sum3 m = detail::reduce<kern::Sum3>(
+                    xb.device(), xb.size(),
+                    kern::GradStepMeasureF<T>{xb.data(), x_prev[b].data(), eval_views[b].data(), grad[b].data(), s});
+                step_sq += m.a;
+                size_sq += m.b;
+                restart_test += m.c / blocks[b].step;
+            }
+        }
+        if (hooks) {
+            if (nesterov.project) nesterov.project(x_views);
+            if (nesterov.post_iteration) nesterov.post_iteration(x_views);
+            for (std::size_t b = 0; b < nb; ++b) {
+                const kern::Sum3 m = detail::step_measure<T>(x_views[b], x_prev[b].view(), eval_views[b]);
+                step_sq += m.a;
+                size_sq += m.b;
+                restart_test += m.c / blocks[b].step;
+            }
         }
         if (!std::isfinite(step_sq) || !std::isfinite(size_sq)) {
             for (std::size_t b = 0; b < nb; ++b) copy(View<const T>(x_prev[b].view()), x_views[b]);
