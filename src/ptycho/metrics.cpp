@@ -19,11 +19,22 @@ cd to_cd(complex64 v) { return {double(v.re), double(v.im)}; }
 // their cross-correlation over the region, to a fraction of a pixel.
 Array<complex64> register_to(const Array<complex64>& ref, const Array<complex64>& est, const Array<float>& region) {
     const index_t H = ref.dim(0), W = ref.dim(1), n = H * W;
+    // Registered on the magnitudes, which neither the global phase nor a phase ramp changes, with
+    // their weighted means removed (otherwise the mean transmission correlates the region with
+    // itself and pins the peak at zero shift).
+    double mean_a = 0, mean_b = 0, wsum = 0;
+    for (index_t i = 0; i < n; ++i) {
+        const double w = region.empty() ? 1.0 : double(region[i]);
+        mean_a += w * double(abs(ref[i]));
+        mean_b += w * double(abs(est[i]));
+        wsum += w;
+    }
+    if (wsum > 0) mean_a /= wsum, mean_b /= wsum;
     Array<complex64> a(Shape{H, W}), b(Shape{H, W});
     for (index_t i = 0; i < n; ++i) {
-        const float w = region.empty() ? 1.0f : region[i];
-        a[i] = ref[i] * w;
-        b[i] = est[i] * w;
+        const double w = region.empty() ? 1.0 : double(region[i]);
+        a[i] = complex64(float(w * (double(abs(ref[i])) - mean_a)), 0.0f);
+        b[i] = complex64(float(w * (double(abs(est[i])) - mean_b)), 0.0f);
     }
     FftPlan plan({H, W}, 1, Device::cpu);
     plan.forward(a);
@@ -58,6 +69,27 @@ Array<complex64> register_to(const Array<complex64>& ref, const Array<complex64>
     return out;
 }
 
+// Multiplies `est` by the linear phase ramp that best aligns it with `ref`: the slopes are the
+// mean phases of z(r + e) conj(z(r)), z = conj(est) ref, over the region (no unwrapping needed).
+void remove_ramp(const Array<complex64>& ref, Array<complex64>& est, const Array<float>& region) {
+    const index_t H = ref.dim(0), W = ref.dim(1);
+    auto w = [&](index_t i) { return region.empty() ? 1.0 : double(region[i]); };
+    auto z = [&](index_t i) { return std::conj(to_cd(est[i])) * to_cd(ref[i]); };
+    cd sy = 0, sx = 0;
+    for (index_t y = 0; y < H; ++y)
+        for (index_t x = 0; x < W; ++x) {
+            const index_t i = y * W + x;
+            if (y + 1 < H) sy += w(i) * w(i + W) * z(i + W) * std::conj(z(i));
+            if (x + 1 < W) sx += w(i) * w(i + 1) * z(i + 1) * std::conj(z(i));
+        }
+    const double gy = std::abs(sy) > 0 ? std::arg(sy) : 0.0, gx = std::abs(sx) > 0 ? std::arg(sx) : 0.0;
+    for (index_t y = 0; y < H; ++y)
+        for (index_t x = 0; x < W; ++x) {
+            const cd v = to_cd(est[y * W + x]) * std::polar(1.0, gy * double(y) + gx * double(x));
+            est[y * W + x] = complex64(float(v.real()), float(v.imag()));
+        }
+}
+
 }  // namespace
 
 Array<float> illuminated_region(View<const float> illumination_v, double fraction) {
@@ -79,29 +111,12 @@ double object_nrmse(View<const complex64> truth_v, View<const complex64> est_v, 
     const Array<complex64> truth = Array<complex64>::copy_of(truth_v, Device::cpu);
     Array<complex64> est = Array<complex64>::copy_of(est_v, Device::cpu);
     const Array<float> region = region_v.empty() ? Array<float>() : Array<float>::copy_of(region_v, Device::cpu);
-    const index_t H = truth.dim(0), W = truth.dim(1);
-    auto w = [&](index_t i) { return region.empty() ? 1.0 : double(region[i]); };
     if (blind) {
-        // Blind ptychography cannot tell (O(r), P(r)) from (O(r - s), P(r - s)): register the
-        // estimate to the truth first (cross-correlation peak, parabolic sub-pixel refinement,
-        // Fourier shift).
+        // Blind ptychography cannot tell (O(r), P(r)) from (O(r - s), P(r - s)), nor O from O
+        // times a linear phase ramp: register the estimate to the truth (cross-correlation peak of
+        // the magnitudes, parabolic sub-pixel refinement, Fourier shift), then remove the ramp.
         est = register_to(truth, est, region);
-        // z = conj(est) truth varies as exp(i (gy y + gx x)) under a ramp; the mean phase of
-        // z(r + e) conj(z(r)) over the region estimates the slope without unwrapping.
-        cd sy = 0, sx = 0;
-        for (index_t y = 0; y < H; ++y)
-            for (index_t x = 0; x < W; ++x) {
-                const index_t i = y * W + x;
-                const cd z = std::conj(to_cd(est[i])) * to_cd(truth[i]);
-                if (y + 1 < H) sy += w(i) * w(i + W) * (std::conj(to_cd(est[i + W])) * to_cd(truth[i + W])) * std::conj(z);
-                if (x + 1 < W) sx += w(i) * w(i + 1) * (std::conj(to_cd(est[i + 1])) * to_cd(truth[i + 1])) * std::conj(z);
-            }
-        const double gy = std::abs(sy) > 0 ? std::arg(sy) : 0.0, gx = std::abs(sx) > 0 ? std::arg(sx) : 0.0;
-        for (index_t y = 0; y < H; ++y)
-            for (index_t x = 0; x < W; ++x) {
-                const cd v = to_cd(est[y * W + x]) * std::polar(1.0, gy * double(y) + gx * double(x));
-                est[y * W + x] = complex64(float(v.real()), float(v.imag()));
-            }
+        remove_ramp(truth, est, region);
     }
     return nrmse_complex(truth.view(), est.view(), true, blind, region.empty() ? View<const float>() : region.view());
 }

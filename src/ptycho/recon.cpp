@@ -343,7 +343,10 @@ void write_previews(const std::string& prefix, const ReconResult& r) {
     const complex64 rot(float(std::cos(-a)), float(std::sin(-a)));
     for (index_t i = 0; i < obj.size(); ++i) obj[i] = obj[i] * rot;
     io::write_png_magnitude(prefix + "_object_amplitude.png", obj.view());
-    io::write_png_phase(prefix + "_object_phase.png", obj.view());
+    // Object phases span much less than 2 pi: show them auto-scaled rather than on [-pi, pi].
+    Array<float> phase(obj.shape());
+    for (index_t i = 0; i < obj.size(); ++i) phase[i] = arg(obj[i]);
+    io::write_png(prefix + "_object_phase.png", phase.view());
     io::write_png_magnitude(prefix + "_probe_amplitude.png", r.probe.view());
     io::write_png_phase(prefix + "_probe_phase.png", r.probe.view());
 }

@@ -14,9 +14,10 @@ namespace lumen::ptycho {
 Array<float> illuminated_region(View<const float> illumination, double fraction = 0.1);
 
 // NRMSE || a est - truth || / || truth || over the region (weights), where a removes the global
-// ambiguity: a unit phase factor with a known probe; for blind runs (blind = true) a complex
-// scale, after removing the linear phase ramp between the two (the affine ambiguity of blind
-// ptychography), estimated from the mean phase difference of neighbouring pixels.
+// ambiguity: a unit phase factor with a known probe. For blind runs (blind = true) also what blind
+// ptychography cannot determine: a translation (registered to a fraction of a pixel on the
+// magnitudes), a linear phase ramp (from the mean phase difference of neighbouring pixels), and a
+// complex scale instead of the unit phase factor.
 double object_nrmse(View<const complex64> truth, View<const complex64> estimate, View<const float> region,
                     bool blind = false);
 

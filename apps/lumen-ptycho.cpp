@@ -1,0 +1,176 @@
+// lumen-ptycho: far-field ptychography. Subcommands simulate, recon, info (docs/ptychography.md).
+// Thin: parsing, one library call, reporting.
+#include <cmath>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "apps/common/app_common.hpp"
+#include "lumen/core/error.hpp"
+#include "lumen/ptycho/run.hpp"
+
+using namespace lumen;
+
+namespace {
+
+const char* kProg = "lumen-ptycho";
+
+nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+void setup(CLI::App& app) {
+    // ---- simulate
+    auto* sim = app.add_subcommand("simulate", "write a simulated far-field scan (CXI) with its ground truth");
+    static std::string sim_out, scan_kind = "raster";
+    static ptycho::SimulationOptions so;
+    static app::CommonOptions sim_common;
+    static bool noiseless = false, no_probe = false;
+    sim->add_option("output", sim_out, "output file (.cxi)")->required();
+    sim->add_option("--frame", so.frame, "detector frame (probe window) side in pixels")->capture_default_str();
+    sim->add_option("--positions", so.positions, "scan positions (raster: rounded to a square grid)")->capture_default_str();
+    sim->add_option("--scan", scan_kind, "raster (with jitter) or spiral (Fermat)")->capture_default_str();
+    sim->add_option("--overlap", so.overlap, "linear overlap 1 - step / beam diameter")->capture_default_str();
+    sim->add_option("--beam-diameter", so.beam_diameter, "beam diameter in pixels (default: frame / 2)");
+    sim->add_option("--jitter", so.jitter, "raster jitter +-pixels (default: 10 % of the step)");
+    sim->add_option("--photons", so.photons, "mean photons per frame")->capture_default_str();
+    sim->add_flag("--noiseless", noiseless, "expected intensities, no Poisson noise");
+    sim->add_option("--position-error", so.position_error, "rms error of the recorded positions (pixels)")->capture_default_str();
+    sim->add_flag("--integer-positions", so.integer_positions, "true positions on whole pixels");
+    sim->add_flag("--no-probe", no_probe, "do not store the probe (recon then estimates and refines it)");
+    sim->add_option("--phase-range", so.phase_range, "object phase span in radians")->capture_default_str();
+    sim->add_option("--min-amplitude", so.min_amplitude, "smallest object amplitude (transmission)")->capture_default_str();
+    sim->add_option("--energy-kev", so.energy_kev, "photon energy (keV)")->capture_default_str();
+    sim->add_option("--distance", so.distance_m, "sample-detector distance (m)")->capture_default_str();
+    sim->add_option("--detector-pixel", so.detector_pixel_m, "detector pixel size (m)")->capture_default_str();
+    sim->add_option("--seed", so.seed, "seed of the object, scan and noise")->capture_default_str();
+    app::add_common_options(*sim, sim_common, false);
+    sim->callback([] {
+        so.scan = ptycho::parse_scan_pattern(scan_kind, "--scan");
+        so.poisson = !noiseless;
+        so.store_probe = !no_probe;
+        app::Progress progress(kProg, "simulate", 1, sim_common.quiet);
+        const ptycho::Scan s = ptycho::run_simulate(sim_out, so, sim_common.resolved_device());
+        progress.finish(sim_out);
+        if (sim_common.json)
+            app::print_json({{"output", sim_out},
+                             {"positions", s.n_positions()},
+                             {"frame", s.probe_shape().dims()},
+                             {"object_shape", s.object_shape.dims()},
+                             {"photons_per_frame", so.photons},
+                             {"poisson", so.poisson},
+                             {"position_error_px", so.position_error},
+                             {"probe_stored", so.store_probe},
+                             {"object_pixel_m", s.geometry.object_pixel_x_m(so.frame)}});
+    });
+
+    // ---- recon
+    auto* rec = app.add_subcommand("recon", "reconstruct a CXI scan (object and, when asked or needed, probe)");
+    static ptycho::RunOptions ro;
+    static std::string method = "awf", loss = "amplitude";
+    static app::CommonOptions rec_common;
+    static bool no_restart = false, no_subpixel = false;
+    rec->add_option("input", ro.input, "input scan (.cxi)")->required();
+    rec->add_option("-o,--output", ro.output, "output file (.h5)")->required();
+    rec->add_option("--method", method, "awf, wf, epie or rpie")->capture_default_str();
+    rec->add_option("--loss", loss, "awf/wf loss: amplitude, intensity or poisson")->capture_default_str();
+    rec->add_flag("--refine-probe", ro.recon.refine_probe, "refine the probe too (always when the file has none)");
+    rec->add_option("--probe-delay", ro.recon.probe_delay, "iterations before the probe is refined (default: 0, or 5 for a probe estimated from the data)");
+    rec->add_flag("--no-restart", no_restart, "awf: no adaptive momentum restart");
+    rec->add_option("--alpha", ro.recon.alpha, "epie/rpie object update strength (default: epie 1, rpie 0.1)");
+    rec->add_option("--beta", ro.recon.beta, "epie/rpie probe update strength (default: 1)");
+    rec->add_flag("--no-subpixel", no_subpixel, "round positions to whole pixels");
+    rec->add_option("--batch", ro.recon.batch, "frames per batched FFT (default: automatic)");
+    rec->add_option("--seed", ro.recon.seed, "epie/rpie position order seed")->capture_default_str();
+    rec->add_option("--png", ro.png_prefix, "write PNG previews PREFIX_object_amplitude.png, ...");
+    app::add_common_options(*rec, rec_common, true);
+    rec->callback([] {
+        ro.recon.method = ptycho::parse_method(method, "--method");
+        ro.recon.loss = ptycho::parse_loss(loss, "--loss");
+        ro.recon.device = rec_common.resolved_device();
+        if (rec_common.iters < 0) throw Error(ErrorCode::usage, "--iters must be positive, got " + std::to_string(rec_common.iters));
+        if (ro.recon.alpha < 0 || ro.recon.beta < 0 || !std::isfinite(ro.recon.alpha) || !std::isfinite(ro.recon.beta))
+            throw Error(ErrorCode::usage, "--alpha and --beta must be positive numbers");
+        if (ro.recon.batch < 0) throw Error(ErrorCode::usage, "--batch must be positive");
+        ro.recon.iterations = rec_common.iters;
+        ro.recon.restart = !no_restart;
+        ro.recon.subpixel = !no_subpixel;
+        const int iters = rec_common.iters > 0 ? rec_common.iters : ptycho::default_iterations(ro.recon.method);
+        app::Progress progress(kProg, std::string("recon ") + method, iters, rec_common.quiet);
+        ro.monitor = [&](const IterationInfo& info, View<const complex64>, View<const complex64>) {
+            std::ostringstream d;
+            d << "(objective " << info.objective << ")";
+            progress.update(info.iteration, d.str());
+            return true;
+        };
+        const ptycho::RunSummary s = ptycho::run_recon(ro);
+        std::ostringstream fin;
+        fin << s.iterations << " iterations";
+        if (s.has_truth) fin << ", object NRMSE " << s.nrmse_object;
+        progress.finish(fin.str());
+        if (rec_common.json) {
+            app::print_json({{"output", ro.output},
+                             {"input", ro.input},
+                             {"method", method},
+                             {"loss", loss},
+                             {"device", device_name(ro.recon.device)},
+                             {"positions", s.positions},
+                             {"frame", s.frame.dims()},
+                             {"object_shape", s.object_shape.dims()},
+                             {"iterations", s.iterations},
+                             {"seconds", s.seconds},
+                             {"objective", number_or_null(s.objective)},
+                             {"refined_probe", s.refined_probe},
+                             {"probe_from_data", s.probe_from_data},
+                             {"step_object", s.steps.object},
+                             {"step_probe", s.steps.probe},
+                             {"has_truth", s.has_truth},
+                             {"nrmse_object", number_or_null(s.nrmse_object)},
+                             {"nrmse_probe", number_or_null(s.nrmse_probe)},
+                             {"stop_reason", s.stop_reason}});
+        } else {
+            std::cout << kProg << ": " << method << " on " << s.positions << " positions of " << s.frame[0] << "x"
+                      << s.frame[1] << ": " << s.iterations << " iterations in " << s.seconds << " s, final objective "
+                      << s.objective << "\n";
+            if (s.has_truth) {
+                std::cout << kProg << ": object NRMSE against the truth (illuminated region, "
+                          << (s.refined_probe ? "phase, scale, ramp and shift removed" : "global phase removed")
+                          << "): " << s.nrmse_object << "\n";
+                if (std::isfinite(s.nrmse_probe)) std::cout << kProg << ": probe NRMSE: " << s.nrmse_probe << "\n";
+            }
+            std::cout << kProg << ": wrote " << ro.output;
+            if (!ro.png_prefix.empty()) std::cout << " and " << ro.png_prefix << "_*.png";
+            std::cout << "\n";
+        }
+    });
+
+    // ---- info
+    auto* inf = app.add_subcommand("info", "say what a CXI file holds and whether lumen can read it");
+    static std::string info_in;
+    static app::CommonOptions info_common;
+    inf->add_option("input", info_in, "scan (.cxi)")->required();
+    inf->add_flag("--json", info_common.json, "print a machine-readable summary on stdout");
+    inf->callback([] {
+        const std::string text = ptycho::describe_cxi(info_in);
+        if (info_common.json) {
+            const ptycho::Scan s = ptycho::read_cxi(info_in);
+            app::print_json({{"input", info_in},
+                             {"readable", true},
+                             {"positions", s.n_positions()},
+                             {"frame", s.probe_shape().dims()},
+                             {"object_shape", s.object_shape.dims()},
+                             {"energy_j", s.geometry.energy_j},
+                             {"distance_m", s.geometry.distance_m},
+                             {"pixel_m", {s.geometry.pixel_y_m, s.geometry.pixel_x_m}},
+                             {"has_mask", !s.mask.empty()},
+                             {"has_probe", !s.probe.empty()},
+                             {"has_truth", s.has_truth()}});
+        } else {
+            std::cout << text;
+        }
+    });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return app::run_app(kProg, "lumen-ptycho: far-field ptychography (AWF, WF, ePIE, rPIE)", argc, argv, setup);
+}

@@ -1,0 +1,55 @@
+// File-to-file entry points (include/lumen/ptycho/run.hpp).
+#include "lumen/ptycho/run.hpp"
+
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "lumen/io/hdf5.hpp"
+#include "lumen/metrics.hpp"
+#include "lumen/ptycho/metrics.hpp"
+
+namespace lumen::ptycho {
+
+RunSummary run_recon(const RunOptions& o) {
+    io::require_distinct_paths(o.input, o.output);
+    const Scan scan = read_cxi(o.input);
+    const ReconResult r = reconstruct(scan, o.recon, o.monitor);
+
+    RunSummary s;
+    s.positions = scan.n_positions();
+    s.frame = scan.probe_shape();
+    s.object_shape = scan.object_shape;
+    s.iterations = r.solver.iterations;
+    s.seconds = r.solver.elapsed_s;
+    if (!r.solver.history.empty()) s.objective = r.solver.history.back().objective;
+    s.refined_probe = r.refined_probe;
+    s.probe_from_data = r.probe_from_data;
+    s.steps = r.steps;
+    s.stop_reason = r.solver.stop_reason;
+    std::vector<std::pair<std::string, double>> extra;
+    if (scan.has_truth()) {
+        s.has_truth = true;
+        // The region the scan illuminates, from the true probe when the file has it.
+        Model m(scan.object_shape, scan.probe_shape(), scan.positions, Device::cpu, ModelOptions{0, o.recon.subpixel});
+        m.set_probe(scan.true_probe.empty() ? r.probe.view() : scan.true_probe.view());
+        const Array<float> region = illuminated_region(m.illumination(), 0.1);
+        s.nrmse_object = object_nrmse(scan.true_object, r.object, region, r.refined_probe);
+        extra.push_back({"nrmse_object", s.nrmse_object});
+        if (!scan.true_probe.empty() && r.refined_probe) {
+            s.nrmse_probe = nrmse_complex(scan.true_probe.view(), r.probe.view(), true, true);
+            extra.push_back({"nrmse_probe", s.nrmse_probe});
+        }
+    }
+    write_result(o.output, r, o.recon, extra);
+    if (!o.png_prefix.empty()) write_previews(o.png_prefix, r);
+    return s;
+}
+
+Scan run_simulate(const std::string& output, const SimulationOptions& options, Device device) {
+    Scan scan = simulate(options, device);
+    write_cxi(output, scan);
+    return scan;
+}
+
+}  // namespace lumen::ptycho
