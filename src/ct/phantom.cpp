@@ -127,8 +127,8 @@ std::vector<Ellipsoid> scale_phantom(const std::vector<Ellipsoid>& table, double
 std::vector<Ellipsoid> metal_inserts(double value) {
     // Inside the brain region of the central slices, away from the small Shepp-Logan features,
     // on a diagonal so that the streak between them crosses the phantom.
-    return {make(value, 0.07, 0.07, 0.12, -0.30, 0.38, 0.02, 0, 0, 0),
-            make(value, 0.05, 0.08, 0.10, 0.36, -0.30, -0.03, 30, 0, 0)};
+    return {make(value, 0.09, 0.09, 0.14, -0.30, 0.38, 0.02, 0, 0, 0),
+            make(value, 0.07, 0.11, 0.12, 0.36, -0.30, -0.03, 30, 0, 0)};
 }
 
 Array<float> voxelize(const std::vector<Ellipsoid>& phantom, const VolumeGrid& grid, int supersample, Device device) {

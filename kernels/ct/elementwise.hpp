@@ -1,0 +1,90 @@
+// CT per-element steps for both devices: flat/dark normalisation, the log transform, and the
+// residuals and gradient weights of the linearised and the nonlinear (Beer-Lambert) losses.
+#pragma once
+
+#include <math.h>
+
+#include "kernels/common/hd.hpp"
+
+namespace lumen::kern::ct {
+
+// t[i] = (I[i] - dark[p]) * inv_gain[p], p = i mod per_view (dark may be null: zero).
+struct NormalizeF {
+    const float* data;
+    const float* dark;
+    const float* inv_gain;  // 1 / (white - dark)
+    index_t per_view;
+    float* out;
+    LUMEN_HD void operator()(index_t i) const {
+        const index_t p = i % per_view;
+        const float d = dark ? dark[p] : 0.0f;
+        out[i] = (data[i] - d) * inv_gain[p];
+    }
+};
+
+// 1 when t[i] is not a positive finite number (a log would fail), else 0.
+struct NonPositiveF {
+    const float* t;
+    LUMEN_HD double operator()(index_t i) const {
+        const float v = t[i];
+        return (v > 0.0f && (v - v) == 0.0f) ? 0.0 : 1.0;
+    }
+};
+
+// out[i] = -log(max(t[i], floor)).
+struct NegLogF {
+    const float* t;
+    float floor;
+    float* out;
+    LUMEN_HD void operator()(index_t i) const {
+        const float v = t[i] > floor ? t[i] : floor;
+        out[i] = -logf(v);
+    }
+};
+
+// Linearised least squares 0.5 ||A x - b||^2: w = A x - b (the back projection of w is the
+// gradient); returns the ray's share of the loss.
+struct LinearResidualF {
+    const float* ax;
+    const float* b;
+    float* w;
+    LUMEN_HD double operator()(index_t i) const {
+        const float r = ax[i] - b[i];
+        w[i] = r;
+        return 0.5 * double(r) * double(r);
+    }
+};
+
+// Beer-Lambert least squares 0.5 ||exp(-A x) - t||^2 on normalised intensities: with e = exp(-Ax),
+// r = e - t, the gradient is A^T w with w = -r e (rays through dense material, small e, weigh
+// little: where -log t is ill-conditioned). Returns the ray's share of the loss.
+struct BeerLambertResidualF {
+    const float* ax;
+    const float* t;
+    float* w;
+    LUMEN_HD double operator()(index_t i) const {
+        const float e = expf(-ax[i]);
+        const float r = e - t[i];
+        w[i] = -r * e;
+        return 0.5 * double(r) * double(r);
+    }
+};
+
+// Smoothed isotropic TV, sum_v sqrt(|(D x)_v|^2 + eps^2) - eps, over a volume of n voxels with
+// gradient components g[c * n + v] (c = 0..2). Writes g <- g / sqrt(|g|^2 + eps^2) (the gradient
+// is then D^T g) and returns the voxel's term.
+struct SmoothTvF {
+    float* g;
+    index_t n;
+    float eps;
+    LUMEN_HD double operator()(index_t v) const {
+        const float a = g[v], b = g[n + v], c = g[2 * n + v];
+        const float s = sqrtf(a * a + b * b + c * c + eps * eps);
+        g[v] = a / s;
+        g[n + v] = b / s;
+        g[2 * n + v] = c / s;
+        return double(s) - double(eps);
+    }
+};
+
+}  // namespace lumen::kern::ct

@@ -1,0 +1,179 @@
+// CT reconstruction methods on simulated scans: FDK of a noisy Shepp-Logan scan, iterative methods
+// on sparse views, and the nonlinear Beer-Lambert reconstruction against the linearised one on a
+// phantom with dense metal inserts. Thresholds are measured values with margin (noted per test).
+#include <cmath>
+
+#include "lumen/ct/recon.hpp"
+#include "lumen/ct/simulate.hpp"
+#include "lumen/linalg.hpp"
+#include "lumen/solvers/regularizers.hpp"
+#include "lumen/solvers/solvers.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace lumen;
+using namespace lumen::ct;
+
+namespace {
+
+double quality_of(const Scan& s, const Array<float>& t, Method m, int iters, double* ssim_out = nullptr) {
+    ReconOptions o;
+    o.method = m;
+    o.iterations = iters;
+    const ReconResult r = reconstruct(s.geometry, t, o);
+    const Quality q = compare_with_truth(s.truth, r.volume);
+    if (ssim_out) *ssim_out = q.ssim;
+    if (m != Method::fdk) {
+        EXPECT_EQ(r.solver.iterations, iters);
+    }
+    return q.psnr_db;
+}
+
+// PSNR (peak = max of the truth) over the voxels farther than two voxels from any voxel of the
+// truth above `dense`: the soft tissue where metal streaks show.
+double psnr_away_from(const Array<float>& truth, const Array<float>& x, float dense) {
+    const index_t nx = truth.dim(2), ny = truth.dim(1), nz = truth.dim(0);
+    double peak = 0, se = 0;
+    index_t count = 0;
+    for (float v : truth) peak = std::max(peak, double(v));
+    for (index_t z = 0; z < nz; ++z)
+        for (index_t y = 0; y < ny; ++y)
+            for (index_t xx = 0; xx < nx; ++xx) {
+                bool near = false;
+                for (index_t dz = -2; dz <= 2 && !near; ++dz)
+                    for (index_t dy = -2; dy <= 2 && !near; ++dy)
+                        for (index_t dx = -2; dx <= 2 && !near; ++dx) {
+                            const index_t zz = z + dz, yy = y + dy, x2 = xx + dx;
+                            if (zz < 0 || yy < 0 || x2 < 0 || zz >= nz || yy >= ny || x2 >= nx) continue;
+                            near = truth[(zz * ny + yy) * nx + x2] > dense;
+                        }
+                if (near) continue;
+                const index_t i = (z * ny + y) * nx + xx;
+                se += double(x[i] - truth[i]) * double(x[i] - truth[i]);
+                ++count;
+            }
+    return 10.0 * std::log10(peak * peak / (se / double(count)));
+}
+
+}  // namespace
+
+TEST(CtRecon, FdkOfSimulatedSheppLogan) {
+    // The full path: analytic projections with 2x2 sub-rays per pixel, Poisson noise (I0 = 1e5),
+    // flat and dark fields, normalisation, log, FDK. 64^3 from 180 views.
+    SimulateOptions so;
+    so.size = 64;
+    so.views = 180;
+    const Scan s = simulate(so, Device::cpu);
+    const Array<float> t = transmission(s, Device::cpu);
+    double ssim = 0;
+    const double p = quality_of(s, t, Method::fdk, 0, &ssim);
+    RecordProperty("psnr_db", std::to_string(p));
+    RecordProperty("ssim", std::to_string(ssim));
+    EXPECT_GT(p, 26.5);  // measured 27.8 dB (SSIM 0.79)
+}
+
+TEST(CtRecon, IterativeMethodsBeatFdkOnSparseViews) {
+    // 32^3 from 20 views: FDK streaks; SIRT, CGLS (projected, restarted) and TV do better.
+    SimulateOptions so;
+    so.size = 32;
+    so.views = 20;
+    const Scan s = simulate(so, Device::cpu);
+    const Array<float> t = transmission(s, Device::cpu);
+    const double fdk_db = quality_of(s, t, Method::fdk, 0);
+    const double sirt_db = quality_of(s, t, Method::sirt, 40);
+    const double cgls_db = quality_of(s, t, Method::cgls, 12);
+    const double tv_db = quality_of(s, t, Method::tv, 15);
+    RecordProperty("fdk_psnr_db", std::to_string(fdk_db));
+    RecordProperty("sirt_psnr_db", std::to_string(sirt_db));
+    RecordProperty("cgls_psnr_db", std::to_string(cgls_db));
+    RecordProperty("tv_psnr_db", std::to_string(tv_db));
+    // Measured: FDK 23.9, SIRT 26.8, CGLS 26.2, TV 28.3 dB.
+    EXPECT_GT(sirt_db, fdk_db + 2.0);
+    EXPECT_GT(cgls_db, fdk_db + 1.2);
+    EXPECT_GT(tv_db, sirt_db + 0.8);
+}
+
+TEST(CtRecon, BeerLambertGradientMatchesFiniteDifferences) {
+    const Geometry g = default_cone_geometry(10, 1.0, 6);
+    const Projector A(g, Device::cpu);
+    Array<float> x = test::random_real(g.volume_shape(), 3);
+    for (float& v : x) v = 0.02f * (1.5f + v);
+    Array<float> truth = test::random_real(g.volume_shape(), 4);
+    for (float& v : truth) v = 0.02f * (1.5f + v);
+    Array<float> t(g.projection_shape()), work(g.projection_shape()), grad(g.volume_shape()), dummy(g.volume_shape());
+    A.apply(truth, t);
+    for (float& v : t) v = std::exp(-v) * 1.03f;
+    beer_lambert_loss(A, t, x, grad, work);
+    // Directional derivative along a random direction, central differences in double steps.
+    Array<float> d = test::random_real(g.volume_shape(), 5);
+    const double h = 1e-3;
+    Array<float> xp = x.clone(), xm = x.clone();
+    axpy(float(h), View<const float>(d), xp.view());
+    axpy(float(-h), View<const float>(d), xm.view());
+    const double fp = beer_lambert_loss(A, t, xp, dummy, work), fm = beer_lambert_loss(A, t, xm, dummy, work);
+    const double numeric = (fp - fm) / (2 * h);
+    const double analytic = dot<float>(grad, d);
+    EXPECT_NEAR(analytic, numeric, 1e-3 * std::abs(numeric) + 1e-9);
+    // The linearised loss the same way.
+    Array<float> b(g.projection_shape());
+    for (index_t i = 0; i < b.size(); ++i) b[i] = -std::log(t[i]);
+    linearised_loss(A, b, x, grad, work);
+    const double lp = linearised_loss(A, b, xp, dummy, work), lm = linearised_loss(A, b, xm, dummy, work);
+    EXPECT_NEAR(dot<float>(grad, d), (lp - lm) / (2 * h), 1e-3 * std::abs((lp - lm) / (2 * h)) + 1e-9);
+}
+
+TEST(CtRecon, NonlinearBeatsLinearisedOnMetalInsertsWithPoissonNoise) {
+    // Shepp-Logan (0.02 / mm per table unit) with two inserts of 2 / mm, I0 = 1e4 counts, Poisson
+    // noise, 2x2 sub-rays per pixel: rays through both inserts are photon-starved (some normalised
+    // intensities <= 0 after dark subtraction). Both methods: the same accelerated projected
+    // gradient (lumen::nesterov, x >= 0, 25 iterations) from the same FDK start; the linearised
+    // one on -log(max(t, 1/I0)), i.e. one photon, the usual clamp.
+    SimulateOptions so;
+    so.size = 32;
+    so.views = 45;
+    so.phantom = "metal";
+    so.metal_mu = 2.0;
+    so.i0 = 1e4;
+    const Scan s = simulate(so, Device::cpu);
+    const Array<float> t = transmission(s, Device::cpu);
+    const int iters = 25;
+
+    ReconOptions o;
+    o.method = Method::nonlinear;
+    o.iterations = iters;
+    o.min_transmission = 1.0 / so.i0;  // for the FDK start
+    const ReconResult nl = reconstruct(s.geometry, t, o);
+
+    const Projector A(s.geometry, Device::cpu);
+    const Array<float> b = line_integrals(t, 1.0 / so.i0, "test");
+    Array<float> x(s.geometry.volume_shape());
+    fdk(A, b, x, FdkOptions{});
+    const Array<float> start = x.clone();
+    project_nonnegative(x);
+    Array<float> work(s.geometry.projection_shape());
+    const double norm = operator_norm<float>(A, 15);
+    ObjectiveGradientFn<float> f = [&](const std::vector<View<const float>>& xs, const std::vector<View<float>>& gs) {
+        return linearised_loss(A, b, xs[0], gs[0], work);
+    };
+    NesterovOptions<float> n;
+    n.project = [](std::vector<View<float>>& xs) { project_nonnegative(xs[0]); };
+    SolverOptions sopt;
+    sopt.max_iterations = iters;
+    nesterov<float>(f, {Block<float>{x.view(), 1.0 / (1.02 * norm * norm)}}, n, sopt);
+
+    const Quality qn = compare_with_truth(s.truth, nl.volume), ql = compare_with_truth(s.truth, x),
+                  qf = compare_with_truth(s.truth, start);
+    const double soft_n = psnr_away_from(s.truth, nl.volume, 0.1f), soft_l = psnr_away_from(s.truth, x, 0.1f),
+                 soft_f = psnr_away_from(s.truth, start, 0.1f);
+    RecordProperty("nonlinear_psnr_db", std::to_string(qn.psnr_db));
+    RecordProperty("linearised_psnr_db", std::to_string(ql.psnr_db));
+    RecordProperty("fdk_psnr_db", std::to_string(qf.psnr_db));
+    RecordProperty("nonlinear_psnr_away_from_metal_db", std::to_string(soft_n));
+    RecordProperty("linearised_psnr_away_from_metal_db", std::to_string(soft_l));
+    RecordProperty("fdk_psnr_away_from_metal_db", std::to_string(soft_f));
+    // Measured: whole volume 42.2 (nonlinear) vs 40.0 (linearised) vs 40.0 dB (FDK); away from
+    // the metal, where the streaks are, 61.4 vs 55.9 vs 43.9 dB.
+    EXPECT_GT(qn.psnr_db, ql.psnr_db + 1.0);
+    EXPECT_GT(soft_n, soft_l + 3.0);
+    EXPECT_GT(soft_n, soft_f + 10.0);
+    EXPECT_GT(qn.psnr_db, qf.psnr_db + 1.0);
+}
