@@ -9,35 +9,59 @@
 
 namespace lumen::kern {
 
-// out[c, p] = maps[c, p] * x[p]
+// For even image sizes the centred DFT is a modulated plain DFT: fft2c = s D F D with
+// D = diag((-1)^(sum of pixel coordinates)) and s = (-1)^(sum of n_axis / 2). The SENSE operator
+// folds D into its coil expansion, mask and combination passes and so needs no fftshift passes.
+// `on` = 0 disables the modulation (odd sizes: the operator uses the centred FFT instead).
+struct Checker {
+    index_t w = 1, h = 1;  // last and second-to-last image axes
+    int on = 0;
+    LUMEN_HD float sign(index_t p) const {
+        if (!on) return 1.0f;
+        const index_t parity = (p % w) + ((p / w) % h) + p / (w * h);
+        return (parity & 1) ? -1.0f : 1.0f;
+    }
+};
+
+// out[c, p] = maps[c, p] * x[p] (* D[p])
 struct CoilExpandF {
     const complex64* maps;
     const complex64* x;
     complex64* out;
     index_t n;
-    LUMEN_HD void operator()(index_t i) const { out[i] = maps[i] * x[i % n]; }
+    Checker checker;
+    LUMEN_HD void operator()(index_t i) const {
+        const index_t p = i % n;
+        out[i] = maps[i] * x[p] * checker.sign(p);
+    }
 };
 
-// x[p] = sum_c conj(maps[c, p]) * z[c, p]   (the adjoint of CoilExpandF; a gather, so race-free)
+// x[p] = (D[p]) sum_c conj(maps[c, p]) * z[c, p]   (the adjoint of CoilExpandF; a gather, so race-free)
 struct CoilCombineF {
     const complex64* maps;
     const complex64* z;
     complex64* x;
     index_t n, coils;
+    Checker checker;
     LUMEN_HD void operator()(index_t p) const {
         complex64 acc(0.0f, 0.0f);
         for (index_t c = 0; c < coils; ++c) acc += conj(maps[c * n + p]) * z[c * n + p];
-        x[p] = acc;
+        x[p] = acc * checker.sign(p);
     }
 };
 
-// out[c, p] = mask[p] * in[c, p]   (in and out may alias)
+// out[c, p] = scale * (D[p]) * mask[p] * in[c, p]   (in and out may alias)
 struct MaskF {
     const float* mask;
     const complex64* in;
     complex64* out;
     index_t n;
-    LUMEN_HD void operator()(index_t i) const { out[i] = in[i] * mask[i % n]; }
+    Checker checker;
+    float scale = 1.0f;
+    LUMEN_HD void operator()(index_t i) const {
+        const index_t p = i % n;
+        out[i] = in[i] * (mask[p] * scale * checker.sign(p));
+    }
 };
 
 // out[p] = sqrt(sum_c |z[c, p]|^2)

@@ -44,14 +44,40 @@ void SenseOperator::set_mask(View<const float> mask) {
     mask_.assign(mask);
 }
 
+namespace {
+// Even sizes: centred FFT = s D F D (kernels/mri/sense_ops.hpp), so the plain FFT is used with the
+// modulation folded into the element-wise passes. Odd sizes: the centred FFT of the plan.
+struct Centring {
+    kern::Checker checker;
+    float sign = 1.0f;  // s = (-1)^(sum n_axis / 2)
+};
+Centring centring_for(const Shape& image) {
+    Centring c;
+    bool even = true;
+    index_t half_sum = 0;
+    for (int a = 0; a < image.rank(); ++a) {
+        even = even && image[a] % 2 == 0;
+        half_sum += image[a] / 2;
+    }
+    if (!even) return c;
+    c.checker.on = 1;
+    c.checker.w = image[-1];
+    c.checker.h = image[-2];
+    c.sign = (half_sum % 2) ? -1.0f : 1.0f;
+    return c;
+}
+}  // namespace
+
 void SenseOperator::apply(View<const complex64> x, View<complex64> y) const {
     check_shape("the image", x.shape(), image_shape_);
     check_shape("the k-space", y.shape(), maps_.shape());
     detail::common_device("SENSE operator", x, y, maps_.view());
     const index_t n = image_shape_.size(), total = maps_.size();
-    detail::for_each(device_, total, kern::CoilExpandF{maps_.data(), x.data(), y.data(), n});
-    plan_.forward_centered(y);
-    detail::for_each(device_, total, kern::MaskF{mask_.data(), y.data(), y.data(), n});
+    const Centring c = centring_for(image_shape_);
+    detail::for_each(device_, total, kern::CoilExpandF{maps_.data(), x.data(), y.data(), n, c.checker});
+    if (c.checker.on) plan_.forward(y);
+    else plan_.forward_centered(y);
+    detail::for_each(device_, total, kern::MaskF{mask_.data(), y.data(), y.data(), n, c.checker, c.sign});
 }
 
 void SenseOperator::apply_adjoint(View<const complex64> y, View<complex64> x) const {
@@ -59,9 +85,11 @@ void SenseOperator::apply_adjoint(View<const complex64> y, View<complex64> x) co
     check_shape("the image", x.shape(), image_shape_);
     detail::common_device("SENSE operator", x, y, maps_.view());
     const index_t n = image_shape_.size(), total = maps_.size();
-    detail::for_each(device_, total, kern::MaskF{mask_.data(), y.data(), scratch_.data(), n});
-    plan_.inverse_centered(scratch_.view());
-    detail::for_each(device_, n, kern::CoilCombineF{maps_.data(), scratch_.data(), x.data(), n, coils()});
+    const Centring c = centring_for(image_shape_);
+    detail::for_each(device_, total, kern::MaskF{mask_.data(), y.data(), scratch_.data(), n, c.checker, c.sign});
+    if (c.checker.on) plan_.inverse(scratch_.view());
+    else plan_.inverse_centered(scratch_.view());
+    detail::for_each(device_, n, kern::CoilCombineF{maps_.data(), scratch_.data(), x.data(), n, coils(), c.checker});
 }
 
 void SenseOperator::apply_normal(View<const complex64> x, View<complex64> out) const {
@@ -69,11 +97,15 @@ void SenseOperator::apply_normal(View<const complex64> x, View<complex64> out) c
     check_shape("the output image", out.shape(), image_shape_);
     detail::common_device("SENSE operator", x, out, maps_.view());
     const index_t n = image_shape_.size(), total = maps_.size();
-    detail::for_each(device_, total, kern::CoilExpandF{maps_.data(), x.data(), scratch_.data(), n});
-    plan_.forward_centered(scratch_.view());
-    detail::for_each(device_, total, kern::MaskF{mask_.data(), scratch_.data(), scratch_.data(), n});
-    plan_.inverse_centered(scratch_.view());
-    detail::for_each(device_, n, kern::CoilCombineF{maps_.data(), scratch_.data(), out.data(), n, coils()});
+    // D M D = M: the modulation between the two FFTs cancels.
+    const Centring c = centring_for(image_shape_);
+    detail::for_each(device_, total, kern::CoilExpandF{maps_.data(), x.data(), scratch_.data(), n, c.checker});
+    if (c.checker.on) plan_.forward(scratch_.view());
+    else plan_.forward_centered(scratch_.view());
+    detail::for_each(device_, total, kern::MaskF{mask_.data(), scratch_.data(), scratch_.data(), n, kern::Checker{}, 1.0f});
+    if (c.checker.on) plan_.inverse(scratch_.view());
+    else plan_.inverse_centered(scratch_.view());
+    detail::for_each(device_, n, kern::CoilCombineF{maps_.data(), scratch_.data(), out.data(), n, coils(), c.checker});
 }
 
 void fft_centered(View<complex64> data, int rank) {
@@ -113,7 +145,7 @@ void coil_combine(View<const complex64> coil_images, View<const complex64> maps,
     require(maps.shape() == coil_images.shape(), "coil_combine: maps of shape " + maps.shape().str() +
                                                      " do not match the coil images " + coil_images.shape().str());
     const Device d = detail::common_device("coil_combine", coil_images, maps, out);
-    detail::for_each(d, n, kern::CoilCombineF{maps.data(), coil_images.data(), out.data(), n, maps.dim(0)});
+    detail::for_each(d, n, kern::CoilCombineF{maps.data(), coil_images.data(), out.data(), n, maps.dim(0), kern::Checker{}});
 }
 
 void apply_mask(View<const complex64> in, View<const float> mask, View<complex64> out) {
@@ -123,7 +155,7 @@ void apply_mask(View<const complex64> in, View<const float> mask, View<complex64
             "apply_mask: a mask of " + std::to_string(mask.size()) + " elements does not tile k-space of shape " +
                 in.shape().str());
     const Device d = detail::common_device("apply_mask", in, mask, out);
-    detail::for_each(d, in.size(), kern::MaskF{mask.data(), in.data(), out.data(), mask.size()});
+    detail::for_each(d, in.size(), kern::MaskF{mask.data(), in.data(), out.data(), mask.size(), kern::Checker{}, 1.0f});
 }
 
 void mask_from_data(View<const complex64> kspace, View<float> mask) {

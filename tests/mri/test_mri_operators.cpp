@@ -77,8 +77,15 @@ TEST(MriSense, AdjointTest2dAnd3d) {
     }
 }
 
-TEST(MriSense, ForwardAndNormalMatchSlowReference) {
-    const index_t C = 3, h = 9, w = 8;
+class MriSenseReference : public ::testing::TestWithParam<std::pair<index_t, index_t>> {};
+
+// Odd sizes use the centred FFT; even sizes the modulated plain FFT: both against the definition.
+INSTANTIATE_TEST_SUITE_P(OddAndEven, MriSenseReference,
+                         ::testing::Values(std::make_pair(index_t(9), index_t(8)), std::make_pair(index_t(8), index_t(6)),
+                                           std::make_pair(index_t(10), index_t(14))));
+
+TEST_P(MriSenseReference, ForwardAndNormalMatchSlowReference) {
+    const index_t C = 3, h = GetParam().first, w = GetParam().second;
     const Array<complex64> maps = test::random_complex(Shape{C, h, w}, 7);
     const Array<complex64> x = test::random_complex(Shape{h, w}, 8);
     Array<float> mask(Shape{h, w});
