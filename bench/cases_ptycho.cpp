@@ -1,0 +1,208 @@
+// Ptychography benchmarks: time per iteration and time / iterations to a target NRMSE for AWF, WF,
+// ePIE and rPIE on one simulated scan, and how the cost of an iteration grows with the number of
+// positions and the frame size.
+//
+//   lumen-bench --filter ptycho/ [--size large --device cuda]
+//     --param ptycho_target=0.05        target object NRMSE for time-to-quality
+//     --param ptycho_max_iters=300      iteration cap per method
+//     --param ptycho_plot=FILE.png      convergence curves (NRMSE against iterations | seconds)
+//     --param ptycho_curves=FILE.csv    the curves as numbers
+//     --param ptycho_positions=N --param ptycho_frame=M   another scan size for methods/gradient
+//
+// small (CPU): 400 positions of 128x128, 1e6 photons per frame; large (GPU): 4096 positions of
+// 256x256. The NRMSE is computed outside the timed work (its time is subtracted).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "bench/harness.hpp"
+#include "lumen/io/png.hpp"
+#include "lumen/ptycho/metrics.hpp"
+#include "lumen/ptycho/model.hpp"
+#include "lumen/ptycho/recon.hpp"
+#include "lumen/ptycho/simulate.hpp"
+
+using namespace lumen;
+using namespace lumen::ptycho;
+
+namespace {
+
+std::string param(const bench::Bench& b, const std::string& key, const std::string& fallback) {
+    const auto it = b.options().params.find(key);
+    return it == b.options().params.end() ? fallback : it->second;
+}
+
+SimulationOptions scan_options(const bench::Bench& b, index_t positions, index_t frame) {
+    SimulationOptions o;
+    o.frame = frame;
+    o.positions = positions;
+    o.photons = 1e6;
+    o.seed = 2;
+    (void)b;
+    return o;
+}
+
+struct Curve {
+    std::string method;
+    std::vector<double> nrmse, seconds;
+    int iterations_to_target = -1;
+    double seconds_to_target = -1;
+    double seconds_per_iteration = 0;
+};
+
+// Runs one method with the NRMSE recorded after every iteration; the time spent on the metric
+// itself is taken out of the reported times.
+Curve trace(const Scan& scan, const Array<float>& region, Method method, int max_iters, double target, Device dev) {
+    Curve c;
+    c.method = method_name(method);
+    ReconOptions o;
+    o.method = method;
+    o.iterations = max_iters;
+    o.device = dev;
+    double metric_time = 0;
+    reconstruct(scan, o, [&](const IterationInfo& info, View<const complex64> obj, View<const complex64>) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const double e = object_nrmse(scan.true_object, obj, region, false);
+        const double solve = info.elapsed_s - metric_time;
+        metric_time += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        c.nrmse.push_back(e);
+        c.seconds.push_back(solve);
+        if (c.iterations_to_target < 0 && e <= target) {
+            c.iterations_to_target = info.iteration;
+            c.seconds_to_target = solve;
+        }
+        return true;
+    });
+    const std::size_t n = c.seconds.size();
+    if (n >= 2) c.seconds_per_iteration = (c.seconds[n - 1] - c.seconds[0]) / double(n - 1);
+    return c;
+}
+
+// A greyscale line plot: two panels (NRMSE against iterations, and against seconds), log NRMSE.
+// Methods are told apart by line style (AWF thick solid, WF thin solid, ePIE dashed, rPIE dotted).
+void plot(const std::string& path, const std::vector<Curve>& curves) {
+    const index_t ph = 360, pw = 480, margin = 30, W = 2 * pw + 3 * margin, H = ph + 2 * margin;
+    Array<float> img(Shape{H, W});
+    std::fill(img.begin(), img.end(), 1.0f);
+    double lo = 1e9, hi = 0, max_it = 1, max_t = 1e-9;
+    for (const Curve& c : curves) {
+        for (double e : c.nrmse) lo = std::min(lo, e), hi = std::max(hi, e);
+        max_it = std::max(max_it, double(c.nrmse.size()));
+        if (!c.seconds.empty()) max_t = std::max(max_t, c.seconds.back());
+    }
+    lo = std::pow(10.0, std::floor(std::log10(std::max(lo, 1e-6))));
+    hi = std::pow(10.0, std::ceil(std::log10(std::max(hi, lo * 10))));
+    auto put = [&](index_t x, index_t y, float v) {
+        if (x >= 0 && x < W && y >= 0 && y < H) img[y * W + x] = std::min(img[y * W + x], v);
+    };
+    for (int panel = 0; panel < 2; ++panel) {
+        const index_t x0 = margin + panel * (pw + margin), y0 = margin;
+        for (index_t x = 0; x <= pw; ++x) put(x0 + x, y0 + ph, 0.0f);
+        for (index_t y = 0; y <= ph; ++y) put(x0, y0 + y, 0.0f);
+        // Decade grid lines.
+        for (double d = lo; d <= hi * 1.001; d *= 10) {
+            const index_t y = y0 + index_t(double(ph) * (1.0 - std::log10(d / lo) / std::log10(hi / lo)));
+            for (index_t x = 0; x <= pw; x += 4) put(x0 + x, y, 0.75f);
+        }
+        for (std::size_t k = 0; k < curves.size(); ++k) {
+            const Curve& c = curves[k];
+            double px = -1, py = -1;
+            long drawn = 0;  // pixels along the line, for the dash patterns
+            for (std::size_t i = 0; i < c.nrmse.size(); ++i) {
+                const double xv = panel == 0 ? double(i + 1) / max_it : c.seconds[i] / max_t;
+                const double yv = 1.0 - std::log10(std::max(c.nrmse[i], lo) / lo) / std::log10(hi / lo);
+                const double x = double(x0) + xv * double(pw), y = double(y0) + yv * double(ph);
+                if (px >= 0) {
+                    const int steps = int(std::max(std::fabs(x - px), std::fabs(y - py))) + 1;
+                    for (int s = 0; s <= steps; ++s) {
+                        const double t = double(s) / steps, xx = px + t * (x - px), yy = py + t * (y - py);
+                        ++drawn;
+                        const bool on = k < 2 || (k == 2 ? (drawn / 6) % 2 == 0 : drawn % 4 == 0);
+                        if (!on) continue;
+                        put(index_t(xx), index_t(yy), 0.0f);
+                        if (k == 0) put(index_t(xx), index_t(yy) + 1, 0.0f), put(index_t(xx) + 1, index_t(yy), 0.0f);
+                    }
+                }
+                px = x, py = y;
+            }
+        }
+    }
+    io::write_png(path, img.view(), 0.0f, 1.0f);
+}
+
+}  // namespace
+
+LUMEN_BENCH_CASE("ptycho/methods", "AWF, WF, ePIE, rPIE on one scan: s/iteration, iterations and s to a target NRMSE") {
+    const bool large = bench.large();
+    const index_t J = std::stol(param(bench, "ptycho_positions", large ? "4096" : "400"));
+    const index_t frame = std::stol(param(bench, "ptycho_frame", large ? "256" : "128"));
+    const Scan scan = simulate(scan_options(bench, J, frame), bench.device());
+    const double target = std::stod(param(bench, "ptycho_target", "0.05"));
+    const int max_iters = std::stoi(param(bench, "ptycho_max_iters", "300"));
+    Model m(scan.object_shape, scan.probe_shape(), scan.positions, Device::cpu);
+    m.set_probe(scan.true_probe);
+    const Array<float> region = illuminated_region(m.illumination(), 0.1);
+    std::printf("ptycho/methods: %ld positions of %ldx%ld, object %s, target NRMSE %.3g, cap %d iterations\n",
+                long(scan.n_positions()), long(frame), long(frame), scan.object_shape.str().c_str(), target, max_iters);
+    std::vector<Curve> curves;
+    for (Method method : {Method::awf, Method::wf, Method::epie, Method::rpie}) {
+        Curve c = trace(scan, region, method, max_iters, target, bench.device());
+        bench.figure(c.method, "s/iteration", c.seconds_per_iteration);
+        bench.figure(c.method, "iterations to target", c.iterations_to_target);
+        bench.figure(c.method, "s to target", c.seconds_to_target);
+        bench.figure(c.method, "final NRMSE", c.nrmse.empty() ? NAN : c.nrmse.back());
+        bench.figure(c.method, "NRMSE at 50 iterations", c.nrmse.size() >= 50 ? c.nrmse[49] : NAN);
+        curves.push_back(std::move(c));
+    }
+    const std::string png = param(bench, "ptycho_plot", "");
+    if (!png.empty()) plot(png, curves);
+    const std::string csv = param(bench, "ptycho_curves", "");
+    if (!csv.empty()) {
+        std::ofstream f(csv);
+        f << "method,iteration,seconds,nrmse\n";
+        for (const Curve& c : curves)
+            for (std::size_t i = 0; i < c.nrmse.size(); ++i)
+                f << c.method << "," << i + 1 << "," << c.seconds[i] << "," << c.nrmse[i] << "\n";
+    }
+}
+
+LUMEN_BENCH_CASE("ptycho/gradient", "one AWF gradient (forward, loss, adjoint) on the methods scan") {
+    const index_t J = std::stol(param(bench, "ptycho_positions", bench.large() ? "4096" : "400"));
+    const index_t frame = std::stol(param(bench, "ptycho_frame", bench.large() ? "256" : "128"));
+    const Scan scan = simulate(scan_options(bench, J, frame), bench.device());
+    Model model(scan.object_shape, scan.probe_shape(), scan.positions, bench.device());
+    model.set_probe(scan.true_probe.to(bench.device()));
+    model.set_data(scan.intensities.to(bench.device()));
+    Array<complex64> obj = scan.true_object.to(bench.device()), grad(scan.object_shape, bench.device());
+    Array<complex64> gp(scan.probe_shape(), bench.device());
+    const double frames = double(J);
+    bench.time("object gradient", [&] { model.loss(Loss::amplitude, obj, grad, {}); }, {{"frames/s", frames}});
+    bench.time("object+probe gradient", [&] { model.loss(Loss::amplitude, obj, grad, gp); }, {{"frames/s", frames}});
+}
+
+LUMEN_BENCH_CASE("ptycho/scaling", "AWF object gradient time against positions and frame size") {
+    const bool large = bench.large();
+    const std::vector<index_t> counts = large ? std::vector<index_t>{1024, 2048, 4096, 8192}
+                                              : std::vector<index_t>{100, 200, 400, 800};
+    const std::vector<index_t> frames = large ? std::vector<index_t>{128, 256, 512} : std::vector<index_t>{64, 128, 256};
+    const index_t base_frame = large ? 256 : 128, base_count = large ? 1024 : 100;
+    auto run = [&](index_t J, index_t frame) {
+        SimulationOptions o = scan_options(bench, J, frame);
+        o.poisson = false;
+        const Scan scan = simulate(o, bench.device());
+        Model model(scan.object_shape, scan.probe_shape(), scan.positions, bench.device());
+        model.set_probe(scan.true_probe.to(bench.device()));
+        model.set_data(scan.intensities.to(bench.device()));
+        Array<complex64> obj = scan.true_object.to(bench.device()), grad(scan.object_shape, bench.device());
+        const std::string label = std::to_string(J) + " x " + std::to_string(frame) + "^2";
+        bench.time(label, [&] { model.loss(Loss::amplitude, obj, grad, {}); },
+                   {{"frames/s", double(J)}, {"Mpixel/s", double(J) * double(frame * frame) * 1e-6}});
+    };
+    for (index_t J : counts) run(J, base_frame);
+    for (index_t f : frames)
+        if (f != base_frame) run(base_count, f);
+}
