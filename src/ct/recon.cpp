@@ -275,7 +275,13 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const ReconOp
 
 ReconResult reconstruct(const Scan& scan, const ReconOptions& options) {
     const Array<float> t = transmission(scan, options.device);
-    return reconstruct(scan.geometry, t, options);
+    try {
+        return reconstruct(scan.geometry, t, options);
+    } catch (const Error& e) {
+        // Name the file in data errors (e.g. intensities a log cannot take).
+        if (e.code() == ErrorCode::bad_input && !scan.path.empty()) throw Error(e.code(), scan.path + ": " + e.what());
+        throw;
+    }
 }
 
 Quality compare_with_truth(View<const float> truth, View<const float> volume) {

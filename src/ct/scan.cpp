@@ -104,18 +104,23 @@ Geometry read_geometry(const io::H5File& f, const Shape& projection_shape) {
     g.volume.offset_y = opt("offset_y_mm", 0.0);
     g.volume.offset_z = opt("offset_z_mm", 0.0);
 
-    require(projection_shape.rank() == 3, f.path() + ": projections must be (n_angles, nv, nu)");
-    g.nv = projection_shape[1];
-    g.nu = projection_shape[2];
     require(f.exists("/exchange/theta"),
             f.path() + ": /exchange/theta is missing; lumen needs the projection angles in degrees, one per "
                        "projection of /exchange/data");
     Array<float> theta = f.read_float("/exchange/theta");
     require(theta.rank() == 1 || (theta.rank() == 2 && (theta.dim(0) == 1 || theta.dim(1) == 1)),
             f.path() + ": /exchange/theta has shape " + theta.shape().str() + ", expected (n_angles,)");
-    require(theta.size() == projection_shape[0],
-            f.path() + ": /exchange/theta has " + std::to_string(theta.size()) + " angles but /exchange/data has " +
-                std::to_string(projection_shape[0]) + " projections");
+    if (projection_shape.rank() == 3) {
+        g.nv = projection_shape[1];
+        g.nu = projection_shape[2];
+        require(theta.size() == projection_shape[0],
+                f.path() + ": /exchange/theta has " + std::to_string(theta.size()) + " angles but /exchange/data has " +
+                    std::to_string(projection_shape[0]) + " projections");
+    } else {
+        // A file without projections (a reconstruction): the detector size is stored with the geometry.
+        g.nu = count("nu", "detector columns");
+        g.nv = count("nv", "detector rows");
+    }
     // Re-read in double through the float path is enough: degrees to 1e-7 relative.
     g.angles.resize(std::size_t(theta.size()));
     for (index_t i = 0; i < theta.size(); ++i) g.angles[std::size_t(i)] = double(theta[i]) * k_pi / 180.0;
@@ -171,6 +176,8 @@ void write_geometry(io::H5Writer& out, const Geometry& g) {
         out.set_attr(k_geometry, "dso_mm", g.dso);
         out.set_attr(k_geometry, "dsd_mm", g.dsd);
     }
+    out.set_attr(k_geometry, "nu", std::int64_t(g.nu));
+    out.set_attr(k_geometry, "nv", std::int64_t(g.nv));
     out.set_attr(k_geometry, "du_mm", g.du);
     out.set_attr(k_geometry, "dv_mm", g.dv);
     out.set_attr(k_geometry, "offset_u_mm", g.offset_u);

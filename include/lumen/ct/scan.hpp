@@ -7,7 +7,8 @@
 //   /lumen/geometry       attributes: type ("cone" | "parallel"), dso_mm, dsd_mm (cone), du_mm,
 //                         dv_mm, offset_u_mm, offset_v_mm (optional, 0), nx, ny, nz, voxel_mm
 //                         (optional voxel_x_mm / voxel_y_mm / voxel_z_mm, offset_x_mm /
-//                         offset_y_mm / offset_z_mm), i0 (flat level when there is no data_white)
+//                         offset_y_mm / offset_z_mm), i0 (flat level when there is no data_white);
+//                         nu, nv are written too (files without /exchange/data need them)
 //   /lumen/truth/volume   optional ground truth (nz, ny, nx), attenuation per mm (simulations)
 #pragma once
 
@@ -35,7 +36,8 @@ struct Scan {
 };
 
 // Reads and checks the geometry: /lumen/geometry attributes and /exchange/theta (degrees ->
-// radians). n_angles, nu, nv come from `projection_shape` (n_angles, nv, nu). Every missing or
+// radians). n_angles, nu, nv come from `projection_shape` (n_angles, nv, nu), or, when it is empty
+// (a file without projections), from theta's length and the attributes nu, nv. Every missing or
 // invalid field is an Error(bad_input) naming the file and the attribute.
 Geometry read_geometry(const io::H5File& file, const Shape& projection_shape);
 

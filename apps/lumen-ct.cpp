@@ -1,0 +1,237 @@
+// lumen-ct: cone-beam (and parallel-beam) CT. Subcommands simulate, recon, project, info
+// (docs/ct.md). Thin: parsing, one library call, reporting.
+#include <cmath>
+#include <iostream>
+#include <sstream>
+
+#include "apps/common/app_common.hpp"
+#include "lumen/core/error.hpp"
+#include "lumen/ct/run.hpp"
+
+using namespace lumen;
+
+namespace {
+
+const char* kProg = "lumen-ct";
+
+nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+void require_usage(bool cond, const std::string& message) {
+    if (!cond) throw Error(ErrorCode::usage, message);
+}
+
+nlohmann::json geometry_json(const ct::Geometry& g) {
+    return {{"type", ct::beam_type_name(g.type)},
+            {"dso_mm", g.dso},
+            {"dsd_mm", g.dsd},
+            {"detector", {g.nv, g.nu}},
+            {"pixel_mm", {g.dv, g.du}},
+            {"offset_mm", {g.offset_v, g.offset_u}},
+            {"views", g.n_angles()},
+            {"coverage_deg", ct::angular_coverage(g.angles) * 180.0 / 3.14159265358979323846},
+            {"volume", {g.volume.nz, g.volume.ny, g.volume.nx}},
+            {"voxel_mm", {g.volume.voxel_z, g.volume.voxel_y, g.volume.voxel_x}}};
+}
+
+void setup(CLI::App& app) {
+    // ---- simulate
+    auto* sim = app.add_subcommand("simulate", "write a simulated scan (DXchange + geometry) with its ground truth");
+    static std::string sim_out, sim_type = "cone";
+    static ct::SimulateOptions so;
+    static app::CommonOptions sim_common;
+    static bool noiseless = false, voxel_model = false;
+    sim->add_option("output", sim_out, "output file (.h5)")->required();
+    sim->add_option("--size", so.size, "volume n x n x n voxels (detector n x n unless --nu/--nv)")->capture_default_str();
+    sim->add_option("--voxel", so.voxel_mm, "voxel size in mm")->capture_default_str();
+    sim->add_option("--views", so.views, "number of projections")->capture_default_str();
+    sim->add_option("--arc", so.arc_deg, "angular range in degrees (360: full circle; less: short scan)")->capture_default_str();
+    sim->add_option("--beam", sim_type, "cone or parallel")->capture_default_str();
+    sim->add_option("--dso", so.dso_mm, "source to rotation axis, mm (default 4 n voxel)");
+    sim->add_option("--dsd", so.dsd_mm, "source to detector, mm (default 2 dso)");
+    sim->add_option("--nu", so.nu, "detector columns (default n)");
+    sim->add_option("--nv", so.nv, "detector rows (default n)");
+    sim->add_option("--du", so.du_mm, "detector pitch in mm (default: covers the inscribed cylinder)");
+    sim->add_option("--phantom", so.phantom, "shepp-logan or metal (Shepp-Logan with two dense inserts)")->capture_default_str();
+    sim->add_option("--mu-scale", so.mu_scale, "attenuation per mm of the phantom's table value 1")->capture_default_str();
+    sim->add_option("--metal-mu", so.metal_mu, "attenuation per mm of the metal inserts")->capture_default_str();
+    sim->add_option("--i0", so.i0, "unattenuated counts per detector pixel")->capture_default_str();
+    sim->add_option("--dark", so.dark, "dark-field counts per pixel")->capture_default_str();
+    sim->add_option("--flat-frames", so.flat_frames, "flat-field frames")->capture_default_str();
+    sim->add_option("--dark-frames", so.dark_frames, "dark-field frames")->capture_default_str();
+    sim->add_flag("--noiseless", noiseless, "expected counts, no Poisson noise");
+    sim->add_option("--subsample", so.subsample, "sub-rays per detector pixel side")->capture_default_str();
+    sim->add_option("--supersample", so.supersample, "truth sub-samples per voxel side")->capture_default_str();
+    sim->add_flag("--voxel-model", voxel_model, "project the voxelised truth with lumen's projector (inverse crime) "
+                                                "instead of exact line integrals");
+    sim->add_option("--seed", so.seed, "noise seed")->capture_default_str();
+    app::add_common_options(*sim, sim_common, false);
+    sim->callback([] {
+        so.type = ct::parse_beam_type(sim_type, "--beam");
+        so.noise = !noiseless;
+        so.analytic = !voxel_model;
+        app::Progress progress(kProg, "simulate", 1, sim_common.quiet);
+        const ct::Scan s = ct::run_simulate(sim_out, so, sim_common.resolved_device());
+        progress.finish(sim_out);
+        if (sim_common.json)
+            app::print_json({{"output", sim_out},
+                             {"phantom", so.phantom},
+                             {"i0", so.i0},
+                             {"noise", so.noise ? "poisson" : "none"},
+                             {"geometry", geometry_json(s.geometry)}});
+        else if (!sim_common.quiet)
+            std::cout << kProg << ": wrote " << sim_out << " (" << s.geometry.describe() << ")\n";
+    });
+
+    // ---- recon
+    auto* rec = app.add_subcommand("recon", "reconstruct a scan: fdk, sirt, cgls, tv or nonlinear");
+    static ct::RunOptions ro;
+    static std::string method = "fdk", filter = "ram-lak", short_scan = "auto";
+    static app::CommonOptions rec_common;
+    static bool no_png = false;
+    rec->add_option("input", ro.input, "input scan (.h5: DXchange + /lumen/geometry)")->required();
+    rec->add_option("-o,--output", ro.output, "output file (.h5)")->required();
+    rec->add_option("--method", method, "fdk, sirt, cgls, tv or nonlinear")->capture_default_str();
+    rec->add_option("--filter", filter, "fdk: ram-lak, shepp-logan, cosine, hamming or hann")->capture_default_str();
+    rec->add_option("--cutoff", ro.recon.fdk.cutoff, "fdk: filter cutoff as a fraction of Nyquist")->capture_default_str();
+    rec->add_option("--short-scan", short_scan, "fdk: auto (Parker weights unless a full circle), parker or off")
+        ->capture_default_str();
+    rec->add_option("--clamp-transmission", ro.recon.min_transmission,
+                    "clamp normalised intensities to at least this before the log (default: non-positive values are "
+                    "an error)");
+    rec->add_option("--relaxation", ro.recon.sirt_relaxation, "sirt: relaxation in (0, 2)")->capture_default_str();
+    rec->add_option("--restart", ro.recon.cgls_restart, "cgls: iterations between projections onto x >= 0 (0: none)")
+        ->capture_default_str();
+    rec->add_option("--tv-weight", ro.recon.tv_weight, "tv: weight relative to max |A^T b|")->capture_default_str();
+    rec->add_option("--lambda", ro.recon.tv_lambda, "tv: absolute weight (overrides --tv-weight)");
+    rec->add_option("--inner", ro.recon.tv_inner, "tv: CG iterations per ADMM step")->capture_default_str();
+    rec->add_option("--init", ro.recon.init, "nonlinear: start from fdk or zero")->capture_default_str();
+    rec->add_option("--nonlinear-tv", ro.recon.nonlinear_tv, "nonlinear: smoothed-TV weight (0: none)")->capture_default_str();
+    rec->add_flag("--no-png", no_png, "do not write the PNG previews of the central slices");
+    app::add_common_options(*rec, rec_common, true);
+    rec->callback([] {
+        ro.recon.method = ct::parse_method(method, "--method");
+        ro.recon.fdk.window = ct::parse_filter_window(filter, "--filter");
+        require_usage(short_scan == "auto" || short_scan == "parker" || short_scan == "off",
+                      "--short-scan is '" + short_scan + "', expected auto, parker or off");
+        ro.recon.fdk.short_scan = short_scan == "auto"     ? ct::ShortScan::automatic
+                                  : short_scan == "parker" ? ct::ShortScan::parker
+                                                           : ct::ShortScan::off;
+        require_usage(rec_common.iters >= 0, "--iters must be positive, got " + std::to_string(rec_common.iters));
+        require_usage(ro.recon.fdk.cutoff > 0 && ro.recon.fdk.cutoff <= 1, "--cutoff must be in (0, 1]");
+        require_usage(std::isfinite(ro.recon.min_transmission) && ro.recon.min_transmission >= 0 &&
+                          ro.recon.min_transmission < 1,
+                      "--clamp-transmission must be in [0, 1)");
+        require_usage(ro.recon.sirt_relaxation > 0 && ro.recon.sirt_relaxation < 2, "--relaxation must be in (0, 2)");
+        require_usage(ro.recon.cgls_restart >= 0, "--restart must be non-negative");
+        require_usage(ro.recon.tv_weight > 0 && std::isfinite(ro.recon.tv_weight), "--tv-weight must be positive");
+        require_usage(ro.recon.tv_lambda >= 0 && std::isfinite(ro.recon.tv_lambda), "--lambda must be non-negative");
+        require_usage(ro.recon.tv_inner >= 1, "--inner must be at least 1");
+        require_usage(ro.recon.init == "fdk" || ro.recon.init == "zero", "--init must be fdk or zero");
+        require_usage(ro.recon.nonlinear_tv >= 0 && std::isfinite(ro.recon.nonlinear_tv),
+                      "--nonlinear-tv must be non-negative");
+        ro.recon.device = rec_common.resolved_device();
+        ro.recon.iterations = rec_common.iters;
+        ro.previews = !no_png;
+        const int iters = rec_common.iters > 0 ? rec_common.iters : ct::default_iterations(ro.recon.method);
+        app::Progress progress(kProg, "recon " + method, std::max(iters, 1), rec_common.quiet);
+        ro.recon.progress = [&](const IterationInfo& info) {
+            std::ostringstream d;
+            d << "(objective " << info.objective << ")";
+            progress.update(info.iteration, d.str());
+            return true;
+        };
+        const ct::RunSummary s = ct::run_recon(ro);
+        std::ostringstream fin;
+        if (ro.recon.method != ct::Method::fdk) fin << s.solver.iterations << " iterations";
+        if (s.has_truth) fin << (fin.str().empty() ? "" : ", ") << "PSNR " << s.quality.psnr_db << " dB";
+        progress.finish(fin.str());
+        if (rec_common.json) {
+            nlohmann::json params = nlohmann::json::object();
+            for (const auto& [k, v] : s.parameters) params[k] = v;
+            nlohmann::json j = {{"output", ro.output},
+                                {"input", ro.input},
+                                {"method", method},
+                                {"device", device_name(ro.recon.device)},
+                                {"iterations", s.solver.iterations},
+                                {"stop_reason", s.solver.stop_reason},
+                                {"seconds", s.seconds},
+                                {"volume", {s.geometry.volume.nz, s.geometry.volume.ny, s.geometry.volume.nx}},
+                                {"previews", s.previews},
+                                {"parameters", params},
+                                {"has_truth", s.has_truth}};
+            if (!s.solver.history.empty()) j["objective"] = number_or_null(s.solver.history.back().objective);
+            if (s.has_truth) {
+                j["psnr_db"] = number_or_null(s.quality.psnr_db);
+                j["psnr_peak"] = s.quality.peak;
+                j["nrmse"] = number_or_null(s.quality.nrmse);
+                j["ssim"] = number_or_null(s.quality.ssim);
+            }
+            app::print_json(j);
+        } else {
+            std::cout << kProg << ": " << method << " of " << s.geometry.n_angles() << " views into "
+                      << s.geometry.volume.nx << "x" << s.geometry.volume.ny << "x" << s.geometry.volume.nz << " in "
+                      << s.seconds << " s";
+            if (ro.recon.method != ct::Method::fdk) std::cout << " (" << s.solver.iterations << " iterations)";
+            std::cout << "\n";
+            if (s.has_truth)
+                std::cout << kProg << ": against the truth: PSNR " << s.quality.psnr_db << " dB (peak "
+                          << s.quality.peak << " /mm), NRMSE " << s.quality.nrmse << ", SSIM " << s.quality.ssim
+                          << "\n";
+            std::cout << kProg << ": wrote " << ro.output;
+            for (const std::string& p : s.previews) std::cout << ", " << p;
+            std::cout << "\n";
+        }
+    });
+
+    // ---- project
+    auto* prj = app.add_subcommand("project", "forward-project a volume into a scan (intensities i0 exp(-A x))");
+    static ct::ProjectOptions po;
+    static app::CommonOptions prj_common;
+    prj->add_option("input", po.input, "file holding the volume (a recon output or a simulated scan)")->required();
+    prj->add_option("-o,--output", po.output, "output scan (.h5)")->required();
+    prj->add_option("--geometry", po.geometry_file, "file whose /lumen/geometry and /exchange/theta to use (default: input)");
+    prj->add_option("--dataset", po.dataset, "the volume dataset (default: /volume, else /lumen/truth/volume)");
+    prj->add_option("--i0", po.i0, "unattenuated counts")->capture_default_str();
+    prj->add_flag("--poisson", po.poisson, "Poisson noise on the counts");
+    prj->add_option("--seed", po.seed, "noise seed")->capture_default_str();
+    app::add_common_options(*prj, prj_common, false);
+    prj->callback([] {
+        po.device = prj_common.resolved_device();
+        app::Progress progress(kProg, "project", 1, prj_common.quiet);
+        const ct::Scan s = ct::run_project(po);
+        progress.finish(po.output);
+        if (prj_common.json)
+            app::print_json({{"output", po.output}, {"input", po.input}, {"geometry", geometry_json(s.geometry)}});
+        else if (!prj_common.quiet)
+            std::cout << kProg << ": wrote " << po.output << " (" << s.geometry.describe() << ")\n";
+    });
+
+    // ---- info
+    auto* inf = app.add_subcommand("info", "say what a CT file holds and whether lumen can read it");
+    static std::string info_in;
+    static app::CommonOptions info_common;
+    inf->add_option("input", info_in, "scan (.h5)")->required();
+    inf->add_flag("--json", info_common.json, "print a machine-readable summary on stdout");
+    inf->callback([] {
+        const ct::ScanInfo i = ct::describe_scan(info_in);
+        if (info_common.json)
+            app::print_json({{"input", info_in},
+                             {"readable", true},
+                             {"geometry", geometry_json(i.geometry)},
+                             {"white_frames", i.white_frames},
+                             {"dark_frames", i.dark_frames},
+                             {"has_truth", i.has_truth},
+                             {"data_range", {i.data_min, i.data_max}},
+                             {"transmission_range", {i.transmission_min, i.transmission_max}},
+                             {"non_positive_transmission", i.non_positive}});
+        else
+            std::cout << i.text;
+    });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return app::run_app(kProg, "lumen-ct: cone-beam CT (FDK, SIRT, CGLS, TV, nonlinear Beer-Lambert)", argc, argv,
+                        setup);
+}

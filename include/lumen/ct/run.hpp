@@ -1,0 +1,59 @@
+// What lumen-ct's subcommands do, as library calls (the app only parses and reports).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lumen/ct/recon.hpp"
+#include "lumen/ct/simulate.hpp"
+
+namespace lumen::ct {
+
+// recon: read a scan, reconstruct, score against /lumen/truth/volume when present, write the
+// output (atomically) and PNG previews.
+struct RunOptions {
+    std::string input, output;
+    ReconOptions recon;
+    bool previews = true;
+};
+struct RunSummary {
+    Geometry geometry;
+    SolverResult solver;
+    double seconds = 0.0;
+    bool has_truth = false;
+    Quality quality;
+    std::vector<std::string> previews;
+    std::vector<std::pair<std::string, std::string>> parameters;
+};
+RunSummary run_recon(const RunOptions& options);
+
+// simulate: write a simulated scan with its truth. Returns the scan written.
+Scan run_simulate(const std::string& output, const SimulateOptions& options, Device device);
+
+// project: forward-project a volume and write a scan (DXchange + geometry) of noiseless (or
+// Poisson) intensities i0 exp(-A x), with the volume as its truth. The volume is `dataset` of
+// `input` (default: /volume, else /lumen/truth/volume); the geometry comes from `geometry_file`
+// (default: `input`), read from its /lumen/geometry group and /exchange/theta.
+struct ProjectOptions {
+    std::string input, output, geometry_file, dataset;
+    double i0 = 1.0e5;
+    bool poisson = false;
+    std::uint64_t seed = 1;
+    Device device = Device::cpu;
+};
+Scan run_project(const ProjectOptions& options);
+
+// info: a description of a CT file (datasets, geometry, flat/dark fields, truth, transmission
+// range). Throws Error(bad_input) with the reason when lumen cannot read it as a scan.
+struct ScanInfo {
+    Geometry geometry;
+    index_t white_frames = 0, dark_frames = 0;
+    bool has_truth = false;
+    double data_min = 0, data_max = 0;
+    double transmission_min = 0, transmission_max = 0;
+    index_t non_positive = 0;  // pixels whose normalised intensity is <= 0 (log methods need a clamp)
+    std::string text;          // human-readable summary
+};
+ScanInfo describe_scan(const std::string& path);
+
+}  // namespace lumen::ct

@@ -1,0 +1,125 @@
+// lumen-ct's subcommands as library calls (include/lumen/ct/run.hpp).
+#include "lumen/ct/run.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "lumen/ct/projector.hpp"
+#include "lumen/io/hdf5.hpp"
+
+namespace lumen::ct {
+
+RunSummary run_recon(const RunOptions& o) {
+    require(!o.input.empty(), "recon: no input file given");
+    require(!o.output.empty(), "recon: no output file given (-o OUT.h5)");
+    io::require_distinct_paths(o.input, o.output);
+    const Scan scan = read_scan(o.input);
+    ReconResult r = reconstruct(scan, o.recon);
+    RunSummary s;
+    s.geometry = scan.geometry;
+    s.solver = r.solver;
+    s.seconds = r.elapsed_s;
+    s.parameters = r.parameters;
+    s.has_truth = !scan.truth.empty();
+    if (s.has_truth) s.quality = compare_with_truth(scan.truth, r.volume);
+    s.previews = write_reconstruction(o.output, scan.geometry, r, device_name(o.recon.device),
+                                      s.has_truth ? &s.quality : nullptr, o.previews);
+    return s;
+}
+
+Scan run_simulate(const std::string& output, const SimulateOptions& options, Device device) {
+    require(!output.empty(), "simulate: no output file given");
+    Scan s = simulate(options, device);
+    write_scan(output, s, simulation_attributes(options));
+    s.path = output;
+    return s;
+}
+
+Scan run_project(const ProjectOptions& o) {
+    require(!o.input.empty(), "project: no input volume file given");
+    require(!o.output.empty(), "project: no output file given (-o OUT.h5)");
+    io::require_distinct_paths(o.input, o.output);
+    require(std::isfinite(o.i0) && o.i0 > 0, "project: --i0 must be positive");
+    const io::H5File in = io::H5File::open(o.input);
+    std::string dataset = o.dataset;
+    if (dataset.empty()) {
+        if (in.exists("/volume")) dataset = "/volume";
+        else if (in.exists("/lumen/truth/volume")) dataset = "/lumen/truth/volume";
+        else
+            throw Error(ErrorCode::bad_input, o.input + ": no /volume or /lumen/truth/volume to project; name the dataset "
+                                                        "with --dataset");
+    }
+    require(in.exists(dataset), o.input + ": dataset " + dataset + " does not exist");
+    Array<float> volume = in.read_float(dataset, 3);
+    const std::string gpath = o.geometry_file.empty() ? o.input : o.geometry_file;
+    auto geometry_of = [](const io::H5File& f) {
+        const Shape ps = f.exists("/exchange/data") ? f.info("/exchange/data").shape : Shape();
+        return read_geometry(f, ps);
+    };
+    const Geometry g = gpath == o.input ? geometry_of(in) : geometry_of(io::H5File::open(gpath));
+    require(volume.shape() == g.volume_shape(), o.input + ": " + dataset + " has shape " + volume.shape().str() +
+                                                    " but the geometry (" + gpath + ") describes a volume of " +
+                                                    g.volume_shape().str() + " (nz, ny, nx)");
+    for (float v : volume)
+        require(std::isfinite(v), o.input + ": " + dataset + " holds non-finite values");
+
+    Array<float> vd = volume.to(o.device);
+    Array<float> p(g.projection_shape(), o.device);
+    Projector(g, o.device).apply(vd, p);
+    Scan s;
+    s.geometry = g;
+    s.data = p.to(Device::cpu);
+    const index_t per = g.nu * g.nv;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (index_t v = 0; v < g.n_angles(); ++v) {
+        std::mt19937_64 rng(o.seed * 1000003ULL + std::uint64_t(v));
+        for (index_t i = v * per; i < (v + 1) * per; ++i) {
+            const double mean = o.i0 * std::exp(-double(s.data[i]));
+            s.data[i] = o.poisson ? float(std::poisson_distribution<long>(mean)(rng)) : float(mean);
+        }
+    }
+    s.i0 = o.i0;
+    s.truth = std::move(volume);
+    write_scan(o.output, s,
+               {{"projected", "lumen-ct project"},
+                {"source", o.input + ":" + dataset},
+                {"noise", o.poisson ? "poisson" : "none"}});
+    s.path = o.output;
+    return s;
+}
+
+ScanInfo describe_scan(const std::string& path) {
+    const Scan s = read_scan(path);
+    ScanInfo info;
+    info.geometry = s.geometry;
+    info.white_frames = s.white.empty() ? 0 : s.white.dim(0);
+    info.dark_frames = s.dark.empty() ? 0 : s.dark.dim(0);
+    info.has_truth = !s.truth.empty();
+    const auto [lo, hi] = std::minmax_element(s.data.begin(), s.data.end());
+    info.data_min = *lo;
+    info.data_max = *hi;
+    const Array<float> t = transmission(s, Device::cpu);
+    const auto [tlo, thi] = std::minmax_element(t.begin(), t.end());
+    info.transmission_min = *tlo;
+    info.transmission_max = *thi;
+    for (float v : t) info.non_positive += !(v > 0.0f);
+    std::ostringstream o;
+    const Geometry& g = s.geometry;
+    o << path << ": CT scan (DXchange + /lumen/geometry), readable by lumen\n";
+    o << "  projections  " << g.n_angles() << " x " << g.nv << " x " << g.nu << " (n_angles, nv, nu), raw range ["
+      << info.data_min << ", " << info.data_max << "]\n";
+    o << "  flat field   " << (info.white_frames ? std::to_string(info.white_frames) + " frame(s)" : "none (i0 = " + std::to_string(s.i0) + ")")
+      << ", dark field " << (info.dark_frames ? std::to_string(info.dark_frames) + " frame(s)" : "none") << "\n";
+    o << "  geometry     " << g.describe() << "\n";
+    o << "  normalised   transmission in [" << info.transmission_min << ", " << info.transmission_max << "]";
+    if (info.non_positive)
+        o << "; " << info.non_positive << " pixel(s) <= 0: fdk/sirt/cgls/tv need --clamp-transmission, nonlinear does not";
+    o << "\n";
+    o << "  truth        " << (info.has_truth ? "/lumen/truth/volume (recon reports PSNR against it)" : "none") << "\n";
+    info.text = o.str();
+    return info;
+}
+
+}  // namespace lumen::ct
