@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/common/fft_cuda.hpp"
 #include "lumen/core/array.hpp"
 #include "lumen/core/device.hpp"
 
@@ -20,6 +21,8 @@ void* device_alloc(std::size_t) {
     return nullptr;
 }
 void device_free(void*) noexcept {}
+// FftPlan's deleter is compiled in every build; no cuFFT plan is ever made without CUDA.
+void cufft_destroy(CufftHandle*) noexcept {}
 void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, std::size_t bytes) {
     if (dst_dev != Device::cpu || src_dev != Device::cpu) require_cuda("copying to or from the GPU");
     std::memcpy(dst, src, bytes);

@@ -476,6 +476,10 @@ void H5Writer::write(const std::string& ds, View<const std::uint8_t> data) {
     impl_->write_raw(ds, data.shape(), H5T_STD_U8LE, H5T_NATIVE_UINT8, h.data());
 }
 
+void H5Writer::write(const std::string& ds, const std::vector<double>& values) {
+    impl_->write_raw(ds, Shape{index_t(values.size())}, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, values.data());
+}
+
 void H5Writer::write_string(const std::string& ds, const std::string& text) {
     // A fixed-length scalar byte string, as h5py writes numpy bytes (fastMRI's ismrmrd_header).
     Handle t(H5Tcopy(H5T_C_S1), H5Tclose);

@@ -79,6 +79,8 @@ public:
     void write(const std::string& dataset, View<const complex64> data);  // compound {r, i} like h5py
     void write(const std::string& dataset, View<const std::int64_t> data);
     void write(const std::string& dataset, View<const std::uint8_t> data);
+    // A float64 vector (histories, per-slice figures).
+    void write(const std::string& dataset, const std::vector<double>& values);
     void write_string(const std::string& dataset, const std::string& text);
     void write_scalar(const std::string& dataset, double value);
     void create_group(const std::string& group);
