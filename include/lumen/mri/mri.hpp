@@ -1,0 +1,10 @@
+// The MRI module of lumen (docs/mri.md): masks, SENSE operators, ESPIRiT, simulation, files,
+// reconstruction and fastMRI metrics.
+#pragma once
+
+#include "lumen/mri/espirit.hpp"
+#include "lumen/mri/io.hpp"
+#include "lumen/mri/mask.hpp"
+#include "lumen/mri/recon.hpp"
+#include "lumen/mri/sense.hpp"
+#include "lumen/mri/simulate.hpp"
