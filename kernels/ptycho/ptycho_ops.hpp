@@ -4,7 +4,7 @@
 // Layout shared by every functor:
 //  - the object is [H][W] (row stride `width`), a probe window is [my][mx] with m = my * mx;
 //  - position j has an integer window corner corner[2j] (row), corner[2j + 1] (column) and a
-//    sub-pixel remainder frac[2j], frac[2j + 1] in [0, 1);
+//    sub-pixel remainder in [0, 1) per axis, applied to the probe by a Fourier shift (ShiftTables);
 //  - a batch buffer holds consecutive positions from `first` on, m elements per frame.
 //
 // Sums onto the object (overlap-add) take a policy parameter Atomic. The GPU launches a whole
@@ -154,30 +154,28 @@ struct ObjectPowerGatherF {
     }
 };
 
-// The Fourier-shift phase exp(-2 pi i (ky fy / my + kx fx / mx)) at FFT-order bin r: applied to
-// the spectrum of a probe it moves the probe by (+fy, +fx) pixels (cyclically). Signed
-// frequencies: bins at and above (n + 1) / 2 are negative, so an even size's Nyquist bin counts
-// as -n/2. Any unit-modulus choice keeps the shift unitary; this one is the usual.
-LUMEN_HD inline complex64 shift_phase(index_t ry, index_t rx, index_t my, index_t mx, float fy, float fx) {
-    const index_t ky = ry < (my + 1) / 2 ? ry : ry - my;
-    const index_t kx = rx < (mx + 1) / 2 ? rx : rx - mx;
-    // Reduce the phase in double so that large frames keep float accuracy.
-    const double t = double(ky) * double(fy) / double(my) + double(kx) * double(fx) / double(mx);
-    const double frac_t = t - double(index_t(t));
-    const float phase = float(-2.0 * 3.14159265358979323846 * frac_t);
-    return complex64(math::cos(phase), math::sin(phase));
-}
+// The Fourier shift that moves a probe by (+fy, +fx) pixels (cyclically) multiplies its spectrum
+// by exp(-2 pi i (ky fy / my + kx fx / mx)) at FFT-order bin (ry, rx), with signed frequencies
+// (bins at and above (n + 1) / 2 are negative, so an even size's Nyquist bin counts as -n/2; any
+// unit-modulus choice there keeps the shift unitary). The factor is separable; the host tabulates
+// its two 1-D parts per position once (phase_y [J][my], phase_x [J][mx]), so no functor evaluates
+// a sine.
+struct ShiftTables {
+    const complex64* phase_y;
+    const complex64* phase_x;
+    index_t my, mx;
+    LUMEN_HD complex64 at(index_t j, index_t ry, index_t rx) const { return phase_y[j * my + ry] * phase_x[j * mx + rx]; }
+};
 
 // out[b][r] = phase_j(r) * spectrum[r]: the spectra of the shifted probes (inverse FFT follows).
 struct ShiftSpectrumF {
     Windows w;
-    const float* frac;  // [J][2]
+    ShiftTables shift;
     const complex64* spectrum;
     complex64* out;
     LUMEN_HD void operator()(index_t i) const {
         const WindowIndex x = w.at(i);
-        out[x.b * w.m() + x.r] =
-            shift_phase(x.ry, x.rx, w.my, w.mx, frac[2 * x.j], frac[2 * x.j + 1]) * spectrum[x.r];
+        out[x.b * w.m() + x.r] = shift.at(x.j, x.ry, x.rx) * spectrum[x.r];
     }
 };
 
@@ -186,15 +184,14 @@ struct ShiftSpectrumF {
 struct UnshiftSumGatherF {
     Windows w;
     index_t count;
-    const float* frac;
+    ShiftTables shift;
     const complex64* h;
     complex64* out;
     LUMEN_HD void operator()(index_t r) const {
         const index_t ry = r / w.mx, rx = r - ry * w.mx, mm = w.m();
         double re = 0.0, im = 0.0;
         for (index_t b = 0; b < count; ++b) {
-            const index_t j = w.first + b;
-            const complex64 v = conj(shift_phase(ry, rx, w.my, w.mx, frac[2 * j], frac[2 * j + 1])) * h[b * mm + r];
+            const complex64 v = conj(shift.at(w.first + b, ry, rx)) * h[b * mm + r];
             re += double(v.re);
             im += double(v.im);
         }

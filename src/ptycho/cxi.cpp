@@ -118,7 +118,8 @@ Scan read_cxi(const std::string& path) {
     }
     const Array<float> t = read_translations(f, J);
     for (index_t i = 0; i < t.size(); ++i)
-        require(std::isfinite(t[i]), path + ": dataset " + std::string(cxi::translation) + " holds a non-finite value at " +
+        if (!std::isfinite(t[i]))
+            require(false, path + ": dataset " + std::string(cxi::translation) + " holds a non-finite value at " +
                                          "frame " + std::to_string(i / 3));
     s.positions = positions_from_translations(t, g, Shape{ny, nx});
     s.object_shape = object_shape_for(s.positions, Shape{ny, nx});

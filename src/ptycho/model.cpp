@@ -44,8 +44,8 @@ Shape object_shape_for(View<const float> positions_v, const Shape& probe_shape) 
     double max_r = 0, max_c = 0;
     for (index_t j = 0; j < p.dim(0); ++j) {
         const double r = p[2 * j], c = p[2 * j + 1];
-        require(std::isfinite(r) && std::isfinite(c) && r >= 0 && c >= 0,
-                "ptycho::object_shape_for: position " + std::to_string(j) + " is (" + std::to_string(r) + ", " +
+        if (!(std::isfinite(r) && std::isfinite(c) && r >= 0 && c >= 0))
+            require(false, "ptycho::object_shape_for: position " + std::to_string(j) + " is (" + std::to_string(r) + ", " +
                     std::to_string(c) + "); positions must be finite and non-negative");
         max_r = std::max(max_r, r);
         max_c = std::max(max_c, c);
@@ -122,7 +122,7 @@ void Model::far_field_of_probe(View<const complex64> probe, View<const complex64
         kp::ProbeRef pr{probe.data(), 0, 0};
         if (s.subpixel) {
             View<complex64> q(s.work2.data(), Shape{count * m}, s.device);
-            detail::for_each(s.device, count * m, kp::ShiftSpectrumF{s.windows(j0), s.frac.data(), s.spectrum.data(), q.data()});
+            detail::for_each(s.device, count * m, kp::ShiftSpectrumF{s.windows(j0), s.shift_tables(), s.spectrum.data(), q.data()});
             s.plan_for(count).inverse(q);
             pr = kp::ProbeRef{q.data(), m, j0};
         }
@@ -209,8 +209,9 @@ void Model::set_data(View<const float> intensities, View<const float> mask) {
     index_t measured = 0;
     for (index_t i = 0; i < y.size(); ++i) {
         const float v = y[i];
-        require(std::isfinite(v) && v >= 0, "ptycho::Model::set_data: intensity " + std::to_string(v) + " at frame " +
-                                                std::to_string(i / s.m) + " (intensities must be finite and >= 0)");
+        if (!(std::isfinite(v) && v >= 0))
+            require(false, "ptycho::Model::set_data: intensity " + std::to_string(v) + " at frame " +
+                               std::to_string(i / s.m) + " (intensities must be finite and >= 0)");
         if (!mk.empty() && mk[i % s.m] == 0.0f) continue;
         mx = std::max(mx, double(v));
         total += v;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,7 +31,7 @@ struct Model::Impl {
     Array<index_t> corners_host;
     Array<float> frac_host;
     Array<index_t> corners;  // on the device
-    Array<float> frac;
+    Array<complex64> phase_y, phase_x;  // [J][my], [J][mx] Fourier-shift factors (sub-pixel only)
     // CPU overlap-add: for each batch, groups of positions whose windows are disjoint.
     struct Group {
         index_t offset, count;
@@ -80,7 +81,7 @@ struct Model::Impl {
         for (index_t j = 0; j < J; ++j) {
             for (int a = 0; a < 2; ++a) {
                 const double v = p[2 * j + a];
-                require(std::isfinite(v), "ptycho::Model: position " + std::to_string(j) + " is not finite");
+                if (!std::isfinite(v)) require(false, "ptycho::Model: position " + std::to_string(j) + " is not finite");
                 double c = opt.subpixel ? std::floor(v) : std::round(v);
                 double f = opt.subpixel ? v - c : 0.0;
                 // Remainders within float rounding of a whole pixel count as integer positions.
@@ -95,17 +96,37 @@ struct Model::Impl {
                 any_frac = any_frac || f != 0.0;
             }
             const index_t r = corners_host[2 * j], c = corners_host[2 * j + 1];
-            require(r >= 0 && c >= 0 && r + my <= H && c + mx <= W,
+            if (!(r >= 0 && c >= 0 && r + my <= H && c + mx <= W))
+                require(false,
                     "ptycho::Model: the probe window of position " + std::to_string(j) + " at (" + std::to_string(p[2 * j]) +
                         ", " + std::to_string(p[2 * j + 1]) + ") leaves the object " + obj.str());
         }
         subpixel = any_frac;
         corners = corners_host.to(device);
-        frac = frac_host.to(device);
+        if (subpixel) make_shift_tables();
         const index_t per_batch = std::max<index_t>(1, (index_t(256) << 20) / (m * index_t(sizeof(complex64))));
         batch = std::min(J, opt.batch > 0 ? opt.batch : per_batch);
         return FftPlan({my, mx}, batch, device);
     }
+
+    // The separable Fourier-shift factors exp(-2 pi i k f / n) per position and axis (signed k),
+    // in double precision.
+    void make_shift_tables() {
+        Array<complex64> ty(Shape{J, my}), tx(Shape{J, mx});
+        auto fill_axis = [&](Array<complex64>& t, index_t n, int axis) {
+            for (index_t j = 0; j < J; ++j)
+                for (index_t r = 0; r < n; ++r) {
+                    const double k = double(r < (n + 1) / 2 ? r : r - n);
+                    const double ph = -2.0 * 3.14159265358979323846 * k * double(frac_host[2 * j + axis]) / double(n);
+                    t[j * n + r] = complex64(float(std::cos(ph)), float(std::sin(ph)));
+                }
+        };
+        fill_axis(ty, my, 0);
+        fill_axis(tx, mx, 1);
+        phase_y = ty.to(device);
+        phase_x = tx.to(device);
+    }
+    kp::ShiftTables shift_tables() const { return kp::ShiftTables{phase_y.data(), phase_x.data(), my, mx}; }
 
     // Colouring for race-free CPU overlap-add: positions in cells of the window size; a colour is
     // (cell row parity, cell column parity, rank within the cell). Two windows of one colour are
@@ -178,7 +199,7 @@ struct Model::Impl {
         plan_one.forward(spectrum);
         for_batches([&](index_t, index_t j0, index_t count) {
             View<complex64> out = frames(shifted.view(), j0, count, m);
-            detail::for_each(device, count * m, kp::ShiftSpectrumF{windows(j0), frac.data(), spectrum.data(), out.data()});
+            detail::for_each(device, count * m, kp::ShiftSpectrumF{windows(j0), shift_tables(), spectrum.data(), out.data()});
             plan_for(count).inverse(out);
         });
     }
@@ -194,7 +215,7 @@ struct Model::Impl {
         }
         detail::for_each(device, count * m, kp::ConjObjectMulF{windows(j0), object, g.data()});
         plan_for(count).forward(g);
-        detail::for_each(device, m, kp::UnshiftSumGatherF{windows(j0), count, frac.data(), g.data(), acc_spectrum});
+        detail::for_each(device, m, kp::UnshiftSumGatherF{windows(j0), count, shift_tables(), g.data(), acc_spectrum});
     }
 
     void object_adjoint_batch(index_t k, index_t j0, index_t count, View<complex64> g, complex64* out) const {

@@ -47,7 +47,7 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
                     // T_j P from the current probe (it changes at every position).
                     copy(View<const complex64>(probe.view().reshaped(Shape{m})), acc.view());
                     s.plan_one.forward(acc);
-                    detail::for_each(dev, m, kp::ShiftSpectrumF{w, s.frac.data(), acc.data(), pj.data()});
+                    detail::for_each(dev, m, kp::ShiftSpectrumF{w, s.shift_tables(), acc.data(), pj.data()});
                     s.plan_one.inverse(pj);
                     copy(View<const complex64>(pj.view()), pj_old.view());
                 } else {
@@ -71,7 +71,7 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
                          View<const complex64>(pj_old.view()), pj.view());
                 s.plan_one.forward(pj);
                 fill(acc.view(), complex64(0.0f));
-                detail::for_each(dev, m, kp::UnshiftSumGatherF{w, 1, s.frac.data(), pj.data(), acc.data()});
+                detail::for_each(dev, m, kp::UnshiftSumGatherF{w, 1, s.shift_tables(), pj.data(), acc.data()});
                 s.plan_one.inverse(acc);
                 axpy(complex64(1.0f), View<const complex64>(acc.view()), probe.view().reshaped(Shape{m}));
             }
