@@ -195,13 +195,15 @@ template <bool Atomic>
 LUMEN_HD inline void scatter_add(float* p, float v) {
 #if defined(__CUDA_ARCH__)
     atomicAdd(p, v);
-#else
+#elif defined(_OPENMP)
     if (Atomic) {
 #pragma omp atomic
         *p += v;
     } else {
         *p += v;
     }
+#else
+    *p += v;  // no OpenMP: no threads to race with
 #endif
 }
 

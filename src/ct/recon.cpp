@@ -225,16 +225,22 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const ReconOp
             const double norm = operator_norm<float>(A, o.power_iterations);
             double lipschitz = curvature * norm * norm * 1.02;
 
+            // Optional smoothed TV, lambda sum_v sqrt(|(D x)_v|^2 + eps^2). Its gradient is
+            // Lipschitz with lambda ||D||^2 / eps <= 12 lambda / eps; lambda = w ||A||^2 eps makes
+            // that 12 w ||A||^2 and balances the TV gradient against the data gradient of a
+            // deviation of size eps, whatever the units (docs/ct.md).
             LinOpPtr<float> D;
             Array<float> dx;
             float eps = float(o.nonlinear_tv_eps);
-            const double lam = o.nonlinear_tv;
-            if (lam > 0.0) {
+            double lam = 0.0;
+            if (o.nonlinear_tv > 0.0) {
                 D = finite_difference<float>(g.volume_shape(), 3, dev);
                 dx = Array<float>(D->range_shape(), dev);
                 if (!(eps > 0.0f)) eps = float(std::max(0.01 * max_abs<float>(x), 1e-6));
-                lipschitz += lam * 12.0 / double(eps);  // ||D||^2 <= 12 in 3-D
-                out.parameters.emplace_back("tv", num(lam));
+                lam = o.nonlinear_tv * norm * norm * double(eps);
+                lipschitz += lam * 12.0 / double(eps);
+                out.parameters.emplace_back("tv_weight", num(o.nonlinear_tv));
+                out.parameters.emplace_back("tv_lambda", num(lam));
                 out.parameters.emplace_back("tv_eps", num(eps));
             }
             Array<float> work(g.projection_shape(), dev);
@@ -326,9 +332,10 @@ std::vector<std::string> write_reconstruction(const std::string& path, const Geo
     if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) stem.resize(dot);
     const index_t nx = g.volume.nx, ny = g.volume.ny, nz = g.volume.nz;
     const float* v = r.volume.data();
-    // One grey scale for all three: 0 to the 99.9th percentile of the volume.
+    // One grey scale for all three: 0 to the 99th percentile of the volume, a soft-tissue window
+    // in which small dense inserts saturate rather than turning everything else black.
     std::vector<float> sorted(r.volume.begin(), r.volume.end());
-    const std::size_t k = std::min(sorted.size() - 1, std::size_t(0.999 * double(sorted.size())));
+    const std::size_t k = std::min(sorted.size() - 1, std::size_t(0.99 * double(sorted.size())));
     std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(k), sorted.end());
     float hi = sorted[k];
     if (!(hi > 0.0f)) hi = 1.0f;

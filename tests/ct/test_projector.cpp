@@ -36,8 +36,8 @@ TEST(CtProjector, AdjointConeBeam) {
     Geometry g = default_cone_geometry(24, 1.0, 30);
     const double e = dot_product_error(g, 11, false);
     RecordProperty("relative_error", std::to_string(e));
-    EXPECT_LT(e, 1e-5);
-    EXPECT_LT(dot_product_error(g, 12, true), 1e-5);
+    EXPECT_LT(e, 1e-4);
+    EXPECT_LT(dot_product_error(g, 12, true), 1e-4);
 }
 
 TEST(CtProjector, AdjointOffCentreAnisotropicOddSizes) {
@@ -55,8 +55,8 @@ TEST(CtProjector, AdjointOffCentreAnisotropicOddSizes) {
     g.nu = 27;
     g.nv = 13;
     g.angles[3] = 2.0;  // not ordered
-    EXPECT_LT(dot_product_error(g, 21, false), 1e-5);
-    EXPECT_LT(dot_product_error(g, 22, true), 1e-5);
+    EXPECT_LT(dot_product_error(g, 21, false), 1e-4);
+    EXPECT_LT(dot_product_error(g, 22, true), 1e-4);
 }
 
 TEST(CtProjector, AdjointParallelBeam) {
@@ -65,8 +65,8 @@ TEST(CtProjector, AdjointParallelBeam) {
     g.du = g.dv = 1.0;
     g.nu = 30;
     g.nv = 22;
-    EXPECT_LT(dot_product_error(g, 31, false), 1e-5);
-    EXPECT_LT(dot_product_error(g, 32, true), 1e-5);
+    EXPECT_LT(dot_product_error(g, 31, false), 1e-4);
+    EXPECT_LT(dot_product_error(g, 32, true), 1e-4);
 }
 
 TEST(CtProjector, DenseMatrixTransposeMatchesBackProjection) {

@@ -177,3 +177,26 @@ TEST(CtRecon, NonlinearBeatsLinearisedOnMetalInsertsWithPoissonNoise) {
     EXPECT_GT(soft_n, soft_f + 10.0);
     EXPECT_GT(qn.psnr_db, qf.psnr_db + 1.0);
 }
+
+TEST(CtRecon, NonlinearWithSmoothedTvHelpsOnSparseViews) {
+    // 32^3 from 20 views: the optional smoothed-TV term of the nonlinear method (relative weight
+    // w = 0.03, lambda = w ||A||^2 eps) against none. Measured 28.3 vs 27.1 dB after 30 iterations.
+    SimulateOptions so;
+    so.size = 32;
+    so.views = 20;
+    const Scan s = simulate(so, Device::cpu);
+    const Array<float> t = transmission(s, Device::cpu);
+    ReconOptions o;
+    o.method = Method::nonlinear;
+    o.iterations = 30;
+    const double plain = compare_with_truth(s.truth, reconstruct(s.geometry, t, o).volume).psnr_db;
+    o.nonlinear_tv = 0.03;
+    const ReconResult r = reconstruct(s.geometry, t, o);
+    const double tv = compare_with_truth(s.truth, r.volume).psnr_db;
+    RecordProperty("plain_psnr_db", std::to_string(plain));
+    RecordProperty("tv_psnr_db", std::to_string(tv));
+    EXPECT_GT(tv, plain + 0.5);
+    // The objective (data + TV) decreases overall.
+    ASSERT_GE(r.solver.history.size(), 2u);
+    EXPECT_LT(r.solver.history.back().objective, r.solver.history.front().objective);
+}

@@ -5,10 +5,10 @@
 //   cgls       CGLS (lumen::cgls) on -log t, restarted every `cgls_restart` iterations with the
 //              estimate projected onto x >= 0 (projected restarted CGLS)
 //   tv         min 0.5 ||A x + log t||^2 + lambda TV(x), x >= 0, by ADMM (lumen::admm_tv)
-//   nonlinear  min 0.5 ||exp(-A x) - t||^2 (+ smoothed TV), x >= 0, on the normalised
+//   nonlinear  min 0.5 ||exp(-A x) - t||^2 (+ lambda smoothed TV), x >= 0, on the normalised
 //              intensities t themselves (no log), by accelerated projected gradient descent
 //              (lumen::nesterov) with gradient -A^T[(exp(-A x) - t) exp(-A x)] and step 1 / L,
-//              L = (2 - min(t, 0)) ||A||^2 (+ the TV term's), the loss's smoothness bound on x >= 0
+//              L = (2 - min t) ||A||^2 (+ the TV term's), the loss's smoothness bound on x >= 0
 //              (Fridovich-Keil et al., "Gradient descent provably solves nonlinear tomographic
 //              reconstruction").
 //
@@ -47,8 +47,8 @@ struct ReconOptions {
     double tv_weight = 0.003;         // tv: lambda = tv_weight * max|A^T b| (docs/ct.md)
     int tv_inner = 4;                 // tv: CG iterations per ADMM x-update
     std::string init = "fdk";         // nonlinear: "fdk" or "zero"
-    double nonlinear_tv = 0.0;        // nonlinear: smoothed-TV weight (0: none)
-    double nonlinear_tv_eps = 0.0;    // nonlinear: TV smoothing (<= 0: 1% of the start's maximum)
+    double nonlinear_tv = 0.0;        // nonlinear: relative smoothed-TV weight w (0: none); lambda = w ||A||^2 eps
+    double nonlinear_tv_eps = 0.0;    // nonlinear: TV smoothing eps (<= 0: 1% of the start's maximum)
     int power_iterations = 15;        // ||A|| estimate for steps
     IterationCallback progress;       // called after every iteration (may stop the run)
 };
