@@ -153,6 +153,21 @@ void FftPlan::execute(View<complex64> data, FftDirection direction, bool centere
         detail::for_each(p.device, data.size(), kern::ScaleComplexF{data.data(), scale});
         return;
     }
+    bool all_even = true;
+    for (index_t d : p.dims) all_even = all_even && (d % 2 == 0);
+    if (all_even) {
+        index_t n[3] = {1, 1, 1}, half_sum = 0;
+        const int offset = 3 - int(p.dims.size());
+        for (std::size_t k = 0; k < p.dims.size(); ++k) {
+            n[offset + k] = p.dims[k];
+            half_sum += p.dims[k] / 2;
+        }
+        const float sign = (half_sum % 2) ? -1.0f : 1.0f;
+        detail::for_each(p.device, data.size(), kern::CheckerboardF{data.data(), n[0], n[1], n[2], 1.0f});
+        p.run_raw(data.data(), direction);
+        detail::for_each(p.device, data.size(), kern::CheckerboardF{data.data(), n[0], n[1], n[2], sign * scale});
+        return;
+    }
     if (p.scratch.size() != p.total()) p.scratch = Array<complex64>(Shape{p.total()}, p.device);
     complex64* tmp = p.scratch.data();
     detail::for_each(p.device, data.size(), make_shift(p.dims, data.data(), tmp, /*inverse_shift=*/true, 1.0f));

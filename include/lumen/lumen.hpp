@@ -9,6 +9,7 @@
 #include "lumen/linalg.hpp"
 #include "lumen/linop.hpp"
 #include "lumen/metrics.hpp"
+#include "lumen/mri/mri.hpp"
 #include "lumen/solvers/regularizers.hpp"
 #include "lumen/solvers/solvers.hpp"
 #include "lumen/version.hpp"

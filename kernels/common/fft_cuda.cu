@@ -53,3 +53,4 @@ void cufft_execute(CufftHandle* handle, complex64* data_d, bool forward) {
 
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ShiftScaleF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ScaleComplexF);
+LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::CheckerboardF);

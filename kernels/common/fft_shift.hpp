@@ -24,6 +24,23 @@ struct ShiftScaleF {
     }
 };
 
+// For transforms whose sizes are all even, the centring shifts are modulations:
+//   fftshift(FFT(ifftshift(x)))_k = (-1)^(sum_a n_a/2) (-1)^(sum_a k_a) FFT((-1)^(sum_a j_a) x)_k,
+// so centring costs two in-place sign passes instead of two shifted copies. `factor` carries
+// the constant sign and the unitary scale (1 before the FFT).
+struct CheckerboardF {
+    complex64* x;
+    index_t n0, n1, n2;  // unused leading axes have n = 1
+    float factor;
+    LUMEN_HD void operator()(index_t i) const {
+        const index_t j2 = i % n2;
+        const index_t j1 = (i / n2) % n1;
+        const index_t j0 = (i / (n2 * n1)) % n0;
+        const float sign = ((j0 + j1 + j2) & 1) ? -factor : factor;
+        x[i] = x[i] * sign;
+    }
+};
+
 struct ScaleComplexF {
     complex64* x;
     float scale;

@@ -102,7 +102,10 @@ TEST(Fft, ForwardIsAdjointOfInverse) {
 }
 
 TEST(Fft, CenteredMatchesShiftFftShiftOnOddAndEvenSizes) {
-    for (auto dims : {std::vector<index_t>{6, 5}, std::vector<index_t>{7, 8}}) {
+    // Odd sizes take the shift path; all-even sizes the modulation path, with the constant sign
+    // (-1)^(sum n/2) both odd (6x8) and even (4x10).
+    for (auto dims : {std::vector<index_t>{6, 5}, std::vector<index_t>{7, 8}, std::vector<index_t>{6, 8},
+                      std::vector<index_t>{4, 10}}) {
         const Shape shape{dims[0], dims[1]};
         Array<complex64> x = test::random_complex(shape, 3);
         // Reference: ifftshift, direct DFT, fftshift, written out index by index.
@@ -125,6 +128,19 @@ TEST(Fft, CenteredMatchesShiftFftShiftOnOddAndEvenSizes) {
         plan.inverse_centered(y);
         EXPECT_LT(test::max_rel_diff(x, y), 1e-5);
     }
+}
+
+TEST(Fft, CenteredEvenBatchedThreeDimensionalMatchesShiftPath) {
+    // The modulation path against explicit shifts around the plain transform, batched, 3-D.
+    const std::vector<index_t> dims{4, 6, 2};
+    Array<complex64> x = test::random_complex(Shape{3, 4, 6, 2}, 8);
+    Array<complex64> ref = x.clone();
+    ifftshift(ref, 3);
+    FftPlan plan(dims, 3, Device::cpu);
+    plan.inverse(ref);
+    fftshift(ref, 3);
+    plan.inverse_centered(x);
+    EXPECT_LT(test::max_rel_diff(ref, x), 1e-5);
 }
 
 TEST(Fft, CenteredTransformOfCentredDeltaIsFlat) {
