@@ -178,13 +178,23 @@ LUMEN_HD inline void joseph_ray(const float p[3], const float d[3], const Volume
     pol.end();
 }
 
+// A read of data that stays constant during the kernel: through the GPU's read-only (texture)
+// cache path; a plain load on the CPU.
+LUMEN_HD inline float load_ro(const float* p) {
+#if defined(__CUDA_ARCH__)
+    return __ldg(p);
+#else
+    return *p;
+#endif
+}
+
 // Forward policy: sum of weighted voxel values times the plane length.
 struct GatherPolicy {
     const float* vol;
     float acc = 0.0f;
     float len = 0.0f;
     LUMEN_HD void begin(float l) { len = l; }
-    LUMEN_HD void add(long long i, float w) { acc += w * vol[i]; }
+    LUMEN_HD void add(long long i, float w) { acc += w * load_ro(vol + i); }
     LUMEN_HD void end() {}
     LUMEN_HD float result() const { return acc * len; }
 };
@@ -278,8 +288,9 @@ LUMEN_HD inline float bilinear_padded(const float* img, int nu, int nv, float u,
     const float fu = pu - float(iu), fv = pv - float(iv);
     const int stride = nu + 2;
     const float* p = img + (long long)iv * stride + iu;
-    const float top = p[0] + fu * (p[1] - p[0]);
-    const float bottom = p[stride] + fu * (p[stride + 1] - p[stride]);
+    const float p00 = load_ro(p), p01 = load_ro(p + 1), p10 = load_ro(p + stride), p11 = load_ro(p + stride + 1);
+    const float top = p00 + fu * (p01 - p00);
+    const float bottom = p10 + fu * (p11 - p10);
     return top + fv * (bottom - top);
 }
 

@@ -10,6 +10,7 @@
 
 #include "kernels/ct/projector.hpp"
 #include "src/ct/frames.hpp"
+#include "src/ct/simd.hpp"
 #include "lumen/linalg.hpp"
 #include "src/executor.hpp"
 
@@ -247,6 +248,7 @@ void Projector::backproject_voxel_padded(View<const float> padded, View<float> v
     const int z_blocks = (nz + zb - 1) / zb;
     const index_t tasks = index_t(ny) * z_blocks;
     const int block = 32;
+    const bool avx2 = simd::have_avx2();
     const double work = double(volume.size()) * views;
 #pragma omp parallel if (work > k_parallel_work)
     {
@@ -256,7 +258,9 @@ void Projector::backproject_voxel_padded(View<const float> padded, View<float> v
             for (index_t t = 0; t < tasks; ++t) {
                 const int zblk = int(t / ny), iy = int(t - index_t(zblk) * ny);
                 std::fill(acc.begin(), acc.end(), 0.0f);
-                f(iy, zblk * zb, std::min(nz, (zblk + 1) * zb), v0, std::min(views, v0 + block), acc.data());
+                const int z0 = zblk * zb, z1 = std::min(nz, (zblk + 1) * zb), v1 = std::min(views, v0 + block);
+                if (avx2) simd::fdk_slab_avx2(f, iy, z0, z1, v0, v1, acc.data());
+                else f(iy, z0, z1, v0, v1, acc.data());
             }
         }
     }
