@@ -18,6 +18,8 @@
 // files for a circular geometry with lumen's distances and detector size; the benchmark writes
 // the line integrals as PFM beside them. The two programs' angle conventions differ (the volume
 // comes out rotated), which does not change the work done.
+#include <sys/resource.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -74,6 +76,21 @@ Setup& setup(const bench::Bench& b) {
     return *slot;
 }
 
+// CPU seconds (all threads) used so far by this process, or by its finished children.
+double cpu_seconds(int who) {
+    rusage u{};
+    getrusage(who, &u);
+    return double(u.ru_utime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec) + double(u.ru_stime.tv_sec) +
+           1e-6 * double(u.ru_stime.tv_usec);
+}
+
+// CPU time per run of the runs bench.time / time_command just made (all runs, warm-up included,
+// divided by their number): unlike wall time, it does not depend on what else the machine runs.
+void cpu_figure(bench::Bench& b, const std::string& label, double cpu_before, int who) {
+    const int runs = b.options().warmup + std::max(1, b.options().repeats);
+    b.figure(label, "cpu s per run", (cpu_seconds(who) - cpu_before) / double(runs));
+}
+
 bool plastimatch_available() { return std::system("command -v plastimatch > /dev/null 2>&1") == 0; }
 
 // Writes plastimatch's input directory for this setup; returns the directory.
@@ -121,7 +138,9 @@ LUMEN_BENCH_CASE("ct/fdk", "FDK of n^3 from views x n^2 (Ram-Lak), lumen vs plas
     Setup& s = setup(bench);
     const std::string tag = "n=" + std::to_string(s.n) + " views=" + std::to_string(s.views);
     FdkOptions o;
+    const double cpu0 = cpu_seconds(RUSAGE_SELF);
     bench.time("lumen " + tag, [&] { fdk(*s.projector, s.projections, s.volume, o); }, {{"Gvox/s", s.updates * 1e-9}});
+    if (bench.device() == Device::cpu) cpu_figure(bench, "lumen " + tag, cpu0, RUSAGE_SELF);
     const Quality q = compare_with_truth(s.truth, s.volume);
     bench.figure("lumen " + tag, "PSNR dB", q.psnr_db);
     bench.time("lumen voxel back projection " + tag, [&] {
@@ -137,7 +156,9 @@ LUMEN_BENCH_CASE("ct/fdk", "FDK of n^3 from views x n^2 (Ram-Lak), lumen vs plas
     std::snprintf(cmd, sizeof cmd, "plastimatch fdk -A cpu -f ramp -I %s -O %s/out.mha -r \"%lld %lld %lld\" -z \"%lld %lld %lld\"",
                   dir.c_str(), dir.c_str(), (long long)s.n, (long long)s.n, (long long)s.n, (long long)s.n,
                   (long long)s.n, (long long)s.n);
+    const double child0 = cpu_seconds(RUSAGE_CHILDREN);
     bench.time_command("plastimatch fdk " + tag, cmd, {{"Gvox/s", s.updates * 1e-9}});
+    cpu_figure(bench, "plastimatch fdk " + tag, child0, RUSAGE_CHILDREN);
     // plastimatch's own count of its back-projection time (one more run, output parsed).
     FILE* pipe = popen((std::string(cmd) + " 2>&1").c_str(), "r");
     if (pipe) {
