@@ -3,6 +3,7 @@
 // positions and the frame size.
 //
 //   lumen-bench --filter ptycho/ [--size large --device cuda]
+// (s/iteration is the median over the run; "s to target" the measured cumulative time).
 //     --param ptycho_target=0.05        target object NRMSE for time-to-quality
 //     --param ptycho_max_iters=300      iteration cap per method
 //     --param ptycho_plot=FILE.png      convergence curves (NRMSE against iterations | seconds)
@@ -77,8 +78,14 @@ Curve trace(const Scan& scan, const Array<float>& region, Method method, int max
         }
         return true;
     });
-    const std::size_t n = c.seconds.size();
-    if (n >= 2) c.seconds_per_iteration = (c.seconds[n - 1] - c.seconds[0]) / double(n - 1);
+    // The median time of one iteration: robust to other work on a shared machine stealing a core
+    // for a while (the cumulative times are reported as measured).
+    std::vector<double> steps;
+    for (std::size_t i = 1; i < c.seconds.size(); ++i) steps.push_back(c.seconds[i] - c.seconds[i - 1]);
+    if (!steps.empty()) {
+        std::nth_element(steps.begin(), steps.begin() + long(steps.size() / 2), steps.end());
+        c.seconds_per_iteration = steps[steps.size() / 2];
+    }
     return c;
 }
 
@@ -154,6 +161,8 @@ LUMEN_BENCH_CASE("ptycho/methods", "AWF, WF, ePIE, rPIE on one scan: s/iteration
         bench.figure(c.method, "s/iteration", c.seconds_per_iteration);
         bench.figure(c.method, "iterations to target", c.iterations_to_target);
         bench.figure(c.method, "s to target", c.seconds_to_target);
+        bench.figure(c.method, "iterations x median s/iteration",
+                     c.iterations_to_target > 0 ? c.iterations_to_target * c.seconds_per_iteration : -1.0);
         bench.figure(c.method, "final NRMSE", c.nrmse.empty() ? NAN : c.nrmse.back());
         bench.figure(c.method, "NRMSE at 50 iterations", c.nrmse.size() >= 50 ? c.nrmse[49] : NAN);
         curves.push_back(std::move(c));

@@ -31,7 +31,7 @@ RunSummary run_recon(const RunOptions& o) {
     if (scan.has_truth()) {
         s.has_truth = true;
         // The region the scan illuminates, from the true probe when the file has it.
-        Model m(scan.object_shape, scan.probe_shape(), scan.positions, Device::cpu, ModelOptions{0, o.recon.subpixel});
+        Model m(scan.object_shape, scan.probe_shape(), scan.positions, Device::cpu, ModelOptions{64, o.recon.subpixel});
         m.set_probe(scan.true_probe.empty() ? r.probe.view() : scan.true_probe.view());
         const Array<float> region = illuminated_region(m.illumination(), 0.1);
         s.nrmse_object = object_nrmse(scan.true_object, r.object, region, r.refined_probe);
