@@ -7,6 +7,7 @@
 #include "apps/common/app_common.hpp"
 #include "lumen/core/error.hpp"
 #include "lumen/ct/run.hpp"
+#include "lumen/io/png.hpp"
 
 using namespace lumen;
 
@@ -106,7 +107,10 @@ void setup(CLI::App& app) {
     rec->add_option("--inner", ro.recon.tv_inner, "tv: CG iterations per ADMM step")->capture_default_str();
     rec->add_option("--init", ro.recon.init, "nonlinear: start from fdk or zero")->capture_default_str();
     rec->add_option("--nonlinear-tv", ro.recon.nonlinear_tv, "nonlinear: smoothed-TV weight (0: none)")->capture_default_str();
-    rec->add_flag("--no-png", no_png, "do not write the PNG previews of the central slices");
+    static std::string png;
+    rec->add_option("--png", png, "PNG previews of the central slices: PREFIX_{axial,coronal,sagittal}.png "
+                                  "(default: the output path without .h5)");
+    rec->add_flag("--no-png", no_png, "do not write the PNG previews");
     app::add_common_options(*rec, rec_common, true);
     rec->callback([] {
         ro.recon.method = ct::parse_method(method, "--method");
@@ -131,7 +135,7 @@ void setup(CLI::App& app) {
                       "--nonlinear-tv must be non-negative");
         ro.recon.device = rec_common.resolved_device();
         ro.recon.iterations = rec_common.iters;
-        ro.previews = !no_png;
+        ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
         const int iters = rec_common.iters > 0 ? rec_common.iters : ct::default_iterations(ro.recon.method);
         app::Progress progress(kProg, "recon " + method, std::max(iters, 1), rec_common.quiet);
         ro.recon.progress = [&](const IterationInfo& info) {

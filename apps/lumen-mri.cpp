@@ -6,6 +6,7 @@
 
 #include "apps/common/app_common.hpp"
 #include "lumen/core/error.hpp"
+#include "lumen/io/png.hpp"
 #include "lumen/mri/io.hpp"
 #include "lumen/mri/mask.hpp"
 #include "lumen/mri/recon.hpp"
@@ -156,11 +157,16 @@ void setup(CLI::App& app) {
                     "regularisation weight relative to the data scale (default: cg-sense 1e-3, l1-wavelet 2e-3, tv 2e-3)");
     rec->add_option("--tolerance", ro.recon.tolerance, "solver relative stopping tolerance (0: all iterations)");
     rec->add_option("--maps", ro.maps, "coil maps: espirit or truth (a simulation's true sensitivities)")->capture_default_str();
-    rec->add_option("--png", ro.png_dir, "write PNG previews into this directory");
+    static std::string png;
+    static bool no_png = false;
+    rec->add_option("--png", png, "PNG previews PREFIX_sNNN.png and PREFIX_reference_sNNN.png (default: the output path "
+                                  "without .h5)");
+    rec->add_flag("--no-png", no_png, "do not write the PNG previews");
     rec_mask.add(*rec);
     add_espirit_options(*rec, ro.espirit);
     app::add_common_options(*rec, rec_common, true);
     rec->callback([] {
+        ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
         ro.recon.method = mri::parse_method(method, "--method");
         ro.recon.device = rec_common.resolved_device();
         ro.recon.iterations = rec_common.iters;

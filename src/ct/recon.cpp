@@ -304,7 +304,7 @@ Quality compare_with_truth(View<const float> truth, View<const float> volume) {
 }
 
 std::vector<std::string> write_reconstruction(const std::string& path, const Geometry& g, const ReconResult& r,
-                                              const std::string& device, const Quality* quality, bool previews) {
+                                              const std::string& device, const Quality* quality, const std::string& png_prefix) {
     require(r.volume.shape() == g.volume_shape(), "write_reconstruction: the volume does not match the geometry");
     io::H5Writer out(path);
     out.write("/volume", r.volume.view());
@@ -325,11 +325,8 @@ std::vector<std::string> write_reconstruction(const std::string& path, const Geo
     out.commit();
 
     std::vector<std::string> pngs;
-    if (!previews) return pngs;
-    std::string stem = path;
-    const auto slash = stem.find_last_of('/');
-    const auto dot = stem.find_last_of('.');
-    if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) stem.resize(dot);
+    if (png_prefix.empty()) return pngs;
+    const std::string& stem = png_prefix;
     const index_t nx = g.volume.nx, ny = g.volume.ny, nz = g.volume.nz;
     const float* v = r.volume.data();
     // One grey scale for all three: 0 to the 99th percentile of the volume, a soft-tissue window

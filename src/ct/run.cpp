@@ -25,7 +25,7 @@ RunSummary run_recon(const RunOptions& o) {
     s.has_truth = !scan.truth.empty();
     if (s.has_truth) s.quality = compare_with_truth(scan.truth, r.volume);
     s.previews = write_reconstruction(o.output, scan.geometry, r, device_name(o.recon.device),
-                                      s.has_truth ? &s.quality : nullptr, o.previews);
+                                      s.has_truth ? &s.quality : nullptr, o.png_prefix);
     return s;
 }
 

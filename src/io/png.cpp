@@ -84,6 +84,13 @@ void write_png_magnitude(const std::string& path, View<const complex64> image) {
     write_gray8(path, quantise(mag, 0.0f, 0.0f), image.dim(0), image.dim(1));
 }
 
+std::string preview_prefix(const std::string& output_path, const std::string& requested, bool disabled) {
+    if (disabled) return "";
+    if (!requested.empty()) return requested;
+    const std::filesystem::path p(output_path);
+    return (p.parent_path() / p.stem()).string();
+}
+
 void write_png_phase(const std::string& path, View<const complex64> image) {
     require_2d("write_png_phase", image.shape());
     const Array<complex64> h = Array<complex64>::copy_of(image, Device::cpu);

@@ -335,18 +335,14 @@ RunSummary run_recon(const RunOptions& o) {
     }
     out.commit();
 
-    if (!o.png_dir.empty()) {
-        std::error_code ec;
-        std::filesystem::create_directories(o.png_dir, ec);
-        require(std::filesystem::is_directory(o.png_dir), "--png: cannot create directory " + o.png_dir);
+    if (!o.png_prefix.empty()) {
         const double top = max_abs(View<const float>((reference.empty() ? volume : reference).view()));
         for (index_t s = 0; s < S; ++s) {
-            const std::string stem = (std::filesystem::path(o.png_dir) / "recon").string();
-            const std::string p = slice_name(stem, s);
+            const std::string p = slice_name(o.png_prefix, s);
             io::write_png(p, View<const float>(volume.data() + s * rh * rw, Shape{rh, rw}), 0.0f, float(top));
             sum.previews.push_back(p);
             if (!reference.empty()) {
-                const std::string q = slice_name((std::filesystem::path(o.png_dir) / "reference").string(), s);
+                const std::string q = slice_name(o.png_prefix + "_reference", s);
                 io::write_png(q, View<const float>(reference.data() + s * reference.dim(1) * reference.dim(2),
                                                    Shape{reference.dim(1), reference.dim(2)}),
                               0.0f, float(top));

@@ -84,11 +84,11 @@ struct Quality {
 Quality compare_with_truth(View<const float> truth, View<const float> volume);
 
 // Writes /volume, /history, /lumen/geometry and root attributes (method, its parameters,
-// lumen_version, device, and quality when given), atomically; then PNG previews of the three
-// central slices next to it: STEM_axial.png (z = nz/2, +y up), STEM_coronal.png (y = ny/2, +z up),
-// STEM_sagittal.png (x = nx/2, +z up), STEM = path without its extension. Returns the PNG paths.
+// lumen_version, device, and quality when given), atomically; then, unless png_prefix is empty,
+// PNG previews of the three central slices: PREFIX_axial.png (z = nz/2, +y up), PREFIX_coronal.png
+// (y = ny/2, +z up), PREFIX_sagittal.png (x = nx/2, +z up). Returns the PNG paths.
 std::vector<std::string> write_reconstruction(const std::string& path, const Geometry& geometry,
                                               const ReconResult& result, const std::string& device_name,
-                                              const Quality* quality, bool previews);
+                                              const Quality* quality, const std::string& png_prefix);
 
 }  // namespace lumen::ct

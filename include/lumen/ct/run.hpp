@@ -14,7 +14,7 @@ namespace lumen::ct {
 struct RunOptions {
     std::string input, output;
     ReconOptions recon;
-    bool previews = true;
+    std::string png_prefix;  // previews PREFIX_{axial,coronal,sagittal}.png; empty: none
 };
 struct RunSummary {
     Geometry geometry;

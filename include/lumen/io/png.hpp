@@ -17,4 +17,9 @@ void write_png_magnitude(const std::string& path, View<const complex64> image);
 // Phase of a complex image, mapped from [-pi, pi] to [0, 255].
 void write_png_phase(const std::string& path, View<const complex64> image);
 
+// Where an app's PNG previews go, the same for every app: PREFIX_<what>.png with PREFIX the
+// `--png` value when given, else the output path without its extension; "" when `disabled`
+// (--no-png).
+std::string preview_prefix(const std::string& output_path, const std::string& requested, bool disabled);
+
 }  // namespace lumen::io

@@ -68,7 +68,7 @@ struct RunOptions {
     MaskSpec mask;                //  or the non-zero samples)
     std::string maps = "espirit"; // "espirit" or "truth" (a simulation's /lumen/truth/sensitivities)
     EspiritOptions espirit;
-    std::string png_dir;          // previews: DIR/recon_sNNN.png (and reference_sNNN.png)
+    std::string png_prefix;       // previews PREFIX_sNNN.png (and PREFIX_reference_sNNN.png); empty: none
     std::function<void(index_t slice, index_t slices)> on_slice;  // before each slice
 };
 
