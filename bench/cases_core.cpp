@@ -19,8 +19,14 @@ LUMEN_BENCH_CASE("core/dot", "complex dot product of 2^24 elements in double (GB
     bench.time("dot", [&] { (void)dot(View<const complex64>(x), View<const complex64>(y)); }, {{"GB/s", bytes * 1e-9}});
 }
 
-LUMEN_BENCH_CASE("core/fft2-centered", "centred unitary 2-D FFT, batch of 16 x 640x368 (fastMRI knee)") {
+LUMEN_BENCH_CASE("core/fft2", "unitary 2-D FFT, plain and centred, batch of 16 x 640x368 (fastMRI knee) and odd 639x367") {
     Array<complex64> x(Shape{16, 640, 368}, bench.device());
     FftPlan plan = FftPlan::for_shape(x.shape(), 2, bench.device());
+    bench.time("fft2 16x640x368", [&] { plan.forward(x); }, {{"transforms/s", 16.0}});
     bench.time("fft2c 16x640x368", [&] { plan.forward_centered(x); }, {{"transforms/s", 16.0}});
+    // An odd size takes the shifted-copy path of the centring instead of the modulation.
+    Array<complex64> y(Shape{16, 639, 367}, bench.device());
+    FftPlan odd = FftPlan::for_shape(y.shape(), 2, bench.device());
+    bench.time("fft2 16x639x367", [&] { odd.forward(y); }, {{"transforms/s", 16.0}});
+    bench.time("fft2c 16x639x367", [&] { odd.forward_centered(y); }, {{"transforms/s", 16.0}});
 }

@@ -156,16 +156,17 @@ void FftPlan::execute(View<complex64> data, FftDirection direction, bool centere
     bool all_even = true;
     for (index_t d : p.dims) all_even = all_even && (d % 2 == 0);
     if (all_even) {
-        index_t n[3] = {1, 1, 1}, half_sum = 0;
-        const int offset = 3 - int(p.dims.size());
-        for (std::size_t k = 0; k < p.dims.size(); ++k) {
-            n[offset + k] = p.dims[k];
-            half_sum += p.dims[k] / 2;
-        }
+        const std::size_t rank = p.dims.size();
+        index_t half_sum = 0;
+        for (index_t d : p.dims) half_sum += d / 2;
+        const index_t n2 = p.dims[rank - 1], n1 = rank >= 2 ? p.dims[rank - 2] : 1;
         const float sign = (half_sum % 2) ? -1.0f : 1.0f;
-        detail::for_each(p.device, data.size(), kern::CheckerboardF{data.data(), n[0], n[1], n[2], 1.0f});
+        const kern::CheckerboardF pre{data.data(), n2, n1 * n2, rank >= 2, rank >= 3, 1.0f};
+        kern::CheckerboardF post = pre;
+        post.factor = sign * scale;
+        detail::for_each(p.device, data.size(), pre);
         p.run_raw(data.data(), direction);
-        detail::for_each(p.device, data.size(), kern::CheckerboardF{data.data(), n[0], n[1], n[2], sign * scale});
+        detail::for_each(p.device, data.size(), post);
         return;
     }
     if (p.scratch.size() != p.total()) p.scratch = Array<complex64>(Shape{p.total()}, p.device);

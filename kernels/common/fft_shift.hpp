@@ -30,14 +30,17 @@ struct ShiftScaleF {
 // the constant sign and the unitary scale (1 before the FFT).
 struct CheckerboardF {
     complex64* x;
-    index_t n0, n1, n2;  // unused leading axes have n = 1
+    // With every transformed length even, the parity of j0 + j1 + j2 is that of
+    // i + i / n2 (2-D and 3-D) + i / (n1 n2) (3-D): two divisions instead of a full unravel.
+    index_t row_length;    // n2
+    index_t plane_length;  // n1 * n2
+    bool add_rows, add_planes;
     float factor;
     LUMEN_HD void operator()(index_t i) const {
-        const index_t j2 = i % n2;
-        const index_t j1 = (i / n2) % n1;
-        const index_t j0 = (i / (n2 * n1)) % n0;
-        const float sign = ((j0 + j1 + j2) & 1) ? -factor : factor;
-        x[i] = x[i] * sign;
+        index_t p = i;
+        if (add_rows) p += i / row_length;
+        if (add_planes) p += i / plane_length;
+        x[i] = x[i] * ((p & 1) ? -factor : factor);
     }
 };
 

@@ -141,6 +141,16 @@ TEST(Fft, CenteredEvenBatchedThreeDimensionalMatchesShiftPath) {
     fftshift(ref, 3);
     plan.inverse_centered(x);
     EXPECT_LT(test::max_rel_diff(ref, x), 1e-5);
+
+    // 1-D, batched, with n/2 odd.
+    Array<complex64> v = test::random_complex(Shape{5, 10}, 9);
+    Array<complex64> vref = v.clone();
+    ifftshift(vref, 1);
+    FftPlan plan1({10}, 5, Device::cpu);
+    plan1.forward(vref);
+    fftshift(vref, 1);
+    plan1.forward_centered(v);
+    EXPECT_LT(test::max_rel_diff(vref, v), 1e-5);
 }
 
 TEST(Fft, CenteredTransformOfCentredDeltaIsFlat) {
