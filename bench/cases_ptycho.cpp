@@ -91,6 +91,8 @@ Curve trace(const Scan& scan, const Array<float>& region, Method method, int max
 
 // A greyscale line plot: two panels (NRMSE against iterations, and against seconds), log NRMSE.
 // Methods are told apart by line style (AWF thick solid, WF thin solid, ePIE dashed, rPIE dotted).
+// The seconds are iterations x the method's median seconds per iteration, so that bursts of other
+// work on a shared machine do not bend the curves (the CSV has the measured cumulative times).
 void plot(const std::string& path, const std::vector<Curve>& curves) {
     const index_t ph = 360, pw = 480, margin = 30, W = 2 * pw + 3 * margin, H = ph + 2 * margin;
     Array<float> img(Shape{H, W});
@@ -99,7 +101,7 @@ void plot(const std::string& path, const std::vector<Curve>& curves) {
     for (const Curve& c : curves) {
         for (double e : c.nrmse) lo = std::min(lo, e), hi = std::max(hi, e);
         max_it = std::max(max_it, double(c.nrmse.size()));
-        if (!c.seconds.empty()) max_t = std::max(max_t, c.seconds.back());
+        max_t = std::max(max_t, double(c.nrmse.size()) * c.seconds_per_iteration);
     }
     lo = std::pow(10.0, std::floor(std::log10(std::max(lo, 1e-6))));
     hi = std::pow(10.0, std::ceil(std::log10(std::max(hi, lo * 10))));
@@ -120,7 +122,7 @@ void plot(const std::string& path, const std::vector<Curve>& curves) {
             double px = -1, py = -1;
             long drawn = 0;  // pixels along the line, for the dash patterns
             for (std::size_t i = 0; i < c.nrmse.size(); ++i) {
-                const double xv = panel == 0 ? double(i + 1) / max_it : c.seconds[i] / max_t;
+                const double xv = panel == 0 ? double(i + 1) / max_it : double(i + 1) * c.seconds_per_iteration / max_t;
                 const double yv = 1.0 - std::log10(std::max(c.nrmse[i], lo) / lo) / std::log10(hi / lo);
                 const double x = double(x0) + xv * double(pw), y = double(y0) + yv * double(ph);
                 if (px >= 0) {
