@@ -7,6 +7,7 @@
 
 #include "apps/common/app_common.hpp"
 #include "lumen/core/error.hpp"
+#include "lumen/io/png.hpp"
 #include "lumen/ptycho/run.hpp"
 
 using namespace lumen;
@@ -80,9 +81,13 @@ void setup(CLI::App& app) {
     rec->add_flag("--no-subpixel", no_subpixel, "round positions to whole pixels");
     rec->add_option("--batch", ro.recon.batch, "frames per batched FFT (default: automatic)");
     rec->add_option("--seed", ro.recon.seed, "epie/rpie position order seed")->capture_default_str();
-    rec->add_option("--png", ro.png_prefix, "write PNG previews PREFIX_object_amplitude.png, ...");
+    static std::string png;
+    static bool no_png = false;
+    rec->add_option("--png", png, "PNG previews PREFIX_object_amplitude.png, ... (default: the output path without .h5)");
+    rec->add_flag("--no-png", no_png, "do not write the PNG previews");
     app::add_common_options(*rec, rec_common, true);
     rec->callback([] {
+        ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
         ro.recon.method = ptycho::parse_method(method, "--method");
         ro.recon.loss = ptycho::parse_loss(loss, "--loss");
         ro.recon.device = rec_common.resolved_device();
