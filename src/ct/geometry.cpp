@@ -7,17 +7,14 @@
 #include <numeric>
 
 #include "lumen/core/error.hpp"
+#include "src/text.hpp"
 
 namespace lumen::ct {
 
 namespace {
-constexpr double k_pi = 3.14159265358979323846;
+using detail::k_pi;
 
-std::string num(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
+using detail::num;
 }  // namespace
 
 BeamType parse_beam_type(const std::string& text, const std::string& what) {

@@ -9,12 +9,13 @@
 #include "kernels/ct/phantom.hpp"
 #include "src/ct/frames.hpp"
 #include "src/executor.hpp"
+#include "src/text.hpp"
 
 namespace lumen::ct {
 
 namespace {
 
-constexpr double k_pi = 3.14159265358979323846;
+using detail::k_pi;
 
 Ellipsoid make(double value, double a, double b, double c, double x0, double y0, double z0, double phi, double theta,
                double psi) {

@@ -17,16 +17,13 @@
 #include "lumen/solvers/solvers.hpp"
 #include "lumen/version.hpp"
 #include "src/executor.hpp"
+#include "src/text.hpp"
 
 namespace lumen::ct {
 
 namespace {
 
-std::string num(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
+using detail::num;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

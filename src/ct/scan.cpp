@@ -7,19 +7,16 @@
 #include "kernels/ct/elementwise.hpp"
 #include "lumen/io/hdf5.hpp"
 #include "src/executor.hpp"
+#include "src/text.hpp"
 
 namespace lumen::ct {
 
 namespace {
 
-constexpr double k_pi = 3.14159265358979323846;
+using detail::k_pi;
 const char* const k_geometry = "/lumen/geometry";
 
-std::string num(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
+using detail::num;
 
 // Frames [frames][nv][nu] (rank 3) or one frame [nv][nu] (rank 2) -> rank 3.
 Array<float> read_frames(const io::H5File& f, const std::string& name, index_t nv, index_t nu) {

@@ -8,18 +8,15 @@
 #include <random>
 
 #include "lumen/ct/projector.hpp"
+#include "src/text.hpp"
 
 namespace lumen::ct {
 
 namespace {
 
-constexpr double k_pi = 3.14159265358979323846;
+using detail::k_pi;
 
-std::string num(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
+using detail::num;
 
 void check(const SimulateOptions& o) {
     require(o.size >= 4 && o.size <= 4096, "simulate: --size must be 4..4096, got " + std::to_string(o.size));

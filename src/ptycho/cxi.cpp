@@ -9,6 +9,7 @@
 #include "lumen/ptycho/model.hpp"
 #include "lumen/ptycho/scan.hpp"
 #include "lumen/version.hpp"
+#include "src/text.hpp"
 
 namespace lumen::ptycho {
 
@@ -17,11 +18,7 @@ constexpr double k_planck = 6.62607015e-34;     // J s
 constexpr double k_light = 299792458.0;         // m / s
 constexpr double k_kev = 1.602176634e-16;       // J per keV
 
-std::string num(double v) {
-    std::ostringstream s;
-    s << v;
-    return s.str();
-}
+using detail::num;
 }  // namespace
 
 double Geometry::wavelength_m() const { return k_planck * k_light / energy_j; }

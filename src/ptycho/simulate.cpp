@@ -10,6 +10,7 @@
 
 #include "lumen/fft.hpp"
 #include "lumen/ptycho/model.hpp"
+#include "src/text.hpp"
 
 namespace lumen::ptycho {
 
@@ -21,7 +22,7 @@ ScanPattern parse_scan_pattern(const std::string& text, const std::string& optio
 
 namespace {
 
-constexpr double k_pi = 3.14159265358979323846;
+using detail::k_pi;
 
 // A smooth step: 0 well inside (d < 0), 1 well outside, over about one pixel.
 double soft_edge(double d) { return 0.5 * (1.0 + std::tanh(d / 0.7)); }

@@ -1,0 +1,18 @@
+// Small helpers for host code that builds user-facing messages.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+namespace lumen::detail {
+
+inline constexpr double k_pi = 3.14159265358979323846;
+
+// A number as printf's %g writes it (shortest readable form), for error messages.
+inline std::string num(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+}  // namespace lumen::detail
