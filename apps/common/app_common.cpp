@@ -16,6 +16,32 @@ void add_common_options(CLI::App& cmd, CommonOptions& options, bool with_iters) 
     if (with_iters) cmd.add_option("--iters", options.iters, "number of iterations (default: the method's own)");
     cmd.add_flag("--quiet,-q", options.quiet, "no progress output on stderr");
     cmd.add_flag("--json", options.json, "print a machine-readable summary on stdout");
+    cmd.add_flag("--strict", options.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
+}
+
+CheckReporter::CheckReporter(std::string prog, const CommonOptions& options, bool verbose_ok)
+    : prog_(std::move(prog)), quiet_(options.quiet), strict_(options.strict), verbose_ok_(verbose_ok),
+      scope_([this](const CheckResult& r) {
+          results_.push_back(r);
+          if (!r.ok && strict_)
+              throw Error(ErrorCode::bad_input, "check " + r.id + " failed (--strict): " + r.message);
+          if (quiet_) return;
+          if (!r.ok)
+              std::fprintf(stderr, "%s: warning: [%s] %s\n", prog_.c_str(), r.id.c_str(), r.message.c_str());
+          else if (verbose_ok_)
+              std::fprintf(stderr, "%s: check: [%s] ok, %s\n", prog_.c_str(), r.id.c_str(), r.message.c_str());
+      }) {}
+
+nlohmann::json CheckReporter::json() const {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : results_) out.push_back({{"id", r.id}, {"ok", r.ok}, {"message", r.message}});
+    return out;
+}
+
+std::size_t CheckReporter::warning_count() const {
+    std::size_t n = 0;
+    for (const auto& r : results_) n += r.ok ? 0 : 1;
+    return n;
 }
 
 int run_app(const std::string& prog, const std::string& description, int argc, char** argv,

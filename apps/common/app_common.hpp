@@ -10,7 +10,9 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
+#include "lumen/core/checks.hpp"
 #include "lumen/core/device.hpp"
 
 namespace lumen::app {
@@ -20,10 +22,11 @@ struct CommonOptions {
     int iters = 0;  // 0: the method's default
     bool quiet = false;
     bool json = false;
+    bool strict = false;  // a failed plausibility check is an error (exit 2)
     Device resolved_device() const { return parse_device(device, "--device"); }
 };
 
-// Adds --device, --quiet and --json (and --iters when with_iters) to a subcommand.
+// Adds --device, --quiet, --json and --strict (and --iters when with_iters) to a subcommand.
 void add_common_options(CLI::App& cmd, CommonOptions& options, bool with_iters = true);
 
 // Builds the app (setup adds subcommands with callbacks), parses, runs, and maps every error to
@@ -36,6 +39,24 @@ void print_json(const nlohmann::json& summary);
 
 // A progress line on stderr for long work: "\rPROG: LABEL 12/100 (objective 1.2e-03) 3.4 s".
 // On a terminal it rewrites one line; otherwise it prints a line about every 10%. Silent when quiet.
+// Installs, for its lifetime, the sink for the library's plausibility checks (lumen/core/checks.hpp):
+// prints "PROG: warning: [id] message" on stderr for a failed check (and "PROG: check: [id] ok,
+// message" for a passed one when verbose_ok, as `info` does), unless quiet; collects all for
+// --json; with strict, a failed check throws Error(bad_input) naming the check.
+class CheckReporter {
+public:
+    CheckReporter(std::string prog, const CommonOptions& options, bool verbose_ok = false);
+    // [{"id", "ok", "message"}, ...] for the JSON summary.
+    nlohmann::json json() const;
+    std::size_t warning_count() const;
+
+private:
+    std::string prog_;
+    bool quiet_, strict_, verbose_ok_;
+    std::vector<CheckResult> results_;
+    ScopedCheckSink scope_;
+};
+
 class Progress {
 public:
     Progress(std::string prog, std::string label, long total, bool quiet);
