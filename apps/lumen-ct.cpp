@@ -34,6 +34,104 @@ nlohmann::json geometry_json(const ct::Geometry& g) {
             {"voxel_mm", {g.volume.voxel_z, g.volume.voxel_y, g.volume.voxel_x}}};
 }
 
+// What a scan from another tool may need: its geometry, theta's units, the rotation direction,
+// mirrored detector axes and the rotation axis (docs/ct.md, "Scans from other tools").
+struct ScanCli {
+    std::string geometry_file, beam, theta_units, rotation = "ccw", centre = "file", volume;
+    double pixel_mm = 0, du_mm = 0, dv_mm = 0, dso_mm = 0, dsd_mm = 0, voxel_mm = 0, i0 = 0;
+    bool flip_u = false, flip_v = false;
+
+    ct::ReadOptions read_options() const {
+        ct::ReadOptions r;
+        r.geometry_file = geometry_file;
+        auto set = [&](const char* name, double v, const char* option) {
+            if (v == 0) return;
+            require_usage(std::isfinite(v) && v > 0, std::string(option) + " must be positive");
+            std::ostringstream t;
+            t.precision(17);
+            t << v;
+            r.geometry[name] = t.str();
+        };
+        if (!beam.empty()) r.geometry["type"] = ct::beam_type_name(ct::parse_beam_type(beam, "--beam"));
+        set("du_mm", pixel_mm, "--pixel-mm");
+        set("dv_mm", pixel_mm, "--pixel-mm");
+        set("du_mm", du_mm, "--du-mm");
+        set("dv_mm", dv_mm, "--dv-mm");
+        set("dso_mm", dso_mm, "--dso-mm");
+        set("dsd_mm", dsd_mm, "--dsd-mm");
+        set("voxel_mm", voxel_mm, "--voxel-mm");
+        set("i0", i0, "--i0");
+        if (!volume.empty()) {
+            std::vector<std::string> parts;
+            std::stringstream in(volume);
+            for (std::string part; std::getline(in, part, ',');) parts.push_back(part);
+            require_usage(parts.size() == 1 || parts.size() == 3,
+                          "--volume is '" + volume + "', expected N (N x N x N) or NX,NY,NZ");
+            const char* names[] = {"nx", "ny", "nz"};
+            for (int k = 0; k < 3; ++k) r.geometry[names[k]] = parts[parts.size() == 1 ? 0 : std::size_t(k)];
+        }
+        require_usage(theta_units.empty() || theta_units == "deg" || theta_units == "rad",
+                      "--theta-units is '" + theta_units + "', expected deg or rad");
+        r.theta_units = theta_units;
+        require_usage(rotation == "ccw" || rotation == "cw", "--rotation is '" + rotation + "', expected ccw or cw");
+        r.clockwise = rotation == "cw";
+        r.flip_u = flip_u;
+        r.flip_v = flip_v;
+        if (centre == "auto") {
+            r.estimate_centre = true;
+        } else if (centre != "file") {
+            char* end = nullptr;
+            r.centre_column = std::strtod(centre.c_str(), &end);
+            require_usage(!centre.empty() && end && *end == '\0' && std::isfinite(r.centre_column),
+                          "--centre is '" + centre + "', expected a detector column, auto or file");
+        }
+        return r;
+    }
+};
+
+void add_scan_options(CLI::App& cmd, ScanCli& s) {
+    cmd.add_option("--geometry", s.geometry_file,
+                   "the geometry for a file without /lumen/geometry: an HDF5 file with /lumen/geometry, or text with "
+                   "'name = value' lines of the same names (type, du_mm, dv_mm, dso_mm, dsd_mm, nx, ny, nz, voxel_mm, "
+                   "offset_u_mm, ...)");
+    cmd.add_option("--beam", s.beam, "geometry: cone or parallel (overrides the file's)");
+    cmd.add_option("--pixel-mm", s.pixel_mm, "geometry: detector pixel pitch in mm (du and dv)");
+    cmd.add_option("--du-mm", s.du_mm, "geometry: detector column pitch in mm");
+    cmd.add_option("--dv-mm", s.dv_mm, "geometry: detector row pitch in mm");
+    cmd.add_option("--dso-mm", s.dso_mm, "geometry (cone): source to rotation axis in mm");
+    cmd.add_option("--dsd-mm", s.dsd_mm, "geometry (cone): source to detector in mm");
+    cmd.add_option("--volume", s.volume, "geometry: volume size N or NX,NY,NZ (default without /lumen/geometry: the "
+                                         "detector's field of view, nu x nu x nv)");
+    cmd.add_option("--voxel-mm", s.voxel_mm, "geometry: voxel size in mm (default without /lumen/geometry: the "
+                                             "pixel pitch at the axis)");
+    cmd.add_option("--i0", s.i0, "flat level when the file has no /exchange/data_white");
+    cmd.add_option("--theta-units", s.theta_units, "deg or rad: overrides /exchange/theta@units (default: the "
+                                                   "attribute; without it degrees, or radians when the angles span "
+                                                   "about pi or 2 pi, with a warning)");
+    cmd.add_option("--rotation", s.rotation, "ccw (lumen's: counter-clockwise seen from +z) or cw (the file's angles "
+                                             "turn the other way)")
+        ->capture_default_str();
+    cmd.add_flag("--flip-u", s.flip_u, "the file's detector columns run against lumen's u: mirror them");
+    cmd.add_flag("--flip-v", s.flip_v, "the file's detector rows run against lumen's v (upside down): mirror them");
+    cmd.add_option("--centre,--center", s.centre,
+                   "rotation axis: file (the geometry's offset_u_mm, estimated from opposing views when absent), auto "
+                   "(always estimate) or the detector column where the axis projects (0-based in the file's "
+                   "columns, as TomoPy's center)")
+        ->capture_default_str();
+}
+
+nlohmann::json axis_json(const ct::AxisReport& a) {
+    nlohmann::json j = {{"column", a.column},
+                        {"offset_u_mm", a.offset_u},
+                        {"source", a.source},
+                        {"mismatch", a.used.mismatch},
+                        {"chi2", a.used.chi2},
+                        {"rays", a.used.pairs}};
+    if (a.best.pairs > 0) j["best_column"] = a.best.column;
+    if (a.alternative_mismatch >= 0) j["reversed_rotation_mismatch"] = a.alternative_mismatch;
+    return j;
+}
+
 void setup(CLI::App& app) {
     // ---- simulate
     auto* sim = app.add_subcommand("simulate", "write a simulated scan (DXchange + geometry) with its ground truth");
@@ -89,6 +187,7 @@ void setup(CLI::App& app) {
     static std::string method = "fdk", filter = "ram-lak", short_scan = "auto";
     static app::CommonOptions rec_common;
     static bool no_png = false;
+    static ScanCli rec_scan;
     rec->add_option("input", ro.input, "input scan (.h5: DXchange + /lumen/geometry)")->required();
     rec->add_option("-o,--output", ro.output, "output file (.h5)")->required();
     rec->add_option("--method", method, "fdk, sirt, cgls, tv or nonlinear")->capture_default_str();
@@ -112,7 +211,9 @@ void setup(CLI::App& app) {
                                   "(default: the output path without .h5)");
     rec->add_flag("--no-png", no_png, "do not write the PNG previews");
     app::add_common_options(*rec, rec_common, true);
+    add_scan_options(*rec, rec_scan);
     rec->callback([] {
+        ro.read = rec_scan.read_options();
         ro.recon.method = ct::parse_method(method, "--method");
         ro.recon.fdk.window = ct::parse_filter_window(filter, "--filter");
         require_usage(short_scan == "auto" || short_scan == "parker" || short_scan == "off",
@@ -144,6 +245,7 @@ void setup(CLI::App& app) {
             progress.update(info.iteration, d.str());
             return true;
         };
+        app::CheckReporter checks(kProg, rec_common);
         const ct::RunSummary s = ct::run_recon(ro);
         std::ostringstream fin;
         if (ro.recon.method != ct::Method::fdk) fin << s.solver.iterations << " iterations";
@@ -162,6 +264,10 @@ void setup(CLI::App& app) {
                                 {"volume", {s.geometry.volume.nz, s.geometry.volume.ny, s.geometry.volume.nx}},
                                 {"previews", s.previews},
                                 {"parameters", params},
+                                {"rotation_centre", axis_json(s.axis)},
+                                {"noise_normalised_residual", number_or_null(s.residual)},
+                                {"residual_rays", s.residual_rays},
+                                {"checks", checks.json()},
                                 {"has_truth", s.has_truth}};
             if (!s.solver.history.empty()) j["objective"] = number_or_null(s.solver.history.back().objective);
             if (s.has_truth) {
@@ -177,6 +283,8 @@ void setup(CLI::App& app) {
                       << s.seconds << " s";
             if (ro.recon.method != ct::Method::fdk) std::cout << " (" << s.solver.iterations << " iterations)";
             std::cout << "\n";
+            std::cout << kProg << ": rotation axis at detector column " << s.axis.column << " (" << s.axis.source
+                      << "); noise-normalised residual " << s.residual << " (1: fits the counts to their noise)\n";
             if (s.has_truth)
                 std::cout << kProg << ": against the truth: PSNR " << s.quality.psnr_db << " dB (peak "
                           << s.quality.peak << " /mm), NRMSE " << s.quality.nrmse << ", SSIM " << s.quality.ssim
@@ -214,10 +322,17 @@ void setup(CLI::App& app) {
     auto* inf = app.add_subcommand("info", "say what a CT file holds and whether lumen can read it");
     static std::string info_in;
     static app::CommonOptions info_common;
+    static ScanCli info_scan;
     inf->add_option("input", info_in, "scan (.h5)")->required();
     inf->add_flag("--json", info_common.json, "print a machine-readable summary on stdout");
+    inf->add_flag("--strict", info_common.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
+    add_scan_options(*inf, info_scan);
     inf->callback([] {
-        const ct::ScanInfo i = ct::describe_scan(info_in);
+        // A line per plausibility check on stderr, passed or not.
+        app::CheckReporter checks(kProg, info_common, true);
+        const ct::ScanInfo i = ct::describe_scan(info_in, info_scan.read_options());
+        nlohmann::json conventions = nlohmann::json::object();
+        for (const auto& [k, v] : i.conventions) conventions[k] = v;
         if (info_common.json)
             app::print_json({{"input", info_in},
                              {"readable", true},
@@ -227,7 +342,10 @@ void setup(CLI::App& app) {
                              {"has_truth", i.has_truth},
                              {"data_range", {i.data_min, i.data_max}},
                              {"transmission_range", {i.transmission_min, i.transmission_max}},
-                             {"non_positive_transmission", i.non_positive}});
+                             {"non_positive_transmission", i.non_positive},
+                             {"rotation_centre", axis_json(i.axis)},
+                             {"conventions", conventions},
+                             {"checks", checks.json()}});
         else
             std::cout << i.text;
     });

@@ -70,6 +70,35 @@ struct BeerLambertResidualF {
     }
 };
 
+// The Poisson variance of -log((I - dark) / gain) from the counts I: I / (I - dark)^2, plus the flat
+// field's share (white / (frames gain^2), per pixel p = i mod per_view); infinite when I <= dark.
+struct CountVarianceF {
+    const float* data;
+    const float* dark;
+    const float* white_var;
+    index_t per_view;
+    float* out;
+    LUMEN_HD void operator()(index_t i) const {
+        const index_t p = i % per_view;
+        const float signal = data[i] - dark[p];
+        out[i] = signal > 0.0f ? data[i] / (signal * signal) + white_var[p] : INFINITY;
+    }
+};
+
+// A ray's residual r = A x - b weighted by its noise variance: r^2 / var (0 where var is not finite,
+// i.e. the ray carries no information).
+struct NoiseWeightedResidualF {
+    const float* ax;
+    const float* b;
+    const float* var;
+    LUMEN_HD double operator()(index_t i) const {
+        const float v = var[i];
+        if (!(v > 0.0f) || !(v < INFINITY)) return 0.0;
+        const double r = double(ax[i]) - double(b[i]);
+        return r * r / double(v);
+    }
+};
+
 // Smoothed isotropic TV, sum_v sqrt(|(D x)_v|^2 + eps^2) - eps, over a volume of n voxels with
 // gradient components g[c * n + v] (c = 0..2). Writes g <- g / sqrt(|g|^2 + eps^2) (the gradient
 // is then D^T g) and returns the voxel's term.

@@ -1,10 +1,16 @@
 // CT scan files (DXchange + /lumen/geometry), normalisation and the log transform.
 #include "lumen/ct/scan.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <memory>
+#include <optional>
 
 #include "kernels/ct/elementwise.hpp"
+#include "lumen/core/checks.hpp"
 #include "lumen/io/hdf5.hpp"
 #include "src/executor.hpp"
 #include "src/text.hpp"
@@ -57,29 +63,195 @@ std::vector<float> mean_frame(const Array<float>& frames) {
     return out;
 }
 
+
+// Where geometry attributes come from, first match wins: the command line (ReadOptions::geometry),
+// a geometry file (text "name = value" lines or an HDF5 /lumen/geometry group), the scan's own
+// /lumen/geometry group. Messages name the source of each value.
+class GeometrySource {
+public:
+    GeometrySource(const io::H5File& scan, const ReadOptions& o) : scan_(scan), options_(o) {
+        if (!o.geometry_file.empty()) {
+            std::ifstream in(o.geometry_file, std::ios::binary);
+            require(bool(in), "--geometry: cannot open '" + o.geometry_file + "'");
+            char sig[8] = {};
+            in.read(sig, 8);
+            if (std::string(sig, 8) == std::string("\x89HDF\r\n\x1a\n", 8)) {
+                file_h5_ = std::make_unique<io::H5File>(io::H5File::open(o.geometry_file));
+                require(file_h5_->exists(k_geometry),
+                        o.geometry_file + " (--geometry): the group /lumen/geometry is missing");
+            } else {
+                in.clear();
+                in.seekg(0);
+                std::string line;
+                int n = 0;
+                while (std::getline(in, line)) {
+                    ++n;
+                    line = line.substr(0, line.find('#'));
+                    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+                    const auto eq = line.find('=');
+                    require(eq != std::string::npos, o.geometry_file + " line " + std::to_string(n) + ": '" + line +
+                                                         "' is not 'name = value'");
+                    file_text_[trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
+                }
+            }
+        }
+        has_group_ = scan.exists(k_geometry);
+    }
+
+    // True when the scan itself carries no /lumen/geometry (the geometry is the user's).
+    bool external() const { return !has_group_; }
+    bool any() const { return has_group_ || file_h5_ || !file_text_.empty() || !options_.geometry.empty(); }
+
+    bool has(const std::string& name) const {
+        return options_.geometry.count(name) || file_text_.count(name) || (file_h5_ && file_h5_->has_attr(k_geometry, name)) ||
+               (has_group_ && scan_.has_attr(k_geometry, name));
+    }
+    std::string where(const std::string& name) const {
+        if (options_.geometry.count(name)) return "the command line's " + name;
+        if (file_text_.count(name)) return options_.geometry_file + ": " + name;
+        if (file_h5_ && file_h5_->has_attr(k_geometry, name))
+            return options_.geometry_file + ": /lumen/geometry attribute " + name;
+        return scan_.path() + ": /lumen/geometry attribute " + name;
+    }
+    double number(const std::string& name) const {
+        if (const std::string* t = text_value(name)) {
+            char* end = nullptr;
+            const double v = std::strtod(t->c_str(), &end);
+            require(!t->empty() && end && *end == '\0', where(name) + " is '" + *t + "', expected a number");
+            return v;
+        }
+        if (file_h5_ && file_h5_->has_attr(k_geometry, name)) return file_h5_->attr_double(k_geometry, name);
+        return scan_.attr_double(k_geometry, name);
+    }
+    std::string text(const std::string& name) const {
+        if (const std::string* t = text_value(name)) return *t;
+        if (file_h5_ && file_h5_->has_attr(k_geometry, name)) return file_h5_->attr_string(k_geometry, name);
+        return scan_.attr_string(k_geometry, name);
+    }
+    std::string description() const {
+        std::string d;
+        if (!options_.geometry.empty()) d = "command line";
+        if (file_h5_ || !file_text_.empty()) d += std::string(d.empty() ? "" : ", then ") + options_.geometry_file;
+        if (has_group_) d += std::string(d.empty() ? "" : ", then ") + "/lumen/geometry";
+        return d;
+    }
+
+private:
+    static std::string trim(const std::string& s) {
+        const auto a = s.find_first_not_of(" \t\r\"'"), b = s.find_last_not_of(" \t\r\"'");
+        return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+    }
+    const std::string* text_value(const std::string& name) const {
+        if (auto it = options_.geometry.find(name); it != options_.geometry.end()) return &it->second;
+        if (auto it = file_text_.find(name); it != file_text_.end()) return &it->second;
+        return nullptr;
+    }
+    const io::H5File& scan_;
+    const ReadOptions& options_;
+    std::unique_ptr<io::H5File> file_h5_;
+    std::map<std::string, std::string> file_text_;
+    bool has_group_ = false;
+};
+
+std::string lower(std::string s) {
+    for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// Reverses the last axis (flip_u) or the middle axis (flip_v) of [frames][nv][nu] in place.
+void flip_frames(Array<float>& a, bool flip_u, bool flip_v) {
+    if (a.empty() || (!flip_u && !flip_v)) return;
+    const index_t n = a.dim(0), nv = a.dim(1), nu = a.dim(2);
+    for (index_t f = 0; f < n; ++f) {
+        float* frame = a.data() + f * nv * nu;
+        if (flip_u)
+            for (index_t r = 0; r < nv; ++r) std::reverse(frame + r * nu, frame + (r + 1) * nu);
+        if (flip_v)
+            for (index_t r = 0; r < nv / 2; ++r) std::swap_ranges(frame + r * nu, frame + (r + 1) * nu, frame + (nv - 1 - r) * nu);
+    }
+}
+
 }  // namespace
 
-Geometry read_geometry(const io::H5File& f, const Shape& projection_shape) {
-    const std::string where = f.path() + ": " + k_geometry;
-    require(f.exists(k_geometry),
-            f.path() + ": the group /lumen/geometry is missing; lumen needs its attributes (type, dso_mm, dsd_mm, "
-                       "du_mm, dv_mm, nx, ny, nz, voxel_mm) to know the scan geometry (docs/ct.md)");
-    auto has = [&](const char* name) { return f.has_attr(k_geometry, name); };
-    auto need = [&](const char* name, const char* meaning) {
-        require(has(name), where + " has no attribute '" + name + "' (" + meaning + ")");
-        return f.attr_double(k_geometry, name);
+double theta_scale(const std::string& units, const std::string& attribute, const std::vector<double>& values,
+                   const std::string& where, std::string* description) {
+    const double deg = k_pi / 180.0;
+    auto parse = [&](const std::string& text, const std::string& what) -> std::optional<double> {
+        const std::string u = lower(text);
+        if (u == "deg" || u == "degree" || u == "degrees") return deg;
+        if (u == "rad" || u == "radian" || u == "radians") return 1.0;
+        throw Error(ErrorCode::bad_input, what + " is '" + text + "', expected degrees or radians (deg, rad)");
     };
-    auto opt = [&](const char* name, double fallback) { return has(name) ? f.attr_double(k_geometry, name) : fallback; };
-    auto count = [&](const char* name, const char* meaning) {
-        const double v = need(name, meaning);
+    double lo = 0, hi = 0;
+    if (!values.empty()) {
+        const auto [a, b] = std::minmax_element(values.begin(), values.end());
+        lo = *a;
+        hi = *b;
+    }
+    const double span = hi - lo;
+    const double coverage = values.size() > 1 ? span * double(values.size()) / double(values.size() - 1) : 0.0;
+    // Radians-like: at least a few views whose span (or span plus a step) is about pi or 2 pi.
+    auto near = [](double x, double target) { return std::abs(x / target - 1.0) < 0.03; };
+    const bool looks_radians = values.size() >= 3 && hi - lo <= 2.0 * k_pi * 1.03 &&
+                               (near(span, k_pi) || near(span, 2 * k_pi) || near(coverage, k_pi) || near(coverage, 2 * k_pi));
+    const std::string span_text = num(lo) + " to " + num(hi);
+    double scale;
+    std::string how;
+    if (!units.empty()) {
+        scale = *parse(units, "--theta-units");
+        how = (scale == 1.0 ? "radians" : "degrees") + std::string(" (--theta-units)");
+    } else if (!attribute.empty()) {
+        scale = *parse(attribute, where + "@units");
+        how = (scale == 1.0 ? "radians" : "degrees") + std::string(" (") + where + "@units)";
+        if (scale == deg && looks_radians)
+            warn("ct.theta_units", where + "@units says degrees but the angles run " + span_text +
+                                       ", about pi or 2 pi: if they are radians, give --theta-units rad");
+    } else if (looks_radians) {
+        scale = 1.0;
+        how = "radians (no units attribute; inferred from the span)";
+        warn("ct.theta_units", where + " has no units attribute and runs " + span_text +
+                                   ": read as radians (DXchange says degrees; give --theta-units deg if these are degrees)");
+    } else {
+        scale = deg;
+        how = "degrees (no units attribute; the DXchange convention)";
+    }
+    if (scale == 1.0 || !looks_radians)
+        report_check("ct.theta_units", true, "angles in " + how + ", " + span_text);
+    if (description) *description = how;
+    return scale;
+}
+
+Geometry read_geometry(const io::H5File& f, const Shape& projection_shape) {
+    return read_geometry(f, projection_shape, ReadOptions{});
+}
+
+Geometry read_geometry(const io::H5File& f, const Shape& projection_shape, const ReadOptions& options, bool* axis_given,
+                       std::vector<std::pair<std::string, std::string>>* conventions) {
+    const GeometrySource src(f, options);
+    require(src.any(),
+            f.path() + ": the group /lumen/geometry is missing; lumen needs its attributes (type, dso_mm, dsd_mm, "
+                       "du_mm, dv_mm, nx, ny, nz, voxel_mm) to know the scan geometry (docs/ct.md). For a file "
+                       "written by another tool give them on the command line (--beam parallel --pixel-mm P, "
+                       "or --beam cone --dso-mm --dsd-mm --pixel-mm) or in a file (--geometry FILE)");
+    const std::string where = src.external() ? f.path() + ": geometry (" + src.description() + ")"
+                                             : f.path() + ": " + k_geometry;
+    auto has = [&](const char* name) { return src.has(name); };
+    auto need = [&](const char* name, const char* meaning) {
+        require(has(name), src.external() ? where + " has no '" + name + "' (" + meaning + ")"
+                                          : where + " has no attribute '" + name + "' (" + meaning + ")");
+        return src.number(name);
+    };
+    auto opt = [&](const char* name, double fallback) { return has(name) ? src.number(name) : fallback; };
+    auto count_of = [&](const char* name, double v) {
         require(std::isfinite(v) && v >= 1.0 && v == std::floor(v) && v < 1e7,
-                where + ": attribute " + name + " is " + num(v) + ", expected a positive whole number");
+                src.where(name) + " is " + num(v) + ", expected a positive whole number");
         return index_t(v);
     };
+    auto count = [&](const char* name, const char* meaning) { return count_of(name, need(name, meaning)); };
 
     Geometry g;
     require(has("type"), where + " has no attribute 'type' ('cone' or 'parallel')");
-    g.type = parse_beam_type(f.attr_string(k_geometry, "type"), where + ": attribute type");
+    g.type = parse_beam_type(src.text("type"), src.where("type"));
     if (g.type == BeamType::cone) {
         g.dso = need("dso_mm", "source to rotation axis distance in mm");
         g.dsd = need("dsd_mm", "source to detector distance in mm");
@@ -88,18 +260,7 @@ Geometry read_geometry(const io::H5File& f, const Shape& projection_shape) {
     g.dv = need("dv_mm", "detector row pitch in mm");
     g.offset_u = opt("offset_u_mm", 0.0);
     g.offset_v = opt("offset_v_mm", 0.0);
-    g.volume.nx = count("nx", "volume size along x");
-    g.volume.ny = count("ny", "volume size along y");
-    g.volume.nz = count("nz", "volume size along z");
-    const double voxel = has("voxel_mm") ? f.attr_double(k_geometry, "voxel_mm") : 0.0;
-    require(has("voxel_mm") || (has("voxel_x_mm") && has("voxel_y_mm") && has("voxel_z_mm")),
-            where + " has no attribute 'voxel_mm' (voxel size in mm)");
-    g.volume.voxel_x = opt("voxel_x_mm", voxel);
-    g.volume.voxel_y = opt("voxel_y_mm", voxel);
-    g.volume.voxel_z = opt("voxel_z_mm", voxel);
-    g.volume.offset_x = opt("offset_x_mm", 0.0);
-    g.volume.offset_y = opt("offset_y_mm", 0.0);
-    g.volume.offset_z = opt("offset_z_mm", 0.0);
+    if (axis_given) *axis_given = has("offset_u_mm") && !options.estimate_centre;
 
     require(f.exists("/exchange/theta"),
             f.path() + ": /exchange/theta is missing; lumen needs the projection angles in degrees, one per "
@@ -118,14 +279,51 @@ Geometry read_geometry(const io::H5File& f, const Shape& projection_shape) {
         g.nu = count("nu", "detector columns");
         g.nv = count("nv", "detector rows");
     }
-    // Re-read in double through the float path is enough: degrees to 1e-7 relative.
-    g.angles.resize(std::size_t(theta.size()));
-    for (index_t i = 0; i < theta.size(); ++i) g.angles[std::size_t(i)] = double(theta[i]) * k_pi / 180.0;
+
+    // The volume: required in a /lumen/geometry group (lumen wrote it, it knows); for a geometry
+    // from the user, the detector's field of view by default.
+    const bool fov_default = src.external();
+    const double mag = g.magnification();
+    const double voxel_default = g.du / (mag > 0 ? mag : 1.0);
+    auto size = [&](const char* name, index_t fallback, const char* meaning) {
+        if (!has(name) && fov_default) return fallback;
+        return count(name, meaning);
+    };
+    g.volume.nx = size("nx", g.nu, "volume size along x");
+    g.volume.ny = size("ny", g.nu, "volume size along y");
+    g.volume.nz = size("nz", g.nv, "volume size along z");
+    const bool has_voxel = has("voxel_mm") || (has("voxel_x_mm") && has("voxel_y_mm") && has("voxel_z_mm"));
+    require(has_voxel || fov_default, where + " has no attribute 'voxel_mm' (voxel size in mm)");
+    const double voxel = has("voxel_mm") ? src.number("voxel_mm") : fov_default ? voxel_default : 0.0;
+    g.volume.voxel_x = opt("voxel_x_mm", voxel);
+    g.volume.voxel_y = opt("voxel_y_mm", voxel);
+    g.volume.voxel_z = opt("voxel_z_mm", has("voxel_mm") || !fov_default ? voxel : g.dv / (mag > 0 ? mag : 1.0));
+    g.volume.offset_x = opt("offset_x_mm", 0.0);
+    g.volume.offset_y = opt("offset_y_mm", 0.0);
+    g.volume.offset_z = opt("offset_z_mm", 0.0);
+
+    // Angles: theta@units (or the option), then the rotation direction.
+    std::vector<double> values(std::size_t(theta.size()));
+    for (index_t i = 0; i < theta.size(); ++i) values[std::size_t(i)] = double(theta[i]);
+    const std::string attribute = f.has_attr("/exchange/theta", "units") ? f.attr_string("/exchange/theta", "units") : "";
+    std::string units_text;
+    const double scale = theta_scale(options.theta_units, attribute, values, f.path() + ": /exchange/theta", &units_text);
+    const double sign = options.clockwise ? -1.0 : 1.0;
+    g.angles.resize(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) g.angles[i] = sign * values[i] * scale;
+    if (conventions) {
+        conventions->emplace_back("theta_units", units_text);
+        conventions->emplace_back("rotation", options.clockwise ? "clockwise in the file (angles negated)"
+                                                                : "counter-clockwise (lumen's)");
+        conventions->emplace_back("geometry_source", src.description());
+    }
     g.validate(where);
     return g;
 }
 
-Scan read_scan(const std::string& path) {
+Scan read_scan(const std::string& path) { return read_scan(path, ReadOptions{}); }
+
+Scan read_scan(const std::string& path, const ReadOptions& options) {
     const io::H5File f = io::H5File::open(path);
     require(f.exists("/exchange/data"),
             path + ": /exchange/data is missing; expected DXchange projections (n_angles, nv, nu) of raw intensities");
@@ -137,7 +335,21 @@ Scan read_scan(const std::string& path) {
 
     Scan s;
     s.path = path;
-    s.geometry = read_geometry(f, info.shape);
+    s.geometry = read_geometry(f, info.shape, options, &s.axis_given, &s.conventions);
+    Geometry& g = s.geometry;
+    if (!std::isnan(options.centre_column)) {
+        require(std::isfinite(options.centre_column) && options.centre_column >= 0 &&
+                    options.centre_column <= double(g.nu - 1),
+                "--centre is " + num(options.centre_column) + ", expected a detector column in [0, " +
+                    std::to_string(g.nu - 1) + "]");
+        g.offset_u = (0.5 * double(g.nu - 1) - options.centre_column) * g.du;
+        s.axis_given = true;
+    }
+    // Geometry values describe the file as stored; in lumen's frame a mirrored axis mirrors them.
+    if (options.flip_u) g.offset_u = -g.offset_u;
+    if (options.flip_v) g.offset_v = -g.offset_v;
+    s.conventions.emplace_back("flip_u", options.flip_u ? "yes (columns reversed)" : "no");
+    s.conventions.emplace_back("flip_v", options.flip_v ? "yes (rows reversed)" : "no");
     s.data = f.read_float("/exchange/data", 3);
     check_intensities(s.data, path + ": /exchange/data");
     const index_t nv = s.geometry.nv, nu = s.geometry.nu;
@@ -149,7 +361,13 @@ Scan read_scan(const std::string& path) {
         s.dark = read_frames(f, "/exchange/data_dark", nv, nu);
         check_intensities(s.dark, path + ": /exchange/data_dark");
     }
-    if (s.white.empty()) {
+    flip_frames(s.data, options.flip_u, options.flip_v);
+    flip_frames(s.white, options.flip_u, options.flip_v);
+    flip_frames(s.dark, options.flip_u, options.flip_v);
+    if (s.white.empty() && options.geometry.count("i0")) {
+        s.i0 = std::strtod(options.geometry.at("i0").c_str(), nullptr);
+        require(std::isfinite(s.i0) && s.i0 > 0.0, "--i0 is " + options.geometry.at("i0") + ", expected a positive number");
+    } else if (s.white.empty()) {
         require(f.has_attr(k_geometry, "i0"),
                 path + ": there is no flat field (/exchange/data_white) and /lumen/geometry has no attribute 'i0' "
                        "(the unattenuated intensity); one of them is needed to normalise the projections");
@@ -282,6 +500,29 @@ Array<float> line_integrals(View<const float> t, double min_transmission, const 
     }
     detail::for_each(dev, t.size(), kern::ct::NegLogF{t.data(), float(std::max(min_transmission, 0.0)), out.data()});
     return out;
+}
+
+}  // namespace lumen::ct
+
+namespace lumen::ct {
+
+Array<float> line_integral_variance(const Scan& scan) {
+    const Geometry& g = scan.geometry;
+    const index_t per = g.nu * g.nv;
+    std::vector<float> dark = scan.dark.empty() ? std::vector<float>(std::size_t(per), 0.0f) : mean_frame(scan.dark);
+    std::vector<float> white_var(std::size_t(per), 0.0f);
+    if (!scan.white.empty()) {
+        const std::vector<float> white = mean_frame(scan.white);
+        const double frames = double(scan.white.dim(0));
+        for (index_t p = 0; p < per; ++p) {
+            const double gain = double(white[std::size_t(p)]) - double(dark[std::size_t(p)]);
+            white_var[std::size_t(p)] = gain > 0 ? float(double(white[std::size_t(p)]) / (frames * gain * gain)) : 0.0f;
+        }
+    }
+    Array<float> var(g.projection_shape());
+    detail::for_each(Device::cpu, var.size(),
+                     kern::ct::CountVarianceF{scan.data.data(), dark.data(), white_var.data(), per, var.data()});
+    return var;
 }
 
 }  // namespace lumen::ct

@@ -4,15 +4,18 @@
 #include <string>
 #include <vector>
 
+#include "lumen/ct/axis.hpp"
 #include "lumen/ct/recon.hpp"
 #include "lumen/ct/simulate.hpp"
 
 namespace lumen::ct {
 
-// recon: read a scan, reconstruct, score against /lumen/truth/volume when present, write the
-// output (atomically) and PNG previews.
+// recon: read a scan (with `read`'s conventions), place the rotation axis and run the checks
+// (lumen/ct/axis.hpp), reconstruct, score against /lumen/truth/volume when present, measure the
+// noise-normalised residual, write the output (atomically) and PNG previews.
 struct RunOptions {
     std::string input, output;
+    ReadOptions read;
     ReconOptions recon;
     std::string png_prefix;  // previews PREFIX_{axial,coronal,sagittal}.png; empty: none
 };
@@ -24,8 +27,18 @@ struct RunSummary {
     Quality quality;
     std::vector<std::string> previews;
     std::vector<std::pair<std::string, std::string>> parameters;
+    AxisReport axis;
+    // mean over rays of (A x + log t)^2 / var, var the Poisson variance from the counts
+    // (line_integral_variance): about 1 when the model fits to the noise (check "ct.residual").
+    double residual = 0.0;
+    index_t residual_rays = 0;
 };
 RunSummary run_recon(const RunOptions& options);
+
+// The noise-normalised residual of a volume against a scan: mean over rays with signal of
+// (A x + log t)^2 / var (lumen/ct/scan.hpp line_integral_variance). Returns the mean; `rays`
+// receives how many rays counted.
+double noise_normalised_residual(const Scan& scan, View<const float> volume, Device device, index_t* rays = nullptr);
 
 // simulate: write a simulated scan with its truth. Returns the scan written.
 Scan run_simulate(const std::string& output, const SimulateOptions& options, Device device);
@@ -52,8 +65,10 @@ struct ScanInfo {
     double data_min = 0, data_max = 0;
     double transmission_min = 0, transmission_max = 0;
     index_t non_positive = 0;  // pixels whose normalised intensity is <= 0 (log methods need a clamp)
+    AxisReport axis;           // the rotation axis used (estimated when the file gives none)
+    std::vector<std::pair<std::string, std::string>> conventions;  // how the file was read
     std::string text;          // human-readable summary
 };
-ScanInfo describe_scan(const std::string& path);
+ScanInfo describe_scan(const std::string& path, const ReadOptions& options = {});
 
 }  // namespace lumen::ct

@@ -10,10 +10,17 @@
 //                         offset_y_mm / offset_z_mm), i0 (flat level when there is no data_white);
 //                         nu, nv are written too (files without /exchange/data need them)
 //   /lumen/truth/volume   optional ground truth (nz, ny, nx), attenuation per mm (simulations)
+//
+// Files from other tools (TomoPy, dxchange) carry no /lumen/geometry, may store theta in radians,
+// count angles clockwise or mirror a detector axis: ReadOptions says so (docs/ct.md, "Scans from
+// other tools").
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lumen/core/array.hpp"
 #include "lumen/ct/geometry.hpp"
@@ -33,6 +40,33 @@ struct Scan {
     Array<float> dark;    // dark-field frames [frames][nv][nu], host; empty when absent
     double i0 = 0.0;      // flat level used when `white` is empty (> 0)
     Array<float> truth;   // [nz][ny][nx] or empty
+    // False when nothing (file, geometry file, command line) placed the rotation axis: offset_u is
+    // then 0 and should be estimated from the data (lumen/ct/axis.hpp).
+    bool axis_given = true;
+    // How the file was read (theta units, rotation, flips, where the geometry came from), as
+    // (name, value) for `info` and the output's attributes.
+    std::vector<std::pair<std::string, std::string>> conventions;
+};
+
+// What a file leaves out or stores in another convention. Geometry values (including the centre)
+// describe the file as stored; the flips then map it into lumen's frame.
+struct ReadOptions {
+    // Geometry attributes by their /lumen/geometry names (type, du_mm, dv_mm, dso_mm, dsd_mm, nx,
+    // ny, nz, voxel_mm, offset_u_mm, ...) as text, from the command line: they take precedence over
+    // geometry_file, which takes precedence over the scan's own /lumen/geometry. Without any
+    // /lumen/geometry, the volume defaults to the detector's field of view (nx = ny = nu, nz = nv,
+    // voxel = du / magnification).
+    std::map<std::string, std::string> geometry;
+    // HDF5 with a /lumen/geometry group, or text with one "name = value" per line ('#' comments).
+    std::string geometry_file;
+    std::string theta_units;         // "deg" or "rad": overrides /exchange/theta@units; "": read it
+    bool clockwise = false;          // the file's angles turn clockwise seen from +z: negated
+    bool flip_u = false;             // the file's columns run along -u: reversed on reading
+    bool flip_v = false;             // the file's rows run along -v: reversed on reading
+    // The rotation axis's detector column in the file's numbering (0-based, pixel centres; TomoPy's
+    // `center`); NaN: from the geometry. Sets offset_u = ((nu - 1) / 2 - column) du.
+    double centre_column = std::nan("");
+    bool estimate_centre = false;    // ignore any offset_u the geometry gives: estimate it
 };
 
 // Reads and checks the geometry: /lumen/geometry attributes and /exchange/theta (degrees ->
@@ -40,11 +74,25 @@ struct Scan {
 // (a file without projections), from theta's length and the attributes nu, nv. Every missing or
 // invalid field is an Error(bad_input) naming the file and the attribute.
 Geometry read_geometry(const io::H5File& file, const Shape& projection_shape);
+// The same with ReadOptions (other sources of the geometry, theta units, clockwise angles); the
+// flips and the centre are applied by read_scan. `axis_given` (optional) says whether a source
+// set offset_u_mm; `conventions` (optional) receives how theta and the geometry were read.
+Geometry read_geometry(const io::H5File& file, const Shape& projection_shape, const ReadOptions& options,
+                       bool* axis_given = nullptr,
+                       std::vector<std::pair<std::string, std::string>>* conventions = nullptr);
 
 // Reads a whole scan (data, flat and dark fields, geometry, optional truth) and checks shapes,
 // finiteness and non-negative intensities. Throws Error(bad_input) with the file, the dataset,
 // what was found and what was expected.
 Scan read_scan(const std::string& path);
+Scan read_scan(const std::string& path, const ReadOptions& options);
+
+// Radians per stored unit of /exchange/theta: `units` is the option ("deg", "rad") or "" to use
+// `attribute` (the file's theta@units; "" when absent). Without either, degrees (the DXchange
+// convention) unless the values span about pi or 2 pi, then radians with a warning
+// (check "ct.theta_units"); units that contradict the span warn too. `where` names the dataset.
+double theta_scale(const std::string& units, const std::string& attribute, const std::vector<double>& values,
+                   const std::string& where, std::string* description = nullptr);
 
 // Writes the geometry: /lumen/geometry attributes and /exchange/theta (degrees).
 void write_geometry(io::H5Writer& out, const Geometry& geometry);
@@ -61,5 +109,11 @@ Array<float> transmission(const Scan& scan, Device device);
 // first such pixel (view, row, column) and suggesting --clamp-transmission; with
 // min_transmission > 0, t is clamped to at least that value first.
 Array<float> line_integrals(View<const float> transmission, double min_transmission, const std::string& context);
+
+// The Poisson variance of each line integral -log t, from the raw counts: I / (I - dark)^2 plus the
+// flat field's share white / (frames (white - dark)^2), [n_angles][nv][nu] on the host; infinite
+// where I <= dark (no information). Assumes the data are photon counts (a detector gain g scales
+// the true variance by g).
+Array<float> line_integral_variance(const Scan& scan);
 
 }  // namespace lumen::ct
