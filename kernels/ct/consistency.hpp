@@ -35,8 +35,8 @@ struct OpposingRayF {
     const double* angles;
     const double* sorted;
     const index_t* order;
+    const index_t* compared;  // the views compared with their opposites (index i runs over these)
     index_t views, nr, nu;
-    index_t view_step;  // compare every view_step-th view with its opposite (index i runs over those)
     bool full;
     double max_gap, edge_tol;
     double offset_u, du, dsd;  // dsd <= 0: parallel beam
@@ -52,7 +52,7 @@ struct OpposingRayF {
 
     LUMEN_HD PairSums operator()(index_t i) const {
         PairSums s;
-        const index_t j = i % nu, r = (i / nu) % nr, view = (i / (nu * nr)) * view_step;
+        const index_t j = i % nu, r = (i / nu) % nr, view = compared[i / (nu * nr)];
         const double centre = 0.5 * double(nu - 1);
         const double u = offset_u + (double(j) - centre) * du;
         const double gamma = dsd > 0 ? atan(u / dsd) : 0.0;

@@ -27,7 +27,7 @@ struct Prepared {
     std::vector<index_t> order;
     bool full = false;
     double max_gap = 0, edge_tol = 0;
-    index_t view_step = 1;
+    std::vector<index_t> compared;  // views that have opposites (at most about 400 x rows)
 };
 
 Prepared prepare(const Geometry& g, const Array<float>& b, const Array<float>& var) {
@@ -72,8 +72,21 @@ Prepared prepare(const Geometry& g, const Array<float>& b, const Array<float>& v
     // (TomoPy's tooth: 0 to 179 degrees): within a step, the end view stands in for it.
     p.edge_tol = 1.01 * step;
     p.max_gap = 2.5 * step;
+    // Views that can have an opposite: all of a cone beam's (the fan widens the opposite angles),
+    // for a parallel beam those whose view + 180 degrees was measured (2 of TomoPy's tooth's 181).
+    std::vector<index_t> candidates;
+    for (index_t v = 0; v < views; ++v) {
+        if (g.type == BeamType::cone || p.full) {
+            candidates.push_back(v);
+            continue;
+        }
+        const double b = lo + std::fmod(std::fmod(g.angles[std::size_t(v)] + k_pi - lo, 2 * k_pi) + 2 * k_pi, 2 * k_pi);
+        const double last = p.sorted.back();
+        if (b <= last + p.edge_tol || p.sorted.front() + 2 * k_pi - b <= p.edge_tol) candidates.push_back(v);
+    }
     // At most about 400 views x rows compared per offset: the search stays well under a second.
-    p.view_step = std::max<index_t>(1, (views * p.nr + 399) / 400);
+    const std::size_t stride = std::max<std::size_t>(1, (candidates.size() * std::size_t(p.nr) + 399) / 400);
+    for (std::size_t i = 0; i < candidates.size(); i += stride) p.compared.push_back(candidates[i]);
     return p;
 }
 
@@ -81,10 +94,10 @@ OpposingFit fit_at(const Geometry& g, const Prepared& p, double offset_u) {
     OpposingFit f;
     f.offset_u = offset_u;
     f.column = 0.5 * double(g.nu - 1) - offset_u / g.du;
-    if (p.nr == 0) return f;
-    const index_t compared = (g.n_angles() + p.view_step - 1) / p.view_step;
+    if (p.nr == 0 || p.compared.empty()) return f;
+    const index_t compared = index_t(p.compared.size());
     const kern::ct::OpposingRayF ray{p.rows.data(), p.var.empty() ? nullptr : p.var.data(), g.angles.data(),
-                                     p.sorted.data(), p.order.data(), g.n_angles(), p.nr, g.nu, p.view_step, p.full,
+                                     p.sorted.data(), p.order.data(), p.compared.data(), g.n_angles(), p.nr, g.nu, p.full,
                                      p.max_gap, p.edge_tol, offset_u, g.du,
                                      g.type == BeamType::cone ? g.dsd : 0.0};
     const kern::ct::PairSums s =

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "lumen/ct/scan.hpp"
 #include "lumen/io/hdf5.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -166,4 +167,75 @@ TEST(CtApp, BadInputExitsWithTwo) {
     // A short scan that FDK cannot handle: a clear message pointing to the iterative methods.
     const std::string short_scan = simulate("short.h5", "--size 16 --views 20 --arc 150");
     expect_exit_2("recon " + short_scan + " -o " + dir + "/o.h5", "fan angle");
+}
+
+// A scan as TomoPy/dxchange write it (no /lumen/geometry, the axis off the middle, theta in
+// radians without a units attribute) through the program: the geometry from options, the axis
+// estimated and reported in info, the summary and the output; a wrong --centre warns, --strict
+// turns the warning into exit 2.
+TEST(CtApp, ForeignScanWithOptionsAndChecks) {
+    const std::string sim = simulate("par.h5", "--size 32 --views 90 --arc 180 --beam parallel --nu 48");
+    const ct::Scan s = ct::read_scan(sim);
+    const std::string foreign = test::temp_path("foreign.h5");
+    {
+        // Keep columns 0..39: the axis (column 23.5 of 48) is now 4 columns right of the middle.
+        auto crop = [](const Array<float>& a) {
+            const index_t n = a.dim(0), nv = a.dim(1), nu = a.dim(2), keep = nu - 8;
+            Array<float> out(Shape{n, nv, keep});
+            for (index_t k = 0; k < n * nv; ++k)
+                for (index_t j = 0; j < keep; ++j) out[k * keep + j] = a[k * nu + j];
+            return out;
+        };
+        io::H5Writer out(foreign);
+        out.write("/exchange/data", crop(s.data).view());
+        out.write("/exchange/data_white", crop(s.white).view());
+        out.write("/exchange/data_dark", crop(s.dark).view());
+        Array<float> theta(Shape{s.geometry.n_angles()});
+        for (index_t i = 0; i < theta.size(); ++i) theta[i] = float(s.geometry.angles[std::size_t(i)]);
+        out.write("/exchange/theta", theta.view());
+        out.write("/lumen/truth/volume", s.truth.view());
+        out.commit();
+    }
+    expect_exit_2("info " + foreign, "--beam parallel --pixel-mm");
+    const std::string geometry = " --beam parallel --pixel-mm 1 --volume 32 ";
+    std::string log;
+    ASSERT_EQ(test::run_command(app() + " info " + foreign + geometry, &log), 0) << log;
+    EXPECT_NE(log.find("check: [ct.rotation_axis] ok"), std::string::npos) << log;
+    EXPECT_NE(log.find("warning: [ct.theta_units]"), std::string::npos) << log;  // radians inferred
+    ASSERT_EQ(test::run_command(app() + " info " + foreign + geometry + "--theta-units rad --json 2>/dev/null", &log), 0)
+        << log;
+    const auto info = json_of(log);
+    EXPECT_EQ(info["rotation_centre"]["source"], "estimated");
+    EXPECT_NEAR(info["rotation_centre"]["column"].get<double>(), 23.5, 0.2);
+    for (const auto& c : info["checks"]) EXPECT_TRUE(c["ok"].get<bool>()) << c;
+
+    const std::string out = test::temp_path("foreign_fdk.h5");
+    ASSERT_EQ(test::run_command(app() + " recon " + foreign + geometry + "--theta-units rad -o " + out +
+                                    " --json -q --no-png",
+                                &log),
+              0)
+        << log;
+    const auto j = json_of(log);
+    EXPECT_NEAR(j["rotation_centre"]["column"].get<double>(), 23.5, 0.2);
+    EXPECT_GT(j["psnr_db"].get<double>(), 25.0);  // measured 27.1 (15.8 with the axis in the middle)
+    EXPECT_GT(j["noise_normalised_residual"].get<double>(), 0.5);
+    EXPECT_LT(j["noise_normalised_residual"].get<double>(), 25.0);
+    const io::H5File f = io::H5File::open(out);
+    EXPECT_EQ(f.attr_string("/", "rotation_centre_source"), "estimated");
+    EXPECT_NEAR(std::stod(f.attr_string("/", "rotation_centre_column")), 23.5, 0.2);
+    EXPECT_TRUE(f.has_attr("/", "noise_normalised_residual"));
+    EXPECT_NEAR(f.attr_double("/lumen/geometry", "offset_u_mm"), -4.0, 0.2);
+
+    // The axis forced to the middle: a warning naming the better column; --strict refuses.
+    ASSERT_EQ(test::run_command(app() + " recon " + foreign + geometry + "--theta-units rad --centre 19.5 -o " + out +
+                                    " --no-png",
+                                &log),
+              0)
+        << log;
+    EXPECT_NE(log.find("warning: [ct.rotation_axis]"), std::string::npos) << log;
+    expect_exit_2("recon " + foreign + geometry + "--theta-units rad --centre 19.5 --strict -o " + out + " --no-png",
+                  "ct.rotation_axis");
+    expect_exit_2("recon " + foreign + geometry + "--centre middle -o " + out, "--centre");
+    expect_exit_2("recon " + foreign + geometry + "--rotation left -o " + out, "--rotation");
+    expect_exit_2("recon " + foreign + geometry + "--theta-units grad -o " + out, "--theta-units");
 }
