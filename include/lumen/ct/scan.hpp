@@ -3,7 +3,7 @@
 //   /exchange/data        (n_angles, nv, nu) raw intensities (any numeric type)
 //   /exchange/data_white  optional flat fields, (frames, nv, nu) or (nv, nu)
 //   /exchange/data_dark   optional dark fields, (frames, nv, nu) or (nv, nu)
-//   /exchange/theta       (n_angles,) projection angles in degrees
+//   /exchange/theta       (n_angles,) projection angles in degrees (or as its units attribute says)
 //   /lumen/geometry       attributes: type ("cone" | "parallel"), dso_mm, dsd_mm (cone), du_mm,
 //                         dv_mm, offset_u_mm, offset_v_mm (optional, 0), nx, ny, nz, voxel_mm
 //                         (optional voxel_x_mm / voxel_y_mm / voxel_z_mm, offset_x_mm /
