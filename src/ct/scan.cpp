@@ -96,6 +96,8 @@ public:
             }
         }
         has_group_ = scan.exists(k_geometry);
+        for (const auto& [name, value] : o.geometry) check_name(name, "the command line");
+        for (const auto& [name, value] : file_text_) check_name(name, o.geometry_file);
     }
 
     // True when the scan itself carries no /lumen/geometry (the geometry is the user's).
@@ -137,6 +139,18 @@ public:
     }
 
 private:
+    // A misspelt name would otherwise be ignored and its value silently defaulted.
+    static void check_name(const std::string& name, const std::string& where) {
+        static const char* const known[] = {"type",        "dso_mm",      "dsd_mm",      "du_mm",       "dv_mm",
+                                            "offset_u_mm", "offset_v_mm", "nx",          "ny",          "nz",
+                                            "nu",          "nv",          "voxel_mm",    "voxel_x_mm",  "voxel_y_mm",
+                                            "voxel_z_mm",  "offset_x_mm", "offset_y_mm", "offset_z_mm", "i0"};
+        for (const char* k : known)
+            if (name == k) return;
+        throw Error(ErrorCode::bad_input, where + ": unknown geometry name '" + name +
+                                              "' (expected type, dso_mm, dsd_mm, du_mm, dv_mm, offset_u_mm, "
+                                              "offset_v_mm, nx, ny, nz, voxel_mm, voxel_x/y/z_mm, offset_x/y/z_mm, i0)");
+    }
     static std::string trim(const std::string& s) {
         const auto a = s.find_first_not_of(" \t\r\"'"), b = s.find_last_not_of(" \t\r\"'");
         return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
@@ -197,26 +211,29 @@ double theta_scale(const std::string& units, const std::string& attribute, const
     const std::string span_text = num(lo) + " to " + num(hi);
     double scale;
     std::string how;
+    bool warned = false;
     if (!units.empty()) {
         scale = *parse(units, "--theta-units");
         how = (scale == 1.0 ? "radians" : "degrees") + std::string(" (--theta-units)");
     } else if (!attribute.empty()) {
         scale = *parse(attribute, where + "@units");
         how = (scale == 1.0 ? "radians" : "degrees") + std::string(" (") + where + "@units)";
-        if (scale == deg && looks_radians)
+        if (scale == deg && looks_radians) {
+            warned = true;
             warn("ct.theta_units", where + "@units says degrees but the angles run " + span_text +
                                        ", about pi or 2 pi: if they are radians, give --theta-units rad");
+        }
     } else if (looks_radians) {
         scale = 1.0;
         how = "radians (no units attribute; inferred from the span)";
+        warned = true;
         warn("ct.theta_units", where + " has no units attribute and runs " + span_text +
                                    ": read as radians (DXchange says degrees; give --theta-units deg if these are degrees)");
     } else {
         scale = deg;
         how = "degrees (no units attribute; the DXchange convention)";
     }
-    if (scale == 1.0 || !looks_radians)
-        report_check("ct.theta_units", true, "angles in " + how + ", " + span_text);
+    if (!warned) report_check("ct.theta_units", true, "angles in " + how + ", " + span_text);
     if (description) *description = how;
     return scale;
 }

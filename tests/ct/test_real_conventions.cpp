@@ -211,6 +211,13 @@ TEST(CtRealScans, GeometryFromOptionsOrAFile) {
     const Scan h = read_scan(path, from_h5);
     EXPECT_EQ(h.geometry.volume_shape(), Shape({32, 32, 32}));
 
+    std::ofstream(text) << "type = parallel\ndu = 1\n";
+    try {
+        read_scan(path, from_text);
+        FAIL() << "a misspelt name was ignored";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("unknown geometry name 'du'"), std::string::npos) << e.what();
+    }
     ReadOptions bad;
     bad.geometry = {{"type", "parallel"}, {"du_mm", "one"}, {"dv_mm", "1"}};
     try {
@@ -243,6 +250,7 @@ TEST(CtRealScans, ThetaUnits) {
         Scan s = read_scan(write_foreign("rad_no_units.h5", sim, rad), user_geometry(sim));
         angles_match(s);
         EXPECT_TRUE(c.has_warning("ct.theta_units"));
+        EXPECT_EQ(c.results().size(), 1u);  // one line per check
         EXPECT_GT(fdk_psnr(s), 25.0);  // read as degrees, FDK refused: "views cover 3.1 deg"
     }
     rad.theta_units = "degrees";  // a wrong attribute: read as it says, but warned
