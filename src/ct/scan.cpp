@@ -253,8 +253,16 @@ Geometry read_geometry(const io::H5File& f, const Shape& projection_shape, const
     const std::string where = src.external() ? f.path() + ": geometry (" + src.description() + ")"
                                              : f.path() + ": " + k_geometry;
     auto has = [&](const char* name) { return src.has(name); };
+    // For a geometry from the user, name the option that gives the missing value.
+    auto hint = [](const std::string& name) -> std::string {
+        if (name == "type") return "; give --beam cone|parallel";
+        if (name == "du_mm" || name == "dv_mm") return "; give --pixel-mm (or --du-mm, --dv-mm)";
+        if (name == "dso_mm") return "; give --dso-mm";
+        if (name == "dsd_mm") return "; give --dsd-mm";
+        return "";
+    };
     auto need = [&](const char* name, const char* meaning) {
-        require(has(name), src.external() ? where + " has no '" + name + "' (" + meaning + ")"
+        require(has(name), src.external() ? where + " has no '" + name + "' (" + meaning + ")" + hint(name)
                                           : where + " has no attribute '" + name + "' (" + meaning + ")");
         return src.number(name);
     };
@@ -267,7 +275,7 @@ Geometry read_geometry(const io::H5File& f, const Shape& projection_shape, const
     auto count = [&](const char* name, const char* meaning) { return count_of(name, need(name, meaning)); };
 
     Geometry g;
-    require(has("type"), where + " has no attribute 'type' ('cone' or 'parallel')");
+    require(has("type"), where + " has no attribute 'type' ('cone' or 'parallel')" + (src.external() ? hint("type") : ""));
     g.type = parse_beam_type(src.text("type"), src.where("type"));
     if (g.type == BeamType::cone) {
         g.dso = need("dso_mm", "source to rotation axis distance in mm");

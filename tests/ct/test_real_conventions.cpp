@@ -218,6 +218,14 @@ TEST(CtRealScans, GeometryFromOptionsOrAFile) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("unknown geometry name 'du'"), std::string::npos) << e.what();
     }
+    ReadOptions cone;
+    cone.geometry = {{"type", "cone"}, {"du_mm", "1"}, {"dv_mm", "1"}};
+    try {
+        read_scan(path, cone);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("give --dso-mm"), std::string::npos) << e.what();
+    }
     ReadOptions bad;
     bad.geometry = {{"type", "parallel"}, {"du_mm", "one"}, {"dv_mm", "1"}};
     try {
