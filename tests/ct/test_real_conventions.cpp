@@ -365,3 +365,30 @@ TEST(CtRealScans, NoiseNormalisedResidual) {
     // Measured 4.1 against 0.93.
     EXPECT_GT(noise_normalised_residual(s, w.volume, Device::cpu), 3.0 * fit);
 }
+
+// Item 11, the general case: angles that do not describe the data (a full turn stored as 0 to 324
+// degrees, as a writer with the wrong angular step would) make opposing views disagree far beyond
+// the noise, while the right angles agree to it.
+TEST(CtRealScans, OpposingViewsWarnWhenTheGeometryIsWrong) {
+    const Scan& sim = cone_scan();
+    Foreign plain;
+    plain.truth = false;
+    plain.lumen_geometry = true;
+    ReadOptions centre;
+    centre.centre_column = 15.5;
+    {
+        Scan s = read_scan(write_foreign("cone_plain.h5", sim, plain), centre);
+        CheckCollector c;
+        const AxisReport a = resolve_axis(s, transmission(s, Device::cpu));
+        EXPECT_FALSE(c.has_warning("ct.opposing_views"));
+        EXPECT_LT(a.used.chi2, 2.0);  // measured 0.5
+    }
+    Scan squeezed = read_scan(write_foreign("cone_plain.h5", sim, plain), centre);
+    for (double& angle : squeezed.geometry.angles) angle *= 0.9;
+    CheckCollector c;
+    const AxisReport a = resolve_axis(squeezed, transmission(squeezed, Device::cpu));
+    EXPECT_GT(a.used.chi2, 10.0);  // measured 18.8
+    ASSERT_TRUE(c.has_warning("ct.opposing_views"));
+    EXPECT_NE(c.warnings().back().message.find("does not describe the data"), std::string::npos)
+        << c.warnings().back().message;
+}

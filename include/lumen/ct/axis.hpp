@@ -46,7 +46,9 @@ struct AxisReport {
 //   ct.rotation_axis   the axis used; warns when the file's axis is more than 1 pixel from where
 //                      opposing views agree best
 //   ct.opposing_views  warns when opposing views agree much better (3x) with the rotation reversed
-//                      (equivalently a mirrored u axis): cone beam only, parallel beam cannot tell
+//                      (equivalently a mirrored u axis): cone beam only, parallel beam cannot tell;
+//                      and, for either beam, when they differ by more than 10x the Poisson noise
+//                      at the axis used (the geometry does not describe the data)
 // `transmission` is the scan's normalised intensities on the host.
 AxisReport resolve_axis(Scan& scan, const Array<float>& transmission);
 
