@@ -218,6 +218,13 @@ TEST(CtRealScans, GeometryFromOptionsOrAFile) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("unknown geometry name 'du'"), std::string::npos) << e.what();
     }
+    // --centre is a column of the file as stored: with --flip-u it lands on the mirrored column.
+    ReadOptions mirrored = minimal;
+    mirrored.centre_column = 10.0;
+    mirrored.flip_u = true;
+    const Scan f = read_scan(path, mirrored);
+    EXPECT_TRUE(f.axis_given);
+    EXPECT_NEAR(0.5 * double(f.geometry.nu - 1) - f.geometry.offset_u / f.geometry.du, 47.0 - 10.0, 1e-9);
     ReadOptions cone;
     cone.geometry = {{"type", "cone"}, {"du_mm", "1"}, {"dv_mm", "1"}};
     try {
