@@ -168,7 +168,9 @@ AxisReport resolve_axis(Scan& scan, const Array<float>& t) {
     rep.best = search(g, p);
     const double middle = 0.5 * double(g.nu - 1);
     const std::string coverage = num(angular_coverage(g.angles) * 180.0 / k_pi) + " deg";
-    auto col = [](double c) { return num(std::round(c * 100.0) / 100.0); };
+    // Columns shown to the user count the file's columns, as --centre does.
+    auto file_column = [&](double c) { return scan.flip_u ? double(g.nu - 1) - c : c; };
+    auto col = [&](double c) { return num(std::round(file_column(c) * 100.0) / 100.0); };
 
     if (!scan.axis_given) {
         if (rep.best.pairs == 0) {
@@ -201,7 +203,6 @@ AxisReport resolve_axis(Scan& scan, const Array<float>& t) {
                                                  : " (not checked: no opposing rays)"));
     }
     rep.offset_u = g.offset_u;
-    rep.column = middle - g.offset_u / g.du;
     rep.used = fit_at(g, p, g.offset_u);
 
     // Well above the noise even at the best offset: the geometry does not describe the data.
@@ -243,6 +244,9 @@ AxisReport resolve_axis(Scan& scan, const Array<float>& t) {
                          "rotation: " + (alt.pairs > 0 ? num(alt.mismatch) : std::string("n/a")) + "), " +
                              num(rep.used.chi2) + " x the Poisson noise (" + std::to_string(rep.used.pairs) + " rays)");
     }
+    rep.column = file_column(middle - g.offset_u / g.du);
+    rep.used.column = file_column(rep.used.column);
+    if (rep.best.pairs > 0) rep.best.column = file_column(rep.best.column);
     return rep;
 }
 

@@ -372,6 +372,7 @@ Scan read_scan(const std::string& path, const ReadOptions& options) {
     }
     // Geometry values describe the file as stored; in lumen's frame a mirrored axis mirrors them.
     if (options.flip_u) g.offset_u = -g.offset_u;
+    s.flip_u = options.flip_u;
     if (options.flip_v) g.offset_v = -g.offset_v;
     s.conventions.emplace_back("flip_u", options.flip_u ? "yes (columns reversed)" : "no");
     s.conventions.emplace_back("flip_v", options.flip_v ? "yes (rows reversed)" : "no");

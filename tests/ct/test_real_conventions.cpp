@@ -225,6 +225,9 @@ TEST(CtRealScans, GeometryFromOptionsOrAFile) {
     const Scan f = read_scan(path, mirrored);
     EXPECT_TRUE(f.axis_given);
     EXPECT_NEAR(0.5 * double(f.geometry.nu - 1) - f.geometry.offset_u / f.geometry.du, 47.0 - 10.0, 1e-9);
+    Scan ff = read_scan(path, mirrored);
+    CheckCollector shown;
+    EXPECT_NEAR(resolve_axis(ff, transmission(ff, Device::cpu)).column, 10.0, 1e-9);  // as the user gave it
     ReadOptions cone;
     cone.geometry = {{"type", "cone"}, {"du_mm", "1"}, {"dv_mm", "1"}};
     try {

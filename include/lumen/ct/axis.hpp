@@ -34,10 +34,10 @@ OpposingFit estimate_axis(const Geometry& geometry, const Array<float>& line_int
 // What resolve_axis did, for `info`, the summary and the output's attributes.
 struct AxisReport {
     std::string source;        // "file" (geometry/option), "estimated", or "unchecked" (no opposing rays)
-    double column = 0.0;       // the axis column used (lumen's frame)
+    double column = 0.0;       // the axis column used, counting the file's columns (as --centre does)
     double offset_u = 0.0;     // mm, the offset used
-    OpposingFit used;          // the fit at the offset used
-    OpposingFit best;          // the best offset found (pairs == 0: none)
+    OpposingFit used;          // the fit at the offset used (column: the file's numbering)
+    OpposingFit best;          // the best offset found (pairs == 0: none; column: the file's numbering)
     double alternative_mismatch = -1.0;  // cone beam: best mismatch with the rotation reversed (-1: not tried)
 };
 

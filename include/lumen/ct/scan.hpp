@@ -43,6 +43,9 @@ struct Scan {
     // False when nothing (file, geometry file, command line) placed the rotation axis: offset_u is
     // then 0 and should be estimated from the data (lumen/ct/axis.hpp).
     bool axis_given = true;
+    // True when the file's columns were reversed on reading (ReadOptions::flip_u): columns shown to
+    // the user (and --centre) count the file's columns, lumen's frame counts the other way.
+    bool flip_u = false;
     // How the file was read (theta units, rotation, flips, where the geometry came from), as
     // (name, value) for `info` and the output's attributes.
     std::vector<std::pair<std::string, std::string>> conventions;
