@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kernels/common/cuda_check.cuh"
+#include "kernels/common/launch_check.hpp"
 #include "lumen/core/array.hpp"
 #include "lumen/core/device.hpp"
 
@@ -93,6 +94,30 @@ void* cuda_scratch(std::size_t bytes) {
         scratch.bytes = bytes;
     }
     return scratch.ptr;
+}
+
+[[noreturn]] void throw_after_kernel(cudaError_t status, const char* call, const char* pretty_function) {
+    const ErrorCode code = (status == cudaErrorMemoryAllocation) ? ErrorCode::out_of_memory : ErrorCode::failure;
+    throw Error(code, std::string("CUDA error: ") + cudaGetErrorString(status) + " in " + call + " after kernel " +
+                          kernel_name(pretty_function) + cuda_error_hint(status));
+}
+
+void check_launch(const char* pretty_function) {
+    cudaError_t status = cudaGetLastError();  // a bad launch configuration, or a sticky earlier fault
+    const char* stage = "launching";
+    if (status == cudaSuccess) {
+        if (!cuda_sync_after_launch()) return;
+        status = cudaDeviceSynchronize();
+        stage = "running";
+    }
+    if (status == cudaSuccess) return;
+    const ErrorCode code = (status == cudaErrorMemoryAllocation) ? ErrorCode::out_of_memory : ErrorCode::failure;
+    std::string what = std::string("CUDA error: ") + cudaGetErrorString(status) + " while " + stage + " kernel " +
+                       kernel_name(pretty_function);
+    // Under LUMEN_CUDA_SYNC every earlier kernel was checked, so this one is the culprit; without
+    // it an error seen at launch may be a sticky fault of an earlier kernel.
+    if (!cuda_sync_after_launch()) what += cuda_error_hint(status);
+    throw Error(code, what);
 }
 
 }  // namespace detail
