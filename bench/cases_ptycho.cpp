@@ -47,6 +47,15 @@ SimulationOptions scan_options(const bench::Bench& b, index_t positions, index_t
     return o;
 }
 
+// Least work of one gradient over J frames of P pixels on an object of O pixels: the intensities
+// read once, the object read and the gradient written once (the probe is small); two FFTs per
+// frame (5 P log2 P each) and about 30 FP32 operations per frame pixel around them (exit wave,
+// modulus, loss, adjoint products). The object+probe gradient adds the probe's products (8 more).
+bench::Work gradient_work(double J, double P, double O, bool probe) {
+    return {J * P * sizeof(float) + 2.0 * O * sizeof(complex64),
+            J * (2.0 * 5.0 * P * std::log2(P) + (probe ? 38.0 : 30.0) * P)};
+}
+
 struct Curve {
     std::string method;
     std::vector<double> nrmse, seconds;
@@ -190,9 +199,11 @@ LUMEN_BENCH_CASE("ptycho/gradient", "one AWF gradient (forward, loss, adjoint) o
     model.set_data(scan.intensities.to(bench.device()));
     Array<complex64> obj = scan.true_object.to(bench.device()), grad(scan.object_shape, bench.device());
     Array<complex64> gp(scan.probe_shape(), bench.device());
-    const double frames = double(J);
-    bench.time("object gradient", [&] { model.loss(Loss::amplitude, obj, grad, {}); }, {{"frames/s", frames}});
-    bench.time("object+probe gradient", [&] { model.loss(Loss::amplitude, obj, grad, gp); }, {{"frames/s", frames}});
+    const double frames = double(J), P = double(frame * frame), O = double(scan.object_shape.size());
+    bench.time("object gradient", [&] { model.loss(Loss::amplitude, obj, grad, {}); }, {{"frames/s", frames}},
+               gradient_work(frames, P, O, false));
+    bench.time("object+probe gradient", [&] { model.loss(Loss::amplitude, obj, grad, gp); }, {{"frames/s", frames}},
+               gradient_work(frames, P, O, true));
 }
 
 LUMEN_BENCH_CASE("ptycho/scaling", "AWF object gradient time against positions and frame size") {
@@ -211,7 +222,8 @@ LUMEN_BENCH_CASE("ptycho/scaling", "AWF object gradient time against positions a
         Array<complex64> obj = scan.true_object.to(bench.device()), grad(scan.object_shape, bench.device());
         const std::string label = std::to_string(J) + " x " + std::to_string(frame) + "^2";
         bench.time(label, [&] { model.loss(Loss::amplitude, obj, grad, {}); },
-                   {{"frames/s", double(J)}, {"Mpixel/s", double(J) * double(frame * frame) * 1e-6}});
+                   {{"frames/s", double(J)}, {"Mpixel/s", double(J) * double(frame * frame) * 1e-6}},
+                   gradient_work(double(J), double(frame * frame), double(scan.object_shape.size()), false));
     };
     for (index_t J : counts) run(J, base_frame);
     for (index_t f : frames)

@@ -39,6 +39,38 @@ std::string cuda_device_description() {
            std::to_string(prop.totalGlobalMem >> 30) + " GiB";
 }
 
+namespace {
+// FP32 lanes per SM. From the CUDA programming guide's table of arithmetic throughput: 64 on
+// sm_60/70/75/80 (data-centre parts up to A100), 128 on sm_61, sm_86/89 and sm_90 (H100/H200) and
+// later.
+int fp32_lanes_per_sm(int major, int minor) {
+    if (major == 6) return minor == 0 ? 64 : 128;
+    if (major == 7) return 64;
+    if (major == 8) return minor == 0 ? 64 : 128;
+    return 128;
+}
+}  // namespace
+
+GpuPeaks cuda_device_peaks() {
+    GpuPeaks p;
+    if (!cuda_available()) return p;
+    int dev = 0, major = 0, minor = 0, sms = 0, clock_khz = 0, mem_khz = 0, bus_bits = 0;
+    const bool ok = cudaGetDevice(&dev) == cudaSuccess &&
+                    cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
+                    cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess &&
+                    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess &&
+                    cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, dev) == cudaSuccess &&
+                    cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, dev) == cudaSuccess &&
+                    cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, dev) == cudaSuccess;
+    if (!ok) {
+        cudaGetLastError();
+        return p;
+    }
+    p.memory_gb_per_s = 2.0 * double(mem_khz) * 1e3 * double(bus_bits) / 8.0 * 1e-9;
+    p.fp32_tflop_per_s = 2.0 * double(sms) * fp32_lanes_per_sm(major, minor) * double(clock_khz) * 1e3 * 1e-12;
+    return p;
+}
+
 void synchronize(Device d) {
     if (d == Device::cuda) LUMEN_CUDA_CHECK(cudaDeviceSynchronize());
 }
