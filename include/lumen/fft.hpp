@@ -9,8 +9,10 @@
 //  - Centred variants compute fftshift(FFT(ifftshift(x))) over the transformed axes, as fastMRI's
 //    fft2c/ifft2c do; fftshift moves index 0 to index n/2 (floor), ifftshift is its inverse; both
 //    are exact for odd sizes.
-//  - Plans are built once (in the constructor) and reused; a plan is not safe to execute from two
-//    threads at once (it owns a scratch buffer for the centred variants).
+//  - Plans are built once (in the constructor) and reused. One plan may be executed from several
+//    threads at once (on different arrays): CPU transforms run concurrently, except the centred
+//    transform of odd sizes, which uses the plan's scratch buffer; GPU transforms, and those CPU
+//    ones, take the plan's lock and run one after another.
 #pragma once
 
 #include <memory>
