@@ -15,22 +15,50 @@ namespace lumen {
 
 bool cuda_enabled() noexcept { return true; }
 
-bool cuda_available() noexcept {
-    // Without a GPU the runtime reports errors such as "driver version is insufficient" rather
-    // than zero devices: any error here means "no GPU".
-    static const bool available = [] {
+namespace {
+// The runtime's answer to "is there a GPU?", asked once. Without a GPU the runtime reports errors
+// such as "driver version is insufficient" rather than zero devices: any error means "no GPU",
+// and its text is kept, because on a new machine it is the first thing to know.
+struct GpuProbe {
+    bool available = false;
+    std::string why_not;
+};
+
+const GpuProbe& gpu_probe() {
+    static const GpuProbe probe = [] {
+        GpuProbe p;
         int count = 0;
-        if (cudaGetDeviceCount(&count) != cudaSuccess) {
-            cudaGetLastError();  // clear the sticky error
-            return false;
+        const cudaError_t status = cudaGetDeviceCount(&count);
+        if (status == cudaSuccess && count > 0) {
+            p.available = true;
+            return p;
         }
-        return count > 0;
+        cudaGetLastError();  // clear the sticky error
+        int runtime = 0, driver = 0;
+        cudaRuntimeGetVersion(&runtime);
+        cudaDriverGetVersion(&driver);  // 0 when no driver is installed
+        auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+        p.why_not = status != cudaSuccess ? std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status)
+                                          : std::string("no CUDA device");
+        p.why_not += "; CUDA runtime " + version(runtime) + " (linked into liblumen), " +
+                     (driver > 0 ? "the driver supports CUDA up to " + version(driver) : std::string("no NVIDIA driver found"));
+        cudaGetLastError();
+        return p;
     }();
-    return available;
+    return probe;
+}
+}  // namespace
+
+bool cuda_available() noexcept {
+    try {
+        return gpu_probe().available;
+    } catch (...) {  // std::bad_alloc while building the message
+        return false;
+    }
 }
 
 std::string cuda_device_description() {
-    if (!cuda_available()) return "no usable GPU (built with CUDA, but the runtime found no device)";
+    if (!cuda_available()) return "no usable GPU (built with CUDA, but " + gpu_probe().why_not + ")";
     int dev = 0;
     cudaDeviceProp prop{};
     if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&prop, dev) != cudaSuccess)
