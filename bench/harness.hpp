@@ -58,6 +58,10 @@ public:
     // Times `body`; `rates` are {"unit/s", amount per run}; `work` adds the fractions of the peaks.
     void time(const std::string& label, const std::function<void()>& body,
               const std::vector<std::pair<std::string, double>>& rates = {}, const Work& work = {});
+    // Records a time the case measured itself (e.g. the median step of a solver's history, which
+    // leaves out the set-up), with the same rates and peak fractions as time().
+    void record(const std::string& label, double seconds, const std::vector<std::pair<std::string, double>>& rates = {},
+                const Work& work = {});
     // Times an external command (a peer tool) with the same warm-up and repeats.
     void time_command(const std::string& label, const std::string& command,
                       const std::vector<std::pair<std::string, double>>& rates = {});
@@ -69,6 +73,7 @@ public:
     double median_of(const std::string& label) const;
 
 private:
+    void add_peak_fractions(Row& row, const Work& work) const;
     std::string case_name_;
     Options options_;
     std::vector<Row> rows_;
