@@ -2,10 +2,13 @@
 // two devices (scripts/gpu-check) on machines with no Python or h5py. For every real or complex
 // dataset of more than one element present in both files with the same shape, one line:
 //
-//   /volume  shape [64, 64, 64]  max|a-b|/max|a| 3.1e-06  ||a-b||/||a|| 8.2e-07
+//   /volume (64, 64, 64): max rel 3.1e-06, l2 rel 8.2e-07
 //
-// Datasets whose path contains "elapsed" or "time" (timings) are left out. Exit code 0 when at
-// least one array was compared, 2 on a usage or file error.
+// where max rel = max |a - b| / max |a| and l2 rel = ||a - b|| / ||a|| (no '|' in the line, so that
+// it fits in a Markdown table cell).
+// Largest arrays first (the reconstruction before its history). Datasets whose path contains
+// "elapsed" or "time" (timings) are left out. Exit code 0 when at least one array was compared,
+// 2 on a usage or file error.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -43,7 +46,11 @@ int main(int argc, char** argv) {
         const io::H5File a = io::H5File::open(argv[1]), b = io::H5File::open(argv[2]);
         std::vector<std::string> names;
         collect(a, "/", names);
-        int compared = 0;
+        struct Line {
+            index_t size;
+            std::string text;
+        };
+        std::vector<Line> lines;
         for (const std::string& n : names) {
             if (is_timing(n) || !b.exists(n) || !b.is_dataset(n)) continue;
             const io::DatasetInfo ia = a.info(n), ib = b.info(n);
@@ -64,11 +71,14 @@ int main(int argc, char** argv) {
             } else {
                 continue;
             }
-            std::printf("%s  shape %s  max|a-b|/max|a| %.2e  ||a-b||/||a|| %.2e\n", n.c_str(), ia.shape.str().c_str(),
-                        ref_max > 0 ? diff_max / ref_max : diff_max, ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2));
-            ++compared;
+            char buf[160];
+            std::snprintf(buf, sizeof buf, ": max rel %.2e, l2 rel %.2e", ref_max > 0 ? diff_max / ref_max : diff_max,
+                          ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2));
+            lines.push_back({ia.shape.size(), n + " " + ia.shape.str() + buf});
         }
-        if (compared == 0) {
+        std::stable_sort(lines.begin(), lines.end(), [](const Line& x, const Line& y) { return x.size > y.size; });
+        for (const Line& l : lines) std::printf("%s\n", l.text.c_str());
+        if (lines.empty()) {
             std::fprintf(stderr, "lumen-h5diff: no array of the same shape in both %s and %s\n", argv[1], argv[2]);
             return 2;
         }
