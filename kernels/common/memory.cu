@@ -96,6 +96,16 @@ GpuPeaks cuda_device_peaks() {
     }
     p.memory_gb_per_s = 2.0 * double(mem_khz) * 1e3 * double(bus_bits) / 8.0 * 1e-9;
     p.fp32_tflop_per_s = 2.0 * double(sms) * fp32_lanes_per_sm(major, minor) * double(clock_khz) * 1e3 * 1e-12;
+    // Some drivers report no clock (0) for these attributes; the datasheets of the GPUs lumen is
+    // checked on then stand in (SXM parts: H200 4.8 TB/s, H100 3.35 TB/s, both 67 FP32 TFLOP/s).
+    if (p.memory_gb_per_s <= 0 || p.fp32_tflop_per_s <= 0) {
+        cudaDeviceProp prop{};
+        const std::string name = cudaGetDeviceProperties(&prop, dev) == cudaSuccess ? prop.name : "";
+        const bool h200 = name.find("H200") != std::string::npos, h100 = name.find("H100") != std::string::npos;
+        if (p.memory_gb_per_s <= 0) p.memory_gb_per_s = h200 ? 4800.0 : h100 ? 3350.0 : 0.0;
+        if (p.fp32_tflop_per_s <= 0) p.fp32_tflop_per_s = (h200 || h100) ? 67.0 : 0.0;
+        cudaGetLastError();
+    }
     return p;
 }
 
