@@ -144,13 +144,30 @@ kern::ShiftScaleF make_shift(const std::vector<index_t>& dims, const complex64* 
 }
 }  // namespace
 
+float FftPlan::unitary_scale() const { return float(1.0 / std::sqrt(double(product(impl_->dims)))); }
+
+namespace {
+void check_data(const View<complex64>& data, index_t total, Device device) {
+    require(data.size() == total, "lumen::FftPlan: array of " + std::to_string(data.size()) +
+                                      " elements does not match the plan (" + std::to_string(total) + ")");
+    require(data.device() == device, "lumen::FftPlan: the array is on " + std::string(device_name(data.device())) +
+                                         " but the plan is for " + device_name(device));
+}
+}  // namespace
+
+void FftPlan::execute_unscaled(View<complex64> data, FftDirection direction) const {
+    const Impl& p = *impl_;
+    check_data(data, p.total(), p.device);
+    // The cuFFT plan is locked as in execute(); FFTW's execution needs no lock.
+    std::unique_lock<std::mutex> guard(p.lock, std::defer_lock);
+    if (p.device != Device::cpu) guard.lock();
+    p.run_raw(data.data(), direction);
+}
+
 void FftPlan::execute(View<complex64> data, FftDirection direction, bool centered) const {
     const Impl& p = *impl_;
-    require(data.size() == p.total(), "lumen::FftPlan: array of " + std::to_string(data.size()) +
-                                          " elements does not match the plan (" + std::to_string(p.total()) + ")");
-    require(data.device() == p.device, "lumen::FftPlan: the array is on " + std::string(device_name(data.device())) +
-                                           " but the plan is for " + device_name(p.device));
-    const float scale = float(1.0 / std::sqrt(double(product(p.dims))));
+    check_data(data, p.total(), p.device);
+    const float scale = unitary_scale();
     bool all_even = true;
     for (index_t d : p.dims) all_even = all_even && (d % 2 == 0);
     // Safe from several threads at once. FFTW executes one plan on different arrays concurrently

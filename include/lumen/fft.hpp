@@ -42,6 +42,11 @@ public:
     void forward_centered(View<complex64> data) const { execute(data, FftDirection::forward, true); }
     void inverse_centered(View<complex64> data) const { execute(data, FftDirection::inverse, true); }
     void execute(View<complex64> data, FftDirection direction, bool centered) const;
+    // The plain transform without its 1/sqrt(N) scaling, for callers that fold unitary_scale()
+    // into an element-wise pass of their own (one pass over the data fewer per transform).
+    void execute_unscaled(View<complex64> data, FftDirection direction) const;
+    // 1/sqrt(N), N = product of dims().
+    float unitary_scale() const;
 
     const std::vector<index_t>& dims() const;
     index_t batch() const;
