@@ -84,6 +84,17 @@ double cpu_seconds(int who) {
            1e-6 * double(u.ru_stime.tv_usec);
 }
 
+// Least work of the projectors (docs/gpu-performance.md): the volume and the projections each
+// cross the memory bus once; per voxel update (n^3 x views) the ray-driven pair does about 12 FP32
+// operations (2 coordinates, 4 bilinear weights, 4 multiply-adds, the step) and the voxel-driven
+// FDK back projection about 18 (a projective map: 3 multiply-adds and a reciprocal, 2 products,
+// a bilinear read of 3 interpolations, the 1/w^2 weight and the sum).
+bench::Work projector_work(const Setup& s, double flops_per_update) {
+    const Geometry& g = s.geometry;
+    const double bytes = sizeof(float) * (double(g.volume_shape().size()) + double(g.n_angles() * g.nu * g.nv));
+    return {bytes, flops_per_update * s.updates};
+}
+
 // CPU time per run of the runs bench.time / time_command just made (all runs, warm-up included,
 // divided by their number): unlike wall time, it does not depend on what else the machine runs.
 void cpu_figure(bench::Bench& b, const std::string& label, double cpu_before, int who) {
@@ -125,13 +136,15 @@ std::string write_plastimatch_input(const Setup& s) {
 LUMEN_BENCH_CASE("ct/forward-projection", "ray-driven forward projection, n^3 into views x n^2 (Gvox/s: n^3 x views)") {
     Setup& s = setup(bench);
     bench.time("lumen n=" + std::to_string(s.n) + " views=" + std::to_string(s.views),
-               [&] { s.projector->apply(s.truth, s.projections); }, {{"Gvox/s", s.updates * 1e-9}});
+               [&] { s.projector->apply(s.truth, s.projections); }, {{"Gvox/s", s.updates * 1e-9}},
+               projector_work(s, 12.0));
 }
 
 LUMEN_BENCH_CASE("ct/back-projection", "exact adjoint (ray-driven) back projection, views x n^2 into n^3") {
     Setup& s = setup(bench);
     bench.time("lumen n=" + std::to_string(s.n) + " views=" + std::to_string(s.views),
-               [&] { s.projector->apply_adjoint(s.projections, s.volume); }, {{"Gvox/s", s.updates * 1e-9}});
+               [&] { s.projector->apply_adjoint(s.projections, s.volume); }, {{"Gvox/s", s.updates * 1e-9}},
+               projector_work(s, 12.0));
 }
 
 LUMEN_BENCH_CASE("ct/fdk", "FDK of n^3 from views x n^2 (Ram-Lak), lumen vs plastimatch fdk (CPU)") {
@@ -139,14 +152,15 @@ LUMEN_BENCH_CASE("ct/fdk", "FDK of n^3 from views x n^2 (Ram-Lak), lumen vs plas
     const std::string tag = "n=" + std::to_string(s.n) + " views=" + std::to_string(s.views);
     FdkOptions o;
     const double cpu0 = cpu_seconds(RUSAGE_SELF);
-    bench.time("lumen " + tag, [&] { fdk(*s.projector, s.projections, s.volume, o); }, {{"Gvox/s", s.updates * 1e-9}});
+    bench.time("lumen " + tag, [&] { fdk(*s.projector, s.projections, s.volume, o); }, {{"Gvox/s", s.updates * 1e-9}},
+               projector_work(s, 18.0));
     if (bench.device() == Device::cpu) cpu_figure(bench, "lumen " + tag, cpu0, RUSAGE_SELF);
     const Quality q = compare_with_truth(s.truth, s.volume);
     bench.figure("lumen " + tag, "PSNR dB", q.psnr_db);
     bench.time("lumen voxel back projection " + tag, [&] {
         fill(s.volume.view(), 0.0f);
         s.projector->backproject_voxel(s.projections, s.volume);
-    }, {{"Gvox/s", s.updates * 1e-9}});
+    }, {{"Gvox/s", s.updates * 1e-9}}, projector_work(s, 18.0));
     if (!plastimatch_available()) {
         bench.figure("plastimatch: not installed", "skipped", 0);
         return;

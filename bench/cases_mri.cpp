@@ -11,6 +11,10 @@
 //                  two best errors, so both reach it; the run with the fewest iterations that
 //                  reaches it is timed (BART including its file I/O, which is small here).
 //
+// lumen's rows run on --device (the data are made on the CPU, outside the timing, and copied
+// there; the ESPIRiT maps the other cases use are computed once on the CPU, so that every device
+// reconstructs with the same maps); BART's rows run on the CPU.
+//
 // BART reads the same k-space and mask (missing samples exactly zero) through .cfl/.hdr files:
 // dims [1, W, H, coils] in BART's column-major order are exactly lumen's C-order [coils][H][W].
 #include <cmath>
@@ -147,6 +151,7 @@ void time_to_quality(bench::Bench& bench, Method method, const std::string& bart
         ReconOptions o;
         o.method = method;
         o.iterations = n;
+        o.device = bench.device();
         return reconstruct_slice(d.y.view(), d.mask.view(), maps.view(), o);
     };
     auto bart_cmd = [&](int n) {
@@ -187,10 +192,12 @@ void time_to_quality(bench::Bench& bench, Method method, const std::string& bart
 
 LUMEN_BENCH_CASE("mri/fft", "centred unitary 2-D FFT of 15 x 640x368 coil images: lumen vs bart fft -u") {
     const Data& d = data();
-    Array<complex64> one(Shape{kC, kH, kW});
-    one.assign(View<const complex64>(d.scan.kspace.data(), Shape{kC, kH, kW}));
-    const FftPlan plan = FftPlan::for_shape(one.shape(), 2, Device::cpu);
-    bench.time("lumen fft2c", [&] { plan.forward_centered(one.view()); }, {{"transforms/s", double(kC)}});
+    const Device dev = bench.device();
+    Array<complex64> one = Array<complex64>::copy_of(View<const complex64>(d.scan.kspace.data(), Shape{kC, kH, kW}), dev);
+    const FftPlan plan = FftPlan::for_shape(one.shape(), 2, dev);
+    const double n = double(kC * kH * kW);
+    bench.time("lumen fft2c", [&] { plan.forward_centered(one.view()); }, {{"transforms/s", double(kC)}},
+               {2.0 * n * sizeof(complex64), 5.0 * n * std::log2(double(kH * kW))});
     if (d.bart) {
         bench.time_command("bart fft -u 6", "cd " + d.dir + " && bart fft -u 6 coils fftout");
         const double tl = bench.median_of("lumen fft2c"), tb = bench.median_of("bart fft -u 6");
@@ -200,7 +207,7 @@ LUMEN_BENCH_CASE("mri/fft", "centred unitary 2-D FFT of 15 x 640x368 coil images
 
 LUMEN_BENCH_CASE("mri/espirit", "ESPIRiT maps (kernel 6, calibration 24) of a 15-coil 640x368 slice: lumen vs bart ecalib") {
     const Data& d = data();
-    bench.time("lumen espirit", [&] { (void)espirit(d.y.view(), d.mask.view(), EspiritOptions{}, Device::cpu); });
+    bench.time("lumen espirit", [&] { (void)espirit(d.y.view(), d.mask.view(), EspiritOptions{}, bench.device()); });
     if (d.bart) {
         bench.time_command("bart ecalib -m1", "cd " + d.dir + " && bart ecalib -m1 ksp maps");
         const double tl = bench.median_of("lumen espirit"), tb = bench.median_of("bart ecalib -m1");
@@ -210,10 +217,18 @@ LUMEN_BENCH_CASE("mri/espirit", "ESPIRiT maps (kernel 6, calibration 24) of a 15
 
 LUMEN_BENCH_CASE("mri/sense-normal", "SENSE normal operator A^H A, 15 coils 640x368: lumen vs BART's per-CG-iteration cost") {
     const Data& d = data();
-    const SenseOperator A(lumen_maps().view(), d.mask.view(), Device::cpu);
-    Array<complex64> x(Shape{kH, kW}), out(Shape{kH, kW});
-    A.apply_adjoint(d.y.view(), x.view());
-    bench.time("lumen A^H A", [&] { A.apply_normal(x.view(), out.view()); }, {{"normal ops/s", 1.0}});
+    const Device dev = bench.device();
+    const SenseOperator A(lumen_maps().view(), d.mask.view(), dev);
+    const Array<complex64> y = d.y.to(dev);
+    Array<complex64> x(Shape{kH, kW}, dev), out(Shape{kH, kW}, dev);
+    A.apply_adjoint(y.view(), x.view());
+    // Least work (docs/gpu-performance.md): 8 passes over the coil stack (maps read and coil images
+    // written by the expansion, each FFT reading and writing it once, the masking folded into the
+    // second FFT's input, coil images and maps read by the combination); two batched FFTs and
+    // about 20 operations per coil pixel around them.
+    const double coil = double(kC * kH * kW);
+    bench.time("lumen A^H A", [&] { A.apply_normal(x.view(), out.view()); }, {{"normal ops/s", 1.0}},
+               {8.0 * coil * sizeof(complex64), coil * (2.0 * 5.0 * std::log2(double(kH * kW)) + 20.0)});
     if (ensure_bart_maps()) {
         bench.time_command("bart pics -l2 -i 1", "cd " + d.dir + " && bart pics -l2 -r 0.001 -i 1 ksp maps out");
         bench.time_command("bart pics -l2 -i 21", "cd " + d.dir + " && bart pics -l2 -r 0.001 -i 21 ksp maps out");

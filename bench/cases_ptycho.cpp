@@ -47,6 +47,15 @@ SimulationOptions scan_options(const bench::Bench& b, index_t positions, index_t
     return o;
 }
 
+// Least work of one gradient over J frames of P pixels on an object of O pixels: the intensities
+// read once, the object read and the gradient written once (the probe is small); two FFTs per
+// frame (5 P log2 P each) and about 30 FP32 operations per frame pixel around them (exit wave,
+// modulus, loss, adjoint products). The object+probe gradient adds the probe's products (8 more).
+bench::Work gradient_work(double J, double P, double O, bool probe) {
+    return {J * P * sizeof(float) + 2.0 * O * sizeof(complex64),
+            J * (2.0 * 5.0 * P * std::log2(P) + (probe ? 38.0 : 30.0) * P)};
+}
+
 struct Curve {
     std::string method;
     std::vector<double> nrmse, seconds;
@@ -184,15 +193,21 @@ LUMEN_BENCH_CASE("ptycho/methods", "AWF, WF, ePIE, rPIE on one scan: s/iteration
 LUMEN_BENCH_CASE("ptycho/gradient", "one AWF gradient (forward, loss, adjoint) on the methods scan") {
     const index_t J = std::stol(param(bench, "ptycho_positions", bench.large() ? "4096" : "400"));
     const index_t frame = std::stol(param(bench, "ptycho_frame", bench.large() ? "256" : "128"));
-    const Scan scan = simulate(scan_options(bench, J, frame), bench.device());
+    // Noise-free data: the Poisson draws are single-threaded (about a minute at the large size)
+    // and do not change the work of a gradient.
+    SimulationOptions so = scan_options(bench, J, frame);
+    so.poisson = false;
+    const Scan scan = simulate(so, bench.device());
     Model model(scan.object_shape, scan.probe_shape(), scan.positions, bench.device());
     model.set_probe(scan.true_probe.to(bench.device()));
     model.set_data(scan.intensities.to(bench.device()));
     Array<complex64> obj = scan.true_object.to(bench.device()), grad(scan.object_shape, bench.device());
     Array<complex64> gp(scan.probe_shape(), bench.device());
-    const double frames = double(J);
-    bench.time("object gradient", [&] { model.loss(Loss::amplitude, obj, grad, {}); }, {{"frames/s", frames}});
-    bench.time("object+probe gradient", [&] { model.loss(Loss::amplitude, obj, grad, gp); }, {{"frames/s", frames}});
+    const double frames = double(J), P = double(frame * frame), O = double(scan.object_shape.size());
+    bench.time("object gradient", [&] { model.loss(Loss::amplitude, obj, grad, {}); }, {{"frames/s", frames}},
+               gradient_work(frames, P, O, false));
+    bench.time("object+probe gradient", [&] { model.loss(Loss::amplitude, obj, grad, gp); }, {{"frames/s", frames}},
+               gradient_work(frames, P, O, true));
 }
 
 LUMEN_BENCH_CASE("ptycho/scaling", "AWF object gradient time against positions and frame size") {
@@ -211,9 +226,39 @@ LUMEN_BENCH_CASE("ptycho/scaling", "AWF object gradient time against positions a
         Array<complex64> obj = scan.true_object.to(bench.device()), grad(scan.object_shape, bench.device());
         const std::string label = std::to_string(J) + " x " + std::to_string(frame) + "^2";
         bench.time(label, [&] { model.loss(Loss::amplitude, obj, grad, {}); },
-                   {{"frames/s", double(J)}, {"Mpixel/s", double(J) * double(frame * frame) * 1e-6}});
+                   {{"frames/s", double(J)}, {"Mpixel/s", double(J) * double(frame * frame) * 1e-6}},
+                   gradient_work(double(J), double(frame * frame), double(scan.object_shape.size()), false));
     };
     for (index_t J : counts) run(J, base_frame);
     for (index_t f : frames)
         if (f != base_frame) run(base_count, f);
+}
+
+LUMEN_BENCH_CASE("ptycho/awf-iteration", "AWF s/iteration, object only and blind (16384 x 128^2 large, 400 x 64^2 small)") {
+    const bool large = bench.large();
+    const index_t J = std::stol(param(bench, "ptycho_positions", large ? "16384" : "400"));
+    const index_t frame = std::stol(param(bench, "ptycho_frame", large ? "128" : "64"));
+    SimulationOptions so = scan_options(bench, J, frame);
+    so.poisson = false;  // as in ptycho/gradient: the noise does not change the work
+    const Scan scan = simulate(so, bench.device());
+    const double P = double(frame * frame), O = double(scan.object_shape.size());
+    const std::string size = std::to_string(J) + " x " + std::to_string(frame) + "^2";
+    for (bool blind : {false, true}) {
+        ReconOptions o;
+        o.method = Method::awf;
+        o.iterations = std::stoi(param(bench, "ptycho_iters", "8"));
+        o.refine_probe = blind;
+        o.probe_delay = 0;
+        o.device = bench.device();
+        const ReconResult r = reconstruct(scan, o);
+        // The median step of the solver's history: one iteration without the set-up (model,
+        // probe estimate, first illumination) that reconstruct() also does.
+        std::vector<double> steps;
+        for (std::size_t i = 1; i < r.solver.history.size(); ++i)
+            steps.push_back(r.solver.history[i].elapsed_s - r.solver.history[i - 1].elapsed_s);
+        if (steps.empty()) continue;
+        std::nth_element(steps.begin(), steps.begin() + long(steps.size() / 2), steps.end());
+        bench.record(std::string(blind ? "blind " : "object-only ") + size, steps[steps.size() / 2],
+                     {{"frames/s", double(J)}}, gradient_work(double(J), P, O, blind));
+    }
 }

@@ -34,13 +34,33 @@ Row measure(const std::string& case_name, const std::string& label, const std::s
 }  // namespace
 
 void Bench::time(const std::string& label, const std::function<void()>& body,
-                 const std::vector<std::pair<std::string, double>>& rates, Device device_override, bool use_override) {
-    const Device d = use_override ? device_override : options_.device;
+                 const std::vector<std::pair<std::string, double>>& rates, const Work& work) {
+    const Device d = options_.device;
     auto synced = [&] {
         body();
         synchronize(d);
     };
-    rows_.push_back(measure(case_name_, label, device_name(d), options_.warmup, options_.repeats, synced, rates));
+    Row row = measure(case_name_, label, device_name(d), options_.warmup, options_.repeats, synced, rates);
+    add_peak_fractions(row, work);
+    rows_.push_back(std::move(row));
+}
+
+void Bench::record(const std::string& label, double seconds, const std::vector<std::pair<std::string, double>>& rates,
+                   const Work& work) {
+    Row row{case_name_, label, device_name(options_.device), seconds, seconds, seconds, 1, {}};
+    if (seconds > 0)
+        for (const auto& [unit, amount] : rates) row.figures.emplace_back(unit, amount / seconds);
+    add_peak_fractions(row, work);
+    rows_.push_back(std::move(row));
+}
+
+void Bench::add_peak_fractions(Row& row, const Work& work) const {
+    // Achieved / peak = (least work / median time) / peak: 100 % would be a kernel that moves only
+    // the bytes it must at full bandwidth (or issues only its FP32 operations at full rate).
+    if (row.median_s > 0 && work.bytes > 0 && options_.peak_gb_per_s > 0)
+        row.figures.emplace_back("% bw peak", 100.0 * work.bytes / row.median_s / (options_.peak_gb_per_s * 1e9));
+    if (row.median_s > 0 && work.flops > 0 && options_.peak_tflop_per_s > 0)
+        row.figures.emplace_back("% fp32 peak", 100.0 * work.flops / row.median_s / (options_.peak_tflop_per_s * 1e12));
 }
 
 void Bench::time_command(const std::string& label, const std::string& command,

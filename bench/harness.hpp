@@ -8,6 +8,9 @@
 //
 // bench.time() runs the body warmup + repeats times, synchronising the device after each run, and
 // records the median, min and max. Figures given as {"unit/s", amount} are reported as amount / median.
+// A Work (the least memory traffic and FP32 operations one run needs, docs/gpu-performance.md has
+// each case's model) adds the fractions of the peaks reached: "% bw peak" and "% fp32 peak", for
+// GPU rows from the device's properties, for any row when --param peak_gbs=/peak_tflops= are given.
 // bench.figure() records a plain number (a quality, a ratio). Benchmarks never assert timings.
 #pragma once
 
@@ -27,6 +30,15 @@ struct Options {
     int repeats = 3;
     std::string size = "small";  // small (CPU-friendly) or large (GPU sizes)
     std::map<std::string, std::string> params;  // --param key=value, for cases that take them
+    // Peaks the fractions are taken of (0: none printed); set by main() from the GPU or --param.
+    double peak_gb_per_s = 0.0, peak_tflop_per_s = 0.0;
+};
+
+// The least work one timed run has to do, whatever the implementation: bytes that must cross the
+// memory bus (each input read once, each output written once) and FP32 operations.
+struct Work {
+    double bytes = 0.0;
+    double flops = 0.0;
 };
 
 struct Row {
@@ -43,10 +55,13 @@ public:
     Device device() const { return options_.device; }
     bool large() const { return options_.size == "large"; }
 
-    // Times `body`; `rates` are {"unit/s", amount per run}.
+    // Times `body`; `rates` are {"unit/s", amount per run}; `work` adds the fractions of the peaks.
     void time(const std::string& label, const std::function<void()>& body,
-              const std::vector<std::pair<std::string, double>>& rates = {}, Device device_override = Device::cpu,
-              bool use_override = false);
+              const std::vector<std::pair<std::string, double>>& rates = {}, const Work& work = {});
+    // Records a time the case measured itself (e.g. the median step of a solver's history, which
+    // leaves out the set-up), with the same rates and peak fractions as time().
+    void record(const std::string& label, double seconds, const std::vector<std::pair<std::string, double>>& rates = {},
+                const Work& work = {});
     // Times an external command (a peer tool) with the same warm-up and repeats.
     void time_command(const std::string& label, const std::string& command,
                       const std::vector<std::pair<std::string, double>>& rates = {});
@@ -58,6 +73,7 @@ public:
     double median_of(const std::string& label) const;
 
 private:
+    void add_peak_fractions(Row& row, const Work& work) const;
     std::string case_name_;
     Options options_;
     std::vector<Row> rows_;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <regex>
 
@@ -47,6 +48,21 @@ int main(int argc, char** argv) {
         }
         options.params[p.substr(0, eq)] = p.substr(eq + 1);
     }
+    // Peaks for the "% of peak" figures: --param peak_gbs= / peak_tflops= override (another
+    // datasheet, or a CPU's), else the GPU's own properties on --device cuda; none on the CPU.
+    try {
+        if (options.device == Device::cuda) {
+            const GpuPeaks p = cuda_device_peaks();
+            options.peak_gb_per_s = p.memory_gb_per_s;
+            options.peak_tflop_per_s = p.fp32_tflop_per_s;
+        }
+        if (auto it = options.params.find("peak_gbs"); it != options.params.end()) options.peak_gb_per_s = std::stod(it->second);
+        if (auto it = options.params.find("peak_tflops"); it != options.params.end())
+            options.peak_tflop_per_s = std::stod(it->second);
+    } catch (const std::exception&) {
+        std::fprintf(stderr, "lumen-bench: error: --param peak_gbs= and peak_tflops= take numbers\n");
+        return 2;
+    }
     if (list) {
         for (const auto& c : bench::registry()) std::printf("%-36s %s\n", c.name.c_str(), c.description.c_str());
         return 0;
@@ -55,7 +71,29 @@ int main(int argc, char** argv) {
     nlohmann::json results = nlohmann::json::array();
     std::printf("lumen %s benchmarks on %s (%s)\n", LUMEN_VERSION, device_name(options.device),
                 options.device == Device::cuda ? cuda_device_description().c_str() : "OpenMP CPU path");
+    if (options.peak_gb_per_s > 0 || options.peak_tflop_per_s > 0)
+        std::printf("peaks for the %% figures: %.4g GB/s memory, %.4g FP32 TFLOP/s\n", options.peak_gb_per_s,
+                    options.peak_tflop_per_s);
     std::printf("%-30s %-28s %-5s %11s %11s  %s\n", "case", "label", "dev", "median s", "min s", "figures");
+    // The JSON file is rewritten after every case, so a run cut short (a deadline, a crash in a
+    // later case) still leaves the figures of the cases that finished.
+    auto write_json = [&](bool complete) {
+        if (json_path.empty()) return;
+        const std::string tmp = json_path + ".tmp-write";
+        {
+            std::ofstream f(tmp);
+            f << nlohmann::json{{"lumen_version", LUMEN_VERSION},
+                                {"device", device_name(options.device)},
+                                {"device_description",
+                                 options.device == Device::cuda ? cuda_device_description() : "OpenMP CPU path"},
+                                {"peak_gb_per_s", options.peak_gb_per_s},
+                                {"peak_tflop_per_s", options.peak_tflop_per_s},
+                                {"complete", complete},
+                                {"results", results}}
+                     .dump(2);
+        }
+        std::rename(tmp.c_str(), json_path.c_str());
+    };
     int failures = 0;
     for (const auto& c : bench::registry()) {
         if (!std::regex_search(c.name, re)) continue;
@@ -64,6 +102,8 @@ int main(int argc, char** argv) {
             c.run(b);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "lumen-bench: case %s failed: %s\n", c.name.c_str(), e.what());
+            std::printf("%-30s FAILED: %s\n", c.name.c_str(), e.what());
+            results.push_back({{"case", c.name}, {"error", e.what()}});
             ++failures;
         }
         for (const auto& r : b.rows()) {
@@ -86,12 +126,8 @@ int main(int argc, char** argv) {
                                {"runs", r.runs}, {"figures", jf}});
         }
         std::fflush(stdout);
+        write_json(false);
     }
-    if (!json_path.empty()) {
-        std::ofstream f(json_path);
-        f << nlohmann::json{{"lumen_version", LUMEN_VERSION}, {"device", device_name(options.device)},
-                            {"results", results}}
-                 .dump(2);
-    }
+    write_json(true);
     return failures ? 1 : 0;
 }

@@ -13,6 +13,7 @@ namespace lumen {
 bool cuda_enabled() noexcept { return false; }
 bool cuda_available() noexcept { return false; }
 std::string cuda_device_description() { return "no GPU support: this lumen was built without CUDA (LUMEN_CUDA=OFF)"; }
+GpuPeaks cuda_device_peaks() { return {}; }
 void synchronize(Device) {}
 
 namespace detail {

@@ -15,8 +15,8 @@ void require_cuda(const char* what) {
         throw Error(ErrorCode::no_gpu, std::string("cannot run on the GPU (") + what +
                                            "): this lumen was built without CUDA; use --device cpu");
     if (!cuda_available())
-        throw Error(ErrorCode::no_gpu, std::string("cannot run on the GPU (") + what +
-                                           "): no usable GPU was found; use --device cpu");
+        throw Error(ErrorCode::no_gpu, std::string("cannot run on the GPU (") + what + "): " +
+                                           cuda_device_description() + "; use --device cpu");
 }
 
 Device parse_device(const std::string& text, const std::string& option_name) {

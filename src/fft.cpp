@@ -54,7 +54,10 @@ struct FftPlan::Impl {
     Device device = Device::cpu;
     FftwPlanPtr forward_cpu, inverse_cpu;
     std::unique_ptr<detail::CufftHandle, CufftDeleter> gpu;
-    mutable Array<complex64> scratch;  // for the centred variants, allocated on first use
+    // Taken by every GPU transform and by the centred transform of odd sizes on the CPU (see
+    // FftPlan::execute); guards `scratch` and the cuFFT plan.
+    mutable std::mutex lock;
+    mutable Array<complex64> scratch;  // for the centred variants of odd sizes, allocated on first use
 
     index_t total() const { return batch * product(dims); }
 
@@ -141,20 +144,46 @@ kern::ShiftScaleF make_shift(const std::vector<index_t>& dims, const complex64* 
 }
 }  // namespace
 
+float FftPlan::unitary_scale() const { return float(1.0 / std::sqrt(double(product(impl_->dims)))); }
+
+namespace {
+void check_data(const View<complex64>& data, index_t total, Device device) {
+    require(data.size() == total, "lumen::FftPlan: array of " + std::to_string(data.size()) +
+                                      " elements does not match the plan (" + std::to_string(total) + ")");
+    require(data.device() == device, "lumen::FftPlan: the array is on " + std::string(device_name(data.device())) +
+                                         " but the plan is for " + device_name(device));
+}
+}  // namespace
+
+void FftPlan::execute_unscaled(View<complex64> data, FftDirection direction) const {
+    const Impl& p = *impl_;
+    check_data(data, p.total(), p.device);
+    // The cuFFT plan is locked as in execute(); FFTW's execution needs no lock.
+    std::unique_lock<std::mutex> guard(p.lock, std::defer_lock);
+    if (p.device != Device::cpu) guard.lock();
+    p.run_raw(data.data(), direction);
+}
+
 void FftPlan::execute(View<complex64> data, FftDirection direction, bool centered) const {
     const Impl& p = *impl_;
-    require(data.size() == p.total(), "lumen::FftPlan: array of " + std::to_string(data.size()) +
-                                          " elements does not match the plan (" + std::to_string(p.total()) + ")");
-    require(data.device() == p.device, "lumen::FftPlan: the array is on " + std::string(device_name(data.device())) +
-                                           " but the plan is for " + device_name(p.device));
-    const float scale = float(1.0 / std::sqrt(double(product(p.dims))));
+    check_data(data, p.total(), p.device);
+    const float scale = unitary_scale();
+    bool all_even = true;
+    for (index_t d : p.dims) all_even = all_even && (d % 2 == 0);
+    // Safe from several threads at once. FFTW executes one plan on different arrays concurrently
+    // (its manual, "Thread safety": fftw_execute and the new-array variants), so plain and
+    // even-size centred CPU transforms run without a lock. The odd-size centred path shares the
+    // plan's scratch buffer, and a cuFFT plan may not be executed by two threads at once (cuFFT
+    // guide, "Thread Safety": only different plans are safe): those take the plan's lock. On the
+    // GPU the lock also keeps one call's kernels back to back in the (legacy, shared) default
+    // stream, so another thread's kernels cannot run between them.
+    std::unique_lock<std::mutex> guard(p.lock, std::defer_lock);
+    if (p.device != Device::cpu || (centered && !all_even)) guard.lock();
     if (!centered) {
         p.run_raw(data.data(), direction);
         detail::for_each(p.device, data.size(), kern::ScaleComplexF{data.data(), scale});
         return;
     }
-    bool all_even = true;
-    for (index_t d : p.dims) all_even = all_even && (d % 2 == 0);
     if (all_even) {
         const std::size_t rank = p.dims.size();
         index_t half_sum = 0;

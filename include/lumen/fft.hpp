@@ -9,8 +9,10 @@
 //  - Centred variants compute fftshift(FFT(ifftshift(x))) over the transformed axes, as fastMRI's
 //    fft2c/ifft2c do; fftshift moves index 0 to index n/2 (floor), ifftshift is its inverse; both
 //    are exact for odd sizes.
-//  - Plans are built once (in the constructor) and reused; a plan is not safe to execute from two
-//    threads at once (it owns a scratch buffer for the centred variants).
+//  - Plans are built once (in the constructor) and reused. One plan may be executed from several
+//    threads at once (on different arrays): CPU transforms run concurrently, except the centred
+//    transform of odd sizes, which uses the plan's scratch buffer; GPU transforms, and those CPU
+//    ones, take the plan's lock and run one after another.
 #pragma once
 
 #include <memory>
@@ -40,6 +42,11 @@ public:
     void forward_centered(View<complex64> data) const { execute(data, FftDirection::forward, true); }
     void inverse_centered(View<complex64> data) const { execute(data, FftDirection::inverse, true); }
     void execute(View<complex64> data, FftDirection direction, bool centered) const;
+    // The plain transform without its 1/sqrt(N) scaling, for callers that fold unitary_scale()
+    // into an element-wise pass of their own (one pass over the data fewer per transform).
+    void execute_unscaled(View<complex64> data, FftDirection direction) const;
+    // 1/sqrt(N), N = product of dims().
+    float unitary_scale() const;
 
     const std::vector<index_t>& dims() const;
     index_t batch() const;

@@ -6,6 +6,7 @@
 #include "kernels/common/fft_cuda.hpp"
 #include "kernels/common/fft_shift.hpp"
 #include "kernels/common/launch.cuh"
+#include "kernels/common/launch_check.hpp"
 
 namespace lumen::detail {
 
@@ -47,6 +48,12 @@ void cufft_destroy(CufftHandle* handle) noexcept {
 void cufft_execute(CufftHandle* handle, complex64* data_d, bool forward) {
     auto* p = reinterpret_cast<cufftComplex*>(data_d);
     check_cufft(cufftExecC2C(handle->plan, p, p, forward ? CUFFT_FORWARD : CUFFT_INVERSE), "cufftExecC2C");
+    // cuFFT's kernels are launched asynchronously like lumen's own: under LUMEN_CUDA_SYNC a fault
+    // inside them is reported here, not at the next kernel of lumen's.
+    if (cuda_sync_after_launch()) {
+        const cudaError_t status = cudaDeviceSynchronize();
+        if (status != cudaSuccess) throw_after_kernel(status, "cudaDeviceSynchronize", "cufftExecC2C (cuFFT's kernels)");
+    }
 }
 
 }  // namespace lumen::detail

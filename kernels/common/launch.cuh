@@ -13,6 +13,7 @@
 
 #include "kernels/common/cuda_check.cuh"
 #include "kernels/common/hd.hpp"
+#include "kernels/common/launch_check.hpp"
 
 namespace lumen::detail {
 
@@ -30,11 +31,20 @@ inline int grid_size_for(index_t n) {
     return int(std::min<index_t>(std::max<index_t>(blocks, 1), 65535));
 }
 
+// After every launch: the launch error, and under LUMEN_CUDA_SYNC=1 a synchronisation, each
+// reported with the kernel's functor named (kernels/common/launch_check.hpp). `pretty_function` is
+// the launcher's __PRETTY_FUNCTION__; it is parsed only when there is an error to report.
+// Defined in kernels/common/memory.cu.
+void check_launch(const char* pretty_function);
+// An error from a call that waited for a kernel (the reduction's copy of its partials): names the
+// kernel, where the fault most likely is.
+[[noreturn]] void throw_after_kernel(cudaError_t status, const char* call, const char* pretty_function);
+
 template <class F>
 void for_each_gpu(index_t n, const F& f) {
     if (n <= 0) return;
     k_for_each<<<grid_size_for(n), k_block_size>>>(n, f);
-    LUMEN_CUDA_CHECK(cudaGetLastError());
+    check_launch(__PRETTY_FUNCTION__);
 }
 
 // Persistent per-thread device scratch buffer for reductions (grown on demand, never shrunk);
@@ -66,9 +76,11 @@ R reduce_gpu(index_t n, const F& f, const Op& op) {
     const int blocks = std::min(grid_size_for(n), 1024);
     R* partials_d = static_cast<R*>(cuda_scratch(sizeof(R) * std::size_t(blocks)));
     k_reduce<R><<<blocks, k_block_size>>>(n, f, op, partials_d);
-    LUMEN_CUDA_CHECK(cudaGetLastError());
+    check_launch(__PRETTY_FUNCTION__);
     std::vector<R> partials(static_cast<std::size_t>(blocks));
-    LUMEN_CUDA_CHECK(cudaMemcpy(partials.data(), partials_d, sizeof(R) * std::size_t(blocks), cudaMemcpyDeviceToHost));
+    const cudaError_t status =
+        cudaMemcpy(partials.data(), partials_d, sizeof(R) * std::size_t(blocks), cudaMemcpyDeviceToHost);
+    if (status != cudaSuccess) throw_after_kernel(status, "cudaMemcpy of the reduction's partials", __PRETTY_FUNCTION__);
     R total = Op::identity();
     for (const R& p : partials) total = op(total, p);
     return total;

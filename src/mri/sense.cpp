@@ -1,6 +1,7 @@
 // SENSE operator and coil-image utilities; the per-element math is in kernels/mri/sense_ops.hpp.
 #include "lumen/mri/sense.hpp"
 
+#include <mutex>
 #include <string>
 
 #include "kernels/mri/sense_ops.hpp"
@@ -45,6 +46,28 @@ void SenseOperator::set_mask(View<const float> mask) {
 }
 
 namespace {
+// The operator's scratch buffer when no other thread is using it, else a buffer of this call's
+// own: concurrent applies of one operator never wait for each other, and a single thread never
+// allocates. (A GPU buffer of its own is freed by cudaFree, which waits for the kernels using it.)
+class ScratchLease {
+public:
+    ScratchLease(std::mutex& busy, Array<complex64>& shared) : lock_(busy, std::try_to_lock) {
+        if (lock_.owns_lock()) {
+            buffer_ = &shared;
+        } else {
+            own_ = Array<complex64>(shared.shape(), shared.device());
+            buffer_ = &own_;
+        }
+    }
+    View<complex64> view() { return buffer_->view(); }
+    complex64* data() { return buffer_->data(); }
+
+private:
+    std::unique_lock<std::mutex> lock_;
+    Array<complex64> own_;
+    Array<complex64>* buffer_ = nullptr;
+};
+
 // Even sizes: centred FFT = s D F D (kernels/mri/sense_ops.hpp), so the plain FFT is used with the
 // modulation folded into the element-wise passes. Odd sizes: the centred FFT of the plan.
 struct Centring {
@@ -68,6 +91,9 @@ Centring centring_for(const Shape& image) {
 }
 }  // namespace
 
+// Even sizes fold the FFTs' unitary scale into the mask pass next to them (FftPlan::
+// execute_unscaled), so no transform makes a pass of its own just to scale: in the normal operator
+// 4 of 18 passes over the coil stack. Odd sizes keep the plan's centred transforms.
 void SenseOperator::apply(View<const complex64> x, View<complex64> y) const {
     check_shape("the image", x.shape(), image_shape_);
     check_shape("the k-space", y.shape(), maps_.shape());
@@ -75,9 +101,14 @@ void SenseOperator::apply(View<const complex64> x, View<complex64> y) const {
     const index_t n = image_shape_.size(), total = maps_.size();
     const Centring c = centring_for(image_shape_);
     detail::for_each(device_, total, kern::CoilExpandF{maps_.data(), x.data(), y.data(), n, c.checker});
-    if (c.checker.on) plan_.forward(y);
-    else plan_.forward_centered(y);
-    detail::for_each(device_, total, kern::MaskF{mask_.data(), y.data(), y.data(), n, c.checker, c.sign});
+    float scale = c.sign;
+    if (c.checker.on) {
+        plan_.execute_unscaled(y, FftDirection::forward);
+        scale *= plan_.unitary_scale();
+    } else {
+        plan_.forward_centered(y);
+    }
+    detail::for_each(device_, total, kern::MaskF{mask_.data(), y.data(), y.data(), n, c.checker, scale});
 }
 
 void SenseOperator::apply_adjoint(View<const complex64> y, View<complex64> x) const {
@@ -86,10 +117,12 @@ void SenseOperator::apply_adjoint(View<const complex64> y, View<complex64> x) co
     detail::common_device("SENSE operator", x, y, maps_.view());
     const index_t n = image_shape_.size(), total = maps_.size();
     const Centring c = centring_for(image_shape_);
-    detail::for_each(device_, total, kern::MaskF{mask_.data(), y.data(), scratch_.data(), n, c.checker, c.sign});
-    if (c.checker.on) plan_.inverse(scratch_.view());
-    else plan_.inverse_centered(scratch_.view());
-    detail::for_each(device_, n, kern::CoilCombineF{maps_.data(), scratch_.data(), x.data(), n, coils(), c.checker});
+    ScratchLease scratch(*scratch_busy_, scratch_);
+    const float scale = c.checker.on ? c.sign * plan_.unitary_scale() : c.sign;
+    detail::for_each(device_, total, kern::MaskF{mask_.data(), y.data(), scratch.data(), n, c.checker, scale});
+    if (c.checker.on) plan_.execute_unscaled(scratch.view(), FftDirection::inverse);
+    else plan_.inverse_centered(scratch.view());
+    detail::for_each(device_, n, kern::CoilCombineF{maps_.data(), scratch.data(), x.data(), n, coils(), c.checker});
 }
 
 void SenseOperator::apply_normal(View<const complex64> x, View<complex64> out) const {
@@ -99,13 +132,17 @@ void SenseOperator::apply_normal(View<const complex64> x, View<complex64> out) c
     const index_t n = image_shape_.size(), total = maps_.size();
     // D M D = M: the modulation between the two FFTs cancels.
     const Centring c = centring_for(image_shape_);
-    detail::for_each(device_, total, kern::CoilExpandF{maps_.data(), x.data(), scratch_.data(), n, c.checker});
-    if (c.checker.on) plan_.forward(scratch_.view());
-    else plan_.forward_centered(scratch_.view());
-    detail::for_each(device_, total, kern::MaskF{mask_.data(), scratch_.data(), scratch_.data(), n, kern::Checker{}, 1.0f});
-    if (c.checker.on) plan_.inverse(scratch_.view());
-    else plan_.inverse_centered(scratch_.view());
-    detail::for_each(device_, n, kern::CoilCombineF{maps_.data(), scratch_.data(), out.data(), n, coils(), c.checker});
+    ScratchLease scratch(*scratch_busy_, scratch_);
+    detail::for_each(device_, total, kern::CoilExpandF{maps_.data(), x.data(), scratch.data(), n, c.checker});
+    if (c.checker.on) plan_.execute_unscaled(scratch.view(), FftDirection::forward);
+    else plan_.forward_centered(scratch.view());
+    // Both transforms' 1/sqrt(N) in the one pass between them.
+    const float s = plan_.unitary_scale();
+    detail::for_each(device_, total,
+                     kern::MaskF{mask_.data(), scratch.data(), scratch.data(), n, kern::Checker{}, c.checker.on ? s * s : 1.0f});
+    if (c.checker.on) plan_.execute_unscaled(scratch.view(), FftDirection::inverse);
+    else plan_.inverse_centered(scratch.view());
+    detail::for_each(device_, n, kern::CoilCombineF{maps_.data(), scratch.data(), out.data(), n, coils(), c.checker});
 }
 
 void fft_centered(View<complex64> data, int rank) {

@@ -17,6 +17,15 @@ bool cuda_available() noexcept;
 // A one-line description of the current GPU ("NVIDIA H100 80GB HBM3, sm_90, 79 GiB") or why there is none.
 std::string cuda_device_description();
 
+// The current GPU's theoretical peaks, computed from its reported properties (all zero without a
+// GPU): memory bandwidth = 2 (double data rate) x memory clock x bus width; FP32 = 2 (a fused
+// multiply-add) x SMs x FP32 lanes per SM x SM clock. Benchmarks report achieved fractions of them.
+struct GpuPeaks {
+    double memory_gb_per_s = 0.0;
+    double fp32_tflop_per_s = 0.0;
+};
+GpuPeaks cuda_device_peaks();
+
 // Parses "cpu", "cuda", "gpu" or "auto" (auto = cuda when available, else cpu). Throws Error(usage)
 // naming the option on anything else, and Error(no_gpu) when cuda is asked for but absent.
 Device parse_device(const std::string& text, const std::string& option_name = "--device");

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
@@ -23,9 +24,10 @@ namespace lumen::mri {
 
 // The SENSE operator for one slice (or one 3-D volume): domain = image shape ([H][W] or [D][H][W]),
 // range = [coils] + image shape. The FFT plan (batched over the coils) and a scratch buffer are
-// made once in the constructor and reused by every apply; an operator is therefore not safe to
-// apply from two threads at once. set_maps() / set_mask() swap in the next slice's maps and mask
-// without new plans.
+// made once in the constructor and reused by every apply. The const methods are safe to call from
+// several threads at once: a call that finds the scratch buffer in use works in a buffer of its
+// own (and FftPlan is thread-safe). set_maps() / set_mask() swap in the next slice's maps and mask
+// without new plans; like any non-const method they must not run while another thread applies.
 class SenseOperator final : public LinearOperator<complex64> {
 public:
     // maps [coils][...image], mask [...image] (0/1); both are copied to `device`.
@@ -52,6 +54,8 @@ private:
     Array<float> mask_;
     FftPlan plan_;
     mutable Array<complex64> scratch_;
+    // Held while a call uses scratch_ (a pointer, so that the operator stays movable).
+    std::unique_ptr<std::mutex> scratch_busy_ = std::make_unique<std::mutex>();
 };
 
 // Centred unitary FFTs over the last `rank` axes (2 or 3), batched over the leading ones: thin
