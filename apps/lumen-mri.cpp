@@ -83,6 +83,9 @@ nlohmann::json header_json(const mri::ScanHeader& h) {
             {"kspace_size", {h.height, h.width}},
             {"recon_size", {h.recon_height, h.recon_width}},
             {"acquired_columns", {h.first_column, h.last_column}},
+            {"acquired_rows", {h.first_row, h.last_row}},
+            {"reversed_lines", h.reversed_lines},
+            {"noise_scans", h.noise_scans},
             {"has_header_xml", h.has_xml_header},
             {"has_mask", h.has_mask},
             {"has_truth", h.has_truth},
@@ -162,11 +165,24 @@ void setup(CLI::App& app) {
     rec->add_option("--png", png, "PNG previews PREFIX_sNNN.png and PREFIX_reference_sNNN.png (default: the output path "
                                   "without .h5)");
     rec->add_flag("--no-png", no_png, "do not write the PNG previews");
+    static bool no_prewhiten = false;
+    static std::string partial_fourier = "pocs";
+    rec->add_flag("--no-prewhiten", no_prewhiten, "do not whiten the coils with the file's noise pre-scan (ISMRMRD)");
+    rec->add_option("--partial-fourier", partial_fourier,
+                    "zf on a partial-Fourier scan: pocs (fill the left-out part) or zero-fill")->capture_default_str();
+    rec->add_option("--pocs-iters", ro.recon.pocs_iterations, "POCS iterations for partial Fourier")->capture_default_str();
     rec_mask.add(*rec);
     add_espirit_options(*rec, ro.espirit);
     app::add_common_options(*rec, rec_common, true);
     rec->callback([] {
         ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
+        ro.prewhiten = !no_prewhiten;
+        if (partial_fourier != "pocs" && partial_fourier != "zero-fill")
+            throw Error(ErrorCode::usage, "--partial-fourier: unknown value '" + partial_fourier + "'; expected pocs or zero-fill");
+        ro.pocs = partial_fourier == "pocs";
+        if (ro.recon.pocs_iterations < 1)
+            throw Error(ErrorCode::usage, "--pocs-iters must be at least 1, got " + std::to_string(ro.recon.pocs_iterations));
+        app::CheckReporter checks(kProg, rec_common);
         ro.recon.method = mri::parse_method(method, "--method");
         ro.recon.device = rec_common.resolved_device();
         ro.recon.iterations = rec_common.iters;
@@ -204,12 +220,32 @@ void setup(CLI::App& app) {
                             {"acceleration", s.acceleration},
                             {"iterations", s.iterations},
                             {"seconds", s.seconds},
-                            {"previews", s.previews}};
+                            {"previews", s.previews},
+                            {"prewhitened", s.whitened},
+                            {"noise_variance", s.noise_variance},
+                            {"noise_source", s.noise_source},
+                            {"partial_fourier", s.partial_fourier.any()},
+                            {"checks", checks.json()},
+                            {"warnings", checks.warning_count()}};
+        j["noise_normalised_residual"] = s.residual >= 0.0 ? nlohmann::json(s.residual) : nlohmann::json(nullptr);
         if (s.has_quality) j["quality"] = {{"nmse", s.quality.nmse}, {"psnr", s.quality.psnr}, {"ssim", s.quality.ssim}};
         if (rec_common.json) app::print_json(j);
-        else if (!rec_common.quiet && s.has_quality)
-            std::cerr << kProg << ": quality against " << (s.header.has_truth ? "the truth" : s.header.target) << ": NMSE "
-                      << s.quality.nmse << ", PSNR " << s.quality.psnr << " dB, SSIM " << s.quality.ssim << "\n";
+        else if (!rec_common.quiet) {
+            if (s.has_quality)
+                std::cerr << kProg << ": quality against " << (s.header.has_truth ? "the truth" : s.header.target)
+                          << ": NMSE " << s.quality.nmse << ", PSNR " << s.quality.psnr << " dB, SSIM " << s.quality.ssim
+                          << "\n";
+            if (s.residual >= 0.0)
+                std::cerr << kProg << ": noise-normalised residual " << s.residual << " (about 1: the model fits the data "
+                          << "to the noise; noise from the " << s.noise_source << ")\n";
+            else
+                std::cerr << kProg << ": noise-normalised residual: none (" << (ro.recon.method == mri::Method::zero_filled
+                                                                                   ? "zero-filled fits the samples exactly"
+                                                                                   : "no noise estimate")
+                          << ")\n";
+            if (checks.warning_count() > 0)
+                std::cerr << kProg << ": " << checks.warning_count() << " plausibility warning(s) above\n";
+        }
     });
 
     // ---- espirit
@@ -244,18 +280,29 @@ void setup(CLI::App& app) {
     // ---- info
     auto* inf = app.add_subcommand("info", "what an MRI file holds and whether lumen can read it");
     static std::string info_in;
-    static bool info_json = false;
+    static app::CommonOptions info_common;
     inf->add_option("input", info_in, "input file")->required();
-    inf->add_flag("--json", info_json, "print a machine-readable summary on stdout");
+    inf->add_flag("--json", info_common.json, "print a machine-readable summary on stdout");
+    inf->add_flag("--quiet,-q", info_common.quiet, "do not print the plausibility checks on stderr");
+    inf->add_flag("--strict", info_common.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
     inf->callback([] {
+        const bool info_json = info_common.json;
+        // A line per plausibility check on stderr, passed ones included.
+        app::CheckReporter checks(kProg, info_common, true);
         const mri::ScanReader r = mri::ScanReader::open(info_in);
         const mri::ScanHeader& h = r.header();
         nlohmann::json j = header_json(h);
         j["readable"] = true;
+        Array<float> m;
         if (h.has_mask) {
-            const Array<float> m = r.file_mask();
+            m = r.file_mask();
             j["mask_acceleration"] = mri::achieved_acceleration(m.view());
         }
+        const mri::ScanAssessment a = mri::assess_scan(r, m.view(), nullptr);
+        j["kspace_peak"] = {a.peak_row, a.peak_column};
+        j["partial_fourier"] = a.partial_fourier.any();
+        j["checks"] = checks.json();
+        j["warnings"] = checks.warning_count();
         if (info_json) {
             app::print_json(j);
             return;
