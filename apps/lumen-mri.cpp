@@ -7,6 +7,7 @@
 #include "apps/common/app_common.hpp"
 #include "lumen/core/error.hpp"
 #include "lumen/io/png.hpp"
+#include "lumen/linalg.hpp"
 #include "lumen/mri/io.hpp"
 #include "lumen/mri/mask.hpp"
 #include "lumen/mri/recon.hpp"
@@ -109,6 +110,12 @@ void setup(CLI::App& app) {
     sim->add_option("--scale", so.scale, "peak object magnitude (fastMRI data are ~1e-4)")->capture_default_str();
     sim->add_option("--noise-seed", so.seed, "noise seed")->capture_default_str();
     sim->add_option("--format", sim_format, "fastmri or ismrmrd")->capture_default_str();
+    static double sim_pf = 1.0;
+    static bool sim_reverse = false;
+    sim->add_option("--partial-fourier", sim_pf,
+                    "fraction of the phase encodes acquired (0.5 to 1): the first lines are left out, as the header says")
+        ->capture_default_str();
+    sim->add_flag("--reverse-lines", sim_reverse, "ismrmrd: store odd lines reversed and flagged ACQ_IS_REVERSE (bipolar readouts)");
     sim_mask.add(*sim);
     sim->add_flag("--quiet,-q", sim_common.quiet, "no progress output on stderr");
     sim->add_flag("--json", sim_common.json, "print a machine-readable summary on stdout");
@@ -117,15 +124,32 @@ void setup(CLI::App& app) {
         if (!sim_recon.empty()) parse_size(sim_recon, "--recon-size", so.recon_height, so.recon_width);
         if (sim_format != "fastmri" && sim_format != "ismrmrd")
             throw Error(ErrorCode::usage, "--format: unknown format '" + sim_format + "'; expected fastmri or ismrmrd");
+        if (!(sim_pf > 0.5 && sim_pf <= 1.0))
+            throw Error(ErrorCode::usage, "--partial-fourier must be above 0.5 and at most 1, got " + std::to_string(sim_pf));
+        if (sim_reverse && sim_format != "ismrmrd")
+            throw Error(ErrorCode::usage, "--reverse-lines needs --format ismrmrd (fastMRI files have no line flags)");
         app::Progress progress(kProg, "simulate", 1, sim_common.quiet);
         mri::SimulatedScan scan = mri::simulate(so);
         Array<float> mask;
-        if (sim_mask.active()) {
-            mask = mri::make_mask(sim_mask.spec(), so.height, so.width);
-            mri::apply_mask(View<const complex64>(scan.kspace.view()), mask.view(), scan.kspace.view());
+        if (sim_mask.active()) mask = mri::make_mask(sim_mask.spec(), so.height, so.width);
+        // Partial Fourier: the first W - round(f W) phase encodes were not acquired.
+        const index_t first_column = so.width - index_t(std::lround(sim_pf * double(so.width)));
+        if (first_column > 0) {
+            if (mask.empty()) {
+                mask = Array<float>(Shape{so.height, so.width});
+                fill(mask.view(), 1.0f);
+            }
+            mri::restrict_columns(mask.view(), first_column, so.width);
         }
+        if (!mask.empty()) mri::apply_mask(View<const complex64>(scan.kspace.view()), mask.view(), scan.kspace.view());
         if (sim_format == "ismrmrd") {
-            mri::write_ismrmrd(sim_out, scan.kspace.view(), mask.view(), scan.recon_height, scan.recon_width);
+            mri::IsmrmrdWriteOptions wo;
+            wo.mask = mask.view();
+            wo.recon_height = scan.recon_height;
+            wo.recon_width = scan.recon_width;
+            wo.first_column = first_column;
+            wo.reverse_odd_lines = sim_reverse;
+            mri::write_ismrmrd(sim_out, scan.kspace.view(), wo);
         } else {
             mri::FastMriWriteOptions wo;
             wo.mask = mask.view();
@@ -134,6 +158,7 @@ void setup(CLI::App& app) {
             wo.reconstruction_rss = scan.rss.view();
             wo.recon_height = scan.recon_height;
             wo.recon_width = scan.recon_width;
+            wo.first_column = first_column;
             mri::write_fastmri(sim_out, scan.kspace.view(), wo, so.coils == 1);
         }
         progress.finish(sim_out);
@@ -143,6 +168,7 @@ void setup(CLI::App& app) {
                              {"kspace_shape", scan.kspace.shape().dims()},
                              {"recon_size", {scan.recon_height, scan.recon_width}},
                              {"undersampled", sim_mask.active()},
+                             {"partial_fourier", sim_pf},
                              {"acceleration", mask.empty() ? 1.0 : mri::achieved_acceleration(mask.view())}});
     });
 
@@ -236,8 +262,8 @@ void setup(CLI::App& app) {
                           << ": NMSE " << s.quality.nmse << ", PSNR " << s.quality.psnr << " dB, SSIM " << s.quality.ssim
                           << "\n";
             if (s.residual >= 0.0)
-                std::cerr << kProg << ": noise-normalised residual " << s.residual << " (about 1: the model fits the data "
-                          << "to the noise; noise from the " << s.noise_source << ")\n";
+                std::cerr << kProg << ": noise-normalised residual " << s.residual << " (1: the model explains the data "
+                          << "down to the noise; noise from the " << s.noise_source << ")\n";
             else
                 std::cerr << kProg << ": noise-normalised residual: none (" << (ro.recon.method == mri::Method::zero_filled
                                                                                    ? "zero-filled fits the samples exactly"
@@ -307,10 +333,14 @@ void setup(CLI::App& app) {
             app::print_json(j);
             return;
         }
-        std::cout << h.path << ": " << h.format << " " << (h.single_coil ? "single-coil" : "multi-coil") << " k-space, "
+        std::cout << h.path << ": " << h.format << " " << (h.coils == 1 ? "single-coil" : "multi-coil") << " k-space, "
                   << h.slices << " slice(s) x " << h.coils << " coil(s) x " << h.height << " x " << h.width << "\n"
                   << "  reconstruction size " << h.recon_height << " x " << h.recon_width << (h.has_xml_header ? " (from the XML header)" : " (default)") << "\n"
-                  << "  acquired phase encodes [" << h.first_column << ", " << h.last_column << ")\n"
+                  << "  acquired phase encodes [" << h.first_column << ", " << h.last_column << "), readout samples ["
+                  << h.first_row << ", " << h.last_row << ")\n";
+        if (h.format == "ismrmrd")
+            std::cout << "  reversed readouts " << h.reversed_lines << ", noise pre-scan acquisitions " << h.noise_scans << "\n";
+        std::cout
                   << "  mask: " << (h.has_mask ? h.mask_shape : std::string("none (fully sampled, or zeros mark missing samples)")) << "\n";
         if (h.has_mask) std::cout << "  mask acceleration " << j["mask_acceleration"].get<double>() << "\n";
         std::cout << "  truth: " << (h.has_truth ? "yes (/lumen/truth)" : (h.target.empty() ? "none" : h.target)) << "\n"

@@ -218,3 +218,154 @@ TEST(MriReal, NoisePrescanPrewhitensTheReconstruction) {
     // Measured: 0.0096 whitened, 0.061 not (6x less noise in the image).
     EXPECT_LT(e_on, 0.6 * e_off) << e_on << " vs " << e_off;
 }
+
+namespace {
+
+// A simulated scan whose first phase encodes were not acquired (partial Fourier), written in
+// fastMRI layout with (declared) or without (undeclared) the header's encoding limits saying so.
+std::string partial_fourier_file(const SimulatedScan& s, index_t first, bool declared, const std::string& name) {
+    const index_t H = s.kspace.dim(2), W = s.kspace.dim(3);
+    Array<float> m(Shape{H, W});
+    fill(m.view(), 1.0f);
+    restrict_columns(m.view(), first, W);
+    Array<complex64> k = s.kspace.clone();
+    for (index_t sl = 0; sl < k.dim(0); ++sl) apply_mask(View<const complex64>(k.view().item(sl)), m.view(), k.view().item(sl));
+    FastMriWriteOptions wo;
+    wo.truth_image = s.image.view();
+    wo.truth_sensitivities = s.sensitivities.view();
+    wo.recon_height = s.recon_height;
+    wo.recon_width = s.recon_width;
+    wo.first_column = declared ? first : 0;
+    const std::string p = test::temp_path(name);
+    write_fastmri(p, k.view(), wo);
+    return p;
+}
+
+}  // namespace
+
+TEST(MriReal, PartialFourierIsDetected) {
+    const index_t H = 64, W = 96;
+    Array<float> m(Shape{H, W});
+    fill(m.view(), 1.0f);
+    // Symmetric: nothing to report.
+    EXPECT_FALSE(detect_partial_fourier(m.view(), 0, H, 0, W).any());
+    // 5/8 of the columns, the first ones left out: found from the data alone, and as declared.
+    restrict_columns(m.view(), 36, W);
+    PartialFourier pf = detect_partial_fourier(m.view(), 0, H, 0, W);
+    EXPECT_TRUE(pf.cols.partial);
+    EXPECT_FALSE(pf.cols.declared);
+    EXPECT_FALSE(pf.rows.partial);
+    EXPECT_NEAR(pf.cols.fraction(), 60.0 / 96.0, 1e-9);
+    EXPECT_EQ(pf.cols.half_symmetric(), 12);
+    pf = detect_partial_fourier(m.view(), 0, H, 36, W);
+    EXPECT_TRUE(pf.cols.partial && pf.cols.declared);
+    // An asymmetric echo along the readout (rows 0..7 never sampled).
+    fill(m.view(), 1.0f);
+    for (index_t i = 0; i < 8 * W; ++i) m[i] = 0.0f;
+    pf = detect_partial_fourier(m.view(), 0, H, 0, W);
+    EXPECT_TRUE(pf.rows.partial);
+    EXPECT_FALSE(pf.cols.partial);
+    // Random 4x masks miss a few outer columns on one side by chance: not partial Fourier.
+    for (std::uint64_t seed = 0; seed < 20; ++seed) {
+        const Array<float> r = make_mask(MaskSpec{MaskKind::random, 4.0, 0.08, 24, seed}, H, W);
+        EXPECT_FALSE(detect_partial_fourier(r.view(), 0, H, 0, W).any()) << "seed " << seed;
+    }
+}
+
+TEST(MriReal, PartialFourierIsFilledByPocs) {
+    const SimulatedScan s = sim(4, 1, 96, 64, 0.01);
+    for (const bool declared : {true, false}) {
+        const std::string in = partial_fourier_file(s, 20, declared, declared ? "pf_declared.h5" : "pf_data.h5");
+        RunOptions o;
+        o.input = in;
+        o.output = test::temp_path("pf_out.h5");
+        o.recon.method = Method::zero_filled;
+        CheckCollector checks;
+        const RunSummary pocs = run_recon(o);
+        ASSERT_TRUE(pocs.has_quality);
+        EXPECT_TRUE(pocs.partial_fourier.cols.partial);
+        EXPECT_EQ(pocs.partial_fourier.cols.declared, declared);
+        EXPECT_FALSE(checks.has_warning("mri.partial_fourier"));
+        o.pocs = false;
+        const RunSummary zero = run_recon(o);
+        EXPECT_TRUE(checks.has_warning("mri.partial_fourier"));
+        // Measured: NMSE 0.0006 with POCS, 0.019 zero-filled (declared and not alike).
+        EXPECT_LT(pocs.quality.nmse, 0.2 * zero.quality.nmse) << pocs.quality.nmse << " vs " << zero.quality.nmse;
+        EXPECT_LT(pocs.quality.nmse, 0.003);
+    }
+    // The iterative methods say that they do not fill it.
+    RunOptions o;
+    o.input = test::temp_path("pf_declared.h5");
+    o.output = test::temp_path("pf_cg.h5");
+    o.recon.method = Method::cg_sense;
+    o.recon.iterations = 5;
+    o.maps = "truth";
+    CheckCollector checks;
+    run_recon(o);
+    ASSERT_TRUE(checks.has_warning("mri.partial_fourier"));
+    for (const auto& c : checks.warnings())
+        if (c.id == "mri.partial_fourier") EXPECT_NE(c.message.find("--method zf"), std::string::npos);
+}
+
+TEST(MriReal, KspaceCentreCheckFindsFftOrderedData) {
+    // k-space stored uncentred (zero frequency at [0, 0], numpy's fft2 order): the peak sits in a
+    // corner, not where the header puts the centre.
+    const SimulatedScan s = sim(2, 1);
+    const std::string good = test::temp_path("centred.h5"), bad = test::temp_path("fftorder.h5");
+    FastMriWriteOptions wo;
+    write_fastmri(good, s.kspace.view(), wo);
+    Array<complex64> k = s.kspace.clone();
+    ifftshift(k.view(), 2);
+    write_fastmri(bad, k.view(), wo);
+    {
+        CheckCollector checks;
+        const ScanAssessment a = assess_scan(ScanReader::open(good), {}, nullptr);
+        EXPECT_FALSE(checks.has_warning("mri.kspace_centre"));
+        EXPECT_EQ(a.peak_row, 32);
+        EXPECT_EQ(a.peak_column, 24);
+    }
+    CheckCollector checks;
+    assess_scan(ScanReader::open(bad), {}, nullptr);
+    ASSERT_TRUE(checks.has_warning("mri.kspace_centre"));
+    for (const auto& c : checks.warnings())
+        if (c.id == "mri.kspace_centre") EXPECT_NE(c.message.find("fftshift"), std::string::npos) << c.message;
+}
+
+TEST(MriReal, NoiseNormalisedResidualIsAboutOneForTheRightModel) {
+    // Fully sampled, true maps, known noise: the residual is the noise the image cannot absorb,
+    // (C - 1) / C of it per sample for C coils and one unknown per pixel.
+    const SimulatedScan s = sim(4, 1, 64, 64, 0.05);
+    const std::string in = test::temp_path("resid.h5");
+    FastMriWriteOptions wo;
+    wo.truth_image = s.image.view();
+    wo.truth_sensitivities = s.sensitivities.view();
+    wo.recon_height = s.recon_height;
+    wo.recon_width = s.recon_width;
+    write_fastmri(in, s.kspace.view(), wo);
+    // The background estimate against the simulator's noise, (0.05 * RMS coil image)^2.
+    const Array<complex64> clean = simulate([] {
+                                       SimulationOptions o;
+                                       o.height = o.width = 64;
+                                       o.coils = 4;
+                                       return o;
+                                   }())
+                                       .kspace;
+    const double rms2 = norm2_squared(View<const complex64>(clean.view())) / double(clean.size());
+    Array<float> full(Shape{64, 64});
+    fill(full.view(), 1.0f);
+    const double est = background_noise_variance(s.kspace.view().item(0), full.view());
+    EXPECT_NEAR(est / (0.0025 * rms2), 1.0, 0.2);
+
+    RunOptions o;
+    o.input = in;
+    o.output = test::temp_path("resid_out.h5");
+    o.recon.method = Method::cg_sense;
+    o.maps = "truth";
+    CheckCollector checks;
+    const RunSummary r = run_recon(o);
+    EXPECT_EQ(r.noise_source, "image background");
+    EXPECT_GT(r.residual, 0.6);
+    EXPECT_LT(r.residual, 1.3);
+    EXPECT_FALSE(checks.has_warning("mri.data_fit"));
+    EXPECT_GT(io::H5File::open(o.output).attr_double("/", "noise_normalised_residual"), 0.6);
+}
