@@ -289,7 +289,7 @@ TEST(MriReal, PartialFourierIsFilledByPocs) {
         o.pocs = false;
         const RunSummary zero = run_recon(o);
         EXPECT_TRUE(checks.has_warning("mri.partial_fourier"));
-        // Measured: NMSE 0.0006 with POCS, 0.019 zero-filled (declared and not alike).
+        // Measured: NMSE 0.0020 with POCS, 0.037 zero-filled (declared and not alike).
         EXPECT_LT(pocs.quality.nmse, 0.2 * zero.quality.nmse) << pocs.quality.nmse << " vs " << zero.quality.nmse;
         EXPECT_LT(pocs.quality.nmse, 0.003);
     }
