@@ -23,8 +23,11 @@ What it does, and the conventions a converter must get right (docs/mri.md, "Real
   when the samples agree with it, else --oversampling (Pulseq sequences write their own ADC and
   a placeholder protocol: their headers do not describe the data).
 - The phase-encode centre: the header's k-space centre line (mdh CenterLin) when it is set, else
-  lines/2, i.e. lines 0..N-1 ran from -N/2 to N/2-1 (Pulseq's order). `lumen-mri info` checks it
-  against the data (mri.kspace_centre).
+  lines/2, i.e. lines 0..N-1 ran from -N/2 to N/2-1 (Pulseq's order). The line counters are kept
+  and the header says where the centre is (encodingLimits center); when it is off the middle
+  (partial Fourier), the encoded matrix is widened to 2 max(centre, lines - centre) so that both
+  sides fit, as siemens_to_ismrmrd does. `lumen-mri info` checks the centre against the data
+  (mri.kspace_centre) and reports the partial Fourier (mri.partial_fourier).
 """
 import argparse
 import sys
@@ -67,6 +70,8 @@ def main():
         # Trust the header only when it describes these samples.
         oversampling = os_header if base > 0 and abs(samples - os_header * base) < 1 else 1.0
     recon_x = int(round(samples / oversampling))
+    # The encoded phase-encode matrix: symmetric about the centre line.
+    matrix_y = 2 * max(centre, lines - centre)
     yaps = hdr.get("MeasYaps", {})
     dwell_ns = (yaps.get("sRXSPEC", {}).get("alDwellTime") or [0])[0]
     fov = yaps.get("sSliceArray", {}).get("asSlice", [{}])[0]
@@ -75,29 +80,30 @@ def main():
     frequency = int(hdr.get("Dicom", {}).get("lFrequency", 123200000) or 123200000)
     reflected = sum(m.is_flag_set("REFLECT") for m in scans)
     print(f"{a.input}: {len(scans)} readouts of {samples} samples x {coils} coil(s), {slices} slice(s), "
-          f"{lines} lines (centre line {centre}), readout oversampling {oversampling:g} -> recon {recon_x} x {lines}, "
+          f"{lines} lines (centre line {centre}, matrix {matrix_y}), readout oversampling {oversampling:g} -> recon "
+          f"{recon_x} x {lines}, "
           f"{reflected} reflected readouts, {len(noise)} noise readouts", file=sys.stderr)
 
     if a.format == "fastmri":
-        write_fastmri(a, scans, coils, samples, slices, lines, centre, recon_x, fov_x, fov_y, thickness, frequency)
+        write_fastmri(a, scans, coils, samples, slices, lines, matrix_y, centre, recon_x, fov_x, fov_y, thickness,
+                      frequency)
     else:
-        write_ismrmrd(a, scans, noise, coils, samples, slices, lines, centre, recon_x, fov_x, fov_y, thickness,
-                      frequency, dwell_ns)
+        write_ismrmrd(a, scans, noise, coils, samples, slices, lines, matrix_y, centre, recon_x, fov_x, fov_y,
+                      thickness, frequency, dwell_ns)
 
 
-def header_xml(samples, lines, recon_x, coils, slices, centre, fov_x, fov_y, thickness, frequency):
-    lo = min(centre, lines - 1)
+def header_xml(samples, lines, matrix_y, recon_x, coils, slices, centre, fov_x, fov_y, thickness, frequency):
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <ismrmrdHeader xmlns="http://www.ismrm.org/ISMRMRD">
   <acquisitionSystemInformation><receiverChannels>{coils}</receiverChannels></acquisitionSystemInformation>
   <experimentalConditions><H1resonanceFrequency_Hz>{frequency}</H1resonanceFrequency_Hz></experimentalConditions>
   <encoding>
-    <encodedSpace><matrixSize><x>{samples}</x><y>{lines}</y><z>1</z></matrixSize>
+    <encodedSpace><matrixSize><x>{samples}</x><y>{matrix_y}</y><z>1</z></matrixSize>
       <fieldOfView_mm><x>{fov_x * samples / recon_x}</x><y>{fov_y}</y><z>{thickness}</z></fieldOfView_mm></encodedSpace>
-    <reconSpace><matrixSize><x>{recon_x}</x><y>{lines}</y><z>1</z></matrixSize>
+    <reconSpace><matrixSize><x>{recon_x}</x><y>{matrix_y}</y><z>1</z></matrixSize>
       <fieldOfView_mm><x>{fov_x}</x><y>{fov_y}</y><z>{thickness}</z></fieldOfView_mm></reconSpace>
     <encodingLimits>
-      <kspace_encoding_step_1><minimum>0</minimum><maximum>{lines - 1}</maximum><center>{lo}</center></kspace_encoding_step_1>
+      <kspace_encoding_step_1><minimum>0</minimum><maximum>{lines - 1}</maximum><center>{centre}</center></kspace_encoding_step_1>
       <kspace_encoding_step_2><minimum>0</minimum><maximum>0</maximum><center>0</center></kspace_encoding_step_2>
       <slice><minimum>0</minimum><maximum>{slices - 1}</maximum><center>0</center></slice>
     </encodingLimits>
@@ -107,14 +113,13 @@ def header_xml(samples, lines, recon_x, coils, slices, centre, fov_x, fov_y, thi
 """
 
 
-def write_ismrmrd(a, scans, noise, coils, samples, slices, lines, centre, recon_x, fov_x, fov_y, thickness, frequency,
-                  dwell_ns):
+def write_ismrmrd(a, scans, noise, coils, samples, slices, lines, matrix_y, centre, recon_x, fov_x, fov_y, thickness,
+                  frequency, dwell_ns):
     import ismrmrd
 
-    # Counters count in the encoded matrix with ky = 0 at W/2 (what the header's centre says).
-    shift = lines // 2 - centre
     d = ismrmrd.Dataset(a.output, "dataset", create_if_needed=True)
-    d.write_xml_header(header_xml(samples, lines, recon_x, coils, slices, lines // 2, fov_x, fov_y, thickness, frequency))
+    d.write_xml_header(header_xml(samples, lines, matrix_y, recon_x, coils, slices, centre, fov_x, fov_y, thickness,
+                                  frequency))
     for m in noise:
         acq = ismrmrd.Acquisition.from_array(np.ascontiguousarray(m.data, dtype=np.complex64))
         acq.set_flag(ismrmrd.ACQ_IS_NOISE_MEASUREMENT)
@@ -122,7 +127,7 @@ def write_ismrmrd(a, scans, noise, coils, samples, slices, lines, centre, recon_
         d.append_acquisition(acq)
     for i, m in enumerate(scans):
         acq = ismrmrd.Acquisition.from_array(np.ascontiguousarray(m.data, dtype=np.complex64))
-        acq.idx.kspace_encode_step_1 = m.cLin + shift
+        acq.idx.kspace_encode_step_1 = m.cLin
         acq.idx.slice = m.cSlc
         acq.idx.average = m.cAve
         acq.idx.repetition = m.cRep
@@ -141,13 +146,15 @@ def write_ismrmrd(a, scans, noise, coils, samples, slices, lines, centre, recon_
     d.close()
 
 
-def write_fastmri(a, scans, coils, samples, slices, lines, centre, recon_x, fov_x, fov_y, thickness, frequency):
+def write_fastmri(a, scans, coils, samples, slices, lines, matrix_y, centre, recon_x, fov_x, fov_y, thickness,
+                  frequency):
     import h5py
 
-    # lumen's layout [slices][coils][H = readout][W = phase encode]; repeated lines averaged.
-    k = np.zeros((slices, coils, samples, lines), np.complex64)
-    n = np.zeros((slices, lines))
-    shift = lines // 2 - centre
+    # lumen's layout [slices][coils][H = readout][W = phase encode], the centre line at W/2 (the
+    # header's limits say which columns were acquired); repeated lines averaged.
+    k = np.zeros((slices, coils, samples, matrix_y), np.complex64)
+    n = np.zeros((slices, matrix_y))
+    shift = matrix_y // 2 - centre
     for m in scans:
         data = m.data[:, ::-1] if m.is_flag_set("REFLECT") else m.data  # no flags in fastMRI: flip here
         k[m.cSlc, :, :, m.cLin + shift] += data
@@ -155,8 +162,8 @@ def write_fastmri(a, scans, coils, samples, slices, lines, centre, recon_x, fov_
     k /= np.maximum(n, 1)[:, None, None, :]
     with h5py.File(a.output, "w") as f:
         f.create_dataset("kspace", data=k[:, 0] if coils == 1 else k)
-        f.create_dataset("ismrmrd_header", data=header_xml(samples, lines, recon_x, coils, slices, lines // 2, fov_x,
-                                                            fov_y, thickness, frequency).encode())
+        f.create_dataset("ismrmrd_header", data=header_xml(samples, lines, matrix_y, recon_x, coils, slices, centre,
+                                                            fov_x, fov_y, thickness, frequency).encode())
         f.attrs["acquisition"] = "SIEMENS_TWIX"
 
 
