@@ -369,3 +369,33 @@ TEST(MriReal, NoiseNormalisedResidualIsAboutOneForTheRightModel) {
     EXPECT_FALSE(checks.has_warning("mri.data_fit"));
     EXPECT_GT(io::H5File::open(o.output).attr_double("/", "noise_normalised_residual"), 0.6);
 }
+
+TEST(MriReal, PocsFillsAnAsymmetricEcho) {
+    // Along the readout: the first 24 of 96 samples of every line missing (an asymmetric echo).
+    const SimulatedScan s = sim(2, 1, 96, 64, 0.0);
+    Array<float> m(Shape{96, 64});
+    fill(m.view(), 1.0f);
+    for (index_t i = 0; i < 24 * 64; ++i) m[i] = 0.0f;
+    const PartialFourier pf = detect_partial_fourier(m.view(), 0, 96, 0, 64);
+    ASSERT_TRUE(pf.rows.partial);
+    ASSERT_FALSE(pf.cols.partial);
+    Array<complex64> k = Array<complex64>::copy_of(s.kspace.view().item(0), Device::cpu);
+    apply_mask(View<const complex64>(k.view()), m.view(), k.view());
+    Array<complex64> filled = k.clone();
+    pocs_partial_fourier(filled.view(), m.view(), pf, 20);
+    // Measured samples are untouched; the left-out ones come back close to the truth.
+    const Array<complex64> truth = Array<complex64>::copy_of(s.kspace.view().item(0), Device::cpu);
+    double miss_err = 0.0, zero_err = 0.0;
+    for (index_t c = 0; c < 2; ++c)
+        for (index_t i = 0; i < 96 * 64; ++i) {
+            const index_t j = c * 96 * 64 + i;
+            if (m[i] != 0.0f) {
+                ASSERT_EQ(filled[j], k[j]);
+            } else {
+                miss_err += norm(filled[j] - truth[j]);
+                zero_err += norm(truth[j]);  // what zero filling leaves
+            }
+        }
+    // Measured: 2.2 % of the energy zero filling loses (amplitude error 0.15).
+    EXPECT_LT(miss_err, 0.05 * zero_err) << std::sqrt(miss_err / zero_err);
+}
