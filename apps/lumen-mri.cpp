@@ -195,7 +195,8 @@ void setup(CLI::App& app) {
     static std::string partial_fourier = "pocs";
     rec->add_flag("--no-prewhiten", no_prewhiten, "do not whiten the coils with the file's noise pre-scan (ISMRMRD)");
     rec->add_option("--partial-fourier", partial_fourier,
-                    "zf on a partial-Fourier scan: pocs (fill the left-out part) or zero-fill")->capture_default_str();
+                    "partial-Fourier scans: pocs (fill the left-out part: POCS for zf, a phase-constrained model for the "
+                    "iterative methods) or zero-fill")->capture_default_str();
     rec->add_option("--pocs-iters", ro.recon.pocs_iterations, "POCS iterations for partial Fourier")->capture_default_str();
     rec_mask.add(*rec);
     add_espirit_options(*rec, ro.espirit);

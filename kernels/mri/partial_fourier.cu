@@ -5,3 +5,5 @@
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::UnitPhaseF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::PhaseConstrainF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::PocsConsistencyF);
+LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ApplyPhaseF);
+LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ProjectPhaseF);

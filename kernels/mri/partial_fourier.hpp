@@ -42,4 +42,24 @@ struct PocsConsistencyF {
     }
 };
 
+// The phase-constrained model x = e^{i phi} r with r real (the iterative methods on partial
+// Fourier data): out[i] = Re(in[i]) * phase[i] maps r into the image, and its real-linear adjoint
+// out[i] = Re(conj(phase[i]) * in[i]) brings an image back to the real unknowns. Both leave the
+// imaginary part of the unknowns zero, so a complex solver run on them stays on real vectors.
+struct ApplyPhaseF {
+    const complex64* in;
+    const complex64* phase;
+    complex64* out;
+    LUMEN_HD void operator()(index_t i) const { out[i] = phase[i] * in[i].re; }
+};
+
+struct ProjectPhaseF {
+    const complex64* in;
+    const complex64* phase;
+    complex64* out;
+    LUMEN_HD void operator()(index_t i) const {
+        out[i] = complex64(phase[i].re * in[i].re + phase[i].im * in[i].im, 0.0f);
+    }
+};
+
 }  // namespace lumen::kern

@@ -146,4 +146,59 @@ void pocs_partial_fourier(View<complex64> kspace, View<const float> mask, const 
     copy(View<const complex64>(k.view()), kspace);
 }
 
+namespace {
+
+class PhaseConstrainedOperator final : public LinearOperator<complex64> {
+public:
+    PhaseConstrainedOperator(LinOpPtr<complex64> a, View<const complex64> phase)
+        : a_(std::move(a)), phase_(phase), tmp_(a_->domain_shape(), a_->device()), tmp2_(a_->domain_shape(), a_->device()) {}
+    Shape domain_shape() const override { return a_->domain_shape(); }
+    Shape range_shape() const override { return a_->range_shape(); }
+    Device device() const override { return a_->device(); }
+    void apply(View<const complex64> r, View<complex64> y) const override {
+        detail::for_each(device(), r.size(), kern::ApplyPhaseF{r.data(), phase_.data(), tmp_.data()});
+        a_->apply(View<const complex64>(tmp_.view()), y);
+    }
+    void apply_adjoint(View<const complex64> y, View<complex64> r) const override {
+        a_->apply_adjoint(y, tmp_.view());
+        detail::for_each(device(), r.size(), kern::ProjectPhaseF{tmp_.data(), phase_.data(), r.data()});
+    }
+    void apply_normal(View<const complex64> r, View<complex64> out) const override {
+        detail::for_each(device(), r.size(), kern::ApplyPhaseF{r.data(), phase_.data(), tmp_.data()});
+        a_->apply_normal(View<const complex64>(tmp_.view()), tmp2_.view());
+        detail::for_each(device(), out.size(), kern::ProjectPhaseF{tmp2_.data(), phase_.data(), out.data()});
+    }
+
+private:
+    LinOpPtr<complex64> a_;
+    View<const complex64> phase_;  // owned by the PhaseConstrained result, which outlives the solve
+    mutable Array<complex64> tmp_, tmp2_;
+};
+
+}  // namespace
+
+PhaseConstrained phase_constrained(LinOpPtr<complex64> A, View<const complex64> image, const PartialFourier& pf) {
+    require(image.shape() == A->domain_shape() && image.rank() == 2,
+            "phase_constrained: the image estimate of shape " + image.shape().str() + " does not match the operator's domain " +
+                A->domain_shape().str());
+    const index_t H = image.dim(0), W = image.dim(1);
+    require(pf.rows.n == H && pf.cols.n == W, "phase_constrained: the partial-Fourier extent does not match the image");
+    const Device dev = A->device();
+    const std::vector<float> wr = axis_window(pf.rows), wc = axis_window(pf.cols);
+    Array<float> window(Shape{H, W});
+    for (index_t y = 0; y < H; ++y)
+        for (index_t x = 0; x < W; ++x) window[y * W + x] = wr[std::size_t(y)] * wc[std::size_t(x)];
+    const Array<float> window_d = window.to(dev);
+    // Low-pass the estimate to the symmetric centre: the part of its k-space both sides measured.
+    PhaseConstrained out;
+    out.phase = Array<complex64>::copy_of(image, dev);
+    const FftPlan plan = FftPlan::for_shape(out.phase.shape(), 2, dev);
+    plan.forward_centered(out.phase.view());
+    apply_mask(View<const complex64>(out.phase.view()), window_d.view(), out.phase.view());
+    plan.inverse_centered(out.phase.view());
+    detail::for_each(dev, out.phase.size(), kern::UnitPhaseF{out.phase.data(), out.phase.data()});
+    out.op = std::make_shared<PhaseConstrainedOperator>(std::move(A), View<const complex64>(out.phase.view()));
+    return out;
+}
+
 }  // namespace lumen::mri

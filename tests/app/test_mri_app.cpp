@@ -156,21 +156,29 @@ TEST(MriApp, PlausibilityChecksInInfoAndRecon) {
     auto j = json_of(log);
     EXPECT_EQ(j["warnings"], 0);
     EXPECT_TRUE(j["noise_normalised_residual"].is_null());
-    // CG-SENSE warns that it does not, and ends with a noise-normalised residual.
+    // CG-SENSE fills it with a phase-constrained model, and ends with a noise-normalised residual.
     ASSERT_EQ(test::run_command(mri() + " recon " + mrd + " -o " + out + " --method cg-sense --iters 10 --json -q --no-png",
                                 &log),
               0)
         << log;
     j = json_of(log);
-    EXPECT_EQ(j["warnings"], 1);
+    EXPECT_EQ(j["warnings"], 0);
     EXPECT_EQ(j["noise_source"], "image background");
     ASSERT_TRUE(j["noise_normalised_residual"].is_number());
     EXPECT_GT(j["noise_normalised_residual"].get<double>(), 0.3);
+    // Without filling, it warns; --strict turns the warning into an error for pipelines.
+    ASSERT_EQ(test::run_command(mri() + " recon " + mrd + " -o " + out +
+                                    " --method cg-sense --iters 5 --partial-fourier zero-fill --json -q --no-png",
+                                &log),
+              0)
+        << log;
+    j = json_of(log);
+    EXPECT_EQ(j["warnings"], 1);
     bool pf_warned = false;
     for (const auto& c : j["checks"]) pf_warned = pf_warned || (c["id"] == "mri.partial_fourier" && c["ok"] == false);
     EXPECT_TRUE(pf_warned);
-    // --strict turns the warning into an error for pipelines.
-    EXPECT_EQ(test::run_command(mri() + " recon " + mrd + " -o " + out + " --method cg-sense --iters 3 --strict -q --no-png",
+    EXPECT_EQ(test::run_command(mri() + " recon " + mrd + " -o " + out +
+                                    " --method cg-sense --iters 3 --partial-fourier zero-fill --strict -q --no-png",
                                 &log),
               2);
     EXPECT_NE(log.find("mri.partial_fourier"), std::string::npos) << log;

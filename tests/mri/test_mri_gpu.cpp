@@ -90,4 +90,19 @@ TEST(MriGpu, WhiteningAndPocsParity) {
     pocs_partial_fourier(pc.view(), mask.view(), pf, 10);
     pocs_partial_fourier(pg.view(), mask.view(), pf, 10);
     EXPECT_LT(test::max_rel_diff(View<const complex64>(pc.view()), View<const complex64>(pg.view())), 1e-4);
+
+    // The phase-constrained model of the iterative methods.
+    const Array<complex64> maps = test::random_complex(Shape{5, 48, 40}, 6);
+    const Array<complex64> est = test::random_complex(Shape{48, 40}, 7);
+    const auto Ac = std::make_shared<SenseOperator>(maps.view(), mask.view(), Device::cpu);
+    const auto Ag = std::make_shared<SenseOperator>(maps.view(), mask.view(), Device::cuda);
+    const PhaseConstrained cc = phase_constrained(Ac, est.view(), pf);
+    const Array<complex64> estd = est.to(Device::cuda);
+    const PhaseConstrained cg = phase_constrained(Ag, estd.view(), pf);
+    const Array<complex64> r = test::random_complex(Shape{48, 40}, 8);
+    const Array<complex64> rd = r.to(Device::cuda);
+    Array<complex64> nc(Shape{48, 40}), ng(Shape{48, 40}, Device::cuda);
+    cc.op->apply_normal(r.view(), nc.view());
+    cg.op->apply_normal(rd.view(), ng.view());
+    EXPECT_LT(test::max_rel_diff(View<const complex64>(nc.view()), View<const complex64>(ng.view())), 1e-4);
 }

@@ -7,13 +7,15 @@
 // real object is nearly real up to a smooth phase, its k-space is nearly conjugate-symmetric, and
 // the missing part can be estimated: POCS (Haacke et al., J Magn Reson 1991) alternates the phase
 // constraint x <- |x| e^{i phi} (phi from the symmetric centre, Hann-windowed) with data
-// consistency (measured samples restored), per coil.
+// consistency (measured samples restored), per coil. The iterative methods put the same phase
+// constraint into their model instead (phase_constrained below).
 #pragma once
 
 #include <string>
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
+#include "lumen/linop.hpp"
 
 namespace lumen::mri {
 
@@ -47,5 +49,17 @@ PartialFourier detect_partial_fourier(View<const float> mask, index_t first_row,
 // marks acquired keep their values; undersampled samples inside the acquired extent stay zero.
 void pocs_partial_fourier(View<complex64> kspace, View<const float> mask, const PartialFourier& pf,
                           int iterations = 20);
+
+// The iterative methods' counterpart of POCS: the same phase constraint inside the model. The
+// image is x = e^{i phi} r with r real and phi the phase of `image` (a first, unconstrained
+// estimate) low-passed to the symmetric centre of k-space (Hann window); the solvers then fit the
+// real r, and the conjugate symmetry this imposes on k-space fills the left-out part
+// (phase-constrained SENSE). Returns the operator r -> A(e^{i phi} r) (real-linear: its adjoint
+// keeps the real part) and the phase, [H][W] on A's device.
+struct PhaseConstrained {
+    LinOpPtr<complex64> op;
+    Array<complex64> phase;
+};
+PhaseConstrained phase_constrained(LinOpPtr<complex64> A, View<const complex64> image, const PartialFourier& pf);
 
 }  // namespace lumen::mri

@@ -38,8 +38,9 @@ struct ReconOptions {
     double lambda = -1.0;      // < 0: default_lambda(method); relative, see above
     double tolerance = 0.0;    // the solver's relative stopping tolerance (0: run all iterations)
     int wavelet_levels = 4;    // Daubechies-4 levels; the grid is zero-padded to a multiple of 2^levels
-    // Zero-filled only: the partial-Fourier extent whose left-out part POCS fills first (none: plain
-    // zero filling). The iterative methods fit the measured samples and ignore it.
+    // A partial-Fourier extent whose left-out part is filled (none: nothing filled): zero-filled
+    // runs POCS first; the iterative methods solve for a real image times the phase of the
+    // symmetric centre (phase_constrained in lumen/mri/partial_fourier.hpp).
     PartialFourier partial_fourier;
     int pocs_iterations = 20;
     Device device = Device::cpu;
@@ -81,7 +82,7 @@ struct RunOptions {
     EspiritOptions espirit;
     std::string png_prefix;       // previews PREFIX_sNNN.png (and PREFIX_reference_sNNN.png); empty: none
     bool prewhiten = true;        // whiten the coils with the file's noise pre-scan, when it has one
-    bool pocs = true;             // zero-filled: fill a partial-Fourier acquisition's left-out part by POCS
+    bool pocs = true;             // fill a partial-Fourier scan's left-out part (zf: POCS; others: phase-constrained)
     std::function<void(index_t slice, index_t slices)> on_slice;  // before each slice
 };
 
