@@ -49,7 +49,9 @@ def main():
 
     twix = twixtools.read_twix(a.input, verbose=False)
     image = twix[-1]  # multi-raid files: adjustment scans first, the imaging measurement last
-    noise = [m for meas in twix for m in meas["mdb"] if m.is_flag_set("NOISEADJSCAN")]
+    # (readout, dwell time in ns of the measurement it came from): the noise scan's bandwidth
+    # usually differs from the imaging one, and lumen scales the covariance by their ratio.
+    noise = [(m, dwell_of(meas["hdr"])) for meas in twix for m in meas["mdb"] if m.is_flag_set("NOISEADJSCAN")]
     scans = [m for m in image["mdb"] if m.is_image_scan()]
     if not scans:
         sys.exit(f"{a.input}: no imaging readouts")
@@ -73,7 +75,7 @@ def main():
     # The encoded phase-encode matrix: symmetric about the centre line.
     matrix_y = 2 * max(centre, lines - centre)
     yaps = hdr.get("MeasYaps", {})
-    dwell_ns = (yaps.get("sRXSPEC", {}).get("alDwellTime") or [0])[0]
+    dwell_ns = dwell_of(hdr)
     fov = yaps.get("sSliceArray", {}).get("asSlice", [{}])[0]
     fov_x, fov_y = float(fov.get("dReadoutFOV", 256.0)), float(fov.get("dPhaseFOV", 256.0))
     thickness = float(fov.get("dThickness", 5.0))
@@ -90,6 +92,10 @@ def main():
     else:
         write_ismrmrd(a, scans, noise, coils, samples, slices, lines, matrix_y, centre, recon_x, fov_x, fov_y,
                       thickness, frequency, dwell_ns)
+
+
+def dwell_of(hdr):
+    return float((hdr.get("MeasYaps", {}).get("sRXSPEC", {}).get("alDwellTime") or [0])[0] or 0)
 
 
 def header_xml(samples, lines, matrix_y, recon_x, coils, slices, centre, fov_x, fov_y, thickness, frequency):
@@ -120,10 +126,10 @@ def write_ismrmrd(a, scans, noise, coils, samples, slices, lines, matrix_y, cent
     d = ismrmrd.Dataset(a.output, "dataset", create_if_needed=True)
     d.write_xml_header(header_xml(samples, lines, matrix_y, recon_x, coils, slices, centre, fov_x, fov_y, thickness,
                                   frequency))
-    for m in noise:
+    for m, noise_dwell_ns in noise:
         acq = ismrmrd.Acquisition.from_array(np.ascontiguousarray(m.data, dtype=np.complex64))
         acq.set_flag(ismrmrd.ACQ_IS_NOISE_MEASUREMENT)
-        acq.sample_time_us = dwell_ns / 1000.0 if dwell_ns else 0.0
+        acq.sample_time_us = noise_dwell_ns / 1000.0
         d.append_acquisition(acq)
     for i, m in enumerate(scans):
         acq = ismrmrd.Acquisition.from_array(np.ascontiguousarray(m.data, dtype=np.complex64))
@@ -132,7 +138,7 @@ def write_ismrmrd(a, scans, noise, coils, samples, slices, lines, matrix_y, cent
         acq.idx.average = m.cAve
         acq.idx.repetition = m.cRep
         acq.center_sample = int(m.mdh.CenterCol)
-        acq.sample_time_us = dwell_ns / 1000.0 if dwell_ns else 0.0
+        acq.sample_time_us = dwell_ns / 1000.0
         acq.scan_counter = i
         if m.is_flag_set("REFLECT"):
             acq.set_flag(ismrmrd.ACQ_IS_REVERSE)
