@@ -37,8 +37,10 @@ struct PocsConsistencyF {
     index_t n;
     LUMEN_HD void operator()(index_t i) const {
         const index_t p = i % n;
-        if (mask[p] != 0.0f) k[i] = data[i];
-        else if (fill[p] == 0.0f) k[i] = complex64(0.0f, 0.0f);
+        if (mask[p] != 0.0f)
+            k[i] = data[i];
+        else if (fill[p] == 0.0f)
+            k[i] = complex64(0.0f, 0.0f);
     }
 };
 

@@ -18,9 +18,10 @@ NoiseWhitening noise_whitening(View<const complex64> noise, double dwell_ratio, 
     const Array<complex64> n = Array<complex64>::copy_of(noise, Device::cpu);
     const index_t C = n.dim(0), N = n.dim(1);
     require(C >= 1 && N > C, where + ": the noise pre-scan holds " + std::to_string(N) + " samples per coil for " +
-                                 std::to_string(C) + " coils; at least coils + 1 are needed to estimate the covariance");
-    require(std::isfinite(dwell_ratio) && dwell_ratio > 0.0, where + ": the noise / imaging dwell-time ratio " +
-                                                                 detail::num(dwell_ratio) + " is not positive");
+                                 std::to_string(C) +
+                                 " coils; at least coils + 1 are needed to estimate the covariance");
+    require(std::isfinite(dwell_ratio) && dwell_ratio > 0.0,
+            where + ": the noise / imaging dwell-time ratio " + detail::num(dwell_ratio) + " is not positive");
     NoiseWhitening w;
     w.coils = C;
     w.samples = N;
@@ -45,16 +46,17 @@ NoiseWhitening noise_whitening(View<const complex64> noise, double dwell_ratio, 
         lo = std::min(lo, v);
         hi = std::max(hi, v);
     }
-    require(lo > 0.0 && std::isfinite(hi), where + ": a coil of the noise pre-scan has zero (or non-finite) noise "
-                                                  "variance: a dead channel; reconstruct without pre-whitening "
-                                                  "(--no-prewhiten) or drop the channel");
+    require(lo > 0.0 && std::isfinite(hi), where +
+                                               ": a coil of the noise pre-scan has zero (or non-finite) noise "
+                                               "variance: a dead channel; reconstruct without pre-whitening "
+                                               "(--no-prewhiten) or drop the channel");
     w.variance = trace / double(C);
     w.std_ratio = std::sqrt(hi / lo);
     for (index_t c = 0; c < C; ++c)
         for (index_t d = 0; d < c; ++d)
-            w.max_correlation = std::max(w.max_correlation, abs(psi[std::size_t(c * C + d)]) /
-                                                                std::sqrt(psi[std::size_t(c * C + c)].re *
-                                                                          psi[std::size_t(d * C + d)].re));
+            w.max_correlation = std::max(
+                w.max_correlation, abs(psi[std::size_t(c * C + d)]) /
+                                       std::sqrt(psi[std::size_t(c * C + c)].re * psi[std::size_t(d * C + d)].re));
 
     // Cholesky Psi = L L^H (lower triangular L, real positive diagonal), in double.
     std::vector<complex128> L(std::size_t(C * C), complex128(0.0));
@@ -86,19 +88,20 @@ NoiseWhitening noise_whitening(View<const complex64> noise, double dwell_ratio, 
             x[std::size_t(i)] = acc * (1.0 / L[std::size_t(i * C + i)].re);
         }
         for (index_t i = col; i < C; ++i)
-            w.whitener[std::size_t(i * C + col)] = complex64(float(sigma * x[std::size_t(i)].re), float(sigma * x[std::size_t(i)].im));
+            w.whitener[std::size_t(i * C + col)] =
+                complex64(float(sigma * x[std::size_t(i)].re), float(sigma * x[std::size_t(i)].im));
     }
     return w;
 }
 
 void apply_whitening(const NoiseWhitening& w, View<complex64> kspace) {
-    require(kspace.rank() >= 2 && kspace.dim(0) == w.coils,
-            "apply_whitening: data of shape " + kspace.shape().str() + " do not have the noise pre-scan's " +
-                std::to_string(w.coils) + " coils");
+    require(kspace.rank() >= 2 && kspace.dim(0) == w.coils, "apply_whitening: data of shape " + kspace.shape().str() +
+                                                                " do not have the noise pre-scan's " +
+                                                                std::to_string(w.coils) + " coils");
     const Device dev = kspace.device();
     const index_t n = kspace.size() / w.coils;
-    const Array<complex64> wm = Array<complex64>::copy_of(
-        View<const complex64>(w.whitener.data(), Shape{w.coils, w.coils}), dev);
+    const Array<complex64> wm =
+        Array<complex64>::copy_of(View<const complex64>(w.whitener.data(), Shape{w.coils, w.coils}), dev);
     const Array<complex64> in = Array<complex64>::copy_of(View<const complex64>(kspace), dev);
     detail::for_each(dev, n, kern::WhitenF{wm.data(), in.data(), kspace.data(), n, w.coils});
 }

@@ -95,8 +95,8 @@ std::vector<float> axis_window(const PartialFourierAxis& a) {
 
 }  // namespace
 
-PartialFourier detect_partial_fourier(View<const float> mask, index_t first_row, index_t last_row,
-                                      index_t first_column, index_t last_column) {
+PartialFourier detect_partial_fourier(View<const float> mask, index_t first_row, index_t last_row, index_t first_column,
+                                      index_t last_column) {
     require(mask.rank() == 2, "detect_partial_fourier: the mask must be [H][W], got " + mask.shape().str());
     const Array<float> m = Array<float>::copy_of(mask, Device::cpu);
     const index_t H = m.dim(0), W = m.dim(1);
@@ -151,7 +151,10 @@ namespace {
 class PhaseConstrainedOperator final : public LinearOperator<complex64> {
 public:
     PhaseConstrainedOperator(LinOpPtr<complex64> a, View<const complex64> phase)
-        : a_(std::move(a)), phase_(phase), tmp_(a_->domain_shape(), a_->device()), tmp2_(a_->domain_shape(), a_->device()) {}
+        : a_(std::move(a)),
+          phase_(phase),
+          tmp_(a_->domain_shape(), a_->device()),
+          tmp2_(a_->domain_shape(), a_->device()) {}
     Shape domain_shape() const override { return a_->domain_shape(); }
     Shape range_shape() const override { return a_->range_shape(); }
     Device device() const override { return a_->device(); }
@@ -179,8 +182,8 @@ private:
 
 PhaseConstrained phase_constrained(LinOpPtr<complex64> A, View<const complex64> image, const PartialFourier& pf) {
     require(image.shape() == A->domain_shape() && image.rank() == 2,
-            "phase_constrained: the image estimate of shape " + image.shape().str() + " does not match the operator's domain " +
-                A->domain_shape().str());
+            "phase_constrained: the image estimate of shape " + image.shape().str() +
+                " does not match the operator's domain " + A->domain_shape().str());
     const index_t H = image.dim(0), W = image.dim(1);
     require(pf.rows.n == H && pf.cols.n == W, "phase_constrained: the partial-Fourier extent does not match the image");
     const Device dev = A->device();

@@ -130,8 +130,8 @@ SliceRecon reconstruct_slice(View<const complex64> kspace, View<const float> mas
     so.callback = o.callback;
     const View<const complex64> b = y.view();
     // Partial Fourier: the unknowns become the real r of x = e^{i phi} r (phase from the symmetric
-    // centre), which fills the left-out part as POCS does for zero filling.
-    // The phase comes from the same method run unconstrained first (twice the time): with
+    // centre), which fills the left-out part as POCS does for zero filling. The phase comes from
+    // the same method run unconstrained first (twice the time): with
     // undersampling, a zero-filled centre or a short CG-SENSE carries aliasing into it, and the
     // constraint then costs more than it gives (measured: TV at 3x, NMSE 0.0036 against 0.0007
     // unconstrained; with its own first pass 0.0003).
@@ -283,7 +283,6 @@ std::string slice_name(const std::string& stem, index_t s) {
 // undersampled reconstructions of quiet scans, so the check is for gross misfits; the value is
 // always printed for the user to judge.
 constexpr double k_residual_warning = 30.0;
-
 
 }  // namespace
 

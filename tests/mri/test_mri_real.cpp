@@ -129,7 +129,8 @@ TEST(MriReal, IsmrmrdOutputSetsTheLoopFlags) {
         EXPECT_EQ(last.isFlagSet(ISMRMRD::ISMRMRD_ACQ_LAST_IN_MEASUREMENT), sl == 2) << sl;
         for (index_t i = 1; i + 1 < lines; ++i) {
             ISMRMRD::Acquisition& mid = acq[std::size_t(2 + sl * lines + i)];
-            EXPECT_FALSE(mid.isFlagSet(ISMRMRD::ISMRMRD_ACQ_FIRST_IN_SLICE) || mid.isFlagSet(ISMRMRD::ISMRMRD_ACQ_LAST_IN_SLICE));
+            EXPECT_FALSE(mid.isFlagSet(ISMRMRD::ISMRMRD_ACQ_FIRST_IN_SLICE) ||
+                         mid.isFlagSet(ISMRMRD::ISMRMRD_ACQ_LAST_IN_SLICE));
         }
     }
     // The reader keeps the noise apart, in order.
@@ -143,10 +144,22 @@ TEST(MriReal, IsmrmrdOutputSetsTheLoopFlags) {
 TEST(MriReal, WhiteningDecorrelatesTheCoils) {
     const index_t C = 4;
     // A loud coil (10x), and correlations up to 0.6 between neighbours.
-    std::vector<complex64> L = {complex64(10.0f), 0, 0, 0,
-                                complex64(0.6f, 0.2f), complex64(0.8f), 0, 0,
-                                0, complex64(0.5f, -0.3f), complex64(0.9f), 0,
-                                complex64(0.1f), 0, complex64(0.2f, 0.1f), complex64(1.0f)};
+    std::vector<complex64> L = {complex64(10.0f),
+                                0,
+                                0,
+                                0,
+                                complex64(0.6f, 0.2f),
+                                complex64(0.8f),
+                                0,
+                                0,
+                                0,
+                                complex64(0.5f, -0.3f),
+                                complex64(0.9f),
+                                0,
+                                complex64(0.1f),
+                                0,
+                                complex64(0.2f, 0.1f),
+                                complex64(1.0f)};
     const Array<complex64> pre = correlated_noise(L, C, 20000, 1);
     const NoiseWhitening w = noise_whitening(View<const complex64>(pre.view()), 1.0, "test");
     EXPECT_NEAR(w.std_ratio, 10.0 / std::sqrt(0.6 * 0.6 + 0.2 * 0.2 + 0.64), 0.5);
@@ -177,10 +190,9 @@ TEST(MriReal, NoisePrescanPrewhitensTheReconstruction) {
     const SimulatedScan s = sim(C, 1, 64, 64);
     const double rms = std::sqrt(norm2_squared(View<const complex64>(s.kspace.view())) / double(s.kspace.size()));
     const float q = float(0.03 * rms);
-    std::vector<complex64> L = {complex64(10.0f * q), 0, 0, 0,
-                                complex64(0.5f * q, 0.1f * q), complex64(0.8f * q), 0, 0,
-                                0, complex64(0.4f * q), complex64(0.9f * q), 0,
-                                0, 0, complex64(0.3f * q), complex64(q)};
+    std::vector<complex64> L = {
+        complex64(10.0f * q), 0, 0, 0, complex64(0.5f * q, 0.1f * q), complex64(0.8f * q), 0, 0, 0, complex64(0.4f * q),
+        complex64(0.9f * q),  0, 0, 0, complex64(0.3f * q),           complex64(q)};
     Array<complex64> k = s.kspace.clone();
     const Array<complex64> n = correlated_noise(L, C, 64 * 64, 11);
     for (index_t i = 0; i < k.size(); ++i) k[i] += n[i];
@@ -229,7 +241,8 @@ std::string partial_fourier_file(const SimulatedScan& s, index_t first, bool dec
     fill(m.view(), 1.0f);
     restrict_columns(m.view(), first, W);
     Array<complex64> k = s.kspace.clone();
-    for (index_t sl = 0; sl < k.dim(0); ++sl) apply_mask(View<const complex64>(k.view().item(sl)), m.view(), k.view().item(sl));
+    for (index_t sl = 0; sl < k.dim(0); ++sl)
+        apply_mask(View<const complex64>(k.view().item(sl)), m.view(), k.view().item(sl));
     FastMriWriteOptions wo;
     wo.truth_image = s.image.view();
     wo.truth_sensitivities = s.sensitivities.view();

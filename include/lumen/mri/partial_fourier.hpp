@@ -42,8 +42,8 @@ struct PartialFourier {
 // that one side lacks holds, on the other side, so many sampled lines that an undersampling mask
 // would leave the first band empty by chance with probability below 1e-3 (random masks often
 // miss a few outer lines; that is not partial Fourier).
-PartialFourier detect_partial_fourier(View<const float> mask, index_t first_row, index_t last_row,
-                                      index_t first_column, index_t last_column);
+PartialFourier detect_partial_fourier(View<const float> mask, index_t first_row, index_t last_row, index_t first_column,
+                                      index_t last_column);
 
 // POCS: fills the left-out region of kspace [coils][H][W] (any device) in place. Samples the mask
 // marks acquired keep their values; undersampled samples inside the acquired extent stay zero.
