@@ -144,22 +144,12 @@ TEST(MriReal, IsmrmrdOutputSetsTheLoopFlags) {
 TEST(MriReal, WhiteningDecorrelatesTheCoils) {
     const index_t C = 4;
     // A loud coil (10x), and correlations up to 0.6 between neighbours.
-    std::vector<complex64> L = {complex64(10.0f),
-                                0,
-                                0,
-                                0,
-                                complex64(0.6f, 0.2f),
-                                complex64(0.8f),
-                                0,
-                                0,
-                                0,
-                                complex64(0.5f, -0.3f),
-                                complex64(0.9f),
-                                0,
-                                complex64(0.1f),
-                                0,
-                                complex64(0.2f, 0.1f),
-                                complex64(1.0f)};
+    // clang-format off
+    std::vector<complex64> L = {complex64(10.0f),       0,                      0,                     0,
+                                complex64(0.6f, 0.2f),  complex64(0.8f),        0,                     0,
+                                0,                      complex64(0.5f, -0.3f), complex64(0.9f),       0,
+                                complex64(0.1f),        0,                      complex64(0.2f, 0.1f), complex64(1.0f)};
+    // clang-format on
     const Array<complex64> pre = correlated_noise(L, C, 20000, 1);
     const NoiseWhitening w = noise_whitening(View<const complex64>(pre.view()), 1.0, "test");
     EXPECT_NEAR(w.std_ratio, 10.0 / std::sqrt(0.6 * 0.6 + 0.2 * 0.2 + 0.64), 0.5);
@@ -190,9 +180,12 @@ TEST(MriReal, NoisePrescanPrewhitensTheReconstruction) {
     const SimulatedScan s = sim(C, 1, 64, 64);
     const double rms = std::sqrt(norm2_squared(View<const complex64>(s.kspace.view())) / double(s.kspace.size()));
     const float q = float(0.03 * rms);
-    std::vector<complex64> L = {
-        complex64(10.0f * q), 0, 0, 0, complex64(0.5f * q, 0.1f * q), complex64(0.8f * q), 0, 0, 0, complex64(0.4f * q),
-        complex64(0.9f * q),  0, 0, 0, complex64(0.3f * q),           complex64(q)};
+    // clang-format off
+    std::vector<complex64> L = {complex64(10.0f * q),          0,                   0,                   0,
+                                complex64(0.5f * q, 0.1f * q), complex64(0.8f * q), 0,                   0,
+                                0,                             complex64(0.4f * q), complex64(0.9f * q), 0,
+                                0,                             0,                   complex64(0.3f * q), complex64(q)};
+    // clang-format on
     Array<complex64> k = s.kspace.clone();
     const Array<complex64> n = correlated_noise(L, C, 64 * 64, 11);
     for (index_t i = 0; i < k.size(); ++i) k[i] += n[i];
