@@ -7,6 +7,7 @@
 #include "apps/common/app_common.hpp"
 #include "lumen/core/error.hpp"
 #include "lumen/io/png.hpp"
+#include "lumen/linalg.hpp"
 #include "lumen/mri/io.hpp"
 #include "lumen/mri/mask.hpp"
 #include "lumen/mri/recon.hpp"
@@ -83,6 +84,9 @@ nlohmann::json header_json(const mri::ScanHeader& h) {
             {"kspace_size", {h.height, h.width}},
             {"recon_size", {h.recon_height, h.recon_width}},
             {"acquired_columns", {h.first_column, h.last_column}},
+            {"acquired_rows", {h.first_row, h.last_row}},
+            {"reversed_lines", h.reversed_lines},
+            {"noise_scans", h.noise_scans},
             {"has_header_xml", h.has_xml_header},
             {"has_mask", h.has_mask},
             {"has_truth", h.has_truth},
@@ -106,6 +110,12 @@ void setup(CLI::App& app) {
     sim->add_option("--scale", so.scale, "peak object magnitude (fastMRI data are ~1e-4)")->capture_default_str();
     sim->add_option("--noise-seed", so.seed, "noise seed")->capture_default_str();
     sim->add_option("--format", sim_format, "fastmri or ismrmrd")->capture_default_str();
+    static double sim_pf = 1.0;
+    static bool sim_reverse = false;
+    sim->add_option("--partial-fourier", sim_pf,
+                    "fraction of the phase encodes acquired (0.5 to 1): the first lines are left out, as the header says")
+        ->capture_default_str();
+    sim->add_flag("--reverse-lines", sim_reverse, "ismrmrd: store odd lines reversed and flagged ACQ_IS_REVERSE (bipolar readouts)");
     sim_mask.add(*sim);
     sim->add_flag("--quiet,-q", sim_common.quiet, "no progress output on stderr");
     sim->add_flag("--json", sim_common.json, "print a machine-readable summary on stdout");
@@ -114,15 +124,32 @@ void setup(CLI::App& app) {
         if (!sim_recon.empty()) parse_size(sim_recon, "--recon-size", so.recon_height, so.recon_width);
         if (sim_format != "fastmri" && sim_format != "ismrmrd")
             throw Error(ErrorCode::usage, "--format: unknown format '" + sim_format + "'; expected fastmri or ismrmrd");
+        if (!(sim_pf > 0.5 && sim_pf <= 1.0))
+            throw Error(ErrorCode::usage, "--partial-fourier must be above 0.5 and at most 1, got " + std::to_string(sim_pf));
+        if (sim_reverse && sim_format != "ismrmrd")
+            throw Error(ErrorCode::usage, "--reverse-lines needs --format ismrmrd (fastMRI files have no line flags)");
         app::Progress progress(kProg, "simulate", 1, sim_common.quiet);
         mri::SimulatedScan scan = mri::simulate(so);
         Array<float> mask;
-        if (sim_mask.active()) {
-            mask = mri::make_mask(sim_mask.spec(), so.height, so.width);
-            mri::apply_mask(View<const complex64>(scan.kspace.view()), mask.view(), scan.kspace.view());
+        if (sim_mask.active()) mask = mri::make_mask(sim_mask.spec(), so.height, so.width);
+        // Partial Fourier: the first W - round(f W) phase encodes were not acquired.
+        const index_t first_column = so.width - index_t(std::lround(sim_pf * double(so.width)));
+        if (first_column > 0) {
+            if (mask.empty()) {
+                mask = Array<float>(Shape{so.height, so.width});
+                fill(mask.view(), 1.0f);
+            }
+            mri::restrict_columns(mask.view(), first_column, so.width);
         }
+        if (!mask.empty()) mri::apply_mask(View<const complex64>(scan.kspace.view()), mask.view(), scan.kspace.view());
         if (sim_format == "ismrmrd") {
-            mri::write_ismrmrd(sim_out, scan.kspace.view(), mask.view(), scan.recon_height, scan.recon_width);
+            mri::IsmrmrdWriteOptions wo;
+            wo.mask = mask.view();
+            wo.recon_height = scan.recon_height;
+            wo.recon_width = scan.recon_width;
+            wo.first_column = first_column;
+            wo.reverse_odd_lines = sim_reverse;
+            mri::write_ismrmrd(sim_out, scan.kspace.view(), wo);
         } else {
             mri::FastMriWriteOptions wo;
             wo.mask = mask.view();
@@ -131,6 +158,7 @@ void setup(CLI::App& app) {
             wo.reconstruction_rss = scan.rss.view();
             wo.recon_height = scan.recon_height;
             wo.recon_width = scan.recon_width;
+            wo.first_column = first_column;
             mri::write_fastmri(sim_out, scan.kspace.view(), wo, so.coils == 1);
         }
         progress.finish(sim_out);
@@ -140,6 +168,7 @@ void setup(CLI::App& app) {
                              {"kspace_shape", scan.kspace.shape().dims()},
                              {"recon_size", {scan.recon_height, scan.recon_width}},
                              {"undersampled", sim_mask.active()},
+                             {"partial_fourier", sim_pf},
                              {"acceleration", mask.empty() ? 1.0 : mri::achieved_acceleration(mask.view())}});
     });
 
@@ -162,11 +191,25 @@ void setup(CLI::App& app) {
     rec->add_option("--png", png, "PNG previews PREFIX_sNNN.png and PREFIX_reference_sNNN.png (default: the output path "
                                   "without .h5)");
     rec->add_flag("--no-png", no_png, "do not write the PNG previews");
+    static bool no_prewhiten = false;
+    static std::string partial_fourier = "pocs";
+    rec->add_flag("--no-prewhiten", no_prewhiten, "do not whiten the coils with the file's noise pre-scan (ISMRMRD)");
+    rec->add_option("--partial-fourier", partial_fourier,
+                    "partial-Fourier scans: pocs (fill the left-out part: POCS for zf, a phase-constrained model for the "
+                    "iterative methods) or zero-fill")->capture_default_str();
+    rec->add_option("--pocs-iters", ro.recon.pocs_iterations, "POCS iterations for partial Fourier")->capture_default_str();
     rec_mask.add(*rec);
     add_espirit_options(*rec, ro.espirit);
     app::add_common_options(*rec, rec_common, true);
     rec->callback([] {
         ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
+        ro.prewhiten = !no_prewhiten;
+        if (partial_fourier != "pocs" && partial_fourier != "zero-fill")
+            throw Error(ErrorCode::usage, "--partial-fourier: unknown value '" + partial_fourier + "'; expected pocs or zero-fill");
+        ro.pocs = partial_fourier == "pocs";
+        if (ro.recon.pocs_iterations < 1)
+            throw Error(ErrorCode::usage, "--pocs-iters must be at least 1, got " + std::to_string(ro.recon.pocs_iterations));
+        app::CheckReporter checks(kProg, rec_common);
         ro.recon.method = mri::parse_method(method, "--method");
         ro.recon.device = rec_common.resolved_device();
         ro.recon.iterations = rec_common.iters;
@@ -204,12 +247,32 @@ void setup(CLI::App& app) {
                             {"acceleration", s.acceleration},
                             {"iterations", s.iterations},
                             {"seconds", s.seconds},
-                            {"previews", s.previews}};
+                            {"previews", s.previews},
+                            {"prewhitened", s.whitened},
+                            {"noise_variance", s.noise_variance},
+                            {"noise_source", s.noise_source},
+                            {"partial_fourier", s.partial_fourier.any()},
+                            {"checks", checks.json()},
+                            {"warnings", checks.warning_count()}};
+        j["noise_normalised_residual"] = s.residual >= 0.0 ? nlohmann::json(s.residual) : nlohmann::json(nullptr);
         if (s.has_quality) j["quality"] = {{"nmse", s.quality.nmse}, {"psnr", s.quality.psnr}, {"ssim", s.quality.ssim}};
         if (rec_common.json) app::print_json(j);
-        else if (!rec_common.quiet && s.has_quality)
-            std::cerr << kProg << ": quality against " << (s.header.has_truth ? "the truth" : s.header.target) << ": NMSE "
-                      << s.quality.nmse << ", PSNR " << s.quality.psnr << " dB, SSIM " << s.quality.ssim << "\n";
+        else if (!rec_common.quiet) {
+            if (s.has_quality)
+                std::cerr << kProg << ": quality against " << (s.header.has_truth ? "the truth" : s.header.target)
+                          << ": NMSE " << s.quality.nmse << ", PSNR " << s.quality.psnr << " dB, SSIM " << s.quality.ssim
+                          << "\n";
+            if (s.residual >= 0.0)
+                std::cerr << kProg << ": noise-normalised residual " << s.residual << " (1: the model explains the data "
+                          << "down to the noise; noise from the " << s.noise_source << ")\n";
+            else
+                std::cerr << kProg << ": noise-normalised residual: none (" << (ro.recon.method == mri::Method::zero_filled
+                                                                                   ? "zero-filled fits the samples exactly"
+                                                                                   : "no noise estimate")
+                          << ")\n";
+            if (checks.warning_count() > 0)
+                std::cerr << kProg << ": " << checks.warning_count() << " plausibility warning(s) above\n";
+        }
     });
 
     // ---- espirit
@@ -244,26 +307,41 @@ void setup(CLI::App& app) {
     // ---- info
     auto* inf = app.add_subcommand("info", "what an MRI file holds and whether lumen can read it");
     static std::string info_in;
-    static bool info_json = false;
+    static app::CommonOptions info_common;
     inf->add_option("input", info_in, "input file")->required();
-    inf->add_flag("--json", info_json, "print a machine-readable summary on stdout");
+    inf->add_flag("--json", info_common.json, "print a machine-readable summary on stdout");
+    inf->add_flag("--quiet,-q", info_common.quiet, "do not print the plausibility checks on stderr");
+    inf->add_flag("--strict", info_common.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
     inf->callback([] {
+        const bool info_json = info_common.json;
+        // A line per plausibility check on stderr, passed ones included.
+        app::CheckReporter checks(kProg, info_common, true);
         const mri::ScanReader r = mri::ScanReader::open(info_in);
         const mri::ScanHeader& h = r.header();
         nlohmann::json j = header_json(h);
         j["readable"] = true;
+        Array<float> m;
         if (h.has_mask) {
-            const Array<float> m = r.file_mask();
+            m = r.file_mask();
             j["mask_acceleration"] = mri::achieved_acceleration(m.view());
         }
+        const mri::ScanAssessment a = mri::assess_scan(r, m.view(), nullptr);
+        j["kspace_peak"] = {a.peak_row, a.peak_column};
+        j["partial_fourier"] = a.partial_fourier.any();
+        j["checks"] = checks.json();
+        j["warnings"] = checks.warning_count();
         if (info_json) {
             app::print_json(j);
             return;
         }
-        std::cout << h.path << ": " << h.format << " " << (h.single_coil ? "single-coil" : "multi-coil") << " k-space, "
+        std::cout << h.path << ": " << h.format << " " << (h.coils == 1 ? "single-coil" : "multi-coil") << " k-space, "
                   << h.slices << " slice(s) x " << h.coils << " coil(s) x " << h.height << " x " << h.width << "\n"
                   << "  reconstruction size " << h.recon_height << " x " << h.recon_width << (h.has_xml_header ? " (from the XML header)" : " (default)") << "\n"
-                  << "  acquired phase encodes [" << h.first_column << ", " << h.last_column << ")\n"
+                  << "  acquired phase encodes [" << h.first_column << ", " << h.last_column << "), readout samples ["
+                  << h.first_row << ", " << h.last_row << ")\n";
+        if (h.format == "ismrmrd")
+            std::cout << "  reversed readouts " << h.reversed_lines << ", noise pre-scan acquisitions " << h.noise_scans << "\n";
+        std::cout
                   << "  mask: " << (h.has_mask ? h.mask_shape : std::string("none (fully sampled, or zeros mark missing samples)")) << "\n";
         if (h.has_mask) std::cout << "  mask acceleration " << j["mask_acceleration"].get<double>() << "\n";
         std::cout << "  truth: " << (h.has_truth ? "yes (/lumen/truth)" : (h.target.empty() ? "none" : h.target)) << "\n"

@@ -58,7 +58,7 @@ bool read_long(const pugi::xml_node& n, long& out) {
 struct XmlInfo {
     long enc_x = 0, enc_y = 0, recon_x = 0, recon_y = 0;
     bool limits = false;
-    long center = 0, maximum = 0;
+    long center = 0, maximum = 0, minimum = 0;
 };
 
 XmlInfo parse_header_xml(const std::string& xml, const std::string& where) {
@@ -79,6 +79,7 @@ XmlInfo parse_header_xml(const std::string& xml, const std::string& where) {
     read_long(path(enc, {"reconSpace", "matrixSize", "y"}), info.recon_y);
     const pugi::xml_node lim = path(enc, {"encodingLimits", "kspace_encoding_step_1"});
     info.limits = read_long(child(lim, "center"), info.center) && read_long(child(lim, "maximum"), info.maximum);
+    read_long(child(lim, "minimum"), info.minimum);
     return info;
 }
 
@@ -89,11 +90,14 @@ void apply_xml(ScanHeader& h, const XmlInfo& x) {
         h.recon_width = std::min<index_t>(x.recon_y, h.width);
     }
     // fastMRI: padding_left = enc_y // 2 - center; padding_right = padding_left + maximum + 1.
+    // A minimum above 0 (partial Fourier: the first lines were not acquired) moves the first
+    // acquired column on by that much; fastMRI's own files all have minimum 0.
     if (x.limits && x.enc_y == h.width) {
         const index_t left = x.enc_y / 2 - x.center;
         const index_t right = left + x.maximum + 1;
-        if (left >= 0 && right <= h.width && left < right) {
-            h.first_column = left;
+        const index_t first = left + std::max<long>(0, x.minimum);
+        if (left >= 0 && right <= h.width && first < right) {
+            h.first_column = first;
             h.last_column = right;
         }
     }
@@ -111,6 +115,7 @@ struct ScanReader::Impl {
     std::unique_ptr<io::H5File> file;       // fastMRI
     Array<complex64> ismrmrd_kspace;        // ISMRMRD: whole volume [S][C][H][W]
     Array<float> ismrmrd_mask;              // [H][W]
+    Array<complex64> noise;                 // ISMRMRD noise pre-scan [coils][n]
 };
 
 ScanReader::ScanReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -143,6 +148,8 @@ std::unique_ptr<ScanReader::Impl> open_fastmri(io::H5File f) {
     h.recon_width = std::min<index_t>(320, h.width);
     h.first_column = 0;
     h.last_column = h.width;
+    h.first_row = 0;
+    h.last_row = h.height;
     if (f.exists("/ismrmrd_header")) apply_xml(h, parse_header_xml(f.read_string("/ismrmrd_header"), f.path() + ": /ismrmrd_header"));
     if (f.exists("/mask")) {
         const io::DatasetInfo mi = f.info("/mask");
@@ -208,12 +215,17 @@ std::unique_ptr<ScanReader::Impl> open_ismrmrd(const std::string& file) {
         // First pass: geometry (slices, coils).
         std::vector<ISMRMRD::Acquisition> acqs;
         acqs.reserve(n);
+        std::vector<ISMRMRD::Acquisition> noise;
         index_t slices = 1, coils = 0;
         for (uint32_t i = 0; i < n; ++i) {
             ISMRMRD::Acquisition a;
             d.readAcquisition(i, a);
-            if (a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_NOISE_MEASUREMENT) ||
-                a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_NAVIGATION_DATA) ||
+            // The noise pre-scan (receiver on, no RF) is kept for pre-whitening the coils.
+            if (a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_NOISE_MEASUREMENT)) {
+                if (a.number_of_samples() > 0 && a.active_channels() > 0) noise.push_back(std::move(a));
+                continue;
+            }
+            if (a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_NAVIGATION_DATA) ||
                 a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_PHASECORR_DATA) ||
                 a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_DUMMYSCAN_DATA) || a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_RTFEEDBACK_DATA))
                 continue;
@@ -230,16 +242,45 @@ std::unique_ptr<ScanReader::Impl> open_ismrmrd(const std::string& file) {
         require(!acqs.empty() && coils > 0, file + ": no imaging acquisitions (all were noise or calibration scans)");
         h.slices = slices;
         h.coils = coils;
+        h.acquisition_dwell_us = acqs.front().sample_time_us();
+        if (!noise.empty()) {
+            index_t total = 0;
+            for (auto& a : noise) {
+                require(index_t(a.active_channels()) == coils,
+                        file + ": a noise-measurement acquisition has " + std::to_string(a.active_channels()) +
+                            " channels, the imaging data " + std::to_string(coils) +
+                            "; expected the same coils (the noise pre-scan whitens them)");
+                total += a.number_of_samples();
+            }
+            // [coils][n]: every noise readout's samples one after another, per coil.
+            impl->noise = Array<complex64>(Shape{coils, total});
+            index_t at = 0;
+            for (auto& a : noise) {
+                const index_t ns = a.number_of_samples();
+                const complex_float_t* src = a.getDataPtr();
+                for (index_t c = 0; c < coils; ++c)
+                    for (index_t r = 0; r < ns; ++r)
+                        impl->noise[c * total + at + r] = complex64(src[c * ns + r].real(), src[c * ns + r].imag());
+                at += ns;
+            }
+            h.noise_scans = index_t(noise.size());
+            h.noise_dwell_us = noise.front().sample_time_us();
+        }
         impl->ismrmrd_kspace = Array<complex64>(Shape{slices, coils, h.height, h.width});
         Array<float> count(Shape{slices, h.width});
         impl->ismrmrd_mask = Array<float>(Shape{h.height, h.width});
+        h.first_row = h.height;
+        h.last_row = 0;
         for (std::size_t i = 0; i < acqs.size(); ++i) {
             ISMRMRD::Acquisition& a = acqs[i];
             const index_t ky = index_t(a.idx().kspace_encode_step_1) + ky_offset;
             const index_t s = a.idx().slice;
             const index_t ns = a.number_of_samples();
-            // Readout placement: the centre sample lands on row H/2 when the line is shorter or longer.
-            const index_t x0 = ns == h.height ? 0 : h.height / 2 - index_t(a.center_sample());
+            // Readout placement: the centre sample lands on row H/2 when the line is shorter or longer
+            // (a reversed line's center_sample counts in acquisition order, so it moves with the flip).
+            const bool reverse = a.isFlagSet(ISMRMRD::ISMRMRD_ACQ_IS_REVERSE);
+            const index_t centre = reverse ? ns - 1 - index_t(a.center_sample()) : index_t(a.center_sample());
+            const index_t x0 = ns == h.height ? 0 : h.height / 2 - centre;
             require(ky >= 0 && ky < h.width, file + ": acquisition with kspace_encode_step_1 = " +
                                                  std::to_string(a.idx().kspace_encode_step_1) +
                                                  " lies outside the encoded matrix (y = " + std::to_string(h.width) + ")");
@@ -247,9 +288,16 @@ std::unique_ptr<ScanReader::Impl> open_ismrmrd(const std::string& file) {
                     file + ": a readout of " + std::to_string(ns) + " samples (centre " + std::to_string(a.center_sample()) +
                         ") does not fit the encoded matrix x = " + std::to_string(h.height));
             const complex_float_t* data = a.getDataPtr();
+            // A reversed readout (bipolar gradients, EPI) traversed k-space from +kx to -kx: its
+            // samples are stored in acquisition order and must be flipped, or every other line is
+            // mirrored and the image shows N/2 ghosts (ISMRMRD's ACQ_IS_REVERSE, as Gadgetron
+            // reads it).
+            if (reverse) ++h.reversed_lines;
+            h.first_row = std::min(h.first_row, x0);
+            h.last_row = std::max(h.last_row, x0 + ns);
             for (index_t c = 0; c < coils; ++c)
                 for (index_t r = 0; r < ns; ++r) {
-                    const complex_float_t v = data[c * ns + r];
+                    const complex_float_t v = data[c * ns + (reverse ? ns - 1 - r : r)];
                     complex64& dst = impl->ismrmrd_kspace[((s * coils + c) * h.height + x0 + r) * h.width + ky];
                     dst += complex64(v.real(), v.imag());
                 }
@@ -309,6 +357,10 @@ Array<float> ScanReader::file_mask() const {
     return expand_mask(impl_->file->read_float("/mask").view(), h.height, h.width, h.path + ": dataset /mask");
 }
 
+Array<complex64> ScanReader::noise_samples() const {
+    return impl_->noise.empty() ? Array<complex64>() : impl_->noise.clone();
+}
+
 Array<complex64> ScanReader::truth_image() const {
     require(impl_->file && impl_->h.has_truth, impl_->h.path + ": no /lumen/truth/image (not a lumen simulation)");
     Array<complex64> x = impl_->file->read_complex("/lumen/truth/image", 3);
@@ -340,7 +392,7 @@ Array<float> ScanReader::reference() const {
 }
 
 std::string ismrmrd_header_xml(index_t height, index_t width, index_t recon_height, index_t recon_width, index_t coils,
-                               index_t slices) {
+                               index_t slices, index_t first_column) {
     std::ostringstream x;
     // Field of view: 0.5 mm per reconstructed pixel, the readout oversampled as the matrix says.
     const double px = 0.5;
@@ -356,7 +408,8 @@ std::string ismrmrd_header_xml(index_t height, index_t width, index_t recon_heig
       << "<fieldOfView_mm><x>" << px * double(recon_height) << "</x><y>" << px * double(recon_width)
       << "</y><z>3</z></fieldOfView_mm></reconSpace>\n"
       << "    <encodingLimits>\n"
-      << "      <kspace_encoding_step_1><minimum>0</minimum><maximum>" << width - 1 << "</maximum><center>" << width / 2
+      << "      <kspace_encoding_step_1><minimum>" << first_column << "</minimum><maximum>" << width - 1
+      << "</maximum><center>" << width / 2
       << "</center></kspace_encoding_step_1>\n"
       << "      <kspace_encoding_step_2><minimum>0</minimum><maximum>0</maximum><center>0</center></kspace_encoding_step_2>\n"
       << "      <slice><minimum>0</minimum><maximum>" << slices - 1 << "</maximum><center>0</center></slice>\n"
@@ -375,7 +428,7 @@ void write_fastmri(const std::string& file, View<const complex64> kspace, const 
     const index_t rw = o.recon_width > 0 ? o.recon_width : std::min<index_t>(320, W);
     io::H5Writer out(file);
     out.write("/kspace", single_coil ? kspace.reshaped(Shape{S, H, W}) : kspace);
-    out.write_string("/ismrmrd_header", ismrmrd_header_xml(H, W, rh, rw, C, S));
+    out.write_string("/ismrmrd_header", ismrmrd_header_xml(H, W, rh, rw, C, S, o.first_column));
     if (!o.mask.empty()) {
         // Stored as uint8 0/1 like fastMRI's boolean masks ((W,) when every row is the same).
         const Array<float> m = Array<float>::copy_of(o.mask, Device::cpu);
@@ -405,14 +458,23 @@ void write_fastmri(const std::string& file, View<const complex64> kspace, const 
     out.commit();
 }
 
-void write_ismrmrd(const std::string& file, View<const complex64> kspace, View<const float> mask, index_t recon_height,
-                   index_t recon_width) {
+void write_ismrmrd(const std::string& file, View<const complex64> kspace, const IsmrmrdWriteOptions& o) {
     require(kspace.rank() == 4, "write_ismrmrd: k-space must be [slices][coils][H][W], got " + kspace.shape().str());
     const index_t S = kspace.dim(0), C = kspace.dim(1), H = kspace.dim(2), W = kspace.dim(3);
     require(H <= 65535 && C <= 65535, "write_ismrmrd: readouts and channels are limited to 65535 by the format");
+    require(o.noise.empty() || (o.noise.rank() == 2 && o.noise.dim(0) == C),
+            "write_ismrmrd: the noise pre-scan must be [coils][samples] with " + std::to_string(C) + " coils, got " +
+                o.noise.shape().str());
     const Array<complex64> k = Array<complex64>::copy_of(kspace, Device::cpu);
     Array<float> m;
-    if (!mask.empty()) m = expand_mask(mask, H, W, "write_ismrmrd: mask");
+    if (!o.mask.empty()) m = expand_mask(o.mask, H, W, "write_ismrmrd: mask");
+    const index_t rh = o.recon_height > 0 ? o.recon_height : std::min<index_t>(320, H);
+    const index_t rw = o.recon_width > 0 ? o.recon_width : std::min<index_t>(320, W);
+    // The lines written per slice, so that the first and last of each carry the loop flags.
+    std::vector<index_t> lines;
+    for (index_t ky = 0; ky < W; ++ky)
+        if (m.empty() || m[(H / 2) * W + ky] != 0.0f) lines.push_back(ky);
+    require(!lines.empty(), "write_ismrmrd: the mask selects no phase-encode line");
     // libismrmrd appends to an existing file, so write to a fresh temporary file and rename it.
     const std::string tmp = file + ".tmp-ismrmrd";
     std::error_code ec;
@@ -420,19 +482,48 @@ void write_ismrmrd(const std::string& file, View<const complex64> kspace, View<c
     try {
         {
             ISMRMRD::Dataset d(tmp.c_str(), "dataset", true);
-            d.writeHeader(ismrmrd_header_xml(H, W, recon_height, recon_width, C, S));
+            d.writeHeader(ismrmrd_header_xml(H, W, rh, rw, C, S, o.first_column));
+            std::uint32_t counter = 0;
+            if (!o.noise.empty()) {
+                const Array<complex64> nz = Array<complex64>::copy_of(o.noise, Device::cpu);
+                const index_t total = nz.dim(1);
+                for (index_t at = 0; at < total; at += H) {
+                    const index_t ns = std::min(H, total - at);
+                    ISMRMRD::Acquisition a{std::uint16_t(ns), std::uint16_t(C)};
+                    a.setFlag(ISMRMRD::ISMRMRD_ACQ_IS_NOISE_MEASUREMENT);
+                    a.scan_counter() = counter++;
+                    a.sample_time_us() = o.noise_dwell_us;
+                    for (index_t c = 0; c < C; ++c)
+                        for (index_t r = 0; r < ns; ++r) {
+                            const complex64 v = nz[c * total + at + r];
+                            a.data(std::uint16_t(r), std::uint16_t(c)) = complex_float_t(v.re, v.im);
+                        }
+                    d.appendAcquisition(a);
+                }
+            }
             ISMRMRD::Acquisition a{std::uint16_t(H), std::uint16_t(C)};
             for (index_t s = 0; s < S; ++s)
-                for (index_t ky = 0; ky < W; ++ky) {
-                    if (!m.empty() && m[(H / 2) * W + ky] == 0.0f) continue;
+                for (std::size_t li = 0; li < lines.size(); ++li) {
+                    const index_t ky = lines[li];
                     a.clearAllFlags();
+                    a.scan_counter() = counter++;
+                    a.sample_time_us() = o.dwell_us;
                     a.idx().kspace_encode_step_1 = std::uint16_t(ky);
                     a.idx().slice = std::uint16_t(s);
                     a.center_sample() = std::uint16_t(H / 2);
-                    if (ky == W - 1) a.setFlag(ISMRMRD::ISMRMRD_ACQ_LAST_IN_SLICE);
+                    if (li == 0) a.setFlag(ISMRMRD::ISMRMRD_ACQ_FIRST_IN_SLICE);
+                    if (li + 1 == lines.size()) a.setFlag(ISMRMRD::ISMRMRD_ACQ_LAST_IN_SLICE);
+                    if (li + 1 == lines.size() && s + 1 == S) a.setFlag(ISMRMRD::ISMRMRD_ACQ_LAST_IN_MEASUREMENT);
+                    // A reversed readout stores its samples in acquisition order, +kx first; its
+                    // center_sample counts in that order too (H/2 of the flipped line is H-1-H/2).
+                    const bool reverse = o.reverse_odd_lines && ky % 2 == 1;
+                    if (reverse) {
+                        a.setFlag(ISMRMRD::ISMRMRD_ACQ_IS_REVERSE);
+                        a.center_sample() = std::uint16_t(H - 1 - H / 2);
+                    }
                     for (index_t c = 0; c < C; ++c)
                         for (index_t r = 0; r < H; ++r) {
-                            const complex64 v = k[((s * C + c) * H + r) * W + ky];
+                            const complex64 v = k[((s * C + c) * H + (reverse ? H - 1 - r : r)) * W + ky];
                             a.data(std::uint16_t(r), std::uint16_t(c)) = complex_float_t(v.re, v.im);
                         }
                     d.appendAcquisition(a);

@@ -128,3 +128,62 @@ TEST(MriApp, BadInputExitsWithTwo) {
     }
     EXPECT_FALSE(std::filesystem::exists(dir + "/out.h5"));
 }
+
+TEST(MriApp, PlausibilityChecksInInfoAndRecon) {
+    // A partial-Fourier scan with bipolar (reversed) readouts, as lumen simulates it.
+    const std::string dir = test::temp_dir();
+    const std::string mrd = dir + "/pf_rev.mrd", out = dir + "/o.h5";
+    std::string log;
+    ASSERT_EQ(test::run_command(mri() + " simulate " + mrd +
+                                    " --size 96x64 --coils 4 --noise 0.02 --format ismrmrd --reverse-lines --partial-fourier 0.75 -q",
+                                &log),
+              0)
+        << log;
+    // info: a line per check, passed ones included.
+    ASSERT_EQ(test::run_command(mri() + " info " + mrd, &log), 0) << log;
+    for (const char* id : {"mri.kspace_centre", "mri.reversed_lines", "mri.noise_prewhitening", "mri.partial_fourier",
+                           "mri.readout_oversampling"})
+        EXPECT_NE(log.find(std::string("check: [") + id + "] ok"), std::string::npos) << id << "\n" << log;
+    EXPECT_NE(log.find("24 readouts flagged ACQ_IS_REVERSE"), std::string::npos) << log;
+    ASSERT_EQ(test::run_command(mri() + " info " + mrd + " --json -q", &log), 0) << log;
+    const auto info = json_of(log);
+    EXPECT_EQ(info["reversed_lines"], 24);  // the odd lines of the 48 acquired
+    EXPECT_EQ(info["partial_fourier"], true);
+    EXPECT_EQ(info["warnings"], 0);
+
+    // zf fills the left-out part by POCS: no warning, no residual (it fits the samples exactly).
+    ASSERT_EQ(test::run_command(mri() + " recon " + mrd + " -o " + out + " --method zf --json -q --no-png", &log), 0) << log;
+    auto j = json_of(log);
+    EXPECT_EQ(j["warnings"], 0);
+    EXPECT_TRUE(j["noise_normalised_residual"].is_null());
+    // CG-SENSE fills it with a phase-constrained model, and ends with a noise-normalised residual.
+    ASSERT_EQ(test::run_command(mri() + " recon " + mrd + " -o " + out + " --method cg-sense --iters 10 --json -q --no-png",
+                                &log),
+              0)
+        << log;
+    j = json_of(log);
+    EXPECT_EQ(j["warnings"], 0);
+    EXPECT_EQ(j["noise_source"], "image background");
+    ASSERT_TRUE(j["noise_normalised_residual"].is_number());
+    EXPECT_GT(j["noise_normalised_residual"].get<double>(), 0.3);
+    // Without filling, it warns; --strict turns the warning into an error for pipelines.
+    ASSERT_EQ(test::run_command(mri() + " recon " + mrd + " -o " + out +
+                                    " --method cg-sense --iters 5 --partial-fourier zero-fill --json -q --no-png",
+                                &log),
+              0)
+        << log;
+    j = json_of(log);
+    EXPECT_EQ(j["warnings"], 1);
+    bool pf_warned = false;
+    for (const auto& c : j["checks"]) pf_warned = pf_warned || (c["id"] == "mri.partial_fourier" && c["ok"] == false);
+    EXPECT_TRUE(pf_warned);
+    EXPECT_EQ(test::run_command(mri() + " recon " + mrd + " -o " + out +
+                                    " --method cg-sense --iters 3 --partial-fourier zero-fill --strict -q --no-png",
+                                &log),
+              2);
+    EXPECT_NE(log.find("mri.partial_fourier"), std::string::npos) << log;
+    // Bad values of the new options.
+    EXPECT_EQ(test::run_command(mri() + " recon " + mrd + " -o " + out + " --partial-fourier homodyne -q", &log), 2) << log;
+    EXPECT_EQ(test::run_command(mri() + " simulate " + dir + "/x.h5 --partial-fourier 0.3 -q", &log), 2) << log;
+    EXPECT_EQ(test::run_command(mri() + " simulate " + dir + "/x.h5 --reverse-lines -q", &log), 2) << log;
+}

@@ -1,7 +1,10 @@
-// CPU-vs-GPU parity of the MRI operators, ESPIRiT and a reconstruction (skipped without a GPU).
+// CPU-vs-GPU parity of the MRI operators, ESPIRiT, noise whitening, POCS and a reconstruction
+// (skipped without a GPU).
 #include "lumen/linalg.hpp"
 #include "lumen/metrics.hpp"
 #include "lumen/mri/espirit.hpp"
+#include "lumen/mri/noise.hpp"
+#include "lumen/mri/partial_fourier.hpp"
 #include "lumen/mri/recon.hpp"
 #include "lumen/mri/sense.hpp"
 #include "lumen/mri/simulate.hpp"
@@ -65,4 +68,41 @@ TEST(MriGpu, EspiritAndReconstructionParity) {
         const SliceRecon rg = reconstruct_slice(k, mask.view(), ec.maps.view(), ro);
         EXPECT_LT(nrmse(rc.magnitude.view(), rg.magnitude.view()), 1e-3) << method_name(m);
     }
+}
+
+TEST(MriGpu, WhiteningAndPocsParity) {
+    LUMEN_REQUIRE_GPU();
+    const Array<complex64> noise = test::random_complex(Shape{5, 400}, 4);
+    const NoiseWhitening w = noise_whitening(View<const complex64>(noise.view()), 1.0, "parity");
+    const Array<complex64> k = test::random_complex(Shape{5, 48, 40}, 5);
+    Array<complex64> kc = k.clone(), kg = k.to(Device::cuda);
+    apply_whitening(w, kc.view());
+    apply_whitening(w, kg.view());
+    EXPECT_LT(test::max_rel_diff(View<const complex64>(kc.view()), View<const complex64>(kg.view())), 1e-5);
+
+    // POCS on a partial-Fourier plane (the first 12 of 40 columns left out).
+    Array<float> mask(Shape{48, 40});
+    fill(mask.view(), 1.0f);
+    restrict_columns(mask.view(), 12, 40);
+    const PartialFourier pf = detect_partial_fourier(mask.view(), 0, 48, 0, 40);
+    ASSERT_TRUE(pf.cols.partial);
+    Array<complex64> pc = k.clone(), pg = k.to(Device::cuda);
+    pocs_partial_fourier(pc.view(), mask.view(), pf, 10);
+    pocs_partial_fourier(pg.view(), mask.view(), pf, 10);
+    EXPECT_LT(test::max_rel_diff(View<const complex64>(pc.view()), View<const complex64>(pg.view())), 1e-4);
+
+    // The phase-constrained model of the iterative methods.
+    const Array<complex64> maps = test::random_complex(Shape{5, 48, 40}, 6);
+    const Array<complex64> est = test::random_complex(Shape{48, 40}, 7);
+    const auto Ac = std::make_shared<SenseOperator>(maps.view(), mask.view(), Device::cpu);
+    const auto Ag = std::make_shared<SenseOperator>(maps.view(), mask.view(), Device::cuda);
+    const PhaseConstrained cc = phase_constrained(Ac, est.view(), pf);
+    const Array<complex64> estd = est.to(Device::cuda);
+    const PhaseConstrained cg = phase_constrained(Ag, estd.view(), pf);
+    const Array<complex64> r = test::random_complex(Shape{48, 40}, 8);
+    const Array<complex64> rd = r.to(Device::cuda);
+    Array<complex64> nc(Shape{48, 40}), ng(Shape{48, 40}, Device::cuda);
+    cc.op->apply_normal(r.view(), nc.view());
+    cg.op->apply_normal(rd.view(), ng.view());
+    EXPECT_LT(test::max_rel_diff(View<const complex64>(nc.view()), View<const complex64>(ng.view())), 1e-4);
 }

@@ -8,8 +8,10 @@
 // sensitivities}.
 // ISMRMRD: /dataset/xml + /dataset/data acquisitions; each readout becomes a column of k-space
 // ([slice][coil][readout = H][phase encode ky = W], the fastMRI orientation); averages are
-// averaged; noise, navigator, phase-correction and dummy scans are skipped; 3-D (kz > 0) and
-// non-Cartesian trajectories are rejected.
+// averaged; readouts flagged ACQ_IS_REVERSE (bipolar / EPI-like readouts, stored in acquisition
+// order) are flipped back; noise-measurement scans (ACQ_IS_NOISE_MEASUREMENT) are kept apart for
+// pre-whitening (lumen/mri/noise.hpp); navigator, phase-correction and dummy scans are skipped;
+// 3-D (kz > 0) and non-Cartesian trajectories are rejected.
 #pragma once
 
 #include <memory>
@@ -28,6 +30,14 @@ struct ScanHeader {
     index_t recon_height = 0, recon_width = 0;  // from the header's reconSpace; else min(320, H), min(320, W)
     bool has_xml_header = false;
     index_t first_column = 0, last_column = 0;  // acquired phase encodes [first, last) (encoding limits)
+    // Acquired readout samples [first_row, last_row): the whole readout, except for ISMRMRD lines
+    // shorter than H (asymmetric echo), placed by their center_sample.
+    index_t first_row = 0, last_row = 0;
+    // ISMRMRD only.
+    index_t reversed_lines = 0;   // readouts flagged ACQ_IS_REVERSE, flipped on read
+    index_t noise_scans = 0;      // noise-measurement acquisitions (the noise pre-scan)
+    double noise_dwell_us = 0.0;  // their sample time, and the imaging readouts' (0: not given)
+    double acquisition_dwell_us = 0.0;
     bool has_mask = false;
     std::string mask_shape;
     bool has_truth = false;       // /lumen/truth/image and /lumen/truth/sensitivities
@@ -49,6 +59,9 @@ public:
     Array<complex64> read_slice(index_t slice) const;
     // The file's own mask expanded to [H][W] (0/1), or an empty array when the file has none.
     Array<float> file_mask() const;
+    // The noise pre-scan's samples [coils][n] (ISMRMRD ACQ_IS_NOISE_MEASUREMENT acquisitions), or
+    // an empty array when the file has none.
+    Array<complex64> noise_samples() const;
     // True image [slices][H][W] and sensitivities ([coils][H][W] or [slices][coils][H][W]) of a
     // simulated file (Error when absent).
     Array<complex64> truth_image() const;
@@ -65,9 +78,10 @@ private:
 };
 
 // The ISMRMRD XML header lumen writes (and parses): encoded and recon matrix sizes (x = readout
-// = H, y = phase encode = W) and phase-encode limits.
+// = H, y = phase encode = W) and phase-encode limits: columns [first_column, W) acquired, the
+// centre at W/2 (first_column > 0: a partial-Fourier acquisition that left out the first lines).
 std::string ismrmrd_header_xml(index_t height, index_t width, index_t recon_height, index_t recon_width,
-                               index_t coils, index_t slices);
+                               index_t coils, index_t slices, index_t first_column = 0);
 
 struct FastMriWriteOptions {
     View<const float> mask;           // [H][W] or [W]; empty: no /mask written (fully sampled)
@@ -75,6 +89,7 @@ struct FastMriWriteOptions {
     View<const complex64> truth_sensitivities;   // optional /lumen/truth/sensitivities
     View<const float> reconstruction_rss;        // optional fastMRI target
     index_t recon_height = 0, recon_width = 0;
+    index_t first_column = 0;         // header limits: columns before it were not acquired (partial Fourier)
     std::string acquisition = "LUMEN_SIM";
 };
 // Writes kspace [slices][coils][H][W] (coils == 1 and single_coil: written as (slices, H, W)) in
@@ -82,9 +97,30 @@ struct FastMriWriteOptions {
 void write_fastmri(const std::string& path, View<const complex64> kspace, const FastMriWriteOptions& options,
                    bool single_coil = false);
 
-// Writes kspace [slices][coils][H][W] as a Cartesian ISMRMRD dataset (one acquisition per slice and
-// phase-encode column that the mask marks as acquired, or every column when the mask is empty).
-void write_ismrmrd(const std::string& path, View<const complex64> kspace, View<const float> mask,
-                   index_t recon_height, index_t recon_width);
+struct IsmrmrdWriteOptions {
+    View<const float> mask;           // [H][W] or [W]; empty: every column acquired
+    index_t recon_height = 0, recon_width = 0;  // 0: min(320, H), min(320, W)
+    index_t first_column = 0;         // header limits (partial Fourier), as for write_fastmri
+    // Odd phase-encode lines flagged ACQ_IS_REVERSE with their samples stored in reverse order, as
+    // bipolar (EPI-like) readouts come off a scanner.
+    bool reverse_odd_lines = false;
+    // Noise pre-scan [coils][n]: written first, as acquisitions of up to H samples flagged
+    // ACQ_IS_NOISE_MEASUREMENT.
+    View<const complex64> noise;
+    float dwell_us = 5.0f, noise_dwell_us = 5.0f;  // sample_time_us of the imaging and noise readouts
+};
+// Writes kspace [slices][coils][H][W] as a Cartesian ISMRMRD dataset: one acquisition per slice and
+// phase-encode column that the mask marks as acquired (every column when the mask is empty), with
+// the loop-counter flags a scanner sets: first-in-slice and last-in-slice on each slice's first
+// and last line, last-in-measurement on the last line of the file.
+void write_ismrmrd(const std::string& path, View<const complex64> kspace, const IsmrmrdWriteOptions& options);
+inline void write_ismrmrd(const std::string& path, View<const complex64> kspace, View<const float> mask,
+                          index_t recon_height, index_t recon_width) {
+    IsmrmrdWriteOptions o;
+    o.mask = mask;
+    o.recon_height = recon_height;
+    o.recon_width = recon_width;
+    write_ismrmrd(path, kspace, o);
+}
 
 }  // namespace lumen::mri

@@ -1,10 +1,12 @@
 // The MRI module of lumen (docs/mri.md): masks, SENSE operators, ESPIRiT, simulation, files,
-// reconstruction and fastMRI metrics.
+// noise pre-whitening, partial Fourier, reconstruction and fastMRI metrics.
 #pragma once
 
 #include "lumen/mri/espirit.hpp"
 #include "lumen/mri/io.hpp"
 #include "lumen/mri/mask.hpp"
+#include "lumen/mri/noise.hpp"
+#include "lumen/mri/partial_fourier.hpp"
 #include "lumen/mri/recon.hpp"
 #include "lumen/mri/sense.hpp"
 #include "lumen/mri/simulate.hpp"
