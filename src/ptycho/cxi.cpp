@@ -81,6 +81,85 @@ Array<float> read_translations(const io::H5File& f, index_t frames) {
                                           ") for the " + std::to_string(frames) + " frames of " + cxi::data);
 }
 
+// How the stored frames sit relative to lumen's frame (rows along +y, columns along +x), from the
+// detector's basis vectors.
+struct FrameTurn {
+    bool transpose = false;  // stored rows run along x
+    bool flip_rows = false;  // (after transposing) rows run along -y
+    bool flip_cols = false;  // columns run along -x
+    bool any() const { return transpose || flip_rows || flip_cols; }
+};
+
+FrameTurn read_basis(const io::H5File& f, index_t frames) {
+    const std::string ds = cxi::basis_vectors;
+    FrameTurn turn;
+    if (!f.exists(ds)) return turn;
+    const Array<float> b = f.read_float(ds);
+    const Shape sh = b.shape();
+    // Index of component c (0 x, 1 y, 2 z) of vector v (0 slow, 1 fast) in the first frame's block.
+    bool columns = false;
+    if (sh == Shape({2, 3}) || (sh.rank() == 3 && sh[1] == 2 && sh[2] == 3)) {
+        columns = false;
+    } else if (sh == Shape({3, 2}) || (sh.rank() == 3 && sh[1] == 3 && sh[2] == 2)) {
+        columns = true;
+    } else {
+        throw Error(ErrorCode::bad_input, f.path() + ": dataset " + ds + " has shape " + sh.str() +
+                                              ", expected (2, 3) (a row per detector axis: slow, fast; x, y, z "
+                                              "components), (3, 2), or one of those per frame");
+    }
+    if (sh.rank() == 3) {
+        require(sh[0] == frames, f.path() + ": dataset " + ds + " has " + std::to_string(sh[0]) +
+                                     " blocks of basis vectors for " + std::to_string(frames) + " frames");
+        // lumen turns all frames alike: the detector must not move during the scan.
+        for (index_t j = 1; j < sh[0]; ++j)
+            for (index_t k = 0; k < 6; ++k)
+                require(std::fabs(b[j * 6 + k] - b[k]) <= 1e-6f * (std::fabs(b[k]) + 1e-12f),
+                        f.path() + ": dataset " + ds + " changes between frame 0 and frame " + std::to_string(j) +
+                            "; lumen needs one detector orientation for the whole scan");
+    }
+    auto at = [&](int v, int c) { return double(columns ? b[c * 2 + v] : b[v * 3 + c]); };
+    // Each axis must point along +-x or +-y: lumen turns frames by flips and transposes only.
+    int along[2];
+    double sign[2];
+    for (int v = 0; v < 2; ++v) {
+        const double x = at(v, 0), y = at(v, 1), z = at(v, 2);
+        const double len = std::sqrt(x * x + y * y + z * z);
+        require(len > 0 && std::isfinite(len), f.path() + ": dataset " + ds + ": the " + (v ? "fast" : "slow") +
+                                                   " axis vector is zero or not finite");
+        const int c = std::fabs(x) >= std::fabs(y) ? 0 : 1;
+        const double off = std::sqrt(len * len - (c ? y * y : x * x));
+        if (off > 1e-3 * len)
+            throw Error(ErrorCode::bad_input,
+                        f.path() + ": dataset " + ds + ": the " + (v ? "fast" : "slow") + " detector axis (" + num(x) +
+                            ", " + num(y) + ", " + num(z) + ") is not along x or y; lumen handles detectors whose "
+                            "axes are flipped or swapped, not rotated or tilted");
+        along[v] = c;
+        sign[v] = (c ? y : x) > 0 ? 1.0 : -1.0;
+    }
+    require(along[0] != along[1], f.path() + ": dataset " + ds + ": both detector axes point along " +
+                                      (along[0] ? "y" : "x"));
+    turn.transpose = along[0] == 0;  // the slow axis (stored rows) runs along x
+    // After a transpose the new rows are the stored fast axis.
+    turn.flip_rows = (turn.transpose ? sign[1] : sign[0]) < 0;
+    turn.flip_cols = (turn.transpose ? sign[0] : sign[1]) < 0;
+    return turn;
+}
+
+// Frames [J][a][b] stored with `turn` -> lumen's orientation.
+Array<float> turn_frames(const Array<float>& in, const FrameTurn& t) {
+    const index_t J = in.rank() == 3 ? in.dim(0) : 1, a = in.dim(in.rank() - 2), b = in.dim(in.rank() - 1);
+    const index_t ny = t.transpose ? b : a, nx = t.transpose ? a : b;
+    Array<float> out(in.rank() == 3 ? Shape{J, ny, nx} : Shape{ny, nx});
+    for (index_t j = 0; j < J; ++j)
+        for (index_t r = 0; r < ny; ++r)
+            for (index_t c = 0; c < nx; ++c) {
+                const index_t rr = t.flip_rows ? ny - 1 - r : r, cc = t.flip_cols ? nx - 1 - c : c;
+                const index_t src = t.transpose ? cc * b + rr : rr * b + cc;
+                out[(j * ny + r) * nx + c] = in[j * a * b + src];
+            }
+    return out;
+}
+
 }  // namespace
 
 Scan read_cxi(const std::string& path) {
@@ -89,6 +168,8 @@ Scan read_cxi(const std::string& path) {
     require(f.exists(cxi::data), path + ": dataset " + std::string(cxi::data) +
                                      " (diffraction intensities, (N, ny, nx)) is missing; is this a CXI file?");
     s.intensities = f.read_float(cxi::data, 3);
+    const FrameTurn turn = read_basis(f, s.intensities.dim(0));
+    if (turn.any()) s.intensities = turn_frames(s.intensities, turn);
     const index_t J = s.intensities.dim(0), ny = s.intensities.dim(1), nx = s.intensities.dim(2);
     require(J >= 1 && ny >= 2 && nx >= 2, path + ": dataset " + std::string(cxi::data) + " has shape " +
                                               s.intensities.shape().str() + ", expected at least one frame of 2x2");
@@ -126,16 +207,22 @@ Scan read_cxi(const std::string& path) {
 
     if (f.exists(cxi::mask)) {
         const Array<std::int64_t> bits = f.read_int(cxi::mask);
-        require(bits.shape() == Shape({ny, nx}), path + ": dataset " + std::string(cxi::mask) + " has shape " +
-                                                    bits.shape().str() + ", expected (" + std::to_string(ny) + ", " +
-                                                    std::to_string(nx) + ") like one frame");
-        s.mask = Array<float>(Shape{ny, nx});
+        // The mask is stored like a frame: (rows, columns) before any turn.
+        const Shape stored = turn.transpose ? Shape{nx, ny} : Shape{ny, nx};
+        require(bits.shape() == stored, path + ": dataset " + std::string(cxi::mask) + " has shape " +
+                                            bits.shape().str() + ", expected " + stored.str() + " like one frame");
+        s.mask = Array<float>(stored);
         index_t good = 0;
         for (index_t i = 0; i < bits.size(); ++i) {
-            s.mask[i] = bits[i] == 0 ? 1.0f : 0.0f;  // CXI: 0 = good pixel
-            good += bits[i] == 0;
+            // CXI: a pixel is bad when a bit that says so is set; the other bits are information.
+            const bool ok = (bits[i] & cxi::mask_bad_bits) == 0;
+            s.mask[i] = ok ? 1.0f : 0.0f;
+            good += ok;
         }
-        require(good > 0, path + ": dataset " + std::string(cxi::mask) + " marks every pixel bad");
+        if (turn.any()) s.mask = turn_frames(s.mask, turn);
+        require(good > 0, path + ": dataset " + std::string(cxi::mask) + " marks every pixel bad (bits " +
+                              num(double(cxi::mask_bad_bits)) + " = invalid, saturated, hot, dead, shadowed, ignored, "
+                              "bad, missing, noisy)");
     }
     if (f.exists(cxi::illumination)) {
         s.probe = f.read_complex(cxi::illumination);
@@ -180,6 +267,11 @@ void write_cxi(const std::string& path, const Scan& s) {
     w.write_scalar(cxi::y_pixel_size, g.pixel_y_m);
     w.write_scalar(cxi::energy, g.energy_j);
     w.write_scalar(cxi::wavelength, g.wavelength_m());
+    // lumen's frame orientation, said explicitly: rows along +y, columns along +x.
+    Array<float> basis(Shape{2, 3});
+    basis[1] = float(g.pixel_y_m);
+    basis[3] = float(g.pixel_x_m);
+    w.write(cxi::basis_vectors, basis.view());
     if (!s.mask.empty()) {
         Array<std::uint8_t> bits(Shape{ny, nx});
         const Array<float> mk = Array<float>::copy_of(s.mask, Device::cpu);
@@ -218,7 +310,7 @@ std::string describe_cxi(const std::string& path) {
     o << "  object pixel    " << g.object_pixel_x_m(nx) * 1e9 << " x " << g.object_pixel_y_m(ny) * 1e9 << " nm\n";
     o << "  object grid     " << s.object_shape[0] << " x " << s.object_shape[1] << " pixels\n";
     o << "  mask            " << (s.mask.empty() ? "none (all pixels measured)" : "yes") << "\n";
-    o << "  probe           " << (s.probe.empty() ? "none (estimated from the data, refined)" : "given") << "\n";
+    o << "  probe           " << (s.probe.empty() ? "none (estimated from the data, refined)" : "given (refined unless --fixed-probe)") << "\n";
     o << "  ground truth    " << (s.has_truth() ? "yes (/lumen/truth)" : "no") << "\n";
     return o.str();
 }

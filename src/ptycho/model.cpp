@@ -270,6 +270,29 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
     return total;
 }
 
+Model::Residual Model::residual(View<const complex64> object) const {
+    const Impl& s = *impl_;
+    require(has_data(), "ptycho::Model::residual: no measurements (call set_data first)");
+    s.require_view("residual (object)", object.shape(), object_shape(), object.device());
+    Residual r;
+    const float* mask = s.mask.empty() ? nullptr : s.mask.data();
+    s.for_batches([&](index_t, index_t j0, index_t count) {
+        View<complex64> buf = s.work_view(count);
+        s.forward_batch(object.data(), j0, count, buf);
+        const float* y = s.data.data() + j0 * s.m;
+        r.squared += detail::reduce<double>(s.device, count * s.m, kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 0});
+        r.expected += detail::reduce<double>(s.device, count * s.m, kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 1});
+    });
+    index_t measured = s.m;
+    if (!s.mask.empty()) {
+        const Array<float> mk = s.mask.to(Device::cpu);
+        measured = 0;
+        for (index_t i = 0; i < s.m; ++i) measured += mk[i] != 0.0f;
+    }
+    r.pixels = measured * s.J;
+    return r;
+}
+
 double Model::intensity_curvature(View<const complex64> object) const {
     const Impl& s = *impl_;
     require(has_data(), "ptycho::Model::intensity_curvature: no measurements (call set_data first)");

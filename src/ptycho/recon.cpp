@@ -13,6 +13,7 @@
 #include "lumen/io/hdf5.hpp"
 #include "lumen/io/png.hpp"
 #include "lumen/linalg.hpp"
+#include "lumen/ptycho/conventions.hpp"
 #include "lumen/ptycho/metrics.hpp"
 #include "lumen/solvers/solvers.hpp"
 #include "lumen/version.hpp"
@@ -256,13 +257,21 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMo
     require(scan.positions.shape() == Shape({J, 2}), "ptycho::reconstruct: expected positions [" + std::to_string(J) +
                                                          "][2] for the " + std::to_string(J) + " frames, got " +
                                                          scan.positions.shape().str());
+    require_orientation(opt.orientation, "ptycho::reconstruct (orientation)");
     const Shape probe_shape = scan.probe_shape();
-    const Shape object_shape =
-        scan.object_shape.rank() == 2 ? scan.object_shape : object_shape_for(scan.positions, probe_shape);
+    // The transposes swap metres, so they need the object pixel's aspect ratio.
+    const double aspect = scan.geometry.valid() ? scan.geometry.object_pixel_y_m(probe_shape[0]) /
+                                                      scan.geometry.object_pixel_x_m(probe_shape[1])
+                                                : 1.0;
+    const Array<float> positions = opt.orientation == 0 ? Array<float>::copy_of(scan.positions, Device::cpu)
+                                                        : orient_positions(scan.positions, opt.orientation, aspect);
+    const Shape object_shape = scan.object_shape.rank() == 2 && opt.orientation == 0
+                                   ? scan.object_shape
+                                   : object_shape_for(positions, probe_shape);
     const Device dev = opt.device;
     const int iterations = opt.iterations > 0 ? opt.iterations : default_iterations(opt.method);
 
-    Model model(object_shape, probe_shape, scan.positions, dev, ModelOptions{opt.batch, opt.subpixel});
+    Model model(object_shape, probe_shape, positions, dev, ModelOptions{opt.batch, opt.subpixel});
     model.set_data(scan.intensities, scan.mask);
 
     ReconResult r;
@@ -274,6 +283,13 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMo
     model.set_probe(probe.view());
     Array<complex64> object(object_shape, dev);
     fill(object.view(), complex64(1.0f, 0.0f));
+
+    // Plausibility of the scan with the starting probe; neither check changes the result.
+    const Array<complex64> probe_host = probe.to(Device::cpu);
+    check_overlap(positions, probe_host);
+    if (opt.check_orientation)
+        report_orientation(fit_orientation(scan.positions, scan.intensities, scan.mask, probe_host, opt.orientation,
+                                           aspect, dev));
 
     // A probe estimated from the data is far from the truth: hold it fixed for a few iterations
     // so that the object takes shape first.
@@ -292,6 +308,9 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMo
         r.solver = run_pie(model, object, probe, p, monitor);
         r.steps.lipschitz_object = model.lipschitz_object();
     }
+    model.set_probe(probe.view());
+    r.residual = model.residual(object.view());
+    r.positions = positions.clone();
     r.illumination = model.illumination().to(Device::cpu);
     r.object = object.to(Device::cpu);
     r.probe = probe.to(Device::cpu);
@@ -322,6 +341,9 @@ void write_result(const std::string& path, const ReconResult& r, const ReconOpti
         w.set_attr("/", "beta", opt.beta > 0 ? opt.beta : 1.0);
     }
     w.set_attr("/", "refine_probe", int(r.refined_probe));
+    w.set_attr("/", "orientation", opt.orientation);
+    w.set_attr("/", "residual_ratio", r.residual.ratio());
+    w.set_attr("/", "residual_per_pixel", r.residual.per_pixel());
     w.set_attr("/", "probe_from_data", int(r.probe_from_data));
     w.set_attr("/", "iterations", r.solver.iterations);
     w.set_attr("/", "lumen_version", LUMEN_VERSION);

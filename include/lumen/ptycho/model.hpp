@@ -103,6 +103,19 @@ public:
     // object [H][W] and the probe [my][mx] into the views that are not empty.
     double loss(Loss loss, View<const complex64> object, View<complex64> grad_object,
                 View<complex64> grad_probe) const;
+    // How well the model fits the measurements at this object: the sum over measured pixels of
+    // (sqrt y - |Psi|)^2, the same sum's expectation if y were Poisson counts with mean |Psi|^2
+    // (1/4 per bright pixel, less for dark ones), and the number of measured pixels. ratio() =
+    // squared / expected is about 1 for a model that fits photon counts to the noise, far above 1
+    // when the model does not fit (wrong geometry or conventions), below 1 for noiseless data.
+    struct Residual {
+        double squared = 0, expected = 0;
+        index_t pixels = 0;
+        double ratio() const { return expected > 0 ? squared / expected : 0.0; }
+        double per_pixel() const { return pixels > 0 ? squared / double(pixels) : 0.0; }
+    };
+    Residual residual(View<const complex64> object) const;
+
     // max over measured pixels of 6 |Psi|^2 - 2 y: a bound on the far-field curvature of the
     // intensity loss at this object (the step of that loss is 1 / (L_O times this)).
     double intensity_curvature(View<const complex64> object) const;
