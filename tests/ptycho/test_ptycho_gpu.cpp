@@ -75,6 +75,11 @@ TEST_P(PtychoGpu, ModelMatchesTheCpu) {
         EXPECT_LT(test::max_rel_diff(go, host(go_d)), 1e-4) << loss_name(l);
         EXPECT_LT(test::max_rel_diff(gp, host(gp_d)), 1e-4) << loss_name(l);
     }
+    // The noise-normalised residual (sums of per-pixel residuals and Poisson expectations).
+    const Model::Residual rc = cpu.residual(obj), rg = gpu.residual(obj_d);
+    EXPECT_NEAR(rg.squared / rc.squared, 1.0, 1e-5);
+    EXPECT_NEAR(rg.expected / rc.expected, 1.0, 1e-5);
+    EXPECT_EQ(rg.pixels, rc.pixels);
     EXPECT_LT(adjoint_test(*object_operator(gpu), 5), 1e-5);
     EXPECT_LT(adjoint_test(*probe_operator(gpu, obj_d), 6), 1e-5);
 }
