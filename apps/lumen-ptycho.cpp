@@ -38,6 +38,8 @@ void setup(CLI::App& app) {
     sim->add_option("--position-error", so.position_error, "rms error of the recorded positions (pixels)")->capture_default_str();
     sim->add_flag("--integer-positions", so.integer_positions, "true positions on whole pixels");
     sim->add_flag("--no-probe", no_probe, "do not store the probe (recon then estimates and refines it)");
+    sim->add_flag("--near-field", so.near_field,
+                  "near-field (Fresnel) frames: images at --distance with --detector-pixel as the object pixel");
     sim->add_option("--phase-range", so.phase_range, "object phase span in radians")->capture_default_str();
     sim->add_option("--min-amplitude", so.min_amplitude, "smallest object amplitude (transmission)")->capture_default_str();
     sim->add_option("--energy-kev", so.energy_kev, "photon energy (keV)")->capture_default_str();
@@ -75,7 +77,11 @@ void setup(CLI::App& app) {
     rec->add_option("--method", method, "awf, wf, epie or rpie")->capture_default_str();
     rec->add_option("--loss", loss, "awf/wf loss: amplitude, intensity or poisson")->capture_default_str();
     static bool fixed_probe = false, refine_probe_flag = false, no_orientation_check = false;
-    static std::string frame_order = "centred";
+    static std::string frame_order = "centred", propagation = "file";
+    rec->add_option("--propagation", propagation,
+                    "far (Fraunhofer), near (Fresnel: frames are images, the pixel size is the object pixel) or file "
+                    "(lumen's /lumen/propagation, else far)")
+        ->capture_default_str();
     rec->add_flag("--refine-probe", refine_probe_flag, "refine the probe too (the default; kept for old scripts)");
     rec->add_flag("--fixed-probe", fixed_probe, "hold the file's probe fixed (default: refine it; a probe estimated from the data is always refined)");
     rec->add_option("--orientation", ro.recon.orientation,
@@ -111,6 +117,7 @@ void setup(CLI::App& app) {
         ro.recon.refine_probe = !fixed_probe;
         ro.recon.check_orientation = !no_orientation_check;
         ro.frame_order = ptycho::parse_frame_order(frame_order, "--frame-order");
+        ro.propagation = ptycho::parse_propagation(propagation, "--propagation");
         ro.recon.iterations = rec_common.iters;
         ro.recon.restart = !no_restart;
         ro.recon.subpixel = !no_subpixel;
@@ -150,6 +157,7 @@ void setup(CLI::App& app) {
                              {"stop_reason", s.stop_reason},
                              {"orientation", s.orientation},
                              {"frames_reordered", s.frames_reordered},
+                             {"propagation", s.near_field ? "near" : "far"},
                              {"residual_per_pixel", number_or_null(s.residual_per_pixel)},
                              {"residual_ratio", number_or_null(s.residual_ratio)},
                              {"checks", checks.json()},
@@ -182,11 +190,13 @@ void setup(CLI::App& app) {
     inf->add_option("input", info_in, "scan (.cxi)")->required();
     inf->add_flag("--json", info_common.json, "print a machine-readable summary on stdout");
     inf->add_flag("--strict", info_common.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
+    static std::string info_propagation = "file";
+    inf->add_option("--propagation", info_propagation, "far, near or file (as for recon)")->capture_default_str();
     inf->callback([] {
         const std::string text = ptycho::describe_cxi(info_in);
         // A line per plausibility check (frames centred, far-field patterns, mask, overlap).
         app::CheckReporter checks(kProg, info_common, true);
-        const ptycho::Scan s = ptycho::read_cxi(info_in);
+        const ptycho::Scan s = ptycho::read_cxi(info_in, ptycho::parse_propagation(info_propagation, "--propagation"));
         ptycho::check_scan(s);
         if (info_common.json) {
             app::print_json({{"input", info_in},

@@ -305,6 +305,21 @@ struct FrameShiftF {
     }
 };
 
+// Near-field (Fresnel) propagation between Fourier transforms: each frame's spectrum (FFT order)
+// is multiplied by the transfer function h[r] = exp(-i pi (a_y ky^2 + a_x kx^2)) tabulated by the
+// host, or by its conjugate for the adjoint (back-propagation). |h| = 1, so the propagator
+// F^H h F is unitary like the far-field F.
+struct TransferF {
+    complex64* buf;      // [count][m] spectra
+    const complex64* h;  // [m]
+    index_t m;
+    int conjugate;
+    LUMEN_HD void operator()(index_t i) const {
+        const complex64 t = h[i % m];
+        buf[i] = buf[i] * (conjugate ? conj(t) : t);
+    }
+};
+
 // |Psi|^2 (forward model intensities)
 struct IntensityF {
     const complex64* psi;

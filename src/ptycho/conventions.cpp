@@ -198,22 +198,24 @@ void check_overlap(View<const float> positions, View<const complex64> probe) {
                                                   num(std::round(10.0 * s.span / s.probe_diameter) / 10.0) + " probe diameters");
 }
 
-void check_scan(const Scan& scan) {
+void check_scan(const Scan& scan, bool with_overlap) {
     const FrameStats f = frame_stats(scan.intensities, scan.mask);
     const std::string power = "mean pattern power " + pct(f.centre) + " within a quarter frame of the centre, " +
                               pct(f.corner) + " of the corner";
-    if (f.fft_order())
+    if (f.fft_order() && !scan.near_field)
         warn("ptycho.frames_centred", power + ": the frames look like FFT order (zero frequency at [0][0], as tike and "
                                               "numpy's fft2 store them) while CXI frames have it at the centre; pass "
                                               "--frame-order fft (or auto), or fftshift the frames in the file");
     else
         report_check("ptycho.frames_centred", true, power);
     const std::string bright = "the brightest 10 % of detector pixels hold " + pct(f.bright) + " of the mean pattern";
-    if (!f.far_field_like())
+    if (scan.near_field)
+        report_check("ptycho.far_field", true, "near-field scan (Fresnel propagation); " + bright);
+    else if (!f.far_field_like())
         warn("ptycho.far_field", bright + "; far-field diffraction patterns concentrate their power in the bright field, "
-                                          "these frames look like near-field (Fresnel) images of the sample. lumen "
-                                          "implements the far-field (Fraunhofer) model only: near-field scans need a "
-                                          "Fresnel propagator (PtyPy, PyNX or cdtools)");
+                                          "these frames look like near-field (Fresnel) images of the sample; if they "
+                                          "are, pass --propagation near (the distance and pixel sizes are then the "
+                                          "effective near-field geometry, the pixel size the object pixel)");
     else
         report_check("ptycho.far_field", true, bright);
     if (!scan.mask.empty()) {
@@ -226,12 +228,12 @@ void check_scan(const Scan& scan) {
         else
             report_check("ptycho.mask", true, "the mask excludes " + pct(bad) + " of the detector pixels");
     }
-    if (!scan.probe.empty()) check_overlap(scan.positions, scan.probe);
+    if (with_overlap && !scan.probe.empty()) check_overlap(scan.positions, scan.probe);
 }
 
 OrientationFit fit_orientation(View<const float> positions_v, View<const float> intensities_v, View<const float> mask,
                                View<const complex64> probe, int chosen, double aspect, Device device, index_t frames,
-                               int iterations) {
+                               int iterations, const ModelOptions& model_options) {
     require_orientation(chosen, "ptycho::fit_orientation");
     const Array<float> p = Array<float>::copy_of(positions_v, Device::cpu);
     const Array<float> y = Array<float>::copy_of(intensities_v, Device::cpu);
@@ -262,7 +264,7 @@ OrientationFit fit_orientation(View<const float> positions_v, View<const float> 
     fit.iterations = iterations;
     for (int o = 0; o < orientation_count; ++o) {
         const Array<float> q = orient_positions(sub_p, o, aspect);
-        Model model(object_shape_for(q, Shape{ny, nx}), Shape{ny, nx}, q, device);
+        Model model(object_shape_for(q, Shape{ny, nx}), Shape{ny, nx}, q, device, model_options);
         model.set_data(sub_y, mask);
         model.set_probe(probe);
         Array<complex64> object(model.object_shape(), device);

@@ -30,6 +30,26 @@ double Geometry::object_pixel_y_m(index_t frame_y) const {
 }
 double Geometry::joules_from_kev(double kev) { return kev * k_kev; }
 
+ModelOptions Scan::model_options(index_t batch, bool subpixel) const {
+    ModelOptions o{batch, subpixel};
+    if (near_field) {
+        require(geometry.valid() && probe_shape().rank() == 2,
+                "ptycho: a near-field scan needs its geometry (energy, distance, pixel sizes) and frames");
+        const double lz = geometry.wavelength_m() * geometry.distance_m;
+        const double wy = double(probe_shape()[0]) * geometry.pixel_y_m, wx = double(probe_shape()[1]) * geometry.pixel_x_m;
+        o.fresnel_y = lz / (wy * wy);
+        o.fresnel_x = lz / (wx * wx);
+    }
+    return o;
+}
+
+Propagation parse_propagation(const std::string& text, const std::string& option) {
+    if (text == "far" || text == "far-field") return Propagation::far_field;
+    if (text == "near" || text == "near-field" || text == "fresnel") return Propagation::near_field;
+    if (text == "file" || text == "auto") return Propagation::from_file;
+    throw Error(ErrorCode::usage, option + ": unknown propagation '" + text + "' (expected far, near or file)");
+}
+
 Array<float> positions_from_translations(View<const float> t_v, const Geometry& g, const Shape& probe_shape) {
     require(t_v.rank() == 2 && t_v.dim(1) == 3 && t_v.dim(0) >= 1,
             "ptycho::positions_from_translations: expected translations [J][3], got " + t_v.shape().str());
@@ -162,9 +182,13 @@ Array<float> turn_frames(const Array<float>& in, const FrameTurn& t) {
 
 }  // namespace
 
-Scan read_cxi(const std::string& path) {
+Scan read_cxi(const std::string& path, Propagation propagation) {
     const io::H5File f = io::H5File::open(path);
     Scan s;
+    if (propagation == Propagation::from_file && f.exists(cxi::propagation))
+        s.near_field = f.read_string(cxi::propagation) == "near";
+    else
+        s.near_field = propagation == Propagation::near_field;
     require(f.exists(cxi::data), path + ": dataset " + std::string(cxi::data) +
                                      " (diffraction intensities, (N, ny, nx)) is missing; is this a CXI file?");
     s.intensities = f.read_float(cxi::data, 3);
@@ -200,6 +224,14 @@ Scan read_cxi(const std::string& path) {
             require(false, path + ": dataset " + std::string(cxi::translation) + " holds a non-finite value at " +
                                          "frame " + std::to_string(i / 3));
     s.positions = positions_from_translations(t, g, Shape{ny, nx});
+    if (s.near_field) {
+        // The object pixel is the detector pixel: rescale from the far-field pixel used above.
+        const double sy = g.object_pixel_y_m(ny) / g.pixel_y_m, sx = g.object_pixel_x_m(nx) / g.pixel_x_m;
+        for (index_t j = 0; j < J; ++j) {
+            s.positions[2 * j] = float(double(s.positions[2 * j]) * sy);
+            s.positions[2 * j + 1] = float(double(s.positions[2 * j + 1]) * sx);
+        }
+    }
     s.object_shape = object_shape_for(s.positions, Shape{ny, nx});
     require(double(s.object_shape[0]) * double(s.object_shape[1]) < 4.0e9,
             path + ": the scan spans an object of " + s.object_shape.str() +
@@ -252,7 +284,8 @@ void write_cxi(const std::string& path, const Scan& s) {
     w.write("/cxi_version", version.view());
     w.write(cxi::data, s.intensities.view());
     const Geometry& g = s.geometry;
-    const double dx = g.object_pixel_x_m(nx), dy = g.object_pixel_y_m(ny);
+    const double dx = s.near_field ? g.pixel_x_m : g.object_pixel_x_m(nx);
+    const double dy = s.near_field ? g.pixel_y_m : g.object_pixel_y_m(ny);
     const Array<float> p = Array<float>::copy_of(s.positions, Device::cpu);
     Array<float> t(Shape{J, 3});
     for (index_t j = 0; j < J; ++j) {
@@ -287,6 +320,8 @@ void write_cxi(const std::string& path, const Scan& s) {
             w.set_attr(cxi::truth_positions, "units", "object pixels (row, column) of the window corner");
         }
     }
+    // Not CXI: says how lumen's own simulations propagate, so that recon picks the model.
+    w.write_string(cxi::propagation, s.near_field ? "near" : "far");
     w.set_attr("/", "creator", std::string("lumen ") + LUMEN_VERSION);
     w.commit();
 }
@@ -307,7 +342,12 @@ std::string describe_cxi(const std::string& path) {
     o << "  energy          " << g.energy_j / k_kev << " keV (wavelength " << g.wavelength_m() * 1e10 << " A)\n";
     o << "  detector        " << g.distance_m << " m away, pixels " << g.pixel_x_m * 1e6 << " x " << g.pixel_y_m * 1e6
       << " um\n";
-    o << "  object pixel    " << g.object_pixel_x_m(nx) * 1e9 << " x " << g.object_pixel_y_m(ny) * 1e9 << " nm\n";
+    if (s.near_field)
+        o << "  propagation     near field (Fresnel), object pixel " << g.pixel_x_m * 1e9 << " x " << g.pixel_y_m * 1e9
+          << " nm, window Fresnel number " << double(nx) * g.pixel_x_m * double(nx) * g.pixel_x_m / (g.wavelength_m() * g.distance_m)
+          << "\n";
+    else
+        o << "  object pixel    " << g.object_pixel_x_m(nx) * 1e9 << " x " << g.object_pixel_y_m(ny) * 1e9 << " nm\n";
     o << "  object grid     " << s.object_shape[0] << " x " << s.object_shape[1] << " pixels\n";
     o << "  mask            " << (s.mask.empty() ? "none (all pixels measured)" : "yes") << "\n";
     o << "  probe           " << (s.probe.empty() ? "none (estimated from the data, refined)" : "given (refined unless --fixed-probe)") << "\n";

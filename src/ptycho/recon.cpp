@@ -162,6 +162,24 @@ Array<complex64> estimate_probe(Model& model, View<const float> intensities, Vie
     return best;
 }
 
+// The probe of a near-field scan without one: the square root of the mean frame (the probe's
+// intensity on the detector, the object's structure averaged out) propagated back to the sample,
+// i.e. the probe adjoint of a one-position model on a unit object.
+Array<complex64> near_field_probe(const Scan& scan, const ModelOptions& options) {
+    const Shape ps = scan.probe_shape();
+    const index_t J = scan.n_positions(), m = ps[0] * ps[1];
+    Model one(ps, ps, Array<float>(Shape{1, 2}), Device::cpu, options);
+    Array<complex64> g(Shape{1, ps[0], ps[1]}), ones(ps), probe(ps);
+    for (index_t j = 0; j < J; ++j)
+        for (index_t r = 0; r < m; ++r) g[r].re += scan.intensities[j * m + r] / float(J);
+    for (index_t r = 0; r < m; ++r) {
+        g[r] = complex64(std::sqrt(std::max(g[r].re, 0.0f)), 0.0f);
+        ones[r] = complex64(1.0f, 0.0f);
+    }
+    one.adjoint_probe(g, ones, probe);
+    return probe;
+}
+
 // Joins the history of a second solver run onto the first (iterations and times continued).
 void append_history(SolverResult& total, const SolverResult& part) {
     const int k0 = total.iterations;
@@ -271,14 +289,18 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMo
     const Device dev = opt.device;
     const int iterations = opt.iterations > 0 ? opt.iterations : default_iterations(opt.method);
 
-    Model model(object_shape, probe_shape, positions, dev, ModelOptions{opt.batch, opt.subpixel});
+    const ModelOptions model_options = scan.model_options(opt.batch, opt.subpixel);
+    Model model(object_shape, probe_shape, positions, dev, model_options);
     model.set_data(scan.intensities, scan.mask);
 
     ReconResult r;
     r.probe_from_data = scan.probe.empty();
     r.refined_probe = opt.refine_probe || r.probe_from_data;
-    Array<complex64> probe =
-        (r.probe_from_data ? estimate_probe(model, scan.intensities, scan.mask, opt.loss) : scan.probe.clone()).to(dev);
+    Array<complex64> probe = (r.probe_from_data ? (model_options.near_field()
+                                                       ? near_field_probe(scan, model_options)
+                                                       : estimate_probe(model, scan.intensities, scan.mask, opt.loss))
+                                                : scan.probe.clone())
+                                 .to(dev);
     require(all_finite(View<const complex64>(probe.view())), "ptycho::reconstruct: the probe has non-finite values");
     model.set_probe(probe.view());
     Array<complex64> object(object_shape, dev);
@@ -289,7 +311,7 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMo
     check_overlap(positions, probe_host);
     if (opt.check_orientation)
         report_orientation(fit_orientation(scan.positions, scan.intensities, scan.mask, probe_host, opt.orientation,
-                                           aspect, dev));
+                                           aspect, dev, 100, 12, model_options));
 
     // A probe estimated from the data is far from the truth: hold it fixed for a few iterations
     // so that the object takes shape first.

@@ -149,6 +149,24 @@ TEST(PtychoApp, ChecksWarnAndStrictRefuses) {
     EXPECT_LT(j["residual_ratio"].get<double>(), 2.0);
 }
 
+// Near field end to end: simulated with the Fresnel propagator (lambda z / (32 p)^2 = 0.05), the
+// file says so, and recon picks the model.
+TEST(PtychoApp, NearFieldScan) {
+    const std::string sim = simulate("near.cxi", "--near-field --detector-pixel 1e-7 --distance 0.0033 --beam-diameter 26");
+    std::string log;
+    ASSERT_EQ(test::run_command(app() + " info " + sim, &log), 0) << log;
+    EXPECT_NE(log.find("near field (Fresnel)"), std::string::npos) << log;
+    const std::string out = " --iters 40 --json -q --no-png --no-orientation-check --fixed-probe -o ";
+    ASSERT_EQ(test::run_command(app() + " recon " + sim + out + test::temp_path("n.h5"), &log), 0) << log;
+    const auto j = json_of(log);
+    EXPECT_EQ(j["propagation"], "near");
+    // Measured: 0.052 after 40 iterations.
+    EXPECT_LT(j["nrmse_object"].get<double>(), 0.08);
+    // At the noise level (measured 0.80).
+    EXPECT_LT(j["residual_ratio"].get<double>(), 1.3);
+    EXPECT_EQ(test::run_command(app() + " recon " + sim + out + test::temp_path("x.h5") + " --propagation sideways", &log), 2);
+}
+
 TEST(PtychoApp, BlindReconstructionWithoutAProbe) {
     const std::string sim = simulate("noprobe.cxi", "--no-probe --scan spiral");
     std::string log;

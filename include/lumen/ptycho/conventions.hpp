@@ -68,9 +68,9 @@ inline constexpr double overlap_low = 0.0, overlap_high = 0.95;
 // diameter) for these positions and this probe.
 void check_overlap(View<const float> positions, View<const complex64> probe);
 // Reports the checks that need only the file: ptycho.frames_centred, ptycho.far_field,
-// ptycho.mask (a mask marking most pixels bad), and ptycho.overlap / ptycho.coverage when the
-// scan has a probe.
-void check_scan(const Scan& scan);
+// ptycho.mask (a mask marking most pixels bad), and (with_overlap) ptycho.overlap /
+// ptycho.coverage when the scan has a probe (reconstruct() reports those for its starting probe).
+void check_scan(const Scan& scan, bool with_overlap = true);
 
 // ---- orientation fit -------------------------------------------------------------------------
 
@@ -90,7 +90,7 @@ struct OrientationFit {
 // in object pixels; intensities [J][ny][nx] detector order; mask (1 = measured) or empty.
 OrientationFit fit_orientation(View<const float> positions, View<const float> intensities, View<const float> mask,
                                View<const complex64> probe, int chosen, double dy_over_dx, Device device,
-                               index_t frames = 100, int iterations = 12);
+                               index_t frames = 100, int iterations = 12, const ModelOptions& model = {});
 // The loss ratio below which another orientation counts as the better fit.
 inline constexpr double orientation_margin = 0.85;
 // Reports ptycho.orientation from a fit.

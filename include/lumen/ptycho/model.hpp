@@ -4,6 +4,7 @@
 //                                               position j; P_j = T_j P: the probe moved by the
 //                                               sub-pixel remainder of position j (Fourier shift)
 //   far field    Psi_j = F psi_j                F: lumen's unitary 2-D FFT, batched over positions
+//                (near field: Psi_j = F^H H F psi_j, H the Fresnel transfer function; ModelOptions)
 //   intensities  y_j = |Psi_j|^2
 //
 // Positions are [J][2] floats (row, column) in object pixels: the top-left corner of each probe
@@ -44,6 +45,13 @@ struct ModelOptions {
     index_t batch = 0;
     // false rounds positions to the nearest pixel (no Fourier shifts of the probe).
     bool subpixel = true;
+    // Near-field (Fresnel) propagation: the window's inverse Fresnel numbers per axis,
+    // a = lambda z / (n p)^2 (p: the object pixel, which in near field is the (effective) detector
+    // pixel). Both 0 (the default): far field. Otherwise Psi_j = F^H H F psi_j with
+    // H(k) = exp(-i pi (a_y ky^2 + a_x kx^2)) (signed FFT-order frequencies), and the measured
+    // frames are images in the window's own order (no reordering).
+    double fresnel_y = 0, fresnel_x = 0;
+    bool near_field() const { return fresnel_y != 0 || fresnel_x != 0; }
 };
 
 class Model {

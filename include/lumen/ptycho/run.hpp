@@ -18,6 +18,7 @@ FrameOrder parse_frame_order(const std::string& text, const std::string& option 
 struct RunOptions {
     std::string input;       // CXI
     FrameOrder frame_order = FrameOrder::centred;
+    Propagation propagation = Propagation::from_file;
     std::string output;      // HDF5 result
     std::string png_prefix;  // PNG previews PREFIX_*.png (empty: none)
     ReconOptions recon;
@@ -38,6 +39,7 @@ struct RunSummary {
     std::string stop_reason;
     int orientation = 0;
     bool frames_reordered = false;  // the frames were taken as FFT order and reordered
+    bool near_field = false;
     // The final fit: mean (sqrt y - |Psi|)^2 per measured pixel, and that sum over its Poisson
     // expectation (about 1 when the model fits photon counts to the noise).
     double residual_per_pixel = NAN, residual_ratio = NAN;
@@ -45,7 +47,8 @@ struct RunSummary {
 
 // Reads a CXI scan for reconstruction: read_cxi, then the frame order (`order`), then the checks
 // that need only the file (check_scan). Sets `reordered` when the frames were reordered.
-Scan read_scan_for_recon(const std::string& path, FrameOrder order, bool* reordered = nullptr);
+Scan read_scan_for_recon(const std::string& path, FrameOrder order, bool* reordered = nullptr,
+                         Propagation propagation = Propagation::from_file);
 
 // Reads IN (CXI), reconstructs, scores against the truth when the file has one (and the result
 // lies on the truth's grid), writes OUT (and the PNG previews). Refuses OUT == IN. The checks

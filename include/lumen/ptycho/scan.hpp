@@ -13,6 +13,7 @@
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
+#include "lumen/ptycho/model.hpp"
 
 namespace lumen::ptycho {
 
@@ -36,6 +37,10 @@ struct Scan {
     Array<float> mask;          // [ny][nx] 1 = measured, 0 = ignored; empty: all measured
     Array<complex64> probe;     // [ny][nx] initial probe (centred); empty: estimated from the data
     Geometry geometry;
+    // Near-field (Fresnel) scan: the frames are (magnified) images of the illuminated sample, the
+    // object pixel is the detector pixel (pixel sizes and distance as the effective geometry of a
+    // magnifying setup), and the model propagates with the Fresnel transfer function.
+    bool near_field = false;
     Shape object_shape;         // [H][W]
     // Ground truth (simulated scans; empty otherwise).
     Array<complex64> true_object;   // [H][W]
@@ -45,7 +50,15 @@ struct Scan {
     index_t n_positions() const { return intensities.empty() ? 0 : intensities.dim(0); }
     Shape probe_shape() const { return intensities.empty() ? Shape{} : intensities.shape().drop_front(); }
     bool has_truth() const { return !true_object.empty(); }
+    // The model's options for this scan: far field, or the near-field coefficients
+    // lambda z / (n p)^2 per axis from the geometry.
+    ModelOptions model_options(index_t batch = 0, bool subpixel = true) const;
 };
+
+// Which propagation a file's frames need: from_file reads /lumen/propagation ("near" or "far",
+// written by lumen's simulator) and otherwise takes far field, as CXI ptychography files are.
+enum class Propagation { from_file, far_field, near_field };
+Propagation parse_propagation(const std::string& text, const std::string& option = "--propagation");
 
 // CXI paths read and written by lumen.
 namespace cxi {
@@ -68,6 +81,7 @@ inline constexpr std::int64_t mask_bad_bits = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x4
 inline constexpr const char* energy = "/entry_1/instrument_1/source_1/energy";
 inline constexpr const char* wavelength = "/entry_1/instrument_1/source_1/wavelength";
 inline constexpr const char* illumination = "/entry_1/instrument_1/source_1/illumination";
+inline constexpr const char* propagation = "/lumen/propagation";
 inline constexpr const char* truth_object = "/lumen/truth/object";
 inline constexpr const char* truth_probe = "/lumen/truth/probe";
 inline constexpr const char* truth_positions = "/lumen/truth/positions";
@@ -80,7 +94,9 @@ inline constexpr const char* truth_positions = "/lumen/truth/positions";
 // dataset: missing data or geometry, wrong ranks, positions that do not match the frames,
 // negative or non-finite intensities, non-positive distances, pixel sizes or energy, a mask or
 // probe of the wrong shape.
-Scan read_cxi(const std::string& path);
+// Near field (`propagation`, or /lumen/propagation with from_file): positions are converted with the
+// detector pixel sizes as the object pixel.
+Scan read_cxi(const std::string& path, Propagation propagation = Propagation::from_file);
 
 // Writes a scan as CXI (positions converted back to metres; /lumen/truth when present). Atomic.
 void write_cxi(const std::string& path, const Scan& scan);
