@@ -63,7 +63,8 @@ void setup(CLI::App& app) {
                              {"poisson", so.poisson},
                              {"position_error_px", so.position_error},
                              {"probe_stored", so.store_probe},
-                             {"object_pixel_m", s.geometry.object_pixel_x_m(so.frame)}});
+                             {"near_field", s.near_field},
+                             {"object_pixel_m", s.near_field ? s.geometry.pixel_x_m : s.geometry.object_pixel_x_m(so.frame)}});
     });
 
     // ---- recon
