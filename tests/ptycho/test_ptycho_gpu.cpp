@@ -75,45 +75,11 @@ TEST_P(PtychoGpu, ModelMatchesTheCpu) {
         EXPECT_LT(test::max_rel_diff(go, host(go_d)), 1e-4) << loss_name(l);
         EXPECT_LT(test::max_rel_diff(gp, host(gp_d)), 1e-4) << loss_name(l);
     }
-    // The noise-normalised residual (sums of per-pixel residuals and Poisson expectations).
-    const Model::Residual rc = cpu.residual(obj), rg = gpu.residual(obj_d);
-    EXPECT_NEAR(rg.squared / rc.squared, 1.0, 1e-5);
-    EXPECT_NEAR(rg.expected / rc.expected, 1.0, 1e-5);
-    EXPECT_EQ(rg.pixels, rc.pixels);
     EXPECT_LT(adjoint_test(*object_operator(gpu), 5), 1e-5);
     EXPECT_LT(adjoint_test(*probe_operator(gpu, obj_d), 6), 1e-5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Positions, PtychoGpu, ::testing::Values(false, true));
-
-// The near-field (Fresnel) propagator: forward, adjoint and loss gradients on both devices.
-TEST(PtychoGpuNearField, ModelMatchesTheCpu) {
-    LUMEN_REQUIRE_GPU();
-    const index_t H = 70, W = 66, m = 32, J = 21;
-    const Array<float> pos = positions(J, H, W, m, true);
-    const ModelOptions mo{8, true, 0.05, 0.03};
-    Model cpu(Shape{H, W}, Shape{m, m}, pos, Device::cpu, mo);
-    Model gpu(Shape{H, W}, Shape{m, m}, pos, Device::cuda, mo);
-    const Array<complex64> probe = test::random_complex(Shape{m, m}, 11), obj = test::random_complex(Shape{H, W}, 12);
-    const Array<complex64> obj_d = obj.to(Device::cuda);
-    cpu.set_probe(probe);
-    gpu.set_probe(probe.to(Device::cuda));
-    Array<complex64> psi(cpu.data_shape()), psi_d(gpu.data_shape(), Device::cuda);
-    cpu.far_field(obj, psi);
-    gpu.far_field(obj_d, psi_d);
-    EXPECT_LT(test::max_rel_diff(psi, host(psi_d)), 1e-4);
-    Array<float> y(cpu.data_shape()), y_d(gpu.data_shape(), Device::cuda);
-    cpu.intensities(test::random_complex(Shape{H, W}, 13), y);
-    gpu.intensities(test::random_complex(Shape{H, W}, 13).to(Device::cuda), y_d);
-    EXPECT_LT(test::max_rel_diff(y, host(y_d)), 1e-4);
-    cpu.set_data(y);
-    gpu.set_data(y_d);
-    Array<complex64> go(Shape{H, W}), gp(Shape{m, m}), go_d(Shape{H, W}, Device::cuda), gp_d(Shape{m, m}, Device::cuda);
-    EXPECT_NEAR(gpu.loss(Loss::amplitude, obj_d, go_d, gp_d) / cpu.loss(Loss::amplitude, obj, go, gp), 1.0, 1e-5);
-    EXPECT_LT(test::max_rel_diff(go, host(go_d)), 1e-4);
-    EXPECT_LT(test::max_rel_diff(gp, host(gp_d)), 1e-4);
-    EXPECT_LT(adjoint_test(*object_operator(gpu), 5), 1e-5);
-}
 
 TEST(PtychoGpuRecon, ReconstructionsMatchTheCpu) {
     LUMEN_REQUIRE_GPU();
