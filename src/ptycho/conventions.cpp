@@ -25,8 +25,10 @@ std::string pct(double f) { return num(std::round(1000.0 * f) / 10.0) + " %"; }
 
 void require_orientation(int orientation, const std::string& option) {
     if (orientation < 0 || orientation >= orientation_count)
-        throw Error(ErrorCode::usage, option + ": expected an orientation 0 to 7 (4: swap x and y, then +1: negate x, "
-                                               "+2: negate y), got " + std::to_string(orientation));
+        throw Error(ErrorCode::usage, option +
+                                          ": expected an orientation 0 to 7 (4: swap x and y, then +1: negate x, "
+                                          "+2: negate y), got " +
+                                          std::to_string(orientation));
 }
 
 std::string orientation_name(int o) {
@@ -165,7 +167,8 @@ ScanOverlap scan_overlap(View<const float> positions_v, View<const complex64> pr
         double r2 = 0;
         for (index_t y = 0; y < my; ++y)
             for (index_t x = 0; x < mx; ++x)
-                r2 += double(norm(probe[y * mx + x])) * ((double(y) - cy) * (double(y) - cy) + (double(x) - cx) * (double(x) - cx));
+                r2 += double(norm(probe[y * mx + x])) *
+                      ((double(y) - cy) * (double(y) - cy) + (double(x) - cx) * (double(x) - cx));
         s.probe_diameter = 2.0 * std::sqrt(2.0) * std::sqrt(r2 / w);
     }
     s.overlap = s.probe_diameter > 0 ? 1.0 - s.step / s.probe_diameter : 0.0;
@@ -178,24 +181,28 @@ void check_overlap(View<const float> positions, View<const complex64> probe) {
     if (!(s.probe_diameter > 0)) return;
     const std::string measured = "median step " + num(s.step) + " px, probe diameter " + num(s.probe_diameter) +
                                  " px (2 sqrt 2 x rms radius), linear overlap " + pct(s.overlap);
-    const std::string what = "; check the translation units (metres) and the energy, distance and pixel sizes "
-                             "that convert them to object pixels (lambda z / (N p))";
+    const std::string what =
+        "; check the translation units (metres) and the energy, distance and pixel sizes "
+        "that convert them to object pixels (lambda z / (N p))";
     if (s.overlap < overlap_low)
-        warn("ptycho.overlap", measured + ": the probe windows do not overlap, so ptychography cannot work; the positions "
-                                          "look about " + num(std::round(10.0 * s.step / (0.3 * s.probe_diameter)) / 10.0) +
-                                          "x too far apart for the usual 70 % overlap" + what);
+        warn("ptycho.overlap", measured +
+                                   ": the probe windows do not overlap, so ptychography cannot work; the positions "
+                                   "look about " +
+                                   num(std::round(10.0 * s.step / (0.3 * s.probe_diameter)) / 10.0) +
+                                   "x too far apart for the usual 70 % overlap" + what);
     else if (s.overlap > overlap_high)
         warn("ptycho.overlap", measured + ": the probe hardly moves between positions; the positions look about " +
-                                          num(std::round(10.0 * 0.3 * s.probe_diameter / std::max(s.step, 1e-9)) / 10.0) +
-                                          "x too close together for the usual 70 % overlap" + what);
+                                   num(std::round(10.0 * 0.3 * s.probe_diameter / std::max(s.step, 1e-9)) / 10.0) +
+                                   "x too close together for the usual 70 % overlap" + what);
     else
         report_check("ptycho.overlap", true, measured);
     if (s.span < s.probe_diameter)
         warn("ptycho.coverage", "the whole scan spans " + num(s.span) + " px, less than one probe diameter (" +
                                     num(s.probe_diameter) + " px)" + what);
     else
-        report_check("ptycho.coverage", true, "the scan spans " + num(s.span) + " px, " +
-                                                  num(std::round(10.0 * s.span / s.probe_diameter) / 10.0) + " probe diameters");
+        report_check("ptycho.coverage", true,
+                     "the scan spans " + num(s.span) + " px, " +
+                         num(std::round(10.0 * s.span / s.probe_diameter) / 10.0) + " probe diameters");
 }
 
 void check_scan(const Scan& scan, bool with_overlap) {
@@ -203,19 +210,21 @@ void check_scan(const Scan& scan, bool with_overlap) {
     const std::string power = "mean pattern power " + pct(f.centre) + " within a quarter frame of the centre, " +
                               pct(f.corner) + " of the corner";
     if (f.fft_order() && !scan.near_field)
-        warn("ptycho.frames_centred", power + ": the frames look like FFT order (zero frequency at [0][0], as tike and "
-                                              "numpy's fft2 store them) while CXI frames have it at the centre; pass "
-                                              "--frame-order fft (or auto), or fftshift the frames in the file");
+        warn("ptycho.frames_centred", power +
+                                          ": the frames look like FFT order (zero frequency at [0][0], as tike and "
+                                          "numpy's fft2 store them) while CXI frames have it at the centre; pass "
+                                          "--frame-order fft (or auto), or fftshift the frames in the file");
     else
         report_check("ptycho.frames_centred", true, power);
     const std::string bright = "the brightest 10 % of detector pixels hold " + pct(f.bright) + " of the mean pattern";
     if (scan.near_field)
         report_check("ptycho.far_field", true, "near-field scan (Fresnel propagation); " + bright);
     else if (!f.far_field_like())
-        warn("ptycho.far_field", bright + "; far-field diffraction patterns concentrate their power in the bright field, "
-                                          "these frames look like near-field (Fresnel) images of the sample; if they "
-                                          "are, pass --propagation near (the distance and pixel sizes are then the "
-                                          "effective near-field geometry, the pixel size the object pixel)");
+        warn("ptycho.far_field", bright +
+                                     "; far-field diffraction patterns concentrate their power in the bright field, "
+                                     "these frames look like near-field (Fresnel) images of the sample; if they "
+                                     "are, pass --propagation near (the distance and pixel sizes are then the "
+                                     "effective near-field geometry, the pixel size the object pixel)");
     else
         report_check("ptycho.far_field", true, bright);
     if (!scan.mask.empty()) {
@@ -223,8 +232,9 @@ void check_scan(const Scan& scan, bool with_overlap) {
         for (index_t i = 0; i < scan.mask.size(); ++i) good += scan.mask[i] != 0.0f;
         const double bad = 1.0 - good / double(scan.mask.size());
         if (bad > 0.5)
-            warn("ptycho.mask", "the mask excludes " + pct(bad) + " of the detector pixels; CXI masks mark bad pixels "
-                                "with non-zero bits (0 = good), a mask written with 1 = good is read inverted");
+            warn("ptycho.mask", "the mask excludes " + pct(bad) +
+                                    " of the detector pixels; CXI masks mark bad pixels "
+                                    "with non-zero bits (0 = good), a mask written with 1 = good is read inverted");
         else
             report_check("ptycho.mask", true, "the mask excludes " + pct(bad) + " of the detector pixels");
     }

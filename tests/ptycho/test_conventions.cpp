@@ -42,7 +42,8 @@ void write_file(const std::string& path, const Scan& s, const Array<float>& fram
     w.write(cxi::data, frames.view());
     const Array<float>& p = positions.empty() ? s.positions : positions;
     const index_t J = p.dim(0);
-    const double dx = s.geometry.object_pixel_x_m(s.intensities.dim(2)), dy = s.geometry.object_pixel_y_m(s.intensities.dim(1));
+    const double dx = s.geometry.object_pixel_x_m(s.intensities.dim(2)),
+                 dy = s.geometry.object_pixel_y_m(s.intensities.dim(1));
     Array<float> t(Shape{J, 3});
     for (index_t j = 0; j < J; ++j) {
         t[3 * j] = float(p[2 * j + 1] * dx);
@@ -278,7 +279,8 @@ TEST(PtychoConventions, FramesInFftOrderAreDetectedAndReordered) {
 TEST(PtychoConventions, PositionsOffByTenAreWarned) {
     const Scan s = small();
     const ScanOverlap o = scan_overlap(s.positions, s.true_probe);
-    std::printf("[ measured ] step %.2f px, probe diameter %.2f px, overlap %.3f\n", o.step, o.probe_diameter, o.overlap);
+    std::printf("[ measured ] step %.2f px, probe diameter %.2f px, overlap %.3f\n", o.step, o.probe_diameter,
+                o.overlap);
     // The simulator's nominal scan: 70 % linear overlap of a 16-pixel beam.
     EXPECT_GT(o.overlap, 0.4);
     EXPECT_LT(o.overlap, 0.9);
@@ -386,7 +388,8 @@ TEST(PtychoConventions, NearFieldFramesAreWarned) {
     plan.inverse(psi);
     for (index_t i = 0; i < psi.size(); ++i) near.intensities[i] = 1e5f * norm(psi[i]);
     const FrameStats f = frame_stats(near.intensities), ff = frame_stats(s.intensities);
-    std::printf("[ measured ] brightest 10 %% of pixels: far field %.3f, near-field images %.3f\n", ff.bright, f.bright);
+    std::printf("[ measured ] brightest 10 %% of pixels: far field %.3f, near-field images %.3f\n", ff.bright,
+                f.bright);
     CheckCollector checks;
     check_scan(near);
     EXPECT_TRUE(checks.has_warning("ptycho.far_field"));
@@ -436,12 +439,16 @@ TEST(PtychoConventions, NearFieldScansReconstructWithTheFresnelPropagator) {
     blind.iterations = 20;
     const ReconResult b = reconstruct(no_probe, blind);
     const double e_blind = object_nrmse(s.true_object, b.object, region, true);
-    std::printf("[ measured ] near field: NRMSE known probe %.3f (residual ratio %.2f); blind from the data's "
-                "estimate after 20 iterations %.3f\n", e_near, near.residual.ratio(), e_blind);
+    std::printf(
+        "[ measured ] near field: NRMSE known probe %.3f (residual ratio %.2f); blind from the data's "
+        "estimate after 20 iterations %.3f\n",
+        e_near, near.residual.ratio(), e_blind);
     EXPECT_LT(e_near, 0.06);
     EXPECT_LT(near.residual.ratio(), 1.3);
-    std::printf("[ measured ] near-field data through the far-field model: residual ratio %.2f, frames' bright "
-                "fraction %.3f\n", far.residual.ratio(), frame_stats(s.intensities).bright);
+    std::printf(
+        "[ measured ] near-field data through the far-field model: residual ratio %.2f, frames' bright "
+        "fraction %.3f\n",
+        far.residual.ratio(), frame_stats(s.intensities).bright);
     EXPECT_GT(far.residual.ratio(), 5 * near.residual.ratio());
     // Without a probe in the file only a rough start exists (sqrt of the mean frame, propagated back).
     EXPECT_TRUE(b.probe_from_data);

@@ -75,13 +75,15 @@ void check_scan(const Scan& scan, bool with_overlap = true);
 // ---- orientation fit -------------------------------------------------------------------------
 
 struct OrientationFit {
-    int chosen = 0;  // the orientation in use
-    int best = 0;    // the candidate with the lowest loss
+    int chosen = 0;                                // the orientation in use
+    int best = 0;                                  // the candidate with the lowest loss
     std::array<double, orientation_count> loss{};  // amplitude loss after the iterations, per candidate
     index_t frames = 0;
     int iterations = 0;
     // loss[best] / loss[chosen]
-    double ratio() const { return loss[std::size_t(chosen)] > 0 ? loss[std::size_t(best)] / loss[std::size_t(chosen)] : 1.0; }
+    double ratio() const {
+        return loss[std::size_t(chosen)] > 0 ? loss[std::size_t(best)] / loss[std::size_t(chosen)] : 1.0;
+    }
 };
 
 // Tries every orientation of the file's positions (as stored, before any orientation is
