@@ -8,6 +8,7 @@
 #include "apps/common/app_common.hpp"
 #include "lumen/core/error.hpp"
 #include "lumen/io/png.hpp"
+#include "lumen/ptycho/conventions.hpp"
 #include "lumen/ptycho/run.hpp"
 
 using namespace lumen;
@@ -37,6 +38,8 @@ void setup(CLI::App& app) {
     sim->add_option("--position-error", so.position_error, "rms error of the recorded positions (pixels)")->capture_default_str();
     sim->add_flag("--integer-positions", so.integer_positions, "true positions on whole pixels");
     sim->add_flag("--no-probe", no_probe, "do not store the probe (recon then estimates and refines it)");
+    sim->add_flag("--near-field", so.near_field,
+                  "near-field (Fresnel) frames: images at --distance with --detector-pixel as the object pixel");
     sim->add_option("--phase-range", so.phase_range, "object phase span in radians")->capture_default_str();
     sim->add_option("--min-amplitude", so.min_amplitude, "smallest object amplitude (transmission)")->capture_default_str();
     sim->add_option("--energy-kev", so.energy_kev, "photon energy (keV)")->capture_default_str();
@@ -60,7 +63,8 @@ void setup(CLI::App& app) {
                              {"poisson", so.poisson},
                              {"position_error_px", so.position_error},
                              {"probe_stored", so.store_probe},
-                             {"object_pixel_m", s.geometry.object_pixel_x_m(so.frame)}});
+                             {"near_field", s.near_field},
+                             {"object_pixel_m", s.near_field ? s.geometry.pixel_x_m : s.geometry.object_pixel_x_m(so.frame)}});
     });
 
     // ---- recon
@@ -73,7 +77,21 @@ void setup(CLI::App& app) {
     rec->add_option("-o,--output", ro.output, "output file (.h5)")->required();
     rec->add_option("--method", method, "awf, wf, epie or rpie")->capture_default_str();
     rec->add_option("--loss", loss, "awf/wf loss: amplitude, intensity or poisson")->capture_default_str();
-    rec->add_flag("--refine-probe", ro.recon.refine_probe, "refine the probe too (always when the file has none)");
+    static bool fixed_probe = false, refine_probe_flag = false, no_orientation_check = false;
+    static std::string frame_order = "centred", propagation = "file";
+    rec->add_option("--propagation", propagation,
+                    "far (Fraunhofer), near (Fresnel: frames are images, the pixel size is the object pixel) or file "
+                    "(lumen's /lumen/propagation, else far)")
+        ->capture_default_str();
+    rec->add_flag("--refine-probe", refine_probe_flag, "refine the probe too (the default; kept for old scripts)");
+    rec->add_flag("--fixed-probe", fixed_probe, "hold the file's probe fixed (default: refine it; a probe estimated from the data is always refined)");
+    rec->add_option("--orientation", ro.recon.orientation,
+                    "orientation of the file's translations, 0-7: 4 swaps x and y, then +1 negates x, +2 negates y (as PtyPy's)")
+        ->capture_default_str();
+    rec->add_flag("--no-orientation-check", no_orientation_check, "skip the check that tries the 8 orientations on a subset");
+    rec->add_option("--frame-order", frame_order,
+                    "centred (CXI: zero frequency at the frame centre), fft (zero frequency at [0][0], as tike stores them) or auto")
+        ->capture_default_str();
     rec->add_option("--probe-delay", ro.recon.probe_delay, "iterations before the probe is refined (default: 0, or 5 for a probe estimated from the data)");
     rec->add_flag("--no-restart", no_restart, "awf: no adaptive momentum restart");
     rec->add_option("--alpha", ro.recon.alpha, "epie/rpie object update strength (default: epie 1, rpie 0.1)");
@@ -95,10 +113,17 @@ void setup(CLI::App& app) {
         if (ro.recon.alpha < 0 || ro.recon.beta < 0 || !std::isfinite(ro.recon.alpha) || !std::isfinite(ro.recon.beta))
             throw Error(ErrorCode::usage, "--alpha and --beta must be positive numbers");
         if (ro.recon.batch < 0) throw Error(ErrorCode::usage, "--batch must be positive");
+        if (fixed_probe && refine_probe_flag) throw Error(ErrorCode::usage, "--fixed-probe and --refine-probe contradict each other");
+        ptycho::require_orientation(ro.recon.orientation, "--orientation");
+        ro.recon.refine_probe = !fixed_probe;
+        ro.recon.check_orientation = !no_orientation_check;
+        ro.frame_order = ptycho::parse_frame_order(frame_order, "--frame-order");
+        ro.propagation = ptycho::parse_propagation(propagation, "--propagation");
         ro.recon.iterations = rec_common.iters;
         ro.recon.restart = !no_restart;
         ro.recon.subpixel = !no_subpixel;
         const int iters = rec_common.iters > 0 ? rec_common.iters : ptycho::default_iterations(ro.recon.method);
+        app::CheckReporter checks(kProg, rec_common);
         app::Progress progress(kProg, std::string("recon ") + method, iters, rec_common.quiet);
         ro.monitor = [&](const IterationInfo& info, View<const complex64>, View<const complex64>) {
             std::ostringstream d;
@@ -130,11 +155,23 @@ void setup(CLI::App& app) {
                              {"has_truth", s.has_truth},
                              {"nrmse_object", number_or_null(s.nrmse_object)},
                              {"nrmse_probe", number_or_null(s.nrmse_probe)},
-                             {"stop_reason", s.stop_reason}});
+                             {"stop_reason", s.stop_reason},
+                             {"orientation", s.orientation},
+                             {"frames_reordered", s.frames_reordered},
+                             {"propagation", s.near_field ? "near" : "far"},
+                             {"residual_per_pixel", number_or_null(s.residual_per_pixel)},
+                             {"residual_ratio", number_or_null(s.residual_ratio)},
+                             {"checks", checks.json()},
+                             {"warnings", checks.warning_count()}});
         } else {
             std::cout << kProg << ": " << method << " on " << s.positions << " positions of " << s.frame[0] << "x"
                       << s.frame[1] << ": " << s.iterations << " iterations in " << s.seconds << " s, final objective "
                       << s.objective << "\n";
+            std::cout << kProg << ": residual (sqrt y - |Psi|)^2 per measured pixel " << s.residual_per_pixel
+                      << ", " << s.residual_ratio << "x what Poisson noise on photon counts gives (about 1: the model "
+                      << "fits to the noise; far above 1: it does not fit)\n";
+            if (checks.warning_count() > 0)
+                std::cout << kProg << ": " << checks.warning_count() << " plausibility warning(s), see above\n";
             if (s.has_truth) {
                 std::cout << kProg << ": object NRMSE against the truth (illuminated region, "
                           << (s.refined_probe ? "phase, scale, ramp and shift removed" : "global phase removed")
@@ -153,10 +190,16 @@ void setup(CLI::App& app) {
     static app::CommonOptions info_common;
     inf->add_option("input", info_in, "scan (.cxi)")->required();
     inf->add_flag("--json", info_common.json, "print a machine-readable summary on stdout");
+    inf->add_flag("--strict", info_common.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
+    static std::string info_propagation = "file";
+    inf->add_option("--propagation", info_propagation, "far, near or file (as for recon)")->capture_default_str();
     inf->callback([] {
         const std::string text = ptycho::describe_cxi(info_in);
+        // A line per plausibility check (frames centred, far-field patterns, mask, overlap).
+        app::CheckReporter checks(kProg, info_common, true);
+        const ptycho::Scan s = ptycho::read_cxi(info_in, ptycho::parse_propagation(info_propagation, "--propagation"));
+        ptycho::check_scan(s);
         if (info_common.json) {
-            const ptycho::Scan s = ptycho::read_cxi(info_in);
             app::print_json({{"input", info_in},
                              {"readable", true},
                              {"positions", s.n_positions()},
@@ -167,7 +210,9 @@ void setup(CLI::App& app) {
                              {"pixel_m", {s.geometry.pixel_y_m, s.geometry.pixel_x_m}},
                              {"has_mask", !s.mask.empty()},
                              {"has_probe", !s.probe.empty()},
-                             {"has_truth", s.has_truth()}});
+                             {"has_truth", s.has_truth()},
+                             {"checks", checks.json()},
+                             {"warnings", checks.warning_count()}});
         } else {
             std::cout << text;
         }

@@ -72,6 +72,7 @@ Curve trace(const Scan& scan, const Array<float>& region, Method method, int max
     ReconOptions o;
     o.method = method;
     o.iterations = max_iters;
+    o.refine_probe = false;  // known-probe convergence (the library refines a given probe by default)
     o.device = dev;
     double metric_time = 0;
     reconstruct(scan, o, [&](const IterationInfo& info, View<const complex64> obj, View<const complex64>) {

@@ -19,9 +19,11 @@ LUMEN_INSTANTIATE_FOR_EACH(kp::ShiftSpectrumF);
 LUMEN_INSTANTIATE_FOR_EACH(kp::UnshiftSumGatherF);
 LUMEN_INSTANTIATE_FOR_EACH(kp::FrameShiftF);
 LUMEN_INSTANTIATE_FOR_EACH(kp::IntensityF);
+LUMEN_INSTANTIATE_FOR_EACH(kp::TransferF);
 LUMEN_INSTANTIATE_FOR_EACH(kp::PieUpdateF);
 
 LUMEN_INSTANTIATE_REDUCE(double, kp::FarFieldLossF, SumOpD);
+LUMEN_INSTANTIATE_REDUCE(double, kp::AmplitudeResidualF, SumOpD);
 LUMEN_INSTANTIATE_REDUCE(double, kp::IntensityCurvatureF, MaxOpD);
 LUMEN_INSTANTIATE_REDUCE(double, kp::ModulusProjectF, SumOpD);
 LUMEN_INSTANTIATE_REDUCE(double, kp::NormSqF, MaxOpD);

@@ -254,6 +254,43 @@ struct IntensityCurvatureF {
     }
 };
 
+// The expected squared amplitude residual E[(sqrt Y - sqrt lam)^2] of one Poisson count Y with mean
+// lam: 2 lam - 2 sqrt(lam) E[sqrt Y]. E[sqrt Y] is summed over the Poisson weights for lam <= 40
+// (the terms beyond lam + 12 sqrt(lam) + 12 are below 1e-20 of the total); above, the asymptotic
+// series sqrt(lam) (1 - 1/(8 lam) - 7/(128 lam^2)) gives 1/4 + 7/(64 lam), within 1e-4 of the sum at
+// lam = 40. It is 1/4 for bright pixels and tends to lam for dark ones (mostly zero counts).
+LUMEN_HD inline double poisson_amplitude_variance(double lam) {
+    if (!(lam > 0.0)) return 0.0;
+    if (lam > 40.0) return 0.25 + 7.0 / (64.0 * lam);
+    const int k_max = int(lam + 12.0 * math::sqrt(lam) + 12.0);
+    double p = math::exp(-lam), e_sqrt = 0.0;
+    for (int k = 1; k <= k_max; ++k) {
+        p *= lam / double(k);
+        e_sqrt += p * math::sqrt(double(k));
+    }
+    const double v = 2.0 * lam - 2.0 * math::sqrt(lam) * e_sqrt;
+    return v > 0.0 ? v : 0.0;
+}
+
+// The noise-normalised residual of a fit, per measured pixel of the model field Psi (FFT order):
+// what = 0: the squared amplitude residual (sqrt y - |Psi|)^2; what = 1: its expectation under
+// Poisson noise at the model intensity |Psi|^2 (poisson_amplitude_variance). The ratio of the two
+// sums is about 1 when the model fits photon counts to the noise (docs/ptychography.md).
+struct AmplitudeResidualF {
+    const complex64* psi;
+    const float* data;  // [count][m] FFT order
+    const float* mask;  // [m] or null
+    index_t m;
+    int what;
+    LUMEN_HD double operator()(index_t i) const {
+        if (mask && mask[i % m] == 0.0f) return 0.0;
+        const double lam = double(norm(psi[i]));
+        if (what == 1) return poisson_amplitude_variance(lam);
+        const double d = math::sqrt(double(data[i] > 0.0f ? data[i] : 0.0f)) - math::sqrt(lam);
+        return d * d;
+    }
+};
+
 // Detector order (zero frequency at the centre) to FFT order and back, frame by frame:
 // out[b][ky][kx] = in[b][(ky + sy) % my][(kx + sx) % mx]; ifftshift uses s = n / 2, fftshift (n + 1) / 2.
 struct FrameShiftF {
@@ -265,6 +302,21 @@ struct FrameShiftF {
         const index_t b = i / m, r = i - b * m;
         const index_t ky = r / mx, kx = r - ky * mx;
         out[i] = in[b * m + ((ky + sy) % my) * mx + (kx + sx) % mx];
+    }
+};
+
+// Near-field (Fresnel) propagation between Fourier transforms: each frame's spectrum (FFT order)
+// is multiplied by the transfer function h[r] = exp(-i pi (a_y ky^2 + a_x kx^2)) tabulated by the
+// host, or by its conjugate for the adjoint (back-propagation). |h| = 1, so the propagator
+// F^H h F is unitary like the far-field F.
+struct TransferF {
+    complex64* buf;      // [count][m] spectra
+    const complex64* h;  // [m]
+    index_t m;
+    int conjugate;
+    LUMEN_HD void operator()(index_t i) const {
+        const complex64 t = h[i % m];
+        buf[i] = buf[i] * (conjugate ? conj(t) : t);
     }
 };
 

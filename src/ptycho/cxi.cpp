@@ -30,6 +30,26 @@ double Geometry::object_pixel_y_m(index_t frame_y) const {
 }
 double Geometry::joules_from_kev(double kev) { return kev * k_kev; }
 
+ModelOptions Scan::model_options(index_t batch, bool subpixel) const {
+    ModelOptions o{batch, subpixel};
+    if (near_field) {
+        require(geometry.valid() && probe_shape().rank() == 2,
+                "ptycho: a near-field scan needs its geometry (energy, distance, pixel sizes) and frames");
+        const double lz = geometry.wavelength_m() * geometry.distance_m;
+        const double wy = double(probe_shape()[0]) * geometry.pixel_y_m, wx = double(probe_shape()[1]) * geometry.pixel_x_m;
+        o.fresnel_y = lz / (wy * wy);
+        o.fresnel_x = lz / (wx * wx);
+    }
+    return o;
+}
+
+Propagation parse_propagation(const std::string& text, const std::string& option) {
+    if (text == "far" || text == "far-field") return Propagation::far_field;
+    if (text == "near" || text == "near-field" || text == "fresnel") return Propagation::near_field;
+    if (text == "file" || text == "auto") return Propagation::from_file;
+    throw Error(ErrorCode::usage, option + ": unknown propagation '" + text + "' (expected far, near or file)");
+}
+
 Array<float> positions_from_translations(View<const float> t_v, const Geometry& g, const Shape& probe_shape) {
     require(t_v.rank() == 2 && t_v.dim(1) == 3 && t_v.dim(0) >= 1,
             "ptycho::positions_from_translations: expected translations [J][3], got " + t_v.shape().str());
@@ -81,14 +101,99 @@ Array<float> read_translations(const io::H5File& f, index_t frames) {
                                           ") for the " + std::to_string(frames) + " frames of " + cxi::data);
 }
 
+// How the stored frames sit relative to lumen's frame (rows along +y, columns along +x), from the
+// detector's basis vectors.
+struct FrameTurn {
+    bool transpose = false;  // stored rows run along x
+    bool flip_rows = false;  // (after transposing) rows run along -y
+    bool flip_cols = false;  // columns run along -x
+    bool any() const { return transpose || flip_rows || flip_cols; }
+};
+
+FrameTurn read_basis(const io::H5File& f, index_t frames) {
+    const std::string ds = cxi::basis_vectors;
+    FrameTurn turn;
+    if (!f.exists(ds)) return turn;
+    const Array<float> b = f.read_float(ds);
+    const Shape sh = b.shape();
+    // Index of component c (0 x, 1 y, 2 z) of vector v (0 slow, 1 fast) in the first frame's block.
+    bool columns = false;
+    if (sh == Shape({2, 3}) || (sh.rank() == 3 && sh[1] == 2 && sh[2] == 3)) {
+        columns = false;
+    } else if (sh == Shape({3, 2}) || (sh.rank() == 3 && sh[1] == 3 && sh[2] == 2)) {
+        columns = true;
+    } else {
+        throw Error(ErrorCode::bad_input, f.path() + ": dataset " + ds + " has shape " + sh.str() +
+                                              ", expected (2, 3) (a row per detector axis: slow, fast; x, y, z "
+                                              "components), (3, 2), or one of those per frame");
+    }
+    if (sh.rank() == 3) {
+        require(sh[0] == frames, f.path() + ": dataset " + ds + " has " + std::to_string(sh[0]) +
+                                     " blocks of basis vectors for " + std::to_string(frames) + " frames");
+        // lumen turns all frames alike: the detector must not move during the scan.
+        for (index_t j = 1; j < sh[0]; ++j)
+            for (index_t k = 0; k < 6; ++k)
+                require(std::fabs(b[j * 6 + k] - b[k]) <= 1e-6f * (std::fabs(b[k]) + 1e-12f),
+                        f.path() + ": dataset " + ds + " changes between frame 0 and frame " + std::to_string(j) +
+                            "; lumen needs one detector orientation for the whole scan");
+    }
+    auto at = [&](int v, int c) { return double(columns ? b[c * 2 + v] : b[v * 3 + c]); };
+    // Each axis must point along +-x or +-y: lumen turns frames by flips and transposes only.
+    int along[2];
+    double sign[2];
+    for (int v = 0; v < 2; ++v) {
+        const double x = at(v, 0), y = at(v, 1), z = at(v, 2);
+        const double len = std::sqrt(x * x + y * y + z * z);
+        require(len > 0 && std::isfinite(len), f.path() + ": dataset " + ds + ": the " + (v ? "fast" : "slow") +
+                                                   " axis vector is zero or not finite");
+        const int c = std::fabs(x) >= std::fabs(y) ? 0 : 1;
+        const double off = std::sqrt(len * len - (c ? y * y : x * x));
+        if (off > 1e-3 * len)
+            throw Error(ErrorCode::bad_input,
+                        f.path() + ": dataset " + ds + ": the " + (v ? "fast" : "slow") + " detector axis (" + num(x) +
+                            ", " + num(y) + ", " + num(z) + ") is not along x or y; lumen handles detectors whose "
+                            "axes are flipped or swapped, not rotated or tilted");
+        along[v] = c;
+        sign[v] = (c ? y : x) > 0 ? 1.0 : -1.0;
+    }
+    require(along[0] != along[1], f.path() + ": dataset " + ds + ": both detector axes point along " +
+                                      (along[0] ? "y" : "x"));
+    turn.transpose = along[0] == 0;  // the slow axis (stored rows) runs along x
+    // After a transpose the new rows are the stored fast axis.
+    turn.flip_rows = (turn.transpose ? sign[1] : sign[0]) < 0;
+    turn.flip_cols = (turn.transpose ? sign[0] : sign[1]) < 0;
+    return turn;
+}
+
+// Frames [J][a][b] stored with `turn` -> lumen's orientation.
+Array<float> turn_frames(const Array<float>& in, const FrameTurn& t) {
+    const index_t J = in.rank() == 3 ? in.dim(0) : 1, a = in.dim(in.rank() - 2), b = in.dim(in.rank() - 1);
+    const index_t ny = t.transpose ? b : a, nx = t.transpose ? a : b;
+    Array<float> out(in.rank() == 3 ? Shape{J, ny, nx} : Shape{ny, nx});
+    for (index_t j = 0; j < J; ++j)
+        for (index_t r = 0; r < ny; ++r)
+            for (index_t c = 0; c < nx; ++c) {
+                const index_t rr = t.flip_rows ? ny - 1 - r : r, cc = t.flip_cols ? nx - 1 - c : c;
+                const index_t src = t.transpose ? cc * b + rr : rr * b + cc;
+                out[(j * ny + r) * nx + c] = in[j * a * b + src];
+            }
+    return out;
+}
+
 }  // namespace
 
-Scan read_cxi(const std::string& path) {
+Scan read_cxi(const std::string& path, Propagation propagation) {
     const io::H5File f = io::H5File::open(path);
     Scan s;
+    if (propagation == Propagation::from_file && f.exists(cxi::propagation))
+        s.near_field = f.read_string(cxi::propagation) == "near";
+    else
+        s.near_field = propagation == Propagation::near_field;
     require(f.exists(cxi::data), path + ": dataset " + std::string(cxi::data) +
                                      " (diffraction intensities, (N, ny, nx)) is missing; is this a CXI file?");
     s.intensities = f.read_float(cxi::data, 3);
+    const FrameTurn turn = read_basis(f, s.intensities.dim(0));
+    if (turn.any()) s.intensities = turn_frames(s.intensities, turn);
     const index_t J = s.intensities.dim(0), ny = s.intensities.dim(1), nx = s.intensities.dim(2);
     require(J >= 1 && ny >= 2 && nx >= 2, path + ": dataset " + std::string(cxi::data) + " has shape " +
                                               s.intensities.shape().str() + ", expected at least one frame of 2x2");
@@ -119,6 +224,14 @@ Scan read_cxi(const std::string& path) {
             require(false, path + ": dataset " + std::string(cxi::translation) + " holds a non-finite value at " +
                                          "frame " + std::to_string(i / 3));
     s.positions = positions_from_translations(t, g, Shape{ny, nx});
+    if (s.near_field) {
+        // The object pixel is the detector pixel: rescale from the far-field pixel used above.
+        const double sy = g.object_pixel_y_m(ny) / g.pixel_y_m, sx = g.object_pixel_x_m(nx) / g.pixel_x_m;
+        for (index_t j = 0; j < J; ++j) {
+            s.positions[2 * j] = float(double(s.positions[2 * j]) * sy);
+            s.positions[2 * j + 1] = float(double(s.positions[2 * j + 1]) * sx);
+        }
+    }
     s.object_shape = object_shape_for(s.positions, Shape{ny, nx});
     require(double(s.object_shape[0]) * double(s.object_shape[1]) < 4.0e9,
             path + ": the scan spans an object of " + s.object_shape.str() +
@@ -126,16 +239,22 @@ Scan read_cxi(const std::string& path) {
 
     if (f.exists(cxi::mask)) {
         const Array<std::int64_t> bits = f.read_int(cxi::mask);
-        require(bits.shape() == Shape({ny, nx}), path + ": dataset " + std::string(cxi::mask) + " has shape " +
-                                                    bits.shape().str() + ", expected (" + std::to_string(ny) + ", " +
-                                                    std::to_string(nx) + ") like one frame");
-        s.mask = Array<float>(Shape{ny, nx});
+        // The mask is stored like a frame: (rows, columns) before any turn.
+        const Shape stored = turn.transpose ? Shape{nx, ny} : Shape{ny, nx};
+        require(bits.shape() == stored, path + ": dataset " + std::string(cxi::mask) + " has shape " +
+                                            bits.shape().str() + ", expected " + stored.str() + " like one frame");
+        s.mask = Array<float>(stored);
         index_t good = 0;
         for (index_t i = 0; i < bits.size(); ++i) {
-            s.mask[i] = bits[i] == 0 ? 1.0f : 0.0f;  // CXI: 0 = good pixel
-            good += bits[i] == 0;
+            // CXI: a pixel is bad when a bit that says so is set; the other bits are information.
+            const bool ok = (bits[i] & cxi::mask_bad_bits) == 0;
+            s.mask[i] = ok ? 1.0f : 0.0f;
+            good += ok;
         }
-        require(good > 0, path + ": dataset " + std::string(cxi::mask) + " marks every pixel bad");
+        if (turn.any()) s.mask = turn_frames(s.mask, turn);
+        require(good > 0, path + ": dataset " + std::string(cxi::mask) + " marks every pixel bad (bits " +
+                              num(double(cxi::mask_bad_bits)) + " = invalid, saturated, hot, dead, shadowed, ignored, "
+                              "bad, missing, noisy)");
     }
     if (f.exists(cxi::illumination)) {
         s.probe = f.read_complex(cxi::illumination);
@@ -165,7 +284,8 @@ void write_cxi(const std::string& path, const Scan& s) {
     w.write("/cxi_version", version.view());
     w.write(cxi::data, s.intensities.view());
     const Geometry& g = s.geometry;
-    const double dx = g.object_pixel_x_m(nx), dy = g.object_pixel_y_m(ny);
+    const double dx = s.near_field ? g.pixel_x_m : g.object_pixel_x_m(nx);
+    const double dy = s.near_field ? g.pixel_y_m : g.object_pixel_y_m(ny);
     const Array<float> p = Array<float>::copy_of(s.positions, Device::cpu);
     Array<float> t(Shape{J, 3});
     for (index_t j = 0; j < J; ++j) {
@@ -180,6 +300,11 @@ void write_cxi(const std::string& path, const Scan& s) {
     w.write_scalar(cxi::y_pixel_size, g.pixel_y_m);
     w.write_scalar(cxi::energy, g.energy_j);
     w.write_scalar(cxi::wavelength, g.wavelength_m());
+    // lumen's frame orientation, said explicitly: rows along +y, columns along +x.
+    Array<float> basis(Shape{2, 3});
+    basis[1] = float(g.pixel_y_m);
+    basis[3] = float(g.pixel_x_m);
+    w.write(cxi::basis_vectors, basis.view());
     if (!s.mask.empty()) {
         Array<std::uint8_t> bits(Shape{ny, nx});
         const Array<float> mk = Array<float>::copy_of(s.mask, Device::cpu);
@@ -195,6 +320,8 @@ void write_cxi(const std::string& path, const Scan& s) {
             w.set_attr(cxi::truth_positions, "units", "object pixels (row, column) of the window corner");
         }
     }
+    // Not CXI: says how lumen's own simulations propagate, so that recon picks the model.
+    w.write_string(cxi::propagation, s.near_field ? "near" : "far");
     w.set_attr("/", "creator", std::string("lumen ") + LUMEN_VERSION);
     w.commit();
 }
@@ -215,10 +342,15 @@ std::string describe_cxi(const std::string& path) {
     o << "  energy          " << g.energy_j / k_kev << " keV (wavelength " << g.wavelength_m() * 1e10 << " A)\n";
     o << "  detector        " << g.distance_m << " m away, pixels " << g.pixel_x_m * 1e6 << " x " << g.pixel_y_m * 1e6
       << " um\n";
-    o << "  object pixel    " << g.object_pixel_x_m(nx) * 1e9 << " x " << g.object_pixel_y_m(ny) * 1e9 << " nm\n";
+    if (s.near_field)
+        o << "  propagation     near field (Fresnel), object pixel " << g.pixel_x_m * 1e9 << " x " << g.pixel_y_m * 1e9
+          << " nm, window Fresnel number " << double(nx) * g.pixel_x_m * double(nx) * g.pixel_x_m / (g.wavelength_m() * g.distance_m)
+          << "\n";
+    else
+        o << "  object pixel    " << g.object_pixel_x_m(nx) * 1e9 << " x " << g.object_pixel_y_m(ny) * 1e9 << " nm\n";
     o << "  object grid     " << s.object_shape[0] << " x " << s.object_shape[1] << " pixels\n";
     o << "  mask            " << (s.mask.empty() ? "none (all pixels measured)" : "yes") << "\n";
-    o << "  probe           " << (s.probe.empty() ? "none (estimated from the data, refined)" : "given") << "\n";
+    o << "  probe           " << (s.probe.empty() ? "none (estimated from the data, refined)" : "given (refined unless --fixed-probe)") << "\n";
     o << "  ground truth    " << (s.has_truth() ? "yes (/lumen/truth)" : "no") << "\n";
     return o.str();
 }

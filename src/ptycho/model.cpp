@@ -101,7 +101,7 @@ void Model::adjoint_object(View<const complex64> g, View<complex64> out) const {
     s.for_batches([&](index_t k, index_t j0, index_t count) {
         View<complex64> buf = s.work_view(count);
         copy(View<const complex64>(g.data() + j0 * s.m, Shape{count * s.m}, g.device()), buf);
-        s.plan_for(count).inverse(buf);
+        s.back_propagate(s.plan_for(count), buf, count);
         s.object_adjoint_batch(k, j0, count, buf, out.data());
     });
 }
@@ -127,7 +127,7 @@ void Model::far_field_of_probe(View<const complex64> probe, View<const complex64
             pr = kp::ProbeRef{q.data(), m, j0};
         }
         detail::for_each(s.device, count * m, kp::ExitWaveF{s.windows(j0), pr, object.data(), dst.data()});
-        s.plan_for(count).forward(dst);
+        s.propagate(s.plan_for(count), dst, count);
     });
 }
 
@@ -141,7 +141,7 @@ void Model::adjoint_probe(View<const complex64> g, View<const complex64> object,
     s.for_batches([&](index_t, index_t j0, index_t count) {
         View<complex64> buf = s.work_view(count);
         copy(View<const complex64>(g.data() + j0 * s.m, Shape{count * s.m}, g.device()), buf);
-        s.plan_for(count).inverse(buf);
+        s.back_propagate(s.plan_for(count), buf, count);
         s.probe_adjoint_batch(object.data(), j0, count, buf, out.data(), acc.data());
     });
     if (s.subpixel) {
@@ -159,9 +159,10 @@ void Model::intensities(View<const complex64> object, View<float> out) const {
         View<complex64> buf = s.work_view(count);
         s.forward_batch(object.data(), j0, count, buf);
         detail::for_each(s.device, count * s.m, kern::ptycho::IntensityF{buf.data(), tmp.data()});
-        // FFT order -> detector order (fftshift).
+        // FFT order -> detector order (fftshift); near-field images stay as they are.
         detail::for_each(s.device, count * s.m,
-                         kp::FrameShiftF{tmp.data(), out.data() + j0 * s.m, s.my, s.mx, (s.my + 1) / 2, (s.mx + 1) / 2});
+                         kp::FrameShiftF{tmp.data(), out.data() + j0 * s.m, s.my, s.mx, s.near ? 0 : (s.my + 1) / 2,
+                                         s.near ? 0 : (s.mx + 1) / 2});
     });
 }
 
@@ -223,12 +224,14 @@ void Model::set_data(View<const float> intensities, View<const float> mask) {
     const Array<float> yd = y.to(s.device);
     s.data = Array<float>(Shape{s.J * s.m}, s.device);
     // Detector order -> FFT order (ifftshift), once.
-    detail::for_each(s.device, s.J * s.m, kp::FrameShiftF{yd.data(), s.data.data(), s.my, s.mx, s.my / 2, s.mx / 2});
+    detail::for_each(s.device, s.J * s.m,
+                     kp::FrameShiftF{yd.data(), s.data.data(), s.my, s.mx, s.data_shift_y(), s.data_shift_x()});
     s.mask = Array<float>();
     if (!mk.empty()) {
         const Array<float> md = mk.to(s.device);
         s.mask = Array<float>(Shape{s.m}, s.device);
-        detail::for_each(s.device, s.m, kp::FrameShiftF{md.data(), s.mask.data(), s.my, s.mx, s.my / 2, s.mx / 2});
+        detail::for_each(s.device, s.m,
+                         kp::FrameShiftF{md.data(), s.mask.data(), s.my, s.mx, s.data_shift_y(), s.data_shift_x()});
     }
 }
 
@@ -259,7 +262,7 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
             s.device, count * s.m,
             kp::FarFieldLossF{buf.data(), s.data.data() + j0 * s.m, s.mask.empty() ? nullptr : s.mask.data(), s.m, kind, eps});
         if (!want_o && !want_p) return;
-        s.plan_for(count).inverse(buf);
+        s.back_propagate(s.plan_for(count), buf, count);
         if (want_o) s.object_adjoint_batch(k, j0, count, buf, grad_object.data());
         if (want_p) s.probe_adjoint_batch(object.data(), j0, count, buf, grad_probe.data(), acc.data());
     });
@@ -268,6 +271,29 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
         copy(View<const complex64>(acc.view()), View<complex64>(grad_probe.data(), Shape{s.m}, grad_probe.device()));
     }
     return total;
+}
+
+Model::Residual Model::residual(View<const complex64> object) const {
+    const Impl& s = *impl_;
+    require(has_data(), "ptycho::Model::residual: no measurements (call set_data first)");
+    s.require_view("residual (object)", object.shape(), object_shape(), object.device());
+    Residual r;
+    const float* mask = s.mask.empty() ? nullptr : s.mask.data();
+    s.for_batches([&](index_t, index_t j0, index_t count) {
+        View<complex64> buf = s.work_view(count);
+        s.forward_batch(object.data(), j0, count, buf);
+        const float* y = s.data.data() + j0 * s.m;
+        r.squared += detail::reduce<double>(s.device, count * s.m, kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 0});
+        r.expected += detail::reduce<double>(s.device, count * s.m, kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 1});
+    });
+    index_t measured = s.m;
+    if (!s.mask.empty()) {
+        const Array<float> mk = s.mask.to(Device::cpu);
+        measured = 0;
+        for (index_t i = 0; i < s.m; ++i) measured += mk[i] != 0.0f;
+    }
+    r.pixels = measured * s.J;
+    return r;
 }
 
 double Model::intensity_curvature(View<const complex64> object) const {

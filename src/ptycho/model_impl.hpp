@@ -44,7 +44,9 @@ struct Model::Impl {
     std::optional<FftPlan> plan_tail;
     mutable Array<complex64> work, work2, spectrum;
     mutable Array<float> illum_buf, power_buf;
-    Array<float> data;  // [J][m], FFT order
+    bool near = false;
+    Array<complex64> transfer;  // [m] the Fresnel transfer function (near field only)
+    Array<float> data;  // [J][m], FFT order (far field) or as measured (near field)
     Array<float> mask;  // [m], FFT order, or empty
     double data_max = 0, data_total = 0, data_mean = 0;
 
@@ -56,7 +58,43 @@ struct Model::Impl {
         spectrum = Array<complex64>(Shape{m}, device);
         if (subpixel) shifted = Array<complex64>(Shape{J, my, mx}, device);
         if (device == Device::cpu) make_groups();
+        near = opt.near_field();
+        if (near) make_transfer(opt.fresnel_y, opt.fresnel_x);
     }
+
+    // H(k) = exp(-i pi (a_y ky^2 + a_x kx^2)) in FFT order, signed frequencies, in double.
+    void make_transfer(double ay, double ax) {
+        require(std::isfinite(ay) && std::isfinite(ax) && ay >= 0 && ax >= 0,
+                "ptycho::Model: the near-field coefficients lambda z / (n p)^2 must be finite and >= 0");
+        Array<complex64> h(Shape{m});
+        for (index_t y = 0; y < my; ++y)
+            for (index_t x = 0; x < mx; ++x) {
+                const double ky = double(y < (my + 1) / 2 ? y : y - my), kx = double(x < (mx + 1) / 2 ? x : x - mx);
+                const double ph = -3.14159265358979323846 * (ay * ky * ky + ax * kx * kx);
+                h[y * mx + x] = complex64(float(std::cos(ph)), float(std::sin(ph)));
+            }
+        transfer = h.to(device);
+    }
+
+    // Exit waves -> detector fields in place: F (far field) or F^H H F (near field).
+    void propagate(const FftPlan& plan, View<complex64> buf, index_t count) const {
+        plan.forward(buf);
+        if (!near) return;
+        detail::for_each(device, count * m, kp::TransferF{buf.data(), transfer.data(), m, 0});
+        plan.inverse(buf);
+    }
+    // The adjoint: F^H (far field) or F^H conj(H) F (near field).
+    void back_propagate(const FftPlan& plan, View<complex64> buf, index_t count) const {
+        if (near) {
+            plan.forward(buf);
+            detail::for_each(device, count * m, kp::TransferF{buf.data(), transfer.data(), m, 1});
+        }
+        plan.inverse(buf);
+    }
+    // Far-field frames are measured centred and used in FFT order (shift n / 2); near-field
+    // frames are images, used as they are.
+    index_t data_shift_y() const { return near ? 0 : my / 2; }
+    index_t data_shift_x() const { return near ? 0 : mx / 2; }
 
     // Validates the geometry, fills the sizes and positions, and returns the batch plan.
     FftPlan make_plans(const Shape& obj, const Shape& prb, View<const float> positions_v, Device dev,
@@ -189,7 +227,7 @@ struct Model::Impl {
     // psi = F(P_j O_j) for positions [j0, j0 + count) into `out` (count frames).
     void forward_batch(const complex64* object, index_t j0, index_t count, View<complex64> out) const {
         detail::for_each(device, count * m, kp::ExitWaveF{windows(j0), probe_ref(), object, out.data()});
-        plan_for(count).forward(out);
+        propagate(plan_for(count), out, count);
     }
 
     // Recomputes the shifted probes P_j = F^H D_j F P.

@@ -13,6 +13,7 @@
 #include "lumen/io/hdf5.hpp"
 #include "lumen/io/png.hpp"
 #include "lumen/linalg.hpp"
+#include "lumen/ptycho/conventions.hpp"
 #include "lumen/ptycho/metrics.hpp"
 #include "lumen/solvers/solvers.hpp"
 #include "lumen/version.hpp"
@@ -161,6 +162,24 @@ Array<complex64> estimate_probe(Model& model, View<const float> intensities, Vie
     return best;
 }
 
+// The probe of a near-field scan without one: the square root of the mean frame (the probe's
+// intensity on the detector, the object's structure averaged out) propagated back to the sample,
+// i.e. the probe adjoint of a one-position model on a unit object.
+Array<complex64> near_field_probe(const Scan& scan, const ModelOptions& options) {
+    const Shape ps = scan.probe_shape();
+    const index_t J = scan.n_positions(), m = ps[0] * ps[1];
+    Model one(ps, ps, Array<float>(Shape{1, 2}), Device::cpu, options);
+    Array<complex64> g(Shape{1, ps[0], ps[1]}), ones(ps), probe(ps);
+    for (index_t j = 0; j < J; ++j)
+        for (index_t r = 0; r < m; ++r) g[r].re += scan.intensities[j * m + r] / float(J);
+    for (index_t r = 0; r < m; ++r) {
+        g[r] = complex64(std::sqrt(std::max(g[r].re, 0.0f)), 0.0f);
+        ones[r] = complex64(1.0f, 0.0f);
+    }
+    one.adjoint_probe(g, ones, probe);
+    return probe;
+}
+
 // Joins the history of a second solver run onto the first (iterations and times continued).
 void append_history(SolverResult& total, const SolverResult& part) {
     const int k0 = total.iterations;
@@ -256,24 +275,43 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMo
     require(scan.positions.shape() == Shape({J, 2}), "ptycho::reconstruct: expected positions [" + std::to_string(J) +
                                                          "][2] for the " + std::to_string(J) + " frames, got " +
                                                          scan.positions.shape().str());
+    require_orientation(opt.orientation, "ptycho::reconstruct (orientation)");
     const Shape probe_shape = scan.probe_shape();
-    const Shape object_shape =
-        scan.object_shape.rank() == 2 ? scan.object_shape : object_shape_for(scan.positions, probe_shape);
+    // The transposes swap metres, so they need the object pixel's aspect ratio.
+    const double aspect = scan.geometry.valid() ? scan.geometry.object_pixel_y_m(probe_shape[0]) /
+                                                      scan.geometry.object_pixel_x_m(probe_shape[1])
+                                                : 1.0;
+    const Array<float> positions = opt.orientation == 0 ? Array<float>::copy_of(scan.positions, Device::cpu)
+                                                        : orient_positions(scan.positions, opt.orientation, aspect);
+    const Shape object_shape = scan.object_shape.rank() == 2 && opt.orientation == 0
+                                   ? scan.object_shape
+                                   : object_shape_for(positions, probe_shape);
     const Device dev = opt.device;
     const int iterations = opt.iterations > 0 ? opt.iterations : default_iterations(opt.method);
 
-    Model model(object_shape, probe_shape, scan.positions, dev, ModelOptions{opt.batch, opt.subpixel});
+    const ModelOptions model_options = scan.model_options(opt.batch, opt.subpixel);
+    Model model(object_shape, probe_shape, positions, dev, model_options);
     model.set_data(scan.intensities, scan.mask);
 
     ReconResult r;
     r.probe_from_data = scan.probe.empty();
     r.refined_probe = opt.refine_probe || r.probe_from_data;
-    Array<complex64> probe =
-        (r.probe_from_data ? estimate_probe(model, scan.intensities, scan.mask, opt.loss) : scan.probe.clone()).to(dev);
+    Array<complex64> probe = (r.probe_from_data ? (model_options.near_field()
+                                                       ? near_field_probe(scan, model_options)
+                                                       : estimate_probe(model, scan.intensities, scan.mask, opt.loss))
+                                                : scan.probe.clone())
+                                 .to(dev);
     require(all_finite(View<const complex64>(probe.view())), "ptycho::reconstruct: the probe has non-finite values");
     model.set_probe(probe.view());
     Array<complex64> object(object_shape, dev);
     fill(object.view(), complex64(1.0f, 0.0f));
+
+    // Plausibility of the scan with the starting probe; neither check changes the result.
+    const Array<complex64> probe_host = probe.to(Device::cpu);
+    check_overlap(positions, probe_host);
+    if (opt.check_orientation)
+        report_orientation(fit_orientation(scan.positions, scan.intensities, scan.mask, probe_host, opt.orientation,
+                                           aspect, dev, 100, 12, model_options));
 
     // A probe estimated from the data is far from the truth: hold it fixed for a few iterations
     // so that the object takes shape first.
@@ -292,6 +330,9 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMo
         r.solver = run_pie(model, object, probe, p, monitor);
         r.steps.lipschitz_object = model.lipschitz_object();
     }
+    model.set_probe(probe.view());
+    r.residual = model.residual(object.view());
+    r.positions = positions.clone();
     r.illumination = model.illumination().to(Device::cpu);
     r.object = object.to(Device::cpu);
     r.probe = probe.to(Device::cpu);
@@ -322,6 +363,9 @@ void write_result(const std::string& path, const ReconResult& r, const ReconOpti
         w.set_attr("/", "beta", opt.beta > 0 ? opt.beta : 1.0);
     }
     w.set_attr("/", "refine_probe", int(r.refined_probe));
+    w.set_attr("/", "orientation", opt.orientation);
+    w.set_attr("/", "residual_ratio", r.residual.ratio());
+    w.set_attr("/", "residual_per_pixel", r.residual.per_pixel());
     w.set_attr("/", "probe_from_data", int(r.probe_from_data));
     w.set_attr("/", "iterations", r.solver.iterations);
     w.set_attr("/", "lumen_version", LUMEN_VERSION);

@@ -226,8 +226,14 @@ Scan simulate(const SimulationOptions& o, Device device) {
     s.true_probe = make_probe(M, diameter);
     s.true_positions = truth.clone();
     s.positions = std::move(recorded);
+    s.geometry.energy_j = Geometry::joules_from_kev(o.energy_kev);
+    s.geometry.distance_m = o.distance_m;
+    s.geometry.pixel_x_m = o.detector_pixel_m;
+    s.geometry.pixel_y_m = o.detector_pixel_m;
+    s.near_field = o.near_field;
+    s.intensities = Array<float>(Shape{J, M, M});  // the frame shape, for model_options()
 
-    Model model(shape, Shape{M, M}, truth, device);
+    Model model(shape, Shape{M, M}, truth, device, s.model_options());
     const Array<complex64> obj_d = s.true_object.to(device);
     model.set_probe(s.true_probe.to(device));
     Array<float> y(model.data_shape(), device);
@@ -249,10 +255,6 @@ Scan simulate(const SimulationOptions& o, Device device) {
         }
     }
     if (o.store_probe) s.probe = s.true_probe.clone();
-    s.geometry.energy_j = Geometry::joules_from_kev(o.energy_kev);
-    s.geometry.distance_m = o.distance_m;
-    s.geometry.pixel_x_m = o.detector_pixel_m;
-    s.geometry.pixel_y_m = o.detector_pixel_m;
     return s;
 }
 

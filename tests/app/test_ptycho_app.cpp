@@ -51,9 +51,14 @@ TEST(PtychoApp, SimulateReconstructAndScore) {
         << log;
     const auto j = json_of(log);
     EXPECT_EQ(j["iterations"], 100);
-    EXPECT_EQ(j["refined_probe"], false);
-    // Measured: 0.029 after the default 100 iterations.
+    // The file's probe is refined by default. Measured: 0.030 after the default 100 iterations.
+    EXPECT_EQ(j["refined_probe"], true);
     EXPECT_LT(j["nrmse_object"].get<double>(), 0.05);
+    // The checks ran and passed; the fit is at the noise level (measured 0.89).
+    EXPECT_EQ(j["warnings"], 0);
+    EXPECT_GE(j["checks"].size(), 5u);
+    EXPECT_GT(j["residual_ratio"].get<double>(), 0.7);
+    EXPECT_LT(j["residual_ratio"].get<double>(), 1.3);
     for (const char* p : {"_object_amplitude.png", "_object_phase.png", "_probe_amplitude.png", "_probe_phase.png"})
         EXPECT_TRUE(std::filesystem::exists(png + p)) << p;
     const io::H5File f = io::H5File::open(out);
@@ -61,6 +66,7 @@ TEST(PtychoApp, SimulateReconstructAndScore) {
     EXPECT_EQ(f.info("/probe").shape, Shape({32, 32}));
     EXPECT_EQ(f.info("/history/objective").shape, Shape({100}));
     EXPECT_EQ(f.attr_string("/", "method"), "awf");
+    EXPECT_NEAR(f.attr_double("/", "residual_ratio"), j["residual_ratio"].get<double>(), 1e-9);
     EXPECT_EQ(f.attr_string("/", "loss"), "amplitude");
     EXPECT_NEAR(f.attr_double("/", "nrmse_object"), j["nrmse_object"].get<double>(), 1e-12);
 
@@ -76,6 +82,89 @@ TEST(PtychoApp, SimulateReconstructAndScore) {
         EXPECT_EQ(m["method"], method);
         EXPECT_LT(m["nrmse_object"].get<double>(), limit) << method;
     }
+}
+
+TEST(PtychoApp, FixedProbeOrientationAndFrameOrderOptions) {
+    const std::string sim = simulate("opts.cxi");
+    std::string log;
+    const std::string out = " -o " + test::temp_path("o.h5") + " --iters 10 --json -q --no-png --no-orientation-check";
+    ASSERT_EQ(test::run_command(app() + " recon " + sim + out + " --fixed-probe", &log), 0) << log;
+    EXPECT_EQ(json_of(log)["refined_probe"], false);
+    ASSERT_EQ(test::run_command(app() + " recon " + sim + out + " --orientation 3", &log), 0) << log;
+    EXPECT_EQ(json_of(log)["orientation"], 3);
+    EXPECT_EQ(test::run_command(app() + " recon " + sim + out + " --orientation 9", &log), 2) << log;
+    EXPECT_NE(log.find("--orientation"), std::string::npos) << log;
+    EXPECT_EQ(test::run_command(app() + " recon " + sim + out + " --frame-order middle", &log), 2) << log;
+    EXPECT_EQ(test::run_command(app() + " recon " + sim + out + " --fixed-probe --refine-probe", &log), 2) << log;
+}
+
+// A file in another convention (frames in FFT order): info and recon warn and say what to pass;
+// --strict makes the warning an error; the option reconstructs it.
+TEST(PtychoApp, ChecksWarnAndStrictRefuses) {
+    const std::string sim = simulate("centred.cxi");
+    const ptycho::Scan s = ptycho::read_cxi(sim);
+    const std::string path = test::temp_path("fftorder.cxi");
+    {
+        const index_t J = s.n_positions(), n = 32;
+        Array<float> y(s.intensities.shape());
+        for (index_t j = 0; j < J; ++j)
+            for (index_t r = 0; r < n; ++r)
+                for (index_t c = 0; c < n; ++c)
+                    y[(j * n + r) * n + c] = s.intensities[(j * n + (r + n / 2) % n) * n + (c + n / 2) % n];
+        io::H5Writer w(path);
+        w.write(ptycho::cxi::data, y.view());
+        const double dx = s.geometry.object_pixel_x_m(n);
+        Array<float> t(Shape{J, 3});
+        for (index_t j = 0; j < J; ++j) {
+            t[3 * j] = float(s.positions[2 * j + 1] * dx);
+            t[3 * j + 1] = float(s.positions[2 * j] * dx);
+        }
+        w.write(ptycho::cxi::translation, t.view());
+        w.write_scalar(ptycho::cxi::distance, s.geometry.distance_m);
+        w.write_scalar(ptycho::cxi::x_pixel_size, s.geometry.pixel_x_m);
+        w.write_scalar(ptycho::cxi::y_pixel_size, s.geometry.pixel_y_m);
+        w.write_scalar(ptycho::cxi::energy, s.geometry.energy_j);
+        w.write(ptycho::cxi::illumination, s.probe.view());
+        w.commit();
+    }
+    std::string log;
+    ASSERT_EQ(test::run_command(app() + " info " + path, &log), 0) << log;
+    EXPECT_NE(log.find("warning: [ptycho.frames_centred]"), std::string::npos) << log;
+    EXPECT_NE(log.find("--frame-order fft"), std::string::npos) << log;
+    EXPECT_NE(log.find("check: [ptycho.overlap] ok"), std::string::npos) << log;
+    EXPECT_EQ(test::run_command(app() + " info " + path + " --strict", &log), 2) << log;
+    const std::string out = " --iters 30 --json --no-png --no-orientation-check -o ";
+    ASSERT_EQ(test::run_command(app() + " recon " + path + out + test::temp_path("f.h5"), &log), 0) << log;
+    auto j = json_of(log);
+    EXPECT_GE(j["warnings"].get<int>(), 1);
+    // A wrong model leaves a residual far above the noise (measured: ~40x).
+    EXPECT_GT(j["residual_ratio"].get<double>(), 5.0);
+    EXPECT_EQ(test::run_command(app() + " recon " + path + " --strict" + out + test::temp_path("strict.h5"), &log), 2) << log;
+    EXPECT_NE(log.find("ptycho.frames_centred"), std::string::npos) << log;
+    EXPECT_FALSE(std::filesystem::exists(test::temp_path("strict.h5")));
+    ASSERT_EQ(test::run_command(app() + " recon " + path + " --frame-order auto --strict" + out + test::temp_path("auto.h5"), &log), 0) << log;
+    j = json_of(log);
+    EXPECT_EQ(j["frames_reordered"], true);
+    EXPECT_EQ(j["warnings"], 0);
+    EXPECT_LT(j["residual_ratio"].get<double>(), 2.0);
+}
+
+// Near field end to end: simulated with the Fresnel propagator (lambda z / (32 p)^2 = 0.05), the
+// file says so, and recon picks the model.
+TEST(PtychoApp, NearFieldScan) {
+    const std::string sim = simulate("near.cxi", "--near-field --detector-pixel 1e-7 --distance 0.0033 --beam-diameter 26");
+    std::string log;
+    ASSERT_EQ(test::run_command(app() + " info " + sim, &log), 0) << log;
+    EXPECT_NE(log.find("near field (Fresnel)"), std::string::npos) << log;
+    const std::string out = " --iters 40 --json -q --no-png --no-orientation-check --fixed-probe -o ";
+    ASSERT_EQ(test::run_command(app() + " recon " + sim + out + test::temp_path("n.h5"), &log), 0) << log;
+    const auto j = json_of(log);
+    EXPECT_EQ(j["propagation"], "near");
+    // Measured: 0.052 after 40 iterations.
+    EXPECT_LT(j["nrmse_object"].get<double>(), 0.08);
+    // At the noise level (measured 0.80).
+    EXPECT_LT(j["residual_ratio"].get<double>(), 1.3);
+    EXPECT_EQ(test::run_command(app() + " recon " + sim + out + test::temp_path("x.h5") + " --propagation sideways", &log), 2);
 }
 
 TEST(PtychoApp, BlindReconstructionWithoutAProbe) {

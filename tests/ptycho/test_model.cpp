@@ -143,10 +143,10 @@ Array<complex64> toward(const Array<complex64>& g, Array<complex64> r) {
 
 // f(O, P) and its gradients for random data; checks Re<grad, d> against central differences in
 // random directions of the object and of the probe.
-void check_gradients(Loss loss, bool subpixel, bool with_mask) {
+void check_gradients(Loss loss, bool subpixel, bool with_mask, double fresnel = 0) {
     const index_t H = 22, W = 21, my = 8, mx = 8, J = 8;
     Model model(Shape{H, W}, Shape{my, mx}, small_positions(J, H, W, my, mx, subpixel, 21), Device::cpu,
-                ModelOptions{3, true});
+                ModelOptions{3, true, fresnel, 0.7 * fresnel});
     Array<complex64> probe = test::random_complex(Shape{my, mx}, 22);
     const Array<complex64> obj = test::random_complex(Shape{H, W}, 23);
     // Data from another object, so that the residual is far from zero.
@@ -205,6 +205,51 @@ TEST(PtychoGradients, IntensityLossMatchesFiniteDifferences) { check_gradients(L
 TEST(PtychoGradients, PoissonLossMatchesFiniteDifferences) { check_gradients(Loss::poisson, true, false); }
 TEST(PtychoGradients, MaskedAmplitudeLossMatchesFiniteDifferences) { check_gradients(Loss::amplitude, false, true); }
 TEST(PtychoGradients, MaskedIntensityLossWithSubpixelShifts) { check_gradients(Loss::intensity, true, true); }
+TEST(PtychoGradients, NearFieldLossesMatchFiniteDifferences) {
+    check_gradients(Loss::amplitude, true, false, 0.05);
+    check_gradients(Loss::poisson, false, true, 0.05);
+}
+
+// Near field: Psi_j = F^H H F psi_j with H = exp(-i pi (a_y ky^2 + a_x kx^2)), against a direct
+// DFT; the operators stay adjoint.
+TEST(PtychoModel, NearFieldPropagationMatchesDirectComputation) {
+    const index_t H = 20, W = 23, my = 8, mx = 6, J = 5;
+    const double ay = 0.04, ax = 0.09;
+    const Array<float> pos = small_positions(J, H, W, my, mx, false, 31);
+    Model model(Shape{H, W}, Shape{my, mx}, pos, Device::cpu, ModelOptions{2, true, ay, ax});
+    const Array<complex64> probe = test::random_complex(Shape{my, mx}, 32), obj = test::random_complex(Shape{H, W}, 33);
+    model.set_probe(probe);
+    Array<complex64> psi(model.data_shape());
+    model.far_field(obj, psi);
+    double err = 0, ref = 0;
+    for (index_t j = 0; j < J; ++j) {
+        const index_t r0 = index_t(pos[2 * j]), c0 = index_t(pos[2 * j + 1]);
+        std::vector<cd> exit(std::size_t(my * mx));
+        for (index_t y = 0; y < my; ++y)
+            for (index_t x = 0; x < mx; ++x)
+                exit[std::size_t(y * mx + x)] = to_cd(probe[y * mx + x]) * to_cd(obj[(r0 + y) * W + c0 + x]);
+        std::vector<cd> spec = dft2(exit, my, mx, -1);
+        for (index_t y = 0; y < my; ++y)
+            for (index_t x = 0; x < mx; ++x) {
+                const double ky = double(y < (my + 1) / 2 ? y : y - my), kx = double(x < (mx + 1) / 2 ? x : x - mx);
+                spec[std::size_t(y * mx + x)] *= std::polar(1.0, -M_PI * (ay * ky * ky + ax * kx * kx));
+            }
+        const std::vector<cd> near = dft2(spec, my, mx, +1);
+        for (index_t i = 0; i < my * mx; ++i) {
+            err = std::max(err, std::abs(to_cd(psi[j * my * mx + i]) - near[std::size_t(i)]));
+            ref = std::max(ref, std::abs(near[std::size_t(i)]));
+        }
+    }
+    EXPECT_LT(err / ref, 2e-5);
+    EXPECT_LT(adjoint_test(*object_operator(model), 41), 1e-5);
+    EXPECT_LT(adjoint_test(*probe_operator(model, obj), 42), 1e-5);
+    // Unitary: the propagated field keeps the exit waves' energy.
+    Array<complex64> far(model.data_shape());
+    Model ff(Shape{H, W}, Shape{my, mx}, pos, Device::cpu, ModelOptions{2, true});
+    ff.set_probe(probe);
+    ff.far_field(obj, far);
+    EXPECT_NEAR(norm2(View<const complex64>(psi)) / norm2(View<const complex64>(far)), 1.0, 1e-5);
+}
 
 TEST(PtychoModel, LossIsZeroAtTheTruthAndMaskedPixelsAreIgnored) {
     const index_t H = 30, W = 30, m = 8, J = 10;

@@ -4,6 +4,7 @@
 //                                               position j; P_j = T_j P: the probe moved by the
 //                                               sub-pixel remainder of position j (Fourier shift)
 //   far field    Psi_j = F psi_j                F: lumen's unitary 2-D FFT, batched over positions
+//                (near field: Psi_j = F^H H F psi_j, H the Fresnel transfer function; ModelOptions)
 //   intensities  y_j = |Psi_j|^2
 //
 // Positions are [J][2] floats (row, column) in object pixels: the top-left corner of each probe
@@ -44,6 +45,13 @@ struct ModelOptions {
     index_t batch = 0;
     // false rounds positions to the nearest pixel (no Fourier shifts of the probe).
     bool subpixel = true;
+    // Near-field (Fresnel) propagation: the window's inverse Fresnel numbers per axis,
+    // a = lambda z / (n p)^2 (p: the object pixel, which in near field is the (effective) detector
+    // pixel). Both 0 (the default): far field. Otherwise Psi_j = F^H H F psi_j with
+    // H(k) = exp(-i pi (a_y ky^2 + a_x kx^2)) (signed FFT-order frequencies), and the measured
+    // frames are images in the window's own order (no reordering).
+    double fresnel_y = 0, fresnel_x = 0;
+    bool near_field() const { return fresnel_y != 0 || fresnel_x != 0; }
 };
 
 class Model {
@@ -103,6 +111,19 @@ public:
     // object [H][W] and the probe [my][mx] into the views that are not empty.
     double loss(Loss loss, View<const complex64> object, View<complex64> grad_object,
                 View<complex64> grad_probe) const;
+    // How well the model fits the measurements at this object: the sum over measured pixels of
+    // (sqrt y - |Psi|)^2, the same sum's expectation if y were Poisson counts with mean |Psi|^2
+    // (1/4 per bright pixel, less for dark ones), and the number of measured pixels. ratio() =
+    // squared / expected is about 1 for a model that fits photon counts to the noise, far above 1
+    // when the model does not fit (wrong geometry or conventions), below 1 for noiseless data.
+    struct Residual {
+        double squared = 0, expected = 0;
+        index_t pixels = 0;
+        double ratio() const { return expected > 0 ? squared / expected : 0.0; }
+        double per_pixel() const { return pixels > 0 ? squared / double(pixels) : 0.0; }
+    };
+    Residual residual(View<const complex64> object) const;
+
     // max over measured pixels of 6 |Psi|^2 - 2 y: a bound on the far-field curvature of the
     // intensity loss at this object (the step of that loss is 1 / (L_O times this)).
     double intensity_curvature(View<const complex64> object) const;

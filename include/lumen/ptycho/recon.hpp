@@ -35,7 +35,16 @@ struct ReconOptions {
     Method method = Method::awf;
     Loss loss = Loss::amplitude;  // AWF / WF (ePIE and rPIE project onto the measured amplitudes)
     int iterations = 0;           // 0: default_iterations(method); one (r)PIE iteration is one sweep
-    bool refine_probe = false;    // joint object and probe refinement (forced when the scan has no probe)
+    // Joint object and probe refinement. On by default: a probe stored in a file is an estimate
+    // (as PtyPy, PyNX, tike and cdtools treat it); false holds a given probe fixed. Always on when
+    // the scan has no probe.
+    bool refine_probe = true;
+    // The orientation of the scan's positions (conventions.hpp: 4 swaps x and y, then 1 negates x,
+    // 2 negates y), applied before reconstructing.
+    int orientation = 0;
+    // Try the eight orientations cheaply and warn (ptycho.orientation) when another fits better.
+    // Costs 8 x 12 object iterations on up to 100 positions; the app turns it on.
+    bool check_orientation = false;
     int probe_delay = -1;         // iterations with the probe held fixed first; < 0: the method's default
     bool restart = true;          // AWF adaptive restart (O'Donoghue & Candes, gradient scheme)
     double alpha = 0;             // (r)PIE object strength; 0: ePIE 1, rPIE 0.1
@@ -65,9 +74,13 @@ struct ReconResult {
     StepSizes steps;
     bool refined_probe = false;
     bool probe_from_data = false;
+    Array<float> positions;     // [J][2] the positions used (after the orientation)
+    Model::Residual residual;   // the final fit against the data (noise-normalised: residual.ratio())
 };
 
-// Reconstructs a scan from a flat object (|O| = 1) and the scan's probe. When the scan has no
+// Reconstructs a scan from a flat object (|O| = 1) and the scan's probe (refined unless
+// options.refine_probe is false). Reports the ptycho.overlap / ptycho.coverage checks for the
+// starting probe and, when asked, ptycho.orientation (lumen/core/checks.hpp). When the scan has no
 // probe, one is estimated from the data: the pupil amplitude of probe_from_data() with the defocus
 // (quadratic pupil phase, 13 candidate beam widths up to 3/4 of the frame) that fits the data best
 // after a few object-only AWF iterations; the probe is then refined jointly.

@@ -8,10 +8,12 @@
 // [row_j, row_j + ny) and columns [col_j, col_j + nx).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
+#include "lumen/ptycho/model.hpp"
 
 namespace lumen::ptycho {
 
@@ -35,6 +37,10 @@ struct Scan {
     Array<float> mask;          // [ny][nx] 1 = measured, 0 = ignored; empty: all measured
     Array<complex64> probe;     // [ny][nx] initial probe (centred); empty: estimated from the data
     Geometry geometry;
+    // Near-field (Fresnel) scan: the frames are (magnified) images of the illuminated sample, the
+    // object pixel is the detector pixel (pixel sizes and distance as the effective geometry of a
+    // magnifying setup), and the model propagates with the Fresnel transfer function.
+    bool near_field = false;
     Shape object_shape;         // [H][W]
     // Ground truth (simulated scans; empty otherwise).
     Array<complex64> true_object;   // [H][W]
@@ -44,7 +50,15 @@ struct Scan {
     index_t n_positions() const { return intensities.empty() ? 0 : intensities.dim(0); }
     Shape probe_shape() const { return intensities.empty() ? Shape{} : intensities.shape().drop_front(); }
     bool has_truth() const { return !true_object.empty(); }
+    // The model's options for this scan: far field, or the near-field coefficients
+    // lambda z / (n p)^2 per axis from the geometry.
+    ModelOptions model_options(index_t batch = 0, bool subpixel = true) const;
 };
+
+// Which propagation a file's frames need: from_file reads /lumen/propagation ("near" or "far",
+// written by lumen's simulator) and otherwise takes far field, as CXI ptychography files are.
+enum class Propagation { from_file, far_field, near_field };
+Propagation parse_propagation(const std::string& text, const std::string& option = "--propagation");
 
 // CXI paths read and written by lumen.
 namespace cxi {
@@ -54,20 +68,35 @@ inline constexpr const char* distance = "/entry_1/instrument_1/detector_1/distan
 inline constexpr const char* x_pixel_size = "/entry_1/instrument_1/detector_1/x_pixel_size";
 inline constexpr const char* y_pixel_size = "/entry_1/instrument_1/detector_1/y_pixel_size";
 inline constexpr const char* mask = "/entry_1/instrument_1/detector_1/mask";
+// The detector's axes in the lab frame (x, y, z; metres per pixel): row 0 for the data's slow axis
+// (frame rows), row 1 for its fast axis (columns); stored (2, 3) as the CXI spec lays it out, or
+// (3, 2) (columns are the vectors), globally or per frame ((N, 2, 3) / (N, 3, 2)).
+inline constexpr const char* basis_vectors = "/entry_1/instrument_1/detector_1/basis_vectors";
+// CXI pixel-mask bits that make a pixel unusable: invalid (0x1), saturated (0x2), hot (0x4), dead
+// (0x8), shadowed (0x10), to be ignored (0x40), bad (0x80), missing (0x200), noisy (0x400). The
+// other bits are information and keep the pixel: in a hit-finder's peak mask (0x20), outside
+// resolution limits (0x100), artifact corrected (0x800), has signal (0x1000, "signal above
+// background"), and any higher bit.
+inline constexpr std::int64_t mask_bad_bits = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x80 | 0x200 | 0x400;
 inline constexpr const char* energy = "/entry_1/instrument_1/source_1/energy";
 inline constexpr const char* wavelength = "/entry_1/instrument_1/source_1/wavelength";
 inline constexpr const char* illumination = "/entry_1/instrument_1/source_1/illumination";
+inline constexpr const char* propagation = "/lumen/propagation";
 inline constexpr const char* truth_object = "/lumen/truth/object";
 inline constexpr const char* truth_probe = "/lumen/truth/probe";
 inline constexpr const char* truth_positions = "/lumen/truth/positions";
 }  // namespace cxi
 
 // Reads a CXI file. Translations may be (N, 3) or (3, N) (an ambiguous (3, 3) is read as
-// (N, 3)); other paths as in cxi::. Every problem is an Error(bad_input) naming the file and
+// (N, 3)); other paths as in cxi::. Frames (and the mask) are turned so that rows run along +y
+// and columns along +x as the detector's basis_vectors say (none: already so); vectors that are
+// not along x and y are refused. The mask keeps a pixel unless one of cxi::mask_bad_bits is set. Every problem is an Error(bad_input) naming the file and
 // dataset: missing data or geometry, wrong ranks, positions that do not match the frames,
 // negative or non-finite intensities, non-positive distances, pixel sizes or energy, a mask or
 // probe of the wrong shape.
-Scan read_cxi(const std::string& path);
+// Near field (`propagation`, or /lumen/propagation with from_file): positions are converted with the
+// detector pixel sizes as the object pixel.
+Scan read_cxi(const std::string& path, Propagation propagation = Propagation::from_file);
 
 // Writes a scan as CXI (positions converted back to metres; /lumen/truth when present). Atomic.
 void write_cxi(const std::string& path, const Scan& scan);

@@ -30,6 +30,9 @@ struct SimulationOptions {
     double distance_m = 2.0;
     double detector_pixel_m = 75e-6;
     bool store_probe = true;        // write the true probe as the file's illumination
+    // Near-field (Fresnel) frames: images at `distance_m` with pixels `detector_pixel_m` (the
+    // object pixel), propagated with the Fresnel transfer function (Scan::near_field).
+    bool near_field = false;
     std::uint64_t seed = 1;
 };
 
