@@ -12,6 +12,7 @@
 #include "kernels/common/fft_cuda.hpp"
 #include "kernels/common/fft_shift.hpp"
 #include "src/executor.hpp"
+#include "src/fft_threads.hpp"
 
 namespace lumen {
 
@@ -52,6 +53,7 @@ struct FftPlan::Impl {
     std::vector<index_t> dims;
     index_t batch = 1;
     Device device = Device::cpu;
+    int threads = 1;  // FFTW threads of the CPU plans
     FftwPlanPtr forward_cpu, inverse_cpu;
     std::unique_ptr<detail::CufftHandle, CufftDeleter> gpu;
     // Taken by every GPU transform and by the centred transform of odd sizes on the CPU (see
@@ -90,7 +92,10 @@ FftPlan::FftPlan(const std::vector<index_t>& dims, index_t batch, Device device)
         Array<complex64> probe(Shape{std::min<index_t>(n * batch, n * 2)});
         auto* buf = reinterpret_cast<fftwf_complex*>(probe.data());
         std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-        fftwf_plan_with_nthreads(omp_get_max_threads());
+        // Threads by the plan's size (src/fft_threads.hpp): small transforms, such as ePIE's one
+        // frame at a time, run on the calling thread.
+        impl_->threads = detail::fft_threads_for(n * batch, omp_get_max_threads());
+        fftwf_plan_with_nthreads(impl_->threads);
         const unsigned flags = FFTW_ESTIMATE | FFTW_UNALIGNED;
         // Batching uses a distance of n between transforms; the planner only needs a valid
         // pointer, so a shorter probe buffer is fine with FFTW_ESTIMATE.
@@ -130,6 +135,7 @@ FftPlan::~FftPlan() = default;
 const std::vector<index_t>& FftPlan::dims() const { return impl_->dims; }
 index_t FftPlan::batch() const { return impl_->batch; }
 Device FftPlan::device() const { return impl_->device; }
+int FftPlan::threads() const { return impl_->threads; }
 
 namespace {
 kern::ShiftScaleF make_shift(const std::vector<index_t>& dims, const complex64* in, complex64* out, bool inverse_shift,

@@ -51,6 +51,9 @@ public:
     const std::vector<index_t>& dims() const;
     index_t batch() const;
     Device device() const;
+    // FFTW threads the CPU plan uses: by the plan's size (batch x transform), from 1 for a small
+    // transform up to the OpenMP thread count (docs/conventions.md, "Threads"); 1 on the GPU.
+    int threads() const;
 
 private:
     struct Impl;

@@ -1,6 +1,13 @@
 // ePIE / rPIE (src/ptycho/pie.hpp). The positions are visited one after another (each update
 // changes what the next position sees); the work inside one position is per-pixel functors run
 // by the executors, so the same code runs on either device.
+//
+// Not parallel over frames (issue #16): frames of one non-overlapping colour set touch disjoint
+// object pixels, but the sweep visits all positions in a fresh random order, every frame with
+// probe refinement updates the one shared probe, and the (r)PIE step uses max|P|^2 of the probe
+// as it is at that frame; processing a colour set at once would be another algorithm with other
+// results. So the order stays, and each frame's FFT (plan_one, one m-element transform) runs on
+// the calling thread by the size rule of src/fft_threads.hpp instead of waking FFTW's threads.
 #include "src/ptycho/pie.hpp"
 
 #include <algorithm>
