@@ -211,8 +211,8 @@ void setup(CLI::App& app) {
                     "--iters is then a cap) or iterations (run exactly --iters)")
         ->capture_default_str();
     rec->add_option("--tau", ro.recon.discrepancy_tau,
-                    "discrepancy rule: stop once the mean of (A x + log t)^2 / Var(-log t) is at most this")
-        ->capture_default_str();
+                    "discrepancy rule: stop once the mean of (A x + log t)^2 / Var(-log t) is at most this (default: "
+                    "0.9, tv 1.0)");
     rec->add_option("--model-error", ro.recon.model_error,
                     "discrepancy rule: the model's error per ray in line-integral units, added to the counts' noise")
         ->capture_default_str();
@@ -238,8 +238,8 @@ void setup(CLI::App& app) {
         require_usage(rec_common.iters >= 0, "--iters must be positive, got " + std::to_string(rec_common.iters));
         ro.recon.stop = ct::parse_stop(stop, "--stop");
         ro.recon.objective = ct::parse_objective(objective, "--objective");
-        require_usage(std::isfinite(ro.recon.discrepancy_tau) && ro.recon.discrepancy_tau > 0,
-                      "--tau must be a positive number");
+        require_usage(std::isfinite(ro.recon.discrepancy_tau) && ro.recon.discrepancy_tau >= 0,
+                      "--tau must be a positive number (0: the method's default)");
         require_usage(std::isfinite(ro.recon.model_error) && ro.recon.model_error >= 0,
                       "--model-error must be non-negative");
         require_usage(ro.recon.objective == ct::Objective::least_squares || ro.recon.method == ct::Method::nonlinear,
@@ -259,7 +259,7 @@ void setup(CLI::App& app) {
         ro.recon.device = rec_common.resolved_device();
         ro.recon.iterations = rec_common.iters;
         ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
-        const int iters = rec_common.iters > 0 ? rec_common.iters : ct::default_iterations(ro.recon.method);
+        const int iters = rec_common.iters > 0 ? rec_common.iters : ct::default_iterations(ro.recon.method, ro.recon.objective);
         app::Progress progress(kProg, "recon " + method, std::max(iters, 1), rec_common.quiet);
         ro.recon.progress = [&](const IterationInfo& info) {
             std::ostringstream d;

@@ -41,8 +41,6 @@ enum class Method { fdk, sirt, cgls, tv, nonlinear };
 // "fdk", "sirt", "cgls", "tv", "nonlinear"; Error(bad_input) naming `option` otherwise.
 Method parse_method(const std::string& text, const std::string& option = "--method");
 const char* method_name(Method m) noexcept;
-// The iteration cap a method uses when none is given (0 for fdk).
-int default_iterations(Method m);
 
 enum class Stop {
     discrepancy,  // at the discrepancy principle's tau (when the counts are known), else at the cap
@@ -60,8 +58,13 @@ enum class Objective {
 Objective parse_objective(const std::string& text, const std::string& option = "--objective");
 const char* objective_name(Objective o) noexcept;
 
-// The default tau of the discrepancy rule for CT (docs/solvers.md says why this value).
-constexpr double k_default_discrepancy_tau = 1.0;
+// The iteration cap a method (with its objective) uses when none is given (0 for fdk).
+int default_iterations(Method m);
+int default_iterations(Method m, Objective o);
+
+// The default tau of the discrepancy rule per method (docs/ct.md "Stopping and defaults" says why
+// these values): 0.9 for the unregularised iterations (sirt, cgls, nonlinear), 1.0 for tv; 0 for fdk.
+double default_discrepancy_tau(Method m);
 // The model error per ray, in line-integral units, that the rule adds to the counts' variance:
 // lumen's voxel model against exact pixel-integrated line integrals of lumen's simulations
 // (measured 0.0091 at 1e5, 1e4 and 2e3 counts alike; docs/ct.md "Stopping and defaults").
@@ -86,7 +89,7 @@ struct ReconOptions {
     double sirt_relaxation = 1.0;
     int cgls_restart = 10;            // cgls: iterations between projections onto x >= 0 (0: none)
     Stop stop = Stop::discrepancy;    // iterative methods: where to stop (iterations is then a cap)
-    double discrepancy_tau = k_default_discrepancy_tau;
+    double discrepancy_tau = 0.0;     // > 0: the rule's tau; 0: default_discrepancy_tau(method)
     double model_error = k_default_model_error;  // >= 0: added to each ray's standard deviation in quadrature
     Objective objective = Objective::least_squares;  // nonlinear: the data term
     double tv_lambda = 0.0;           // tv: absolute weight; <= 0: tv_weight x automatic scale
