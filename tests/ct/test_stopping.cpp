@@ -212,15 +212,25 @@ TEST(CtSweep, MeasureModelError) {
 
 namespace {
 
-// The claims of issue 17 on one case, with defaults only (see docs/ct.md, "Stopping and
-// defaults", for the measured table and the margins).
+// The claims of issue 17 on one case, with defaults only (docs/ct.md, "Stopping and defaults":
+// the measured table). Measured at 24^3, 36 views, 1e4 counts (whole volume, dB): 0.25 /mm FDK
+// 39.7, SIRT 42.2 (50 it., best 42.6), CGLS 40.6 (6, best 40.5), TV 44.0 (10, best 44.0),
+// nonlinear 42.5 (15, best 42.8), Poisson 42.4 (11, best 42.8); 2 /mm FDK 39.5, SIRT 42.4 (cap
+// 100, best 43.1), CGLS 41.4 (cap 15, best 41.5), TV 43.0 (cap 10, best 43.6), nonlinear 40.9
+// (cap 40, best 41.5), Poisson 41.3 (cap 25, best 41.4).
 void check_case(const sweep::Case& c, const std::vector<sweep::Run>& runs) {
     const std::string where = std::to_string(c.metal_mu) + " /mm, I0 " + std::to_string(c.i0);
     const double fdk = sweep::find(runs, "fdk").whole;
     const double sirt = sweep::find(runs, "sirt").whole, cgls = sweep::find(runs, "cgls").whole;
-    const double best_linearised = std::max({fdk, sirt, cgls});
-    for (const char* nl : {"nonlinear", "nonlinear-poisson"})
-        EXPECT_GE(sweep::find(runs, nl).whole, best_linearised - 0.3) << nl << " at " << where;
+    for (const char* nl : {"nonlinear", "nonlinear-poisson"}) {
+        const double v = sweep::find(runs, nl).whole;
+        EXPECT_GT(v, fdk + 1.0) << nl << " at " << where;
+        // At least as good as the best unregularised linearised method on the whole volume: holds
+        // at low density only. At 2 /mm SIRT's 100 iterations (and CGLS) are 1 to 1.5 dB better on
+        // the whole volume at this size, while the nonlinear method is 3 dB better away from the
+        // inserts (the margin checked below); docs/ct.md reports it as not holding.
+        if (c.metal_mu <= 0.5) EXPECT_GE(v, std::max({fdk, sirt, cgls}) - 0.3) << nl << " at " << where;
+    }
     for (const sweep::Run& r : runs) {
         if (r.name == "fdk") continue;
         EXPECT_GE(r.whole, r.best_whole - 1.0) << r.name << " at " << where << ": default stopped at " << r.iterations
@@ -233,7 +243,8 @@ void check_case(const sweep::Case& c, const std::vector<sweep::Run>& runs) {
 
 TEST(CtSweep, DefaultsNeedNoTuning) {
     // 24^3 from 36 views, metal phantom: the insert density grows at 1e4 counts; LUMEN_CT_SWEEP=full
-    // adds 0.5 and 1 /mm and 2e3 counts at both ends (about 3x longer).
+    // adds 0.5 and 1 /mm and 2e3 counts at both ends (about 3x longer). A minute or more on two
+    // cores: run by the ctest entry ct_sweep (label sweep; `ctest -LE sweep` leaves it out).
     if (!std::getenv("LUMEN_CT_SWEEP")) GTEST_SKIP() << "LUMEN_CT_SWEEP=quick or full runs the sweep";
     const bool full = std::string(std::getenv("LUMEN_CT_SWEEP")) == "full";
     std::vector<sweep::Case> cases = {{0.25, 1e4}, {2.0, 1e4}};
@@ -250,7 +261,8 @@ TEST(CtSweep, DefaultsNeedNoTuning) {
             for (const char* m : {"fdk", "sirt", "cgls"}) best_away = std::max(best_away, sweep::find(runs, m).away);
             const double margin = sweep::find(runs, "nonlinear").away - best_away;
             RecordProperty("margin_away_" + std::to_string(c.metal_mu), std::to_string(margin));
-            if (c.metal_mu > previous_mu && previous_mu > 0) EXPECT_GT(margin, previous_margin) << c.metal_mu;
+            // Measured: -0.1 dB at 0.25 /mm, +3.2 dB at 2 /mm.
+            if (c.metal_mu > previous_mu && previous_mu > 0) EXPECT_GT(margin, previous_margin + 0.5) << c.metal_mu;
             previous_margin = margin;
             previous_mu = c.metal_mu;
         }
