@@ -205,6 +205,20 @@ void setup(CLI::App& app) {
     rec->add_option("--lambda", ro.recon.tv_lambda, "tv: absolute weight (overrides --tv-weight)");
     rec->add_option("--inner", ro.recon.tv_inner, "tv: CG iterations per ADMM step")->capture_default_str();
     rec->add_option("--init", ro.recon.init, "nonlinear: start from fdk or zero")->capture_default_str();
+    static std::string stop = "discrepancy", objective = "least-squares";
+    rec->add_option("--stop", stop,
+                    "iterative methods: discrepancy (stop where the misfit reaches what the counts' noise explains; "
+                    "--iters is then a cap) or iterations (run exactly --iters)")
+        ->capture_default_str();
+    rec->add_option("--tau", ro.recon.discrepancy_tau,
+                    "discrepancy rule: stop once the mean of (A x + log t)^2 / Var(-log t) is at most this (default: "
+                    "0.9, tv 1.0)");
+    rec->add_option("--model-error", ro.recon.model_error,
+                    "discrepancy rule: the model's error per ray in line-integral units, added to the counts' noise")
+        ->capture_default_str();
+    rec->add_option("--objective", objective,
+                    "nonlinear: least-squares (0.5 ||exp(-Ax) - t||^2) or poisson (the counts' log-likelihood)")
+        ->capture_default_str();
     rec->add_option("--nonlinear-tv", ro.recon.nonlinear_tv, "nonlinear: smoothed-TV weight (0: none)")->capture_default_str();
     static std::string png;
     rec->add_option("--png", png, "PNG previews of the central slices: PREFIX_{axial,coronal,sagittal}.png "
@@ -222,6 +236,14 @@ void setup(CLI::App& app) {
                                   : short_scan == "parker" ? ct::ShortScan::parker
                                                            : ct::ShortScan::off;
         require_usage(rec_common.iters >= 0, "--iters must be positive, got " + std::to_string(rec_common.iters));
+        ro.recon.stop = ct::parse_stop(stop, "--stop");
+        ro.recon.objective = ct::parse_objective(objective, "--objective");
+        require_usage(std::isfinite(ro.recon.discrepancy_tau) && ro.recon.discrepancy_tau >= 0,
+                      "--tau must be a positive number (0: the method's default)");
+        require_usage(std::isfinite(ro.recon.model_error) && ro.recon.model_error >= 0,
+                      "--model-error must be non-negative");
+        require_usage(ro.recon.objective == ct::Objective::least_squares || ro.recon.method == ct::Method::nonlinear,
+                      "--objective applies to --method nonlinear only");
         require_usage(ro.recon.fdk.cutoff > 0 && ro.recon.fdk.cutoff <= 1, "--cutoff must be in (0, 1]");
         require_usage(std::isfinite(ro.recon.min_transmission) && ro.recon.min_transmission >= 0 &&
                           ro.recon.min_transmission < 1,
@@ -237,18 +259,20 @@ void setup(CLI::App& app) {
         ro.recon.device = rec_common.resolved_device();
         ro.recon.iterations = rec_common.iters;
         ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
-        const int iters = rec_common.iters > 0 ? rec_common.iters : ct::default_iterations(ro.recon.method);
+        const int iters = rec_common.iters > 0 ? rec_common.iters : ct::default_iterations(ro.recon.method, ro.recon.objective);
         app::Progress progress(kProg, "recon " + method, std::max(iters, 1), rec_common.quiet);
         ro.recon.progress = [&](const IterationInfo& info) {
             std::ostringstream d;
-            d << "(objective " << info.objective << ")";
+            d << "(objective " << info.objective;
+            if (std::isfinite(info.misfit)) d << ", misfit " << info.misfit;
+            d << ")";
             progress.update(info.iteration, d.str());
             return true;
         };
         app::CheckReporter checks(kProg, rec_common);
         const ct::RunSummary s = ct::run_recon(ro);
         std::ostringstream fin;
-        if (ro.recon.method != ct::Method::fdk) fin << s.solver.iterations << " iterations";
+        if (ro.recon.method != ct::Method::fdk) fin << s.solver.iterations << " iterations (" << s.solver.stop_reason << ")";
         if (s.has_truth) fin << (fin.str().empty() ? "" : ", ") << "PSNR " << s.quality.psnr_db << " dB";
         progress.finish(fin.str());
         if (rec_common.json) {
@@ -269,7 +293,11 @@ void setup(CLI::App& app) {
                                 {"residual_rays", s.residual_rays},
                                 {"checks", checks.json()},
                                 {"has_truth", s.has_truth}};
-            if (!s.solver.history.empty()) j["objective"] = number_or_null(s.solver.history.back().objective);
+            if (!s.solver.history.empty()) {
+                j["objective"] = number_or_null(s.solver.history.back().objective);
+                j["misfit"] = number_or_null(s.solver.history.back().misfit);
+            }
+            if (s.solver.discrepancy_tau > 0) j["discrepancy_tau"] = s.solver.discrepancy_tau;
             if (s.has_truth) {
                 j["psnr_db"] = number_or_null(s.quality.psnr_db);
                 j["psnr_peak"] = s.quality.peak;
@@ -281,7 +309,8 @@ void setup(CLI::App& app) {
             std::cout << kProg << ": " << method << " of " << s.geometry.n_angles() << " views into "
                       << s.geometry.volume.nx << "x" << s.geometry.volume.ny << "x" << s.geometry.volume.nz << " in "
                       << s.seconds << " s";
-            if (ro.recon.method != ct::Method::fdk) std::cout << " (" << s.solver.iterations << " iterations)";
+            if (ro.recon.method != ct::Method::fdk)
+                std::cout << " (" << s.solver.iterations << " iterations, stopped: " << s.solver.stop_reason << ")";
             std::cout << "\n";
             std::cout << kProg << ": rotation axis at detector column " << s.axis.column << " (" << s.axis.source
                       << "); noise-normalised residual " << s.residual << " (1: fits the counts to their noise)\n";

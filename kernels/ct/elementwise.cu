@@ -9,3 +9,5 @@ LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::NonPositiveF, SumD);
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::LinearResidualF, SumD);
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::BeerLambertResidualF, SumD);
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::SmoothTvF, SumD);
+LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::PoissonResidualF, SumD);
+LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::NoiseWeightedResidualF, SumD);

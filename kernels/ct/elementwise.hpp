@@ -70,6 +70,37 @@ struct BeerLambertResidualF {
     }
 };
 
+// Poisson log-likelihood of the counts I = gain t + dark under the mean lambda = gain e^{-Ax} + dark
+// (per pixel p = i mod per_view; dark may be null: zero): returns the ray's deviance
+// lambda - I + I log(I / lambda) >= 0 (0 at a perfect fit; twice it is about the chi-square) and
+// writes w = dL/d(Ax) = a (I / lambda - 1), a = gain e^{-Ax}, whose back projection is the
+// gradient. Counts below zero (dark-subtracted noise) are taken as 0. The second derivative,
+// a + I a dark / lambda^2, is at most gain + I / 4 for Ax >= 0 (gain without a dark level): the
+// step size's bound (src/ct/recon.cpp).
+struct PoissonResidualF {
+    const float* ax;
+    const float* t;
+    const float* gain;
+    const float* dark;
+    index_t per_view;
+    float* w;
+    LUMEN_HD double operator()(index_t i) const {
+        const index_t p = i % per_view;
+        const double n = gain[p], d = dark ? dark[p] : 0.0;
+        const double a = n * exp(-double(ax[i]));
+        const double lambda = a + d;
+        double counts = n * double(t[i]) + d;
+        counts = counts > 0.0 ? counts : 0.0;
+        if (!(lambda > 0.0)) {
+            // No expected counts at all (gain e^{-Ax} underflowed, no dark): nothing to pull on.
+            w[i] = 0.0f;
+            return counts > 0.0 ? INFINITY : 0.0;
+        }
+        w[i] = float(a * (counts / lambda - 1.0));
+        return lambda - counts + (counts > 0.0 ? counts * log(counts / lambda) : 0.0);
+    }
+};
+
 // The Poisson variance of -log((I - dark) / gain) from the counts I: I / (I - dark)^2, plus the flat
 // field's share (white / (frames gain^2), per pixel p = i mod per_view); infinite when I <= dark.
 struct CountVarianceF {

@@ -70,6 +70,20 @@ struct GradStepMeasureF {
     }
 };
 
+// The discrepancy principle's misfit: {|a_i - b_i|^2 / var_i, 1} for measurements whose variance
+// is a positive finite number, {0, 0} otherwise (no information); b may be null (a is then the
+// residual itself). A NaN residual gives a NaN sum, which the monitor's guard reports.
+template <class T>
+struct NoiseMisfitF {
+    const T* a; const T* b; const float* var;
+    LUMEN_HD Sum3 operator()(index_t i) const {
+        const float v = var[i];
+        if (!(v > 0.0f) || !(v < 3.0e38f)) return Sum3(0.0);
+        const T d = b ? a[i] - b[i] : a[i];
+        return Sum3(double(norm(d)) / double(v), 1.0, 0.0);
+    }
+};
+
 // |x|
 template <class T>
 struct AbsF {

@@ -26,6 +26,7 @@ LUMEN_INSTANTIATE_REDUCE(lumen::kern::Sum3, lumen::kern::SirtUpdateF, lumen::ker
 #define LUMEN_SOLVER_KERNELS_GPU(T)                                                                   \
     LUMEN_INSTANTIATE_REDUCE(lumen::kern::Sum3, lumen::kern::StepMeasureF<T>, lumen::kern::SumOp3);   \
     LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::DiffNormSqF<T>, lumen::kern::SumOpD);               \
+    LUMEN_INSTANTIATE_REDUCE(lumen::kern::Sum3, lumen::kern::NoiseMisfitF<T>, lumen::kern::SumOp3);   \
     LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ReDotSumF<T>, lumen::kern::SumOpD);                 \
     LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::AbsF<T>, lumen::kern::SumOpD);                      \
     LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::Comb3F<T>);                                               \

@@ -46,7 +46,7 @@ double admm_default_rho(const LinearOperator<T>& A) {
 template <class T>
 SolverResult admm_tv(const LinearOperator<T>& A, View<const T> b, View<T> x, const AdmmTvOptions& admm,
                      const SolverOptions& options) {
-    detail::Monitor mon("admm_tv", options);
+    detail::Monitor mon("admm_tv", options, b.size(), A.device());
     detail::require_array("admm_tv", "b", b, A.range_shape(), A.device());
     detail::require_array("admm_tv", "x", x, A.domain_shape(), A.device());
     require(std::isfinite(admm.lambda) && admm.lambda >= 0.0,
@@ -121,7 +121,8 @@ SolverResult admm_tv(const LinearOperator<T>& A, View<const T> b, View<T> x, con
                 scale(detail::scalar<T>(1.0 / factor), u.view());  // the scaled dual u = y / rho
             }
         }
-        if (!mon.record(k, f, detail::relative(m.a, m.b), used_rho)) break;
+        const double misfit = mon.residual_misfit<T>(axb.view(), b);
+        if (!mon.record(k, f, detail::relative(m.a, m.b), used_rho, misfit)) break;
     }
     return mon.finish();
 }

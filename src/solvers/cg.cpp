@@ -53,7 +53,7 @@ SolverResult cg_normal(const LinearOperator<T>& A, View<const T> b, View<T> x, d
 
 template <class T>
 SolverResult cgls(const LinearOperator<T>& A, View<const T> b, View<T> x, double damp, const SolverOptions& options) {
-    Monitor mon("cgls", options);
+    Monitor mon("cgls", options, b.size(), A.device());
     require(std::isfinite(damp) && damp >= 0.0,
             "cgls: damp must be a finite number >= 0, got " + std::to_string(damp));
     detail::require_array("cgls", "b", b, A.range_shape(), A.device());
@@ -94,7 +94,9 @@ SolverResult cgls(const LinearOperator<T>& A, View<const T> b, View<T> x, double
         axpby(one, View<const T>(s), scalar<T>(gamma_new / gamma), p.view());
         gamma = gamma_new;
         const double measure = ahb > 0.0 ? std::sqrt(gamma) / ahb : std::sqrt(gamma);
-        if (!mon.record(k, objective, measure, alpha)) break;
+        // r = b - A x is CGLS's recursive residual: the misfit costs no operator call.
+        const double misfit = mon.residual_misfit<T>(r.view(), View<const T>());
+        if (!mon.record(k, objective, measure, alpha, misfit)) break;
     }
     return mon.finish();
 }

@@ -20,7 +20,7 @@ namespace lumen {
 template <class T>
 SolverResult fista(const LinearOperator<T>& A, View<const T> b, View<T> x, const ProxFn<T>& prox,
                    const RegValueFn<T>& reg_value, const FistaOptions& fista, const SolverOptions& options) {
-    detail::Monitor mon("fista", options);
+    detail::Monitor mon("fista", options, b.size(), A.device());
     detail::require_array("fista", "b", b, A.range_shape(), A.device());
     detail::require_array("fista", "x", x, A.domain_shape(), A.device());
     require(std::isfinite(fista.step), "fista: step must be a finite number, got " + std::to_string(fista.step));
@@ -73,7 +73,8 @@ SolverResult fista(const LinearOperator<T>& A, View<const T> b, View<T> x, const
         lin_comb(bp, xc, bm, View<const T>(x_prev), y.view());
         detail::comb3(bp, View<const T>(ax), bm, View<const T>(ax_prev), minus_one, b, r.view());
         f_prev = f;
-        if (!mon.record(k, f, detail::relative(m.a, m.b), step)) break;
+        const double misfit = mon.residual_misfit<T>(ax.view(), b);
+        if (!mon.record(k, f, detail::relative(m.a, m.b), step, misfit)) break;
     }
     return mon.finish();
 }

@@ -1,39 +1,80 @@
 // The per-iteration monitor every solver runs (include/lumen/solvers/solver.hpp): history, the
-// user's callback, tolerance stopping, elapsed time, and the divergence error.
+// user's callback, tolerance stopping, the discrepancy rule, elapsed time, and the divergence error.
 #pragma once
 
 #include <chrono>
 #include <cmath>
 #include <string>
 
+#include "kernels/solvers/solver_ops.hpp"
 #include "lumen/core/error.hpp"
 #include "lumen/solvers/solver.hpp"
+#include "src/executor.hpp"
 
 namespace lumen::detail {
 
 class Monitor {
 public:
-    Monitor(std::string solver, const SolverOptions& options)
+    // `residual_size` >= 0: the solver holds the data residual (of that many elements, on
+    // `device`) at every record() and measures the discrepancy rule's misfit from it with
+    // residual_misfit(); < 0: the rule needs the caller's misfit function.
+    Monitor(std::string solver, const SolverOptions& options, index_t residual_size = -1, Device device = Device::cpu)
         : solver_(std::move(solver)), options_(options), start_(std::chrono::steady_clock::now()) {
         require(options.max_iterations >= 0,
                 solver_ + ": max_iterations must be >= 0, got " + std::to_string(options.max_iterations));
         require(std::isfinite(options.tolerance) && options.tolerance >= 0.0,
                 solver_ + ": tolerance must be a finite number >= 0, got " + std::to_string(options.tolerance));
+        const DiscrepancyRule& d = options.discrepancy;
+        require(std::isfinite(d.tau) && d.tau >= 0.0,
+                solver_ + ": discrepancy.tau must be a finite number >= 0, got " + std::to_string(d.tau));
+        if (d.enabled() && !d.misfit) {
+            require(residual_size >= 0, solver_ + ": the discrepancy rule needs discrepancy.misfit, a function measuring "
+                                                  "the estimate: this solver does not hold a data residual");
+            require(!d.variance.empty(), solver_ + ": the discrepancy rule needs discrepancy.variance (the noise "
+                                                   "variance of each measurement) or discrepancy.misfit");
+            require(d.variance.size() == residual_size,
+                    solver_ + ": discrepancy.variance has " + std::to_string(d.variance.size()) +
+                        " elements, expected one per measurement (" + std::to_string(residual_size) + ")");
+            require(d.variance.device() == device, solver_ + ": discrepancy.variance is on the " +
+                                                       device_name(d.variance.device()) + " but the data are on the " +
+                                                       device_name(device));
+            from_residual_ = true;
+        }
         result_.history.reserve(std::size_t(options.max_iterations));
         result_.stop_reason = "max_iterations";
+        result_.discrepancy_tau = d.tau;
+    }
+
+    // True when record() wants the misfit measured from the solver's residual.
+    bool wants_residual_misfit() const { return from_residual_; }
+
+    // mean |a - b|^2 / var over the informative measurements (b may be empty: a is the residual);
+    // NaN when none is informative or the rule does not use the residual.
+    template <class T>
+    double residual_misfit(View<const T> a, View<const T> b) const {
+        if (!from_residual_) return std::nan("");
+        const kern::Sum3 s = reduce<kern::Sum3>(
+            a.device(), a.size(),
+            kern::NoiseMisfitF<T>{a.data(), b.empty() ? nullptr : b.data(), options_.discrepancy.variance.data()});
+        return s.b > 0.0 ? s.a / s.b : std::nan("");
     }
 
     int max_iterations() const { return options_.max_iterations; }
     const std::string& name() const { return solver_; }
 
     // Records iteration k (1-based). Returns false when the solver must stop after it: the
-    // tolerance is reached, the callback said so, or k is the last iteration.
-    bool record(int k, double objective, double residual, double step) {
+    // tolerance is reached, the misfit reached the discrepancy rule's tau, the callback said so,
+    // or k is the last iteration. `misfit`: from residual_misfit() when wants_residual_misfit();
+    // the caller's misfit function, when given, is called here instead.
+    bool record(int k, double objective, double residual, double step, double misfit = std::nan("")) {
+        const DiscrepancyRule& d = options_.discrepancy;
+        if (d.enabled() && d.misfit) misfit = d.misfit();
         IterationInfo info;
         info.iteration = k;
         info.objective = objective;
         info.residual = residual;
         info.step = step;
+        info.misfit = d.enabled() ? misfit : std::nan("");
         info.elapsed_s = seconds();
         result_.history.push_back(info);
         result_.iterations = k;
@@ -41,6 +82,11 @@ public:
         if (options_.tolerance > 0.0 && residual <= options_.tolerance) {
             result_.converged = true;
             result_.stop_reason = "tolerance";
+            go_on = false;
+        }
+        // A NaN misfit (nothing informative) never stops the run: comparisons with NaN are false.
+        if (go_on && d.enabled() && misfit <= d.tau) {
+            result_.stop_reason = "discrepancy";
             go_on = false;
         }
         if (options_.callback && !options_.callback(info) && go_on) {
@@ -80,6 +126,7 @@ private:
     }
     std::string solver_;
     const SolverOptions& options_;
+    bool from_residual_ = false;
     std::chrono::steady_clock::time_point start_;
     SolverResult result_;
 };

@@ -25,7 +25,7 @@ void invert_weights(View<float> w) {
 
 SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<float> x, const SirtOptions& sirt,
                   const SolverOptions& options) {
-    detail::Monitor mon("sirt", options);
+    detail::Monitor mon("sirt", options, b.size(), A.device());
     detail::require_array("sirt", "b", b, A.range_shape(), A.device());
     detail::require_array("sirt", "x", x, A.domain_shape(), A.device());
     require(std::isfinite(sirt.relaxation) && sirt.relaxation > 0.0 && sirt.relaxation < 2.0,
@@ -65,7 +65,8 @@ SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<floa
         const double rr = norm2_squared<float>(res);
         if (!std::isfinite(rr)) mon.diverged(k, "the residual b - A x");
         copy(View<const float>(cand), x);
-        if (!mon.record(k, 0.5 * rr, detail::relative(m.a, m.b), sirt.relaxation)) break;
+        const double misfit = mon.residual_misfit<float>(res.view(), View<const float>());
+        if (!mon.record(k, 0.5 * rr, detail::relative(m.a, m.b), sirt.relaxation, misfit)) break;
     }
     return mon.finish();
 }

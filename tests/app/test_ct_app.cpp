@@ -76,7 +76,7 @@ TEST(CtApp, SimulateInfoReconstructAndScore) {
     for (const char* method : {"sirt", "cgls", "tv", "nonlinear"}) {
         const std::string o = test::temp_path(std::string(method) + ".h5");
         ASSERT_EQ(test::run_command(app() + " recon " + small + " -o " + o + " --method " + method +
-                                        " --iters 4 --json -q --no-png",
+                                        " --iters 4 --stop iterations --json -q --no-png",
                                     &log),
                   0)
             << log;
@@ -87,7 +87,24 @@ TEST(CtApp, SimulateInfoReconstructAndScore) {
         EXPECT_GT(m["psnr_db"].get<double>(), 19.0) << method;
         const io::H5File r = io::H5File::open(o);
         EXPECT_EQ(r.info("/history/objective").shape, Shape({4})) << method;
+        // --stop iterations runs exactly --iters (by default it is a cap).
+        EXPECT_EQ(m["stop_reason"], "max_iterations") << method;
+        EXPECT_EQ(r.attr_string("/history", "stop_reason"), "max_iterations") << method;
+        EXPECT_EQ(m["parameters"]["stopping"], "iterations") << method;
     }
+    // With the default (the discrepancy rule, cap 30), CGLS stops where the misfit reaches tau and
+    // says so in --json, the history and the attributes.
+    const std::string o = test::temp_path("cgls_default.h5");
+    ASSERT_EQ(test::run_command(app() + " recon " + small + " -o " + o + " --method cgls --json -q --no-png", &log), 0)
+        << log;
+    const auto m = json_of(log);
+    EXPECT_EQ(m["stop_reason"], "discrepancy") << log;
+    EXPECT_LT(m["iterations"].get<int>(), 30);
+    EXPECT_LE(m["misfit"].get<double>(), m["discrepancy_tau"].get<double>());
+    EXPECT_EQ(m["parameters"]["stopping"], "discrepancy");
+    const io::H5File r = io::H5File::open(o);
+    EXPECT_EQ(r.attr_string("/history", "stop_reason"), "discrepancy");
+    EXPECT_EQ(r.info("/history/misfit").shape, Shape({m["iterations"].get<index_t>()}));
 }
 
 TEST(CtApp, ProjectAVolumeAndReconstructIt) {
@@ -157,6 +174,9 @@ TEST(CtApp, BadInputExitsWithTwo) {
     expect_exit_2("recon " + sim + " -o " + dir + "/o.h5 --method magic", "--method");
     expect_exit_2("recon " + sim + " -o " + dir + "/o.h5 --filter box", "--filter");
     expect_exit_2("recon " + sim + " -o " + dir + "/o.h5 --iters -3", "--iters");
+    expect_exit_2("recon " + sim + " -o " + dir + "/o.h5 --method sirt --stop soon", "--stop");
+    expect_exit_2("recon " + sim + " -o " + dir + "/o.h5 --method sirt --tau -1", "--tau");
+    expect_exit_2("recon " + sim + " -o " + dir + "/o.h5 --method sirt --objective poisson", "--objective");
     expect_exit_2("recon " + sim + " -o " + dir + "/o.h5 --method sirt --relaxation 3", "--relaxation");
     expect_exit_2("simulate " + dir + "/s.h5 --phantom cat", "--phantom");
     expect_exit_2("simulate " + dir + "/s.h5 --size 2", "--size");

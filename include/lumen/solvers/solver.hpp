@@ -6,8 +6,17 @@
 // below it. On NaN/Inf a solver restores the last good estimate (the previous iterate, or the
 // starting point at iteration 1) and throws Error(failure) naming the solver and the iteration.
 // The history up to the failure has gone to the callback.
+//
+// Stopping on the data (the discrepancy principle, docs/solvers.md "Stopping where the noise
+// says"): when `discrepancy.tau` > 0 a solver measures after every iteration the noise-normalised
+// misfit, the mean over measurements of |A x - b|^2 / var, and stops at the first iterate where it
+// is at most tau (stop_reason "discrepancy"). The linear least-squares solvers (cgls, sirt, fista,
+// admm_tv) measure it from the residual they already hold, given `discrepancy.variance`; any
+// solver (and any model, e.g. a nonlinear one under nesterov) can be given `discrepancy.misfit`
+// instead, a function that measures the current estimate.
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -24,28 +33,51 @@ struct IterationInfo {
     double residual = 0.0;     // the solver's convergence measure (relative)
     double step = 0.0;         // the step size used
     double elapsed_s = 0.0;    // since the solver started
+    double misfit = std::nan("");  // noise-normalised data misfit (DiscrepancyRule); NaN when not measured
 };
 
 // Return false to stop after this iteration.
 using IterationCallback = std::function<bool(const IterationInfo&)>;
 
+// The discrepancy principle (Morozov): the data explain the estimate no better than their noise
+// once mean_i |(A x - b)_i|^2 / var_i <= tau. Expected value 1 at the truth for Gaussian noise of
+// variance var_i; tau is a little above 1 (docs/solvers.md says why and how much).
+struct DiscrepancyRule {
+    double tau = 0.0;              // > 0: on
+    // The noise variance of each measurement b_i: real, as many elements as b, on the operator's
+    // device. Measurements whose variance is not a positive finite number carry no information and
+    // are left out of the mean. Used by cgls, sirt, fista and admm_tv (no extra operator call).
+    View<const float> variance;
+    // Or: the misfit of the current estimate, measured by the caller (called after x has been
+    // updated). Takes precedence over `variance`; the only way for nesterov and cg/cg_normal, which
+    // do not see a data residual, and for models that are not A x = b (e.g. Beer-Lambert CT).
+    std::function<double()> misfit;
+
+    bool enabled() const { return tau > 0.0; }
+};
+
 struct SolverOptions {
-    int max_iterations = 50;
+    int max_iterations = 50;      // with a discrepancy rule: the cap
     double tolerance = 0.0;       // 0: run all iterations
     IterationCallback callback;   // optional: progress, custom stopping, recording the error against a truth
+    DiscrepancyRule discrepancy;  // optional: stop where the noise says
 };
 
 struct SolverResult {
     int iterations = 0;
     bool converged = false;       // stopped on tolerance
-    std::string stop_reason;      // "max_iterations", "tolerance" (also: exact solution reached), "callback"
+    // "max_iterations", "tolerance" (also: exact solution reached), "discrepancy" (the misfit
+    // reached tau), "callback"
+    std::string stop_reason;
+    double discrepancy_tau = 0.0; // the rule's tau when one was set (0: none)
     std::vector<IterationInfo> history;
     double elapsed_s = 0.0;
 };
 
-// Writes a result's history as /history/{iteration, objective, residual, step, elapsed_s}
-// (float64 vectors) under `group` (default "/history") with attributes iterations, stop_reason,
-// converged (0/1) and elapsed_s. Call it before out.commit().
+// Writes a result's history as /history/{iteration, objective, residual, step, elapsed_s, misfit}
+// (float64 vectors; misfit NaN where not measured) under `group` (default "/history") with
+// attributes iterations, stop_reason, converged (0/1), elapsed_s and, with a discrepancy rule,
+// discrepancy_tau. Call it before out.commit().
 void write_history(io::H5Writer& out, const SolverResult& result, const std::string& group = "/history");
 
 }  // namespace lumen
