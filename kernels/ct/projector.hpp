@@ -159,6 +159,10 @@ LUMEN_HD inline void joseph_ray(const float p[3], const float d[3], const Volume
         const float t = float(k) - p[a];
         const float fb = p[b] + t * sb;
         const float fc = p[c] + t * sc;
+        // All four neighbours lie outside (zero weight) unless -1 < fb < nb and -1 < fc < nc;
+        // skipping such planes also keeps the float-to-int conversions below in range when
+        // rounding of far-away source coordinates puts fb or fc beyond int.
+        if (!(fb > -1.0f && fb < float(nb) && fc > -1.0f && fc < float(nc))) continue;
         const float b0f = floorf(fb), c0f = floorf(fc);
         const int b0 = int(b0f), c0 = int(c0f);
         const float wb1 = fb - b0f, wc1 = fc - c0f;

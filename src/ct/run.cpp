@@ -16,6 +16,17 @@ RunSummary run_recon(const RunOptions& o) {
     require(!o.output.empty(), "recon: no output file given (-o OUT.h5)");
     io::require_distinct_paths(o.input, o.output);
     const Scan scan = read_scan(o.input);
+    // Iterative methods hold a few volumes and projection stacks of float at once; refuse a
+    // geometry this machine cannot hold before allocating the first of them.
+    {
+        const Geometry& g = scan.geometry;
+        const double voxels = double(g.volume.nx) * double(g.volume.ny) * double(g.volume.nz);
+        const double pixels = double(g.n_angles()) * double(g.nv) * double(g.nu);
+        io::require_memory(4.0 * (4.0 * voxels + 3.0 * pixels),
+                           o.input + ": the volume of /lumen/geometry (nx " + std::to_string(g.volume.nx) + ", ny " +
+                               std::to_string(g.volume.ny) + ", nz " + std::to_string(g.volume.nz) +
+                               ") with /exchange/data " + scan.data.shape().str());
+    }
     ReconResult r = reconstruct(scan, o.recon);
     RunSummary s;
     s.geometry = scan.geometry;
@@ -24,8 +35,11 @@ RunSummary run_recon(const RunOptions& o) {
     s.parameters = r.parameters;
     s.has_truth = !scan.truth.empty();
     if (s.has_truth) s.quality = compare_with_truth(scan.truth, r.volume);
-    s.previews = write_reconstruction(o.output, scan.geometry, r, device_name(o.recon.device),
+    // The input is named so that no output (the .h5 or a PNG) can be it.
+    io::OutputSet outputs(o.input);
+    s.previews = write_reconstruction(outputs, o.output, scan.geometry, r, device_name(o.recon.device),
                                       s.has_truth ? &s.quality : nullptr, o.png_prefix);
+    outputs.commit();
     return s;
 }
 
