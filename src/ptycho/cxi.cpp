@@ -125,6 +125,13 @@ Scan read_cxi(const std::string& path) {
             require(false, path + ": dataset " + std::string(cxi::translation) + " holds a non-finite value at " +
                                          "frame " + std::to_string(i / 3));
     s.positions = positions_from_translations(t, g, Shape{ny, nx});
+    // Far translations (a wrong unit) would give an object of absurd size; name the dataset
+    // here rather than let object_shape_for report positions in pixels.
+    for (index_t i = 0; i < s.positions.size(); ++i)
+        require(s.positions[i] < 1e7f, path + ": dataset " + std::string(cxi::translation) + " spans " +
+                                           num(double(s.positions[i])) + " object pixels at frame " +
+                                           std::to_string(i / 2) + "; check the translation units (metres) "
+                                           "and the geometry");
     s.object_shape = object_shape_for(s.positions, Shape{ny, nx});
     require(double(s.object_shape[0]) * double(s.object_shape[1]) < 4.0e9,
             path + ": the scan spans an object of " + s.object_shape.str() +
