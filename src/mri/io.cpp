@@ -19,6 +19,7 @@
 #include "lumen/linalg.hpp"
 #include "lumen/mri/mask.hpp"
 #include "lumen/mri/simulate.hpp"
+#include "src/io/ismrmrd_check.hpp"
 #include "src/text.hpp"
 
 namespace lumen::mri {
@@ -194,6 +195,8 @@ std::unique_ptr<ScanReader::Impl> open_ismrmrd(const std::string& file) {
     ScanHeader& h = impl->h;
     h.path = file;
     h.format = "ismrmrd";
+    // libismrmrd trusts each record's header for how much to copy (src/io/ismrmrd_check.hpp).
+    io::check_ismrmrd_acquisitions(file);
     try {
         ISMRMRD::Dataset d(file.c_str(), "dataset", false);
         std::string xml;

@@ -294,6 +294,18 @@ std::vector<Case> cases() {
     add_mri("declared_kspace_too_big", [](MriFile& m) { m.declared = {1, 1000000, 272, 616}; },
             {"/kspace", "memory"}, "", "LUMEN_MEMORY_LIMIT=1G");
     add_mri("header_not_xml", [](MriFile& m) { m.header_xml = "<ismrmrdHeader"; }, {"/ismrmrd_header"});
+    // Issue #10 item 5/8: libismrmrd copied as many samples as the header claims (heap over-read).
+    v.push_back({"mri_ismrmrd_acquisition_shorter_than_its_header", "lumen-mri", mri_recon(),
+                 [](const std::string&, const std::string& in) {
+                     std::string log;
+                     ASSERT_EQ(test::run_command(test::app_path("lumen-mri") + " simulate " + in +
+                                                     " --size 32x16 --coils 2 --format ismrmrd -q",
+                                                 &log),
+                               0)
+                         << log;
+                     test::set_ismrmrd_samples(in, 3, 4000);
+                 },
+                 {"/dataset/data", "acquisition 3", "4000 samples"}});
     add_mri("lambda_minus_one", [](MriFile&) {}, {"--lambda"}, "recon {in} -o {out} --method cg-sense --lambda -1 -q");
     add_mri("bad_maps", [](MriFile&) {}, {"--maps"}, "recon {in} -o {out} --method cg-sense --maps guess -q");
 

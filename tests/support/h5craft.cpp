@@ -136,6 +136,29 @@ void H5Craft::attr(const std::string& object, const std::string& name, const std
     H5Oclose(o);
 }
 
+void set_ismrmrd_samples(const std::string& path, std::uint64_t record, std::uint16_t samples) {
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    check(f >= 0, "opening " + path);
+    const hid_t d = H5Dopen2(f, "/dataset/data", H5P_DEFAULT);
+    check(d >= 0, "opening /dataset/data");
+    // A compound naming only head.number_of_samples: HDF5 writes just that field.
+    const hid_t head = H5Tcreate(H5T_COMPOUND, sizeof(std::uint16_t));
+    H5Tinsert(head, "number_of_samples", 0, H5T_NATIVE_UINT16);
+    const hid_t rec = H5Tcreate(H5T_COMPOUND, sizeof(std::uint16_t));
+    H5Tinsert(rec, "head", 0, head);
+    const hid_t space = H5Dget_space(d);
+    const hsize_t start = record, count = 1;
+    H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+    const hid_t mem = H5Screate_simple(1, &count, nullptr);
+    check(H5Dwrite(d, rec, mem, space, H5P_DEFAULT, &samples) >= 0, "writing number_of_samples");
+    H5Sclose(mem);
+    H5Sclose(space);
+    H5Tclose(rec);
+    H5Tclose(head);
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
 std::string file_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return "";

@@ -38,6 +38,10 @@ private:
     long long file_;
 };
 
+// Overwrites head.number_of_samples of one record of an ISMRMRD /dataset/data in place (the
+// stored samples stay as they are): a header that claims more data than the record holds.
+void set_ismrmrd_samples(const std::string& path, std::uint64_t record, std::uint16_t samples);
+
 // The bytes of a file ("" when missing), for before/after comparisons.
 std::string file_bytes(const std::string& path);
 
