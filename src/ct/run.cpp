@@ -11,22 +11,28 @@
 
 namespace lumen::ct {
 
+namespace {
+
+// Iterative methods hold a few volumes and projection stacks of float at once; a geometry this
+// machine cannot hold is refused (by recon and info alike) before the first of them is allocated.
+void require_recon_memory(const Scan& scan, const std::string& path) {
+    const Geometry& g = scan.geometry;
+    const double voxels = double(g.volume.nx) * double(g.volume.ny) * double(g.volume.nz);
+    const double pixels = double(g.n_angles()) * double(g.nv) * double(g.nu);
+    io::require_memory(4.0 * (4.0 * voxels + 3.0 * pixels),
+                       path + ": the volume of /lumen/geometry (nx " + std::to_string(g.volume.nx) + ", ny " +
+                           std::to_string(g.volume.ny) + ", nz " + std::to_string(g.volume.nz) +
+                           ") with /exchange/data " + scan.data.shape().str());
+}
+
+}  // namespace
+
 RunSummary run_recon(const RunOptions& o) {
     require(!o.input.empty(), "recon: no input file given");
     require(!o.output.empty(), "recon: no output file given (-o OUT.h5)");
     io::require_distinct_paths(o.input, o.output);
     const Scan scan = read_scan(o.input);
-    // Iterative methods hold a few volumes and projection stacks of float at once; refuse a
-    // geometry this machine cannot hold before allocating the first of them.
-    {
-        const Geometry& g = scan.geometry;
-        const double voxels = double(g.volume.nx) * double(g.volume.ny) * double(g.volume.nz);
-        const double pixels = double(g.n_angles()) * double(g.nv) * double(g.nu);
-        io::require_memory(4.0 * (4.0 * voxels + 3.0 * pixels),
-                           o.input + ": the volume of /lumen/geometry (nx " + std::to_string(g.volume.nx) + ", ny " +
-                               std::to_string(g.volume.ny) + ", nz " + std::to_string(g.volume.nz) +
-                               ") with /exchange/data " + scan.data.shape().str());
-    }
+    require_recon_memory(scan, o.input);
     ReconResult r = reconstruct(scan, o.recon);
     RunSummary s;
     s.geometry = scan.geometry;
@@ -106,6 +112,7 @@ Scan run_project(const ProjectOptions& o) {
 
 ScanInfo describe_scan(const std::string& path) {
     const Scan s = read_scan(path);
+    require_recon_memory(s, path);
     ScanInfo info;
     info.geometry = s.geometry;
     info.white_frames = s.white.empty() ? 0 : s.white.dim(0);

@@ -265,10 +265,22 @@ std::vector<Case> cases() {
                c.attrs["voxel_mm"] = 1e-5;
            },
            {"/lumen/geometry", "nx 1000000", "memory"}, "LUMEN_MEMORY_LIMIT=1G");
+    add_ct("volume_beyond_2_pow_20", [](CtFile& c) { c.attrs["nx"] = 2000000; c.attrs["voxel_mm"] = 1e-6; },
+           {"/lumen/geometry", "nx 2000000"});
     add_ct("declared_data_overflows", [](CtFile& c) { c.declared_data = {12, 1000000000, 1000000000}; },
            {"/exchange/data", "64 bits"});
     add_ct("declared_data_too_big", [](CtFile& c) { c.declared_data = {12, 100000, 100000}; },
            {"/exchange/data", "memory"}, "LUMEN_MEMORY_LIMIT=1G");
+    // info says whether lumen can read a file: not when its reconstruction cannot fit.
+    v.push_back({"ct_info_huge_volume", "lumen-ct", "info {in}",
+                 ct([](CtFile& c) {
+                     c.attrs["nx"] = c.attrs["ny"] = c.attrs["nz"] = 1000000;
+                     c.attrs["voxel_mm"] = 1e-5;
+                 }),
+                 {"/lumen/geometry", "memory"}, "in.h5", "LUMEN_MEMORY_LIMIT=1G"});
+    v.push_back({"mri_info_declared_kspace_too_big", "lumen-mri", "info {in}",
+                 mri([](MriFile& m) { m.declared = {1, 1000000, 272, 616}; }), {"/kspace", "memory"}, "in.h5",
+                 "LUMEN_MEMORY_LIMIT=1G"});
     v.push_back({"ct_bad_method", "lumen-ct", "recon {in} -o {out} --method magic -q", valid_for("lumen-ct"),
                  {"--method", "magic"}});
 
