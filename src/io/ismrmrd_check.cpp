@@ -81,6 +81,13 @@ void check_ismrmrd_acquisitions(const std::string& path, const std::string& data
     require(space.id >= 0 && H5Sget_simple_extent_ndims(space.id) == 1, w + " is not a 1-D table of acquisitions");
     hsize_t n = 0;
     H5Sget_simple_extent_dims(space.id, &n, nullptr);
+    // Every stored acquisition takes its header (over 300 bytes) in the file: a table declaring
+    // more records than the file could hold is a corrupt or crafted header, and reading its fill
+    // values record by record would take practically forever.
+    hsize_t file_size = 0;
+    H5Fget_filesize(file.id, &file_size);
+    require(n <= file_size / 64, w + " declares " + std::to_string(n) + " acquisitions, more than a file of " +
+                                     std::to_string(file_size) + " bytes can hold");
     // In blocks: a record's payload is allocated by HDF5 while it is read, so a block bounds the
     // memory held at once; the payload of the whole table is what libismrmrd reads next anyway.
     const hsize_t block = 256;

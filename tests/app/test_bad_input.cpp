@@ -318,6 +318,14 @@ std::vector<Case> cases() {
                      test::set_ismrmrd_samples(in, 3, 4000);
                  },
                  {"/dataset/data", "acquisition 3", "4000 samples"}});
+    // A table declaring a billion acquisitions in a tiny file: refused at once, not read record by
+    // record for hours.
+    v.push_back({"mri_ismrmrd_declares_a_billion_acquisitions", "lumen-mri", "info {in}",
+                 [](const std::string&, const std::string& in) {
+                     test::H5Craft f(in);
+                     f.declared_ismrmrd(1000000000, "<ismrmrdHeader/>");
+                 },
+                 {"/dataset/data", "1000000000 acquisitions"}});
     add_mri("lambda_minus_one", [](MriFile&) {}, {"--lambda"}, "recon {in} -o {out} --method cg-sense --lambda -1 -q");
     add_mri("bad_maps", [](MriFile&) {}, {"--maps"}, "recon {in} -o {out} --method cg-sense --maps guess -q");
 

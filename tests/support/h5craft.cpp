@@ -104,6 +104,33 @@ void H5Craft::declared(const std::string& ds, const std::vector<std::uint64_t>& 
     H5Sclose(space);
 }
 
+void H5Craft::declared_ismrmrd(std::uint64_t records, const std::string& xml) {
+    string("/dataset/xml", xml);
+    const hid_t head = H5Tcreate(H5T_COMPOUND, 6);
+    H5Tinsert(head, "number_of_samples", 0, H5T_NATIVE_UINT16);
+    H5Tinsert(head, "active_channels", 2, H5T_NATIVE_UINT16);
+    H5Tinsert(head, "trajectory_dimensions", 4, H5T_NATIVE_UINT16);
+    const hid_t vl = H5Tvlen_create(H5T_NATIVE_FLOAT);
+    const hid_t rec = H5Tcreate(H5T_COMPOUND, 6 + 2 * sizeof(hvl_t) + 2);
+    H5Tinsert(rec, "head", 0, head);
+    H5Tinsert(rec, "traj", 8, vl);
+    H5Tinsert(rec, "data", 8 + sizeof(hvl_t), vl);
+    const hsize_t dims = records, chunk = 1;
+    const hid_t space = H5Screate_simple(1, &dims, nullptr);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &chunk);
+    const hid_t props = lcpl();
+    const hid_t d = H5Dcreate2(hid_t(file_), "/dataset/data", rec, space, props, dcpl, H5P_DEFAULT);
+    check(d >= 0, "creating /dataset/data");
+    H5Dclose(d);
+    H5Pclose(props);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    H5Tclose(rec);
+    H5Tclose(vl);
+    H5Tclose(head);
+}
+
 void H5Craft::string(const std::string& ds, const std::string& text) {
     const hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, text.empty() ? 1 : text.size());

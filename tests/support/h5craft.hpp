@@ -31,6 +31,10 @@ public:
     void declared(const std::string& ds, const std::vector<std::uint64_t>& shape, bool complex_type);
     // A fixed-length scalar string dataset (as h5py writes bytes).
     void string(const std::string& ds, const std::string& text);
+    // An ISMRMRD-like /dataset/data table ({head {number_of_samples, active_channels,
+    // trajectory_dimensions}, traj, data}) declaring `records` acquisitions, none written, and
+    // /dataset/xml holding `xml`.
+    void declared_ismrmrd(std::uint64_t records, const std::string& xml);
     void attr(const std::string& object, const std::string& name, double value);
     void attr(const std::string& object, const std::string& name, const std::string& value);  // variable length
 
