@@ -11,9 +11,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "lumen/ct/recon.hpp"
 #include "lumen/io/hdf5.hpp"
 #include "lumen/io/output.hpp"
 #include "lumen/io/png.hpp"
+#include "lumen/ptycho/recon.hpp"
 #include "tests/support/h5craft.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -255,4 +257,34 @@ TEST(OutputSafety, NonFiniteResultsAreRefused) {
     Array<complex64> z(Shape{2});
     z[0] = complex64(NAN, 0.0f);
     EXPECT_THROW(io::require_finite(z.view(), "z"), Error);
+}
+
+// Issue #10 item 9: a reconstruction holding NaN or Inf was written with exit 0. The writers of
+// every modality refuse it (exit 1), and nothing reaches the output path or its previews.
+TEST(OutputSafety, WritersRefuseNonFiniteResultsAndWriteNothing) {
+    const std::string dir = test::temp_dir();
+    ct::Geometry g;
+    g.type = ct::BeamType::parallel;
+    g.nu = g.nv = 4;
+    g.du = g.dv = 1;
+    g.angles = {0.0, 1.0};
+    g.volume.nx = g.volume.ny = g.volume.nz = 2;
+    g.volume.voxel_x = g.volume.voxel_y = g.volume.voxel_z = 1;
+    ct::ReconResult r;
+    r.volume = Array<float>(g.volume_shape());
+    r.volume[3] = NAN;
+    try {
+        ct::write_reconstruction(dir + "/ct.h5", g, r, "cpu", nullptr, dir + "/ct");
+        FAIL() << "written";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::failure);
+        EXPECT_NE(std::string(e.what()).find("/volume"), std::string::npos) << e.what();
+    }
+    ptycho::ReconResult p;
+    p.object = Array<complex64>(Shape{4, 4});
+    p.probe = Array<complex64>(Shape{2, 2});
+    p.illumination = Array<float>(Shape{4, 4});
+    p.object[5] = complex64(INFINITY, 0.0f);
+    EXPECT_THROW(ptycho::write_result(dir + "/p.h5", p, ptycho::ReconOptions{}), Error);
+    EXPECT_EQ(names_in(dir), std::vector<std::string>{});
 }
