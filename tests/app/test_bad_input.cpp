@@ -139,12 +139,16 @@ void write_text(const std::string& path, const std::string& text) { std::ofstrea
 // ---- the cases
 
 struct Case {
+    Case(std::string n, std::string a, std::string ar, std::function<void(const std::string&, const std::string&)> m,
+         std::vector<std::string> ne, std::string in = "in.h5", std::string e = "")
+        : name(std::move(n)), app(std::move(a)), args(std::move(ar)), make(std::move(m)), needles(std::move(ne)),
+          in_name(std::move(in)), env(std::move(e)) {}
     std::string name;
     std::string app;   // lumen-ct, lumen-mri, lumen-ptycho
     std::string args;  // {in}, {out}, {dir} are substituted
     std::function<void(const std::string& dir, const std::string& in)> make;  // writes {in} (and more)
     std::vector<std::string> needles;                                          // all in the message
-    std::string in_name = "in.h5";
+    std::string in_name;
     std::string env;  // environment assignments before the program
 };
 
@@ -402,7 +406,9 @@ TEST_P(BadInput, RefusedWithExit2NamingTheProblemAndNothingWritten) {
     EXPECT_NE(log.find(c.app + ": error: "), std::string::npos) << log;
     EXPECT_FALSE(fs::exists(fs::symlink_status(out, ec))) << out;
     EXPECT_EQ(new_entries(dir, listing), std::vector<std::string>{}) << "left behind in " << dir;
-    if (in_regular) EXPECT_TRUE(test::file_bytes(in) == before) << "the input changed";
+    if (in_regular) {
+        EXPECT_TRUE(test::file_bytes(in) == before) << "the input changed";
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Apps, BadInput, ::testing::ValuesIn(cases()),
