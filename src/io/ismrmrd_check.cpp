@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 #include "lumen/core/error.hpp"
@@ -32,6 +33,80 @@ struct Record {
     hvl_t traj;
     hvl_t data;
 };
+
+// Variable-length payloads are allocated by HDF5 at the size their stored length claims; a
+// corrupt length would ask for gigabytes. No record can hold more than its file, so larger
+// requests fail (HDF5 then reports a read error, which becomes a clean refusal).
+struct VlenLimit {
+    hsize_t max_bytes;
+};
+void* bounded_alloc(std::size_t size, void* info) {
+    if (size > static_cast<VlenLimit*>(info)->max_bytes) return nullptr;
+    return std::malloc(size);
+}
+void bounded_free(void* p, void*) { std::free(p); }
+
+std::uint32_t le32(const unsigned char* p) {
+    return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
+}
+std::uint16_t le16(const unsigned char* p) { return std::uint16_t(p[0] | p[1] << 8); }
+
+struct Sizes {
+    std::uint16_t samples, channels, traj_dims;
+    std::uint64_t traj_len, data_len;  // elements stored
+};
+
+// The stored sequence lengths straight from the raw chunks, without reading a payload: libHDF5
+// 1.10 allocates and converts as many elements as a sequence claims before anything can check
+// it (a corrupt length of 1.6e9 made it take 13 GB and a minute), so the lengths are checked
+// first, from the bytes. Applies to unfiltered chunked tables with little-endian uint16 header
+// fields, which is what libismrmrd writes; returns false for anything else (then the checked
+// HDF5 read below is used).
+bool raw_sizes(hid_t d, hid_t ftype, hid_t fhead, hsize_t n, hsize_t file_size, const std::string& w,
+               std::vector<Sizes>& out) {
+    Id dcpl{H5Dget_create_plist(d), H5Pclose};
+    if (dcpl.id < 0 || H5Pget_layout(dcpl.id) != H5D_CHUNKED || H5Pget_nfilters(dcpl.id) != 0) return false;
+    hsize_t chunk = 0;
+    if (H5Pget_chunk(dcpl.id, 1, &chunk) != 1 || chunk == 0) return false;
+    const std::size_t rec = H5Tget_size(ftype);
+    auto member = [](hid_t t, const char* name, std::size_t& off, std::size_t want_size, H5T_class_t cls) {
+        const int i = H5Tget_member_index(t, name);
+        if (i < 0) return false;
+        Id m{H5Tget_member_type(t, unsigned(i)), H5Tclose};
+        off = H5Tget_member_offset(t, unsigned(i));
+        return H5Tget_class(m.id) == cls && H5Tget_size(m.id) == want_size &&
+               (cls != H5T_INTEGER || H5Tget_order(m.id) == H5T_ORDER_LE);
+    };
+    std::size_t o_head = 0, o_traj = 0, o_data = 0, o_ns = 0, o_ch = 0, o_td = 0;
+    const std::size_t head_size = H5Tget_size(fhead);
+    if (!member(ftype, "head", o_head, head_size, H5T_COMPOUND) || !member(ftype, "traj", o_traj, 16, H5T_VLEN) ||
+        !member(ftype, "data", o_data, 16, H5T_VLEN) || !member(fhead, "number_of_samples", o_ns, 2, H5T_INTEGER) ||
+        !member(fhead, "active_channels", o_ch, 2, H5T_INTEGER) ||
+        !member(fhead, "trajectory_dimensions", o_td, 2, H5T_INTEGER))
+        return false;
+    if (chunk > file_size / rec + 1) return false;
+    std::vector<unsigned char> buf(std::size_t(chunk) * rec);
+    out.assign(std::size_t(n), Sizes{});
+    for (hsize_t first = 0; first < n; first += chunk) {
+        std::uint32_t filters = 0;
+        hsize_t bytes = 0;
+        if (H5Dget_chunk_storage_size(d, &first, &bytes) < 0) return false;
+        if (bytes == 0) continue;  // never written: fill values, empty sequences
+        if (bytes != buf.size()) return false;
+        require(H5Dread_chunk(d, H5P_DEFAULT, &first, &filters, buf.data()) >= 0,
+                w + ": acquisitions from " + std::to_string(first) + " cannot be read (corrupt file)");
+        for (hsize_t k = 0; k < chunk && first + k < n; ++k) {
+            const unsigned char* r = buf.data() + k * rec;
+            Sizes& z = out[std::size_t(first + k)];
+            z.samples = le16(r + o_head + o_ns);
+            z.channels = le16(r + o_head + o_ch);
+            z.traj_dims = le16(r + o_head + o_td);
+            z.traj_len = le32(r + o_traj);
+            z.data_len = le32(r + o_data);
+        }
+    }
+    return true;
+}
 
 }  // namespace
 
@@ -71,7 +146,9 @@ void check_ismrmrd_acquisitions(const std::string& path, const std::string& data
     H5Tinsert(head_mem.id, "number_of_samples", offsetof(Head, samples), H5T_NATIVE_UINT16);
     H5Tinsert(head_mem.id, "active_channels", offsetof(Head, channels), H5T_NATIVE_UINT16);
     H5Tinsert(head_mem.id, "trajectory_dimensions", offsetof(Head, traj_dims), H5T_NATIVE_UINT16);
-    Id traj_mem{H5Tvlen_create(traj_native.id), H5Tclose}, data_mem{H5Tvlen_create(data_native.id), H5Tclose};
+    // The stored element types themselves (no conversion): HDF5 then moves each sequence as
+    // bytes instead of converting element by element a length that may be corrupt.
+    Id traj_mem{H5Tvlen_create(traj_base.id), H5Tclose}, data_mem{H5Tvlen_create(data_base.id), H5Tclose};
     Id rec_mem{H5Tcreate(H5T_COMPOUND, sizeof(Record)), H5Tclose};
     H5Tinsert(rec_mem.id, "head", offsetof(Record, head), head_mem.id);
     H5Tinsert(rec_mem.id, "traj", offsetof(Record, traj), traj_mem.id);
@@ -88,6 +165,24 @@ void check_ismrmrd_acquisitions(const std::string& path, const std::string& data
     H5Fget_filesize(file.id, &file_size);
     require(n <= file_size / 64, w + " declares " + std::to_string(n) + " acquisitions, more than a file of " +
                                      std::to_string(file_size) + " bytes can hold");
+    std::vector<Sizes> raw;
+    if (raw_sizes(d.id, ftype.id, fhead.id, n, file_size, w, raw)) {
+        for (hsize_t k = 0; k < n; ++k) {
+            const Sizes& z = raw[std::size_t(k)];
+            const std::uint64_t want_data = 8ull * z.samples * z.channels, want_traj = 4ull * z.samples * z.traj_dims;
+            const std::uint64_t have_data = z.data_len * data_elem, have_traj = z.traj_len * traj_elem;
+            require(have_data == want_data && have_traj == want_traj,
+                    w + ": acquisition " + std::to_string(k) + " declares " + std::to_string(z.samples) +
+                        " samples x " + std::to_string(z.channels) + " channels (and " + std::to_string(z.traj_dims) +
+                        " trajectory dimensions) but holds " + std::to_string(have_data / 8) +
+                        " complex samples and " + std::to_string(have_traj / 4) + " trajectory values; expected " +
+                        std::to_string(want_data / 8) + " and " + std::to_string(want_traj / 4));
+        }
+        return;
+    }
+    VlenLimit limit{file_size};
+    Id xfer{H5Pcreate(H5P_DATASET_XFER), H5Pclose};
+    H5Pset_vlen_mem_manager(xfer.id, bounded_alloc, &limit, bounded_free, nullptr);
     // In blocks: a record's payload is allocated by HDF5 while it is read, so a block bounds the
     // memory held at once; the payload of the whole table is what libismrmrd reads next anyway.
     const hsize_t block = 256;
@@ -98,9 +193,9 @@ void check_ismrmrd_acquisitions(const std::string& path, const std::string& data
         H5Sselect_hyperslab(fspace.id, H5S_SELECT_SET, &first, nullptr, &count, nullptr);
         Id mspace{H5Screate_simple(1, &count, nullptr), H5Sclose};
         std::fill(recs.begin(), recs.end(), Record{});
-        const herr_t st = H5Dread(d.id, rec_mem.id, mspace.id, fspace.id, H5P_DEFAULT, recs.data());
+        const herr_t st = H5Dread(d.id, rec_mem.id, mspace.id, fspace.id, xfer.id, recs.data());
         if (st < 0) {
-            H5Dvlen_reclaim(rec_mem.id, mspace.id, H5P_DEFAULT, recs.data());
+            H5Dvlen_reclaim(rec_mem.id, mspace.id, xfer.id, recs.data());
             throw Error(ErrorCode::bad_input, w + ": acquisitions " + std::to_string(first) + " to " +
                                                   std::to_string(first + count - 1) + " cannot be read (corrupt file)");
         }
@@ -119,7 +214,7 @@ void check_ismrmrd_acquisitions(const std::string& path, const std::string& data
                           " trajectory values; expected " + std::to_string(want_data / 8) + " and " +
                           std::to_string(want_traj / 4);
         }
-        H5Dvlen_reclaim(rec_mem.id, mspace.id, H5P_DEFAULT, recs.data());
+        H5Dvlen_reclaim(rec_mem.id, mspace.id, xfer.id, recs.data());
         require(problem.empty(), problem);
     }
 }
