@@ -39,16 +39,17 @@ public:
     index_t& operator[](int axis) { return dims_[axis < 0 ? axis + rank_ : axis]; }
     // Number of elements (1 for rank 0). Throws Error(bad_input) when it does not fit in index_t
     // (possible only after a dimension was changed through operator[]; constructors check).
+    // The message is built only on failure: size() runs in inner loops.
     index_t size() const {
         index_t n = 1;
-        require(checked_size(n), "lumen::Shape: " + str() + " has more elements than fit in 64 bits");
+        if (!checked_size(n)) throw Error(ErrorCode::bad_input, "lumen::Shape: " + str() + " has more elements than fit in 64 bits");
         return n;
     }
     // Bytes for `element_size`-byte elements; throws Error(bad_input) when that overflows.
     std::size_t bytes(std::size_t element_size) const {
         index_t b = 0;
-        require(detail::mul_fits(size(), index_t(element_size), b),
-                "lumen::Shape: " + str() + " needs more bytes than fit in 64 bits");
+        if (!detail::mul_fits(size(), index_t(element_size), b))
+            throw Error(ErrorCode::bad_input, "lumen::Shape: " + str() + " needs more bytes than fit in 64 bits");
         return std::size_t(b);
     }
     std::vector<index_t> dims() const { return {dims_, dims_ + rank_}; }
@@ -86,7 +87,8 @@ private:
             dims_[i++] = *it;
         }
         index_t elements = 0;
-        require(checked_size(elements), "lumen::Shape: " + str() + " has more elements than fit in 64 bits");
+        if (!checked_size(elements))
+            throw Error(ErrorCode::bad_input, "lumen::Shape: " + str() + " has more elements than fit in 64 bits");
     }
     index_t dims_[max_rank] = {0, 0, 0, 0, 0, 0};
     int rank_ = 0;
