@@ -84,15 +84,21 @@ bool raw_sizes(hid_t d, hid_t ftype, hid_t fhead, hsize_t n, hsize_t file_size, 
         !member(fhead, "active_channels", o_ch, 2, H5T_INTEGER) ||
         !member(fhead, "trajectory_dimensions", o_td, 2, H5T_INTEGER))
         return false;
-    if (chunk > file_size / rec + 1) return false;
+    require(chunk <= file_size / rec + 1, w + ": chunks of " + std::to_string(chunk) +
+                                              " acquisitions, more than the file can hold (corrupt file)");
     std::vector<unsigned char> buf(std::size_t(chunk) * rec);
     out.assign(std::size_t(n), Sizes{});
     for (hsize_t first = 0; first < n; first += chunk) {
         std::uint32_t filters = 0;
         hsize_t bytes = 0;
-        if (H5Dget_chunk_storage_size(d, &first, &bytes) < 0) return false;
+        // From here on the layout is the one libismrmrd writes: a chunk of another size is a
+        // corrupt file, refused rather than handed to the library's own read.
+        require(H5Dget_chunk_storage_size(d, &first, &bytes) >= 0,
+                w + ": the chunk of acquisitions from " + std::to_string(first) + " cannot be located (corrupt file)");
         if (bytes == 0) continue;  // never written: fill values, empty sequences
-        if (bytes != buf.size()) return false;
+        require(bytes == buf.size(), w + ": the chunk of acquisitions from " + std::to_string(first) + " holds " +
+                                         std::to_string(bytes) + " bytes, expected " + std::to_string(buf.size()) +
+                                         " (corrupt file)");
         require(H5Dread_chunk(d, H5P_DEFAULT, &first, &filters, buf.data()) >= 0,
                 w + ": acquisitions from " + std::to_string(first) + " cannot be read (corrupt file)");
         for (hsize_t k = 0; k < chunk && first + k < n; ++k) {
