@@ -2,9 +2,14 @@
 #include "lumen/io/hdf5.hpp"
 
 #include <hdf5.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -129,6 +134,81 @@ std::string dtype_name(hid_t type) {
         }
         default: return "unsupported type";
     }
+}
+
+// Runs `read` in a forked child and returns what it returned. Variable-length strings live in
+// the file's global heap, which libHDF5 1.10 trusts: a corrupt heap entry makes H5Aread/H5Dread
+// copy past their buffers (H5HG_read) and crash the process, and nothing a caller can query
+// first reveals it (fuzz/README.md). In a child, such a crash becomes a clean refusal naming the
+// attribute or dataset, and a read that hangs is cut off after k_child_seconds. The child only
+// reads (the file is open read-only, HDF5's sec2 driver uses pread) and leaves with _exit, so
+// nothing of the parent's HDF5 state is flushed or closed twice.
+constexpr int k_child_seconds = 30;
+constexpr std::size_t k_child_max_bytes = std::size_t(16) << 20;
+
+std::string read_isolated(const std::function<std::string()>& read, const std::string& what) {
+    int fds[2];
+    if (::pipe(fds) != 0) return read();  // no isolation available: read in this process
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return read();
+    }
+    if (pid == 0) {
+        ::close(fds[0]);
+        std::string text;
+        char status = 0;
+        try {
+            text = read();
+        } catch (...) {
+            status = 1;
+        }
+        if (text.size() > k_child_max_bytes) text.resize(k_child_max_bytes);
+        std::string out = std::string(1, status) + text;
+        for (std::size_t done = 0; done < out.size();) {
+            const ssize_t n = ::write(fds[1], out.data() + done, out.size() - done);
+            if (n <= 0) break;
+            done += std::size_t(n);
+        }
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string got;
+    bool timed_out = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(k_child_seconds);
+    char buf[65536];
+    while (true) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timed_out = true;
+            break;
+        }
+        pollfd pfd{fds[0], POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, int(left.count()));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) {
+            timed_out = ready == 0;
+            break;
+        }
+        const ssize_t n = ::read(fds[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (got.size() < k_child_max_bytes + 1) got.append(buf, std::size_t(n));
+    }
+    ::close(fds[0]);
+    if (timed_out) ::kill(pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (timed_out)
+        throw Error(ErrorCode::bad_input, what + ": reading it took over " + std::to_string(k_child_seconds) +
+                                              " s (corrupt file?)");
+    if (WIFSIGNALED(status))
+        throw Error(ErrorCode::bad_input, what + " is corrupt: libHDF5 crashed reading it (signal " +
+                                              std::to_string(WTERMSIG(status)) + "); the file cannot be read safely");
+    require(!got.empty() && got[0] == 0, what + ": reading failed (corrupt file?)");
+    return got.substr(1);
 }
 
 }  // namespace
@@ -385,16 +465,21 @@ std::string H5File::read_string(const std::string& ds) const {
     const Shape shape = impl_->shape_of(d.get(), ds);
     require(shape.size() == 1, impl_->where(ds) + " has shape " + shape.str() + ", expected a single string");
     if (H5Tis_variable_str(ftype.get()) > 0) {
-        Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-        H5Tset_size(mem.get(), H5T_VARIABLE);
-        H5Tset_cset(mem.get(), H5Tget_cset(ftype.get()));
-        char* text = nullptr;
-        require(H5Dread(d.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) >= 0,
-                impl_->where(ds) + ": reading the string failed");
-        std::string s(text ? text : "");
-        Handle space(H5Dget_space(d.get()), H5Sclose);
-        H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, &text);
-        return s;
+        // In a child process: see read_isolated.
+        return read_isolated(
+            [&] {
+                Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+                H5Tset_size(mem.get(), H5T_VARIABLE);
+                H5Tset_cset(mem.get(), H5Tget_cset(ftype.get()));
+                char* text = nullptr;
+                require(H5Dread(d.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) >= 0,
+                        impl_->where(ds) + ": reading the string failed");
+                std::string s(text ? text : "");
+                Handle space(H5Dget_space(d.get()), H5Sclose);
+                H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, &text);
+                return s;
+            },
+            impl_->where(ds));
     }
     const std::size_t size = H5Tget_size(ftype.get());
     std::string s(size, '\0');
@@ -440,14 +525,19 @@ std::string H5File::attr_string(const std::string& object, const std::string& na
     Handle t(H5Aget_type(a.get()), H5Tclose);
     require(H5Tget_class(t.get()) == H5T_STRING, w + " has type " + dtype_name(t.get()) + ", expected a string");
     if (H5Tis_variable_str(t.get()) > 0) {
-        Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-        H5Tset_size(mem.get(), H5T_VARIABLE);
-        H5Tset_cset(mem.get(), H5Tget_cset(t.get()));
-        char* text = nullptr;
-        require(H5Aread(a.get(), mem.get(), &text) >= 0, w + ": reading failed");
-        std::string s(text ? text : "");
-        if (text) H5free_memory(text);
-        return s;
+        // In a child process: see read_isolated.
+        return read_isolated(
+            [&] {
+                Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+                H5Tset_size(mem.get(), H5T_VARIABLE);
+                H5Tset_cset(mem.get(), H5Tget_cset(t.get()));
+                char* text = nullptr;
+                require(H5Aread(a.get(), mem.get(), &text) >= 0, w + ": reading failed");
+                std::string s(text ? text : "");
+                if (text) H5free_memory(text);
+                return s;
+            },
+            w);
     }
     std::string s(H5Tget_size(t.get()), '\0');
     require(H5Aread(a.get(), t.get(), s.data()) >= 0, w + ": reading failed");

@@ -285,6 +285,16 @@ std::vector<Case> cases() {
     v.push_back({"mri_info_declared_kspace_too_big", "lumen-mri", "info {in}",
                  mri([](MriFile& m) { m.declared = {1, 1000000, 272, 616}; }), {"/kspace", "memory"}, "in.h5",
                  "LUMEN_MEMORY_LIMIT=1G"});
+    // Issue #10 item 5: a corrupt global-heap entry behind a variable-length string attribute made
+    // libHDF5 1.10 copy past its buffers (H5HG_read) and `lumen-ct info` die of SIGSEGV. Found by
+    // fuzz_ct; the string is now read in a child process.
+    v.push_back({"ct_corrupt_vlen_string_attribute", "lumen-ct", "info {in}",
+                 [](const std::string&, const std::string& in) {
+                     fs::copy_file(std::string(LUMEN_SOURCE_DIR) +
+                                       "/fuzz/upstream/fuzz_ct/hdf5_H5HG_read_memcpy_overlap_vlen_string_attribute.h5",
+                                   in);
+                 },
+                 {"in.h5", "attribute", "crashed"}});
     v.push_back({"ct_bad_method", "lumen-ct", "recon {in} -o {out} --method magic -q", valid_for("lumen-ct"),
                  {"--method", "magic"}});
 
