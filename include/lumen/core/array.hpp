@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -23,7 +24,13 @@ namespace detail {
 // a * b for non-negative sizes, false when the product does not fit in index_t. Sizes come from
 // file headers, so every product of them is checked: a wrapped size would allocate too little
 // and index past the end.
-inline bool mul_fits(index_t a, index_t b, index_t& out) noexcept { return !__builtin_mul_overflow(a, b, &out); }
+// Plain division rather than a compiler builtin: this header is also parsed by nvcc.
+inline bool mul_fits(index_t a, index_t b, index_t& out) noexcept {
+    if (a < 0 || b < 0) return false;
+    if (a != 0 && b > std::numeric_limits<index_t>::max() / a) return false;
+    out = a * b;
+    return true;
+}
 }  // namespace detail
 
 class Shape {
