@@ -182,8 +182,8 @@ void setup(CLI::App& app) {
     rec->add_option("input", ro.input, "input file (fastMRI or ISMRMRD HDF5)")->required();
     rec->add_option("-o,--output", ro.output, "output file (.h5)")->required();
     rec->add_option("--method", method, "zf, cg-sense, l1-wavelet or tv")->capture_default_str();
-    rec->add_option("--lambda", lambda,
-                    "regularisation weight relative to the data scale (default: cg-sense 1e-3, l1-wavelet 2e-3, tv 2e-3)");
+    static CLI::Option* lambda_option = rec->add_option(
+        "--lambda", lambda, "regularisation weight relative to the data scale (default: cg-sense 1e-3, l1-wavelet 2e-3, tv 2e-3)");
     rec->add_option("--tolerance", ro.recon.tolerance, "solver relative stopping tolerance (0: all iterations)");
     rec->add_option("--maps", ro.maps, "coil maps: espirit or truth (a simulation's true sensitivities)")->capture_default_str();
     static std::string png;
@@ -214,9 +214,11 @@ void setup(CLI::App& app) {
         ro.recon.device = rec_common.resolved_device();
         ro.recon.iterations = rec_common.iters;
         if (rec_common.iters < 0) throw Error(ErrorCode::usage, "--iters must be positive");
-        ro.recon.lambda = lambda;
-        if (lambda != -1.0 && !(std::isfinite(lambda) && lambda >= 0.0))
+        // -1 is the library's "method default"; whether the user gave --lambda decides, so that
+        // --lambda -1 is refused like any other negative weight.
+        if (lambda_option->count() && !(std::isfinite(lambda) && lambda >= 0.0))
             throw Error(ErrorCode::usage, "--lambda must be a finite number >= 0, got " + std::to_string(lambda));
+        ro.recon.lambda = lambda_option->count() ? lambda : -1.0;
         ro.undersample = rec_mask.active();
         if (ro.undersample) ro.mask = rec_mask.spec();
         const int iters = ro.recon.iterations > 0 ? ro.recon.iterations : mri::default_iterations(ro.recon.method);

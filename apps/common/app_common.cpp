@@ -7,13 +7,17 @@
 #include <new>
 
 #include "lumen/core/error.hpp"
+#include "lumen/io/output.hpp"
 
 namespace lumen::app {
 
 void add_common_options(CLI::App& cmd, CommonOptions& options, bool with_iters) {
     cmd.add_option("--device", options.device, "where to compute: cpu, cuda or auto (cuda when a GPU is present)")
         ->capture_default_str();
-    if (with_iters) cmd.add_option("--iters", options.iters, "number of iterations (default: the method's own)");
+    // 0 is the internal "method default"; a user who types --iters 0 gets an error, not that.
+    if (with_iters)
+        cmd.add_option("--iters", options.iters, "number of iterations (default: the method's own)")
+            ->check(CLI::PositiveNumber);
     cmd.add_flag("--quiet,-q", options.quiet, "no progress output on stderr");
     cmd.add_flag("--json", options.json, "print a machine-readable summary on stdout");
     cmd.add_flag("--strict", options.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
@@ -46,6 +50,8 @@ std::size_t CheckReporter::warning_count() const {
 
 int run_app(const std::string& prog, const std::string& description, int argc, char** argv,
             const std::function<void(CLI::App&)>& setup) {
+    // An interrupted run removes the outputs it staged (lumen/io/output.hpp).
+    io::install_cleanup_handlers();
     CLI::App app{description, prog};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string(prog) + " (lumen)");

@@ -128,7 +128,10 @@ LUMEN_HD inline void joseph_ray(const float p[3], const float d[3], const Volume
         }
     }
     int k_in0 = ke, k_in1 = ke;  // empty interior by default
-    if (ki_lo <= ki_hi) {
+    // ki_lo - 1.0f above is ki_lo itself once ki_lo exceeds 2^24 (a ray far outside), which would
+    // make the test below pass with ki_lo ~ 1e16: the interior lies within [kb, ke - 1] or is
+    // empty, and checking that keeps the conversions to int in range (UBSan found it).
+    if (ki_lo <= ki_hi && ki_lo <= float(ke - 1) && ki_hi >= float(kb)) {
         k_in0 = int(ceilf(ki_lo)) + 1;
         k_in1 = int(floorf(ki_hi));  // exclusive: one plane of margin on each side
         if (k_in0 < kb) k_in0 = kb;
@@ -159,6 +162,10 @@ LUMEN_HD inline void joseph_ray(const float p[3], const float d[3], const Volume
         const float t = float(k) - p[a];
         const float fb = p[b] + t * sb;
         const float fc = p[c] + t * sc;
+        // All four neighbours lie outside (zero weight) unless -1 < fb < nb and -1 < fc < nc;
+        // skipping such planes also keeps the float-to-int conversions below in range when
+        // rounding of far-away source coordinates puts fb or fc beyond int.
+        if (!(fb > -1.0f && fb < float(nb) && fc > -1.0f && fc < float(nc))) continue;
         const float b0f = floorf(fb), c0f = floorf(fc);
         const int b0 = int(b0f), c0 = int(c0f);
         const float wb1 = fb - b0f, wc1 = fc - c0f;

@@ -56,7 +56,9 @@ void Geometry::validate(const std::string& context) const {
     // The projector works in 32-bit index arithmetic per axis and 64-bit overall.
     require(volume.nx < (1 << 20) && volume.ny < (1 << 20) && volume.nz < (1 << 20) && nu < (1 << 20) &&
                 nv < (1 << 20),
-            w + "a dimension exceeds 2^20");
+            w + "a size exceeds 2^20: volume nx " + std::to_string(volume.nx) + ", ny " + std::to_string(volume.ny) +
+                ", nz " + std::to_string(volume.nz) + ", detector nu " + std::to_string(nu) + ", nv " +
+                std::to_string(nv));
     if (type == BeamType::cone) {
         positive(dso, "dso_mm (source to rotation axis)");
         positive(dsd, "dsd_mm (source to detector)");

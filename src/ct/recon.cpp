@@ -488,8 +488,18 @@ Quality compare_with_truth(View<const float> truth, View<const float> volume) {
 
 std::vector<std::string> write_reconstruction(const std::string& path, const Geometry& g, const ReconResult& r,
                                               const std::string& device, const Quality* quality, const std::string& png_prefix) {
+    io::OutputSet set;
+    std::vector<std::string> pngs = write_reconstruction(set, path, g, r, device, quality, png_prefix);
+    set.commit();
+    return pngs;
+}
+
+std::vector<std::string> write_reconstruction(io::OutputSet& set, const std::string& path, const Geometry& g,
+                                              const ReconResult& r, const std::string& device, const Quality* quality,
+                                              const std::string& png_prefix) {
     require(r.volume.shape() == g.volume_shape(), "write_reconstruction: the volume does not match the geometry");
-    io::H5Writer out(path);
+    io::require_finite(r.volume.view(), path + ": the reconstructed /volume");
+    io::H5Writer out(set, path);
     out.write("/volume", r.volume.view());
     out.set_attr("/volume", "units", "attenuation per mm");
     out.set_attr("/volume", "axes", "z:y:x");
@@ -531,7 +541,7 @@ std::vector<std::string> write_reconstruction(const std::string& path, const Geo
         {"_axial.png", &axial}, {"_coronal.png", &coronal}, {"_sagittal.png", &sagittal}};
     for (const auto& [suffix, img] : slices) {
         const std::string p = stem + suffix;
-        io::write_png(p, img->view(), 0.0f, hi);
+        io::write_png(set, p, img->view(), 0.0f, hi);
         pngs.push_back(p);
     }
     return pngs;

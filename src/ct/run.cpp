@@ -34,6 +34,18 @@ void report_residual(double residual, index_t rays) {
                                    "(--centre), theta's units and the rotation direction, or the data are not counts");
 }
 
+// Iterative methods hold a few volumes and projection stacks of float at once; a geometry this
+// machine cannot hold is refused (by recon and info alike) before the first of them is allocated.
+void require_recon_memory(const Scan& scan, const std::string& path) {
+    const Geometry& g = scan.geometry;
+    const double voxels = double(g.volume.nx) * double(g.volume.ny) * double(g.volume.nz);
+    const double pixels = double(g.n_angles()) * double(g.nv) * double(g.nu);
+    io::require_memory(4.0 * (4.0 * voxels + 3.0 * pixels),
+                       path + ": the reconstruction volume (nx " + std::to_string(g.volume.nx) + ", ny " +
+                           std::to_string(g.volume.ny) + ", nz " + std::to_string(g.volume.nz) +
+                           ") with /exchange/data " + scan.data.shape().str());
+}
+
 }  // namespace
 
 double noise_normalised_residual(const Scan& scan, View<const float> volume, Device device, index_t* rays) {
@@ -59,6 +71,7 @@ RunSummary run_recon(const RunOptions& o) {
     require(!o.output.empty(), "recon: no output file given (-o OUT.h5)");
     io::require_distinct_paths(o.input, o.output);
     Scan scan = read_scan(o.input, o.read);
+    require_recon_memory(scan, o.input);
     RunSummary s;
     s.axis = resolve_axis(scan, transmission(scan, Device::cpu));
     ReconResult r = reconstruct(scan, o.recon);
@@ -74,8 +87,11 @@ RunSummary run_recon(const RunOptions& o) {
     s.parameters = r.parameters;
     s.has_truth = !scan.truth.empty();
     if (s.has_truth) s.quality = compare_with_truth(scan.truth, r.volume);
-    s.previews = write_reconstruction(o.output, scan.geometry, r, device_name(o.recon.device),
+    // The input is named so that no output (the .h5 or a PNG) can be it.
+    io::OutputSet outputs(o.input);
+    s.previews = write_reconstruction(outputs, o.output, scan.geometry, r, device_name(o.recon.device),
                                       s.has_truth ? &s.quality : nullptr, o.png_prefix);
+    outputs.commit();
     return s;
 }
 
@@ -142,6 +158,7 @@ Scan run_project(const ProjectOptions& o) {
 
 ScanInfo describe_scan(const std::string& path, const ReadOptions& options) {
     Scan s = read_scan(path, options);
+    require_recon_memory(s, path);
     ScanInfo info;
     info.conventions = s.conventions;
     info.geometry = s.geometry;

@@ -2,14 +2,22 @@
 #include "lumen/io/hdf5.hpp"
 
 #include <hdf5.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 namespace lumen::io {
 
@@ -45,11 +53,62 @@ public:
     }
     hid_t get() const noexcept { return id_; }
     bool valid() const noexcept { return id_ >= 0; }
+    // Gives up ownership (the caller closes it and checks the result).
+    hid_t release() noexcept {
+        const hid_t id = id_;
+        id_ = -1;
+        return id;
+    }
 
 private:
     hid_t id_ = -1;
     Closer closer_ = nullptr;
 };
+
+struct ComplexNames {
+    std::string re, im;
+};
+
+std::string member_name(hid_t type, unsigned i) {
+    char* c = H5Tget_member_name(type, i);
+    std::string s(c ? c : "");
+    if (c) H5free_memory(c);
+    return s;
+}
+
+// "{a, b, c}" for messages.
+std::string compound_members(hid_t type) {
+    const int n = H5Tget_nmembers(type);
+    std::string s = "{";
+    for (int i = 0; i < n && i < 8; ++i) s += (i ? ", " : "") + member_name(type, unsigned(i));
+    return s + (n > 8 ? ", ...}" : "}");
+}
+
+// The real and imaginary members of a complex compound, found by NAME: members are matched by
+// name, never by position, so {i, r} reads as correctly as {r, i}. Exactly two floating-point
+// members of the same size, with one real and one imaginary name; anything else is not complex.
+std::optional<ComplexNames> complex_member_names(hid_t type) {
+    if (H5Tget_class(type) != H5T_COMPOUND || H5Tget_nmembers(type) != 2) return std::nullopt;
+    if (H5Tget_member_class(type, 0) != H5T_FLOAT || H5Tget_member_class(type, 1) != H5T_FLOAT) return std::nullopt;
+    Handle m0(H5Tget_member_type(type, 0), H5Tclose), m1(H5Tget_member_type(type, 1), H5Tclose);
+    if (H5Tget_size(m0.get()) != H5Tget_size(m1.get())) return std::nullopt;
+    auto lower = [](std::string s) {
+        for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    auto is_re = [&](const std::string& n) {
+        const std::string l = lower(n);
+        return l == "r" || l == "re" || l == "real";
+    };
+    auto is_im = [&](const std::string& n) {
+        const std::string l = lower(n);
+        return l == "i" || l == "im" || l == "imag" || l == "imaginary";
+    };
+    const std::string a = member_name(type, 0), b = member_name(type, 1);
+    if (is_re(a) && is_im(b)) return ComplexNames{a, b};
+    if (is_im(a) && is_re(b)) return ComplexNames{b, a};
+    return std::nullopt;
+}
 
 std::string dtype_name(hid_t type) {
     const H5T_class_t cls = H5Tget_class(type);
@@ -67,20 +126,90 @@ std::string dtype_name(hid_t type) {
         }
         case H5T_STRING: return "string";
         case H5T_COMPOUND: {
-            const int n = H5Tget_nmembers(type);
-            if (n == 2 && H5Tget_member_class(type, 0) == H5T_FLOAT && H5Tget_member_class(type, 1) == H5T_FLOAT) {
+            if (complex_member_names(type)) {
                 Handle m0(H5Tget_member_type(type, 0), H5Tclose);
                 return H5Tget_size(m0.get()) == 4 ? "complex64" : "complex128";
             }
-            return "compound";
+            return "compound " + compound_members(type);
         }
         default: return "unsupported type";
     }
 }
 
-struct ComplexNames {
-    std::string re, im;
-};
+// Runs `read` in a forked child and returns what it returned. Variable-length strings live in
+// the file's global heap, which libHDF5 1.10 trusts: a corrupt heap entry makes H5Aread/H5Dread
+// copy past their buffers (H5HG_read) and crash the process, and nothing a caller can query
+// first reveals it (fuzz/README.md). In a child, such a crash becomes a clean refusal naming the
+// attribute or dataset, and a read that hangs is cut off after k_child_seconds. The child only
+// reads (the file is open read-only, HDF5's sec2 driver uses pread) and leaves with _exit, so
+// nothing of the parent's HDF5 state is flushed or closed twice.
+constexpr int k_child_seconds = 30;
+constexpr std::size_t k_child_max_bytes = std::size_t(16) << 20;
+
+std::string read_isolated(const std::function<std::string()>& read, const std::string& what) {
+    int fds[2];
+    if (::pipe(fds) != 0) return read();  // no isolation available: read in this process
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return read();
+    }
+    if (pid == 0) {
+        ::close(fds[0]);
+        std::string text;
+        char status = 0;
+        try {
+            text = read();
+        } catch (...) {
+            status = 1;
+        }
+        if (text.size() > k_child_max_bytes) text.resize(k_child_max_bytes);
+        std::string out = std::string(1, status) + text;
+        for (std::size_t done = 0; done < out.size();) {
+            const ssize_t n = ::write(fds[1], out.data() + done, out.size() - done);
+            if (n <= 0) break;
+            done += std::size_t(n);
+        }
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string got;
+    bool timed_out = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(k_child_seconds);
+    char buf[65536];
+    while (true) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timed_out = true;
+            break;
+        }
+        pollfd pfd{fds[0], POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, int(left.count()));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) {
+            timed_out = ready == 0;
+            break;
+        }
+        const ssize_t n = ::read(fds[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (got.size() < k_child_max_bytes + 1) got.append(buf, std::size_t(n));
+    }
+    ::close(fds[0]);
+    if (timed_out) ::kill(pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (timed_out)
+        throw Error(ErrorCode::bad_input, what + ": reading it took over " + std::to_string(k_child_seconds) +
+                                              " s (corrupt file?)");
+    if (WIFSIGNALED(status))
+        throw Error(ErrorCode::bad_input, what + " is corrupt: libHDF5 crashed reading it (signal " +
+                                              std::to_string(WTERMSIG(status)) + "); the file cannot be read safely");
+    require(!got.empty() && got[0] == 0, what + ": reading failed (corrupt file?)");
+    return got.substr(1);
+}
 
 }  // namespace
 
@@ -111,19 +240,36 @@ struct H5File::Impl {
             if (pos == std::string::npos) return true;
         }
     }
-    Shape shape_of(hid_t dset) const {
+    // The declared shape, checked: header sizes are untrusted, so a dimension beyond int64 or a
+    // product that wraps is refused here, naming the dataset, before anything is allocated.
+    Shape shape_of(hid_t dset, const std::string& ds) const {
         Handle space(H5Dget_space(dset), H5Sclose);
+        require(space.valid(), where(ds) + ": cannot read its dataspace (corrupt file)");
         const int rank = H5Sget_simple_extent_ndims(space.get());
-        require(rank >= 0 && rank <= Shape::max_rank, path + ": a dataset has unsupported rank " + std::to_string(rank));
+        require(rank >= 0 && rank <= Shape::max_rank,
+                where(ds) + " has unsupported rank " + std::to_string(rank) + " (at most 6)");
         std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-        H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-        std::vector<index_t> d(dims.begin(), dims.end());
-        return Shape(d);
+        require(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) >= 0,
+                where(ds) + ": cannot read its dimensions (corrupt file)");
+        std::vector<index_t> d;
+        std::string text = "(";
+        for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
+        text += ")";
+        for (hsize_t v : dims) {
+            require(v <= hsize_t(INT64_MAX), where(ds) + " declares shape " + text + ": a dimension beyond 2^63");
+            d.push_back(index_t(v));
+        }
+        try {
+            return Shape(d);
+        } catch (const Error&) {
+            throw Error(ErrorCode::bad_input,
+                        where(ds) + " declares shape " + text + ": more elements than fit in 64 bits (corrupt header?)");
+        }
     }
     DatasetInfo info(const std::string& ds) const {
         Handle d = open_dataset(ds);
         Handle type(H5Dget_type(d.get()), H5Tclose);
-        return DatasetInfo{shape_of(d.get()), dtype_name(type.get())};
+        return DatasetInfo{shape_of(d.get(), ds), dtype_name(type.get())};
     }
     void check_rank(const std::string& ds, const Shape& shape, int expected_rank) const {
         if (expected_rank < 0) return;
@@ -139,7 +285,7 @@ struct H5File::Impl {
         Handle d = open_dataset(ds);
         Handle ftype(H5Dget_type(d.get()), H5Tclose);
         check(ftype.get());
-        Shape shape = shape_of(d.get());
+        Shape shape = shape_of(d.get(), ds);
         check_rank(ds, shape, expected_rank);
         Handle fspace(H5Dget_space(d.get()), H5Sclose);
         Handle mspace;
@@ -156,6 +302,9 @@ struct H5File::Impl {
             shape[0] = count;
             mspace = Handle(H5Screate_simple(int(cnt.size()), cnt.data(), nullptr), H5Sclose);
         }
+        // The file's header says how much to allocate: check that first against what this machine
+        // allows, so that a 2 MB file declaring terabytes is refused instead of swapping to death.
+        require_memory(double(shape.bytes(sizeof(T))), where(ds) + " of shape " + shape.str());
         Array<T> out(shape);
         if (out.size() == 0) return out;
         const herr_t st = H5Dread(d.get(), mem_type, first >= 0 ? mspace.get() : H5S_ALL,
@@ -172,16 +321,12 @@ struct H5File::Impl {
                 where_ds + " has type " + dtype_name(ftype) + ", expected a real number type (float or integer)");
     }
     ComplexNames complex_names(const std::string& ds, hid_t ftype) const {
-        require(dtype_name(ftype).rfind("complex", 0) == 0,
+        const std::optional<ComplexNames> names = complex_member_names(ftype);
+        require(names.has_value(),
                 where(ds) + " has type " + dtype_name(ftype) +
-                    ", expected complex (an HDF5 compound {r, i} of floats, as h5py writes complex64)");
-        auto name = [&](unsigned i) {
-            char* c = H5Tget_member_name(ftype, i);
-            std::string s(c ? c : "");
-            if (c) H5free_memory(c);
-            return s;
-        };
-        return {name(0), name(1)};
+                    ", expected complex: an HDF5 compound of two floats named {r, i} (as h5py writes complex64), "
+                    "{re, im} or {real, imag}");
+        return *names;
     }
 };
 
@@ -192,7 +337,13 @@ H5File::~H5File() = default;
 
 H5File H5File::open(const std::string& path) {
     quiet_hdf5();
-    require(std::filesystem::exists(path), path + ": no such file");
+    std::error_code ec;
+    const auto st = std::filesystem::status(path, ec);
+    require(std::filesystem::exists(st), path + ": no such file");
+    require(!std::filesystem::is_directory(st), path + ": is a directory, expected an HDF5 file");
+    // Regular files only: opening a named pipe or a device would block or read forever.
+    require(std::filesystem::is_regular_file(st),
+            path + ": is not a regular file (a named pipe, socket or device?); expected an HDF5 file");
     require(H5Fis_hdf5(path.c_str()) > 0, path + ": not an HDF5 file");
     auto impl = std::make_unique<Impl>();
     impl->path = path;
@@ -243,7 +394,15 @@ Array<std::int64_t> H5File::read_int(const std::string& ds, int expected_rank) c
         // HDF5 does not convert enums to integers; read through float (exact for small ints).
         Array<float> f = read_float(ds, expected_rank);
         Array<std::int64_t> out(f.shape());
-        for (index_t i = 0; i < f.size(); ++i) out[i] = std::int64_t(f[i]);
+        for (index_t i = 0; i < f.size(); ++i) {
+            // A cast of NaN, Inf or a value beyond int64 is undefined; a fraction would be
+            // truncated silently. Both are refused, naming the element.
+            const float v = f[i];
+            require(std::isfinite(v) && std::fabs(v) < 9.2e18f && v == std::floor(v),
+                    w + " holds " + std::to_string(v) + " at index " + std::to_string(i) +
+                        ", expected whole numbers");
+            out[i] = std::int64_t(v);
+        }
         return out;
     }
     return impl_->read_with<std::int64_t>(ds, expected_rank, H5T_NATIVE_INT64, [](hid_t) {});
@@ -283,7 +442,7 @@ double H5File::read_scalar(const std::string& ds) const {
     Handle d = impl_->open_dataset(ds);
     Handle t(H5Dget_type(d.get()), H5Tclose);
     Impl::check_real(impl_->where(ds), t.get());
-    const Shape shape = impl_->shape_of(d.get());
+    const Shape shape = impl_->shape_of(d.get(), ds);
     require(shape.size() == 1, impl_->where(ds) + " has shape " + shape.str() + ", expected a single number");
     if (H5Tget_class(t.get()) == H5T_ENUM) return double(read_float(ds)[0]);
     double value = 0;
@@ -303,19 +462,24 @@ std::string H5File::read_string(const std::string& ds) const {
         return s;
     }
     require(cls == H5T_STRING, impl_->where(ds) + " has type " + dtype_name(ftype.get()) + ", expected a string");
-    const Shape shape = impl_->shape_of(d.get());
+    const Shape shape = impl_->shape_of(d.get(), ds);
     require(shape.size() == 1, impl_->where(ds) + " has shape " + shape.str() + ", expected a single string");
     if (H5Tis_variable_str(ftype.get()) > 0) {
-        Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-        H5Tset_size(mem.get(), H5T_VARIABLE);
-        H5Tset_cset(mem.get(), H5Tget_cset(ftype.get()));
-        char* text = nullptr;
-        require(H5Dread(d.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) >= 0,
-                impl_->where(ds) + ": reading the string failed");
-        std::string s(text ? text : "");
-        Handle space(H5Dget_space(d.get()), H5Sclose);
-        H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, &text);
-        return s;
+        // In a child process: see read_isolated.
+        return read_isolated(
+            [&] {
+                Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+                H5Tset_size(mem.get(), H5T_VARIABLE);
+                H5Tset_cset(mem.get(), H5Tget_cset(ftype.get()));
+                char* text = nullptr;
+                require(H5Dread(d.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) >= 0,
+                        impl_->where(ds) + ": reading the string failed");
+                std::string s(text ? text : "");
+                Handle space(H5Dget_space(d.get()), H5Sclose);
+                H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, &text);
+                return s;
+            },
+            impl_->where(ds));
     }
     const std::size_t size = H5Tget_size(ftype.get());
     std::string s(size, '\0');
@@ -361,14 +525,19 @@ std::string H5File::attr_string(const std::string& object, const std::string& na
     Handle t(H5Aget_type(a.get()), H5Tclose);
     require(H5Tget_class(t.get()) == H5T_STRING, w + " has type " + dtype_name(t.get()) + ", expected a string");
     if (H5Tis_variable_str(t.get()) > 0) {
-        Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-        H5Tset_size(mem.get(), H5T_VARIABLE);
-        H5Tset_cset(mem.get(), H5Tget_cset(t.get()));
-        char* text = nullptr;
-        require(H5Aread(a.get(), mem.get(), &text) >= 0, w + ": reading failed");
-        std::string s(text ? text : "");
-        if (text) H5free_memory(text);
-        return s;
+        // In a child process: see read_isolated.
+        return read_isolated(
+            [&] {
+                Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+                H5Tset_size(mem.get(), H5T_VARIABLE);
+                H5Tset_cset(mem.get(), H5Tget_cset(t.get()));
+                char* text = nullptr;
+                require(H5Aread(a.get(), mem.get(), &text) >= 0, w + ": reading failed");
+                std::string s(text ? text : "");
+                if (text) H5free_memory(text);
+                return s;
+            },
+            w);
     }
     std::string s(H5Tget_size(t.get()), '\0');
     require(H5Aread(a.get(), t.get(), s.data()) >= 0, w + ": reading failed");
@@ -382,6 +551,8 @@ std::string H5File::attr_string(const std::string& object, const std::string& na
 
 struct H5Writer::Impl {
     std::string path, temp_path;
+    std::unique_ptr<OutputSet> own_set;  // when the writer stands alone
+    OutputSet* set = nullptr;
     Handle file;
     bool committed = false;
 
@@ -421,26 +592,33 @@ struct H5Writer::Impl {
 };
 
 H5Writer::H5Writer(const std::string& path) : impl_(std::make_unique<Impl>()) {
+    impl_->own_set = std::make_unique<OutputSet>();
+    impl_->set = impl_->own_set.get();
+    start(path);
+}
+
+H5Writer::H5Writer(OutputSet& set, const std::string& path) : impl_(std::make_unique<Impl>()) {
+    impl_->set = &set;
+    start(path);
+}
+
+void H5Writer::start(const std::string& path) {
     quiet_hdf5();
     impl_->path = path;
-    const std::filesystem::path p(path);
-    const auto dir = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
-    require(std::filesystem::is_directory(dir), path + ": cannot write output: directory " + dir.string() +
-                                                     " does not exist");
-    impl_->temp_path = path + ".tmp-" + std::to_string(::getpid());
-    impl_->file = Handle(H5Fcreate(impl_->temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-    require(impl_->file.valid(), path + ": cannot create the output file (permissions?)");
+    impl_->temp_path = impl_->set->stage(path);
+    // H5F_ACC_EXCL: O_CREAT | O_EXCL, so the staged name is created fresh and never opened
+    // through a link that someone placed there.
+    impl_->file = Handle(H5Fcreate(impl_->temp_path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    require(impl_->file.valid(), path + ": cannot create the output file (permissions? disk full?)");
 }
 
 H5Writer::H5Writer(H5Writer&&) noexcept = default;
 H5Writer& H5Writer::operator=(H5Writer&&) noexcept = default;
 
+// Without commit() the file is closed and the OutputSet removes it (at once for a writer on
+// its own, when the set is destroyed otherwise).
 H5Writer::~H5Writer() {
-    if (impl_ && !impl_->committed) {
-        impl_->file.reset();
-        std::error_code ec;
-        std::filesystem::remove(impl_->temp_path, ec);
-    }
+    if (impl_) impl_->file.reset();
 }
 
 const std::string& H5Writer::path() const { return impl_->path; }
@@ -517,18 +695,19 @@ void H5Writer::set_attr(const std::string& object, const std::string& name, cons
 
 void H5Writer::commit() {
     require(!impl_->committed, impl_->path + ": output committed twice");
-    H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL);
-    impl_->file.reset();
-    std::error_code ec;
-    std::filesystem::rename(impl_->temp_path, impl_->path, ec);
-    require(!ec, impl_->path + ": cannot move the finished output into place: " + ec.message());
+    const bool flushed = H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL) >= 0;
+    const bool closed = H5Fclose(impl_->file.release()) >= 0;
+    if (!(flushed && closed)) throw Error(ErrorCode::failure, impl_->path + ": writing failed (disk full?)");
+    impl_->set->finished(impl_->temp_path);
+    if (impl_->own_set) impl_->own_set->commit();
     impl_->committed = true;
 }
 
 void require_distinct_paths(const std::string& input, const std::string& output) {
     std::error_code ec;
-    const bool same = std::filesystem::exists(output) && std::filesystem::equivalent(input, output, ec);
-    if (same || input == output)
+    const bool same = std::filesystem::exists(output, ec) && std::filesystem::equivalent(input, output, ec);
+    if (same || input == output ||
+        std::filesystem::weakly_canonical(input, ec) == std::filesystem::weakly_canonical(output, ec))
         throw Error(ErrorCode::usage, "output " + output + " is the input file; choose another output path (-o)");
 }
 

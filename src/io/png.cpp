@@ -1,4 +1,4 @@
-// 8-bit greyscale PNG previews through libpng, written to a temporary name and renamed.
+// 8-bit greyscale PNG previews through libpng, staged in an OutputSet (lumen/io/output.hpp).
 #include "lumen/io/png.hpp"
 
 #include <png.h>
@@ -14,10 +14,15 @@ namespace lumen::io {
 
 namespace {
 
-void write_gray8(const std::string& path, const std::vector<unsigned char>& pixels, index_t ny, index_t nx) {
-    const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-    std::FILE* f = std::fopen(temp.c_str(), "wb");
-    require(f != nullptr, path + ": cannot create the PNG file (does the directory exist?)");
+void write_gray8(OutputSet& set, const std::string& path, const std::vector<unsigned char>& pixels, index_t ny,
+                 index_t nx) {
+    const std::string temp = set.stage(path);
+    const int fd = create_exclusive(temp, path);
+    std::FILE* f = ::fdopen(fd, "wb");
+    if (!f) {
+        ::close(fd);
+        throw Error(ErrorCode::failure, path + ": cannot write the PNG file");
+    }
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
     png_infop info = png ? png_create_info_struct(png) : nullptr;
     volatile bool ok = png && info;  // volatile: survives libpng's longjmp
@@ -33,13 +38,17 @@ void write_gray8(const std::string& path, const std::vector<unsigned char>& pixe
     png_destroy_write_struct(png ? &png : nullptr, info ? &info : nullptr);
     const bool closed = std::fclose(f) == 0;
     ok = closed && ok;
-    std::error_code ec;
-    if (!ok) {
-        std::filesystem::remove(temp, ec);
-        throw Error(ErrorCode::failure, path + ": writing the PNG failed");
-    }
-    std::filesystem::rename(temp, path, ec);
-    require(!ec, path + ": cannot move the PNG into place: " + ec.message());
+    // On failure the set removes the staged file; nothing reaches `path`.
+    if (!ok) throw Error(ErrorCode::failure, path + ": writing the PNG failed (disk full?)");
+    set.finished(temp);
+}
+
+// A preview written on its own: staged and committed at once.
+template <class F>
+void standalone(const F& write) {
+    OutputSet set;
+    write(set);
+    set.commit();
 }
 
 void require_2d(const char* what, const Shape& s) {
@@ -70,18 +79,28 @@ std::vector<unsigned char> quantise(const Array<float>& img, float lo, float hi)
 
 }  // namespace
 
-void write_png(const std::string& path, View<const float> image, float lo, float hi) {
+void write_png(OutputSet& set, const std::string& path, View<const float> image, float lo, float hi) {
     require_2d("write_png", image.shape());
     const Array<float> h = Array<float>::copy_of(image, Device::cpu);
-    write_gray8(path, quantise(h, lo, hi), image.dim(0), image.dim(1));
+    write_gray8(set, path, quantise(h, lo, hi), image.dim(0), image.dim(1));
 }
 
-void write_png_magnitude(const std::string& path, View<const complex64> image) {
+void write_png_magnitude(OutputSet& set, const std::string& path, View<const complex64> image) {
     require_2d("write_png_magnitude", image.shape());
     const Array<complex64> h = Array<complex64>::copy_of(image, Device::cpu);
     Array<float> mag(image.shape());
     for (index_t i = 0; i < h.size(); ++i) mag[i] = abs(h[i]);
-    write_gray8(path, quantise(mag, 0.0f, 0.0f), image.dim(0), image.dim(1));
+    write_gray8(set, path, quantise(mag, 0.0f, 0.0f), image.dim(0), image.dim(1));
+}
+
+void write_png(const std::string& path, View<const float> image, float lo, float hi) {
+    standalone([&](OutputSet& set) { write_png(set, path, image, lo, hi); });
+}
+void write_png_magnitude(const std::string& path, View<const complex64> image) {
+    standalone([&](OutputSet& set) { write_png_magnitude(set, path, image); });
+}
+void write_png_phase(const std::string& path, View<const complex64> image) {
+    standalone([&](OutputSet& set) { write_png_phase(set, path, image); });
 }
 
 std::string preview_prefix(const std::string& output_path, const std::string& requested, bool disabled) {
@@ -91,12 +110,12 @@ std::string preview_prefix(const std::string& output_path, const std::string& re
     return (p.parent_path() / p.stem()).string();
 }
 
-void write_png_phase(const std::string& path, View<const complex64> image) {
+void write_png_phase(OutputSet& set, const std::string& path, View<const complex64> image) {
     require_2d("write_png_phase", image.shape());
     const Array<complex64> h = Array<complex64>::copy_of(image, Device::cpu);
     Array<float> ph(image.shape());
     for (index_t i = 0; i < h.size(); ++i) ph[i] = arg(h[i]);
-    write_gray8(path, quantise(ph, -float(M_PI), float(M_PI)), image.dim(0), image.dim(1));
+    write_gray8(set, path, quantise(ph, -float(M_PI), float(M_PI)), image.dim(0), image.dim(1));
 }
 
 }  // namespace lumen::io

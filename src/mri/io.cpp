@@ -7,6 +7,7 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +19,8 @@
 #include "lumen/linalg.hpp"
 #include "lumen/mri/mask.hpp"
 #include "lumen/mri/simulate.hpp"
+#include "src/io/ismrmrd_check.hpp"
+#include "src/text.hpp"
 
 namespace lumen::mri {
 
@@ -103,9 +106,35 @@ void apply_xml(ScanHeader& h, const XmlInfo& x) {
     }
 }
 
+// float32 reconstruction sums squares of k-space values over whole images: values beyond about
+// 1e15 overflow (non-finite results, misleading "not finite" messages later), values below about
+// 1e-15 underflow. The largest component is found without squaring, so 1e-35 is not mistaken
+// for zero.
+constexpr double k_kspace_max = 1e15, k_kspace_min = 1e-15;
+
 void check_values(const Array<complex64>& k, const std::string& where) {
-    require(all_finite(View<const complex64>(k.view())), where + " contains NaN or Inf values; expected finite k-space");
-    require(max_abs(View<const complex64>(k.view())) > 0.0, where + " is all zero; expected measured k-space");
+    double peak = 0;
+    for (const complex64& v : k) {
+        require(std::isfinite(v.re) && std::isfinite(v.im), where + " contains NaN or Inf values; expected finite k-space");
+        peak = std::max({peak, std::fabs(double(v.re)), std::fabs(double(v.im))});
+    }
+    require(peak > 0.0, where + " is all zero; expected measured k-space");
+    require(peak >= k_kspace_min && peak <= k_kspace_max,
+            where + " has values up to " + detail::num(peak) + " in magnitude, outside [1e-15, 1e15] where " +
+                "float32 reconstruction is exact enough (squares would under- or overflow); rescale the k-space");
+}
+
+// What a reconstruction of this scan needs at least: a slice's k-space, its coil maps and the
+// solver's images (about twelve coil stacks of complex64), and the float output volume. Checked
+// when the file is opened, before anything is allocated from the header's sizes, so that `info`
+// and `recon` refuse a file whose declared sizes this machine cannot hold.
+void check_memory(const ScanHeader& h, const std::string& dataset) {
+    const double stack = 8.0 * double(h.coils) * double(h.height) * double(h.width);
+    io::require_memory(12.0 * stack + 4.0 * double(h.slices) * double(h.recon_height) * double(h.recon_width) +
+                           (h.format == "ismrmrd" ? stack * double(h.slices) : 0.0),
+                       h.path + ": " + dataset + " of " + std::to_string(h.slices) + " slice(s) x " +
+                           std::to_string(h.coils) + " coil(s) x " + std::to_string(h.height) + " x " +
+                           std::to_string(h.width));
 }
 
 }  // namespace
@@ -148,6 +177,7 @@ std::unique_ptr<ScanReader::Impl> open_fastmri(io::H5File f) {
     h.recon_width = std::min<index_t>(320, h.width);
     h.first_column = 0;
     h.last_column = h.width;
+    check_memory(h, "dataset /kspace");
     h.first_row = 0;
     h.last_row = h.height;
     if (f.exists("/ismrmrd_header")) apply_xml(h, parse_header_xml(f.read_string("/ismrmrd_header"), f.path() + ": /ismrmrd_header"));
@@ -172,6 +202,8 @@ std::unique_ptr<ScanReader::Impl> open_ismrmrd(const std::string& file) {
     ScanHeader& h = impl->h;
     h.path = file;
     h.format = "ismrmrd";
+    // libismrmrd trusts each record's header for how much to copy (src/io/ismrmrd_check.hpp).
+    io::check_ismrmrd_acquisitions(file);
     try {
         ISMRMRD::Dataset d(file.c_str(), "dataset", false);
         std::string xml;
@@ -242,6 +274,7 @@ std::unique_ptr<ScanReader::Impl> open_ismrmrd(const std::string& file) {
         require(!acqs.empty() && coils > 0, file + ": no imaging acquisitions (all were noise or calibration scans)");
         h.slices = slices;
         h.coils = coils;
+        check_memory(h, "/dataset/data");
         h.acquisition_dwell_us = acqs.front().sample_time_us();
         if (!noise.empty()) {
             index_t total = 0;
@@ -475,10 +508,10 @@ void write_ismrmrd(const std::string& file, View<const complex64> kspace, const 
     for (index_t ky = 0; ky < W; ++ky)
         if (m.empty() || m[(H / 2) * W + ky] != 0.0f) lines.push_back(ky);
     require(!lines.empty(), "write_ismrmrd: the mask selects no phase-encode line");
-    // libismrmrd appends to an existing file, so write to a fresh temporary file and rename it.
-    const std::string tmp = file + ".tmp-ismrmrd";
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
+    // libismrmrd appends to an existing file, so it writes a fresh file staged in a private
+    // directory (lumen/io/output.hpp), renamed into place only when complete.
+    io::OutputSet outputs;
+    const std::string tmp = outputs.stage(file);
     try {
         {
             ISMRMRD::Dataset d(tmp.c_str(), "dataset", true);
@@ -529,9 +562,11 @@ void write_ismrmrd(const std::string& file, View<const complex64> kspace, const 
                     d.appendAcquisition(a);
                 }
         }
-        std::filesystem::rename(tmp, file);
+        outputs.finished(tmp);
+        outputs.commit();
+    } catch (const Error&) {
+        throw;
     } catch (const std::exception& e) {
-        std::filesystem::remove(tmp, ec);
         throw Error(ErrorCode::bad_input, file + ": cannot write the ISMRMRD dataset: " + e.what());
     }
 }

@@ -298,6 +298,9 @@ Array<float> expand_mask(View<const float> mask, index_t height, index_t width, 
         require(host.size() == width, what + ": a 1-D mask has " + std::to_string(host.size()) +
                                           " entries but the k-space has " + std::to_string(width) +
                                           " columns (the last axis); expected " + std::to_string(width));
+        // NaN != 0 is true: without this check a NaN entry would count as a sampled column.
+        for (index_t x = 0; x < width; ++x)
+            require(std::isfinite(host[x]), what + ": contains a non-finite value at index " + std::to_string(x));
         for (index_t y = 0; y < height; ++y)
             for (index_t x = 0; x < width; ++x) out[y * width + x] = host[x] != 0.0f ? 1.0f : 0.0f;
         return out;

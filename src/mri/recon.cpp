@@ -507,7 +507,10 @@ RunSummary run_recon(const RunOptions& o) {
         sum.quality = fastmri_quality(reference.view(), volume.view());
     }
 
-    io::H5Writer out(o.output);
+    io::require_finite(View<const float>(volume.view()), o.output + ": the reconstructed /reconstruction");
+    // One set for the .h5 and its PNGs: both land, or neither (and never over the input).
+    io::OutputSet outputs(o.input);
+    io::H5Writer out(outputs, o.output);
     out.write("/reconstruction", View<const float>(volume.view()));
     write_history(out, merged, "/history");
     out.write("/history/slice", View<const std::int64_t>(Array<std::int64_t>::from(history_slice, Shape{index_t(history_slice.size())}).view()));
@@ -551,17 +554,18 @@ RunSummary run_recon(const RunOptions& o) {
         const double top = max_abs(View<const float>((reference.empty() ? volume : reference).view()));
         for (index_t s = 0; s < S; ++s) {
             const std::string p = slice_name(o.png_prefix, s);
-            io::write_png(p, View<const float>(volume.data() + s * rh * rw, Shape{rh, rw}), 0.0f, float(top));
+            io::write_png(outputs, p, View<const float>(volume.data() + s * rh * rw, Shape{rh, rw}), 0.0f, float(top));
             sum.previews.push_back(p);
             if (!reference.empty()) {
                 const std::string q = slice_name(o.png_prefix + "_reference", s);
-                io::write_png(q, View<const float>(reference.data() + s * reference.dim(1) * reference.dim(2),
+                io::write_png(outputs, q, View<const float>(reference.data() + s * reference.dim(1) * reference.dim(2),
                                                    Shape{reference.dim(1), reference.dim(2)}),
                               0.0f, float(top));
                 sum.previews.push_back(q);
             }
         }
     }
+    outputs.commit();
     sum.seconds = seconds_since(t0);
     return sum;
 }
@@ -588,7 +592,10 @@ EspiritRunSummary run_espirit(const EspiritRunOptions& o) {
         sum.kernels_kept.push_back(r.kernels_kept);
         sum.box = r.box;
     }
-    io::H5Writer out(o.output);
+    io::require_finite(View<const complex64>(maps.view()), o.output + ": the estimated /sensitivities");
+    io::require_finite(View<const float>(eig.view()), o.output + ": the /eigenvalues");
+    io::OutputSet outputs(o.input);
+    io::H5Writer out(outputs, o.output);
     out.write("/sensitivities", View<const complex64>(maps.view()));
     out.write("/eigenvalues", View<const float>(eig.view()));
     out.set_attr("/", "kernel", std::int64_t(o.espirit.kernel));
@@ -600,6 +607,7 @@ EspiritRunSummary run_espirit(const EspiritRunOptions& o) {
     out.set_attr("/", "input", o.input);
     out.set_attr("/", "lumen_version", std::string(LUMEN_VERSION));
     out.commit();
+    outputs.commit();
     sum.seconds = seconds_since(t0);
     return sum;
 }

@@ -207,6 +207,12 @@ Scan read_cxi(const std::string& path, Propagation propagation) {
                             "); intensities must be finite and non-negative");
         }
     }
+    {
+        double total = 0;
+        for (const float v : s.intensities) total += v;
+        require(total > 0, path + ": dataset " + std::string(cxi::data) +
+                               " is all zero: no photons were recorded, nothing can be reconstructed");
+    }
     Geometry& g = s.geometry;
     g.distance_m = positive_scalar(f, cxi::distance, "detector distance in metres");
     g.pixel_x_m = positive_scalar(f, cxi::x_pixel_size, "detector pixel width in metres");
@@ -232,10 +238,23 @@ Scan read_cxi(const std::string& path, Propagation propagation) {
             s.positions[2 * j + 1] = float(double(s.positions[2 * j + 1]) * sx);
         }
     }
+    // Far translations (a wrong unit) would give an object of absurd size; name the dataset
+    // here rather than let object_shape_for report positions in pixels.
+    for (index_t i = 0; i < s.positions.size(); ++i)
+        require(s.positions[i] < 1e7f, path + ": dataset " + std::string(cxi::translation) + " spans " +
+                                           num(double(s.positions[i])) + " object pixels at frame " +
+                                           std::to_string(i / 2) + "; check the translation units (metres) "
+                                           "and the geometry");
     s.object_shape = object_shape_for(s.positions, Shape{ny, nx});
     require(double(s.object_shape[0]) * double(s.object_shape[1]) < 4.0e9,
             path + ": the scan spans an object of " + s.object_shape.str() +
                 " pixels; check the translation units (metres) and the geometry");
+    // A reconstruction holds the object with its gradient, momentum and illumination (about six
+    // complex64 images) and the data with a model of it and exit waves of a batch.
+    io::require_memory(6.0 * 8.0 * double(s.object_shape[0]) * double(s.object_shape[1]) +
+                           3.0 * 4.0 * double(s.intensities.size()),
+                       path + ": an object of " + s.object_shape.str() + " pixels (from " + cxi::translation +
+                           ") with " + cxi::data + " " + s.intensities.shape().str());
 
     if (f.exists(cxi::mask)) {
         const Array<std::int64_t> bits = f.read_int(cxi::mask);
@@ -261,6 +280,16 @@ Scan read_cxi(const std::string& path, Propagation propagation) {
         require(s.probe.shape() == Shape({ny, nx}), path + ": dataset " + std::string(cxi::illumination) +
                                                         " has shape " + s.probe.shape().str() + ", expected (" +
                                                         std::to_string(ny) + ", " + std::to_string(nx) + ")");
+        // A zero probe illuminates nothing: every gradient is zero and the object would be
+        // returned unchanged from its start, with exit 0.
+        double energy = 0;
+        for (const complex64& v : s.probe) {
+            require(std::isfinite(v.re) && std::isfinite(v.im),
+                    path + ": dataset " + std::string(cxi::illumination) + " holds non-finite values");
+            energy += double(v.re) * v.re + double(v.im) * v.im;
+        }
+        require(energy > 0, path + ": dataset " + std::string(cxi::illumination) +
+                                " is all zero; a probe must illuminate something (omit it to estimate one)");
     }
     if (f.exists(cxi::truth_object)) {
         s.true_object = f.read_complex(cxi::truth_object, 2);

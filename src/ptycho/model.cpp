@@ -50,6 +50,10 @@ Shape object_shape_for(View<const float> positions_v, const Shape& probe_shape) 
         max_r = std::max(max_r, r);
         max_c = std::max(max_c, c);
     }
+    // Converting a double beyond int64 to an integer is undefined: far positions (a translation
+    // in the wrong unit) are refused here; the caller bounds the object's memory.
+    require(max_r < 1e15 && max_c < 1e15, "ptycho::object_shape_for: positions span " + std::to_string(max_r) + " x " +
+                                              std::to_string(max_c) + " pixels; check the translation units (metres)");
     return Shape{index_t(std::floor(max_r)) + probe_shape[0], index_t(std::floor(max_c)) + probe_shape[1]};
 }
 

@@ -341,7 +341,17 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMo
 
 void write_result(const std::string& path, const ReconResult& r, const ReconOptions& opt,
                   const std::vector<std::pair<std::string, double>>& extra) {
-    io::H5Writer w(path);
+    io::OutputSet set;
+    write_result(set, path, r, opt, extra);
+    set.commit();
+}
+
+void write_result(io::OutputSet& set, const std::string& path, const ReconResult& r, const ReconOptions& opt,
+                  const std::vector<std::pair<std::string, double>>& extra) {
+    io::require_finite(r.object.view(), path + ": the reconstructed /object");
+    io::require_finite(r.probe.view(), path + ": the reconstructed /probe");
+    io::require_finite(r.illumination.view(), path + ": the /illumination");
+    io::H5Writer w(set, path);
     w.write("/object", r.object.view());
     w.write("/probe", r.probe.view());
     w.write("/illumination", r.illumination.view());
@@ -375,6 +385,12 @@ void write_result(const std::string& path, const ReconResult& r, const ReconOpti
 }
 
 void write_previews(const std::string& prefix, const ReconResult& r) {
+    io::OutputSet set;
+    write_previews(set, prefix, r);
+    set.commit();
+}
+
+void write_previews(io::OutputSet& set, const std::string& prefix, const ReconResult& r) {
     // Remove the arbitrary global phase: mean phase 0 over the illuminated region.
     const Array<float> region = illuminated_region(r.illumination, 0.1);
     double re = 0, im = 0;
@@ -386,13 +402,13 @@ void write_previews(const std::string& prefix, const ReconResult& r) {
     Array<complex64> obj = r.object.clone();
     const complex64 rot(float(std::cos(-a)), float(std::sin(-a)));
     for (index_t i = 0; i < obj.size(); ++i) obj[i] = obj[i] * rot;
-    io::write_png_magnitude(prefix + "_object_amplitude.png", obj.view());
+    io::write_png_magnitude(set, prefix + "_object_amplitude.png", obj.view());
     // Object phases span much less than 2 pi: show them auto-scaled rather than on [-pi, pi].
     Array<float> phase(obj.shape());
     for (index_t i = 0; i < obj.size(); ++i) phase[i] = arg(obj[i]);
-    io::write_png(prefix + "_object_phase.png", phase.view());
-    io::write_png_magnitude(prefix + "_probe_amplitude.png", r.probe.view());
-    io::write_png_phase(prefix + "_probe_phase.png", r.probe.view());
+    io::write_png(set, prefix + "_object_phase.png", phase.view());
+    io::write_png_magnitude(set, prefix + "_probe_amplitude.png", r.probe.view());
+    io::write_png_phase(set, prefix + "_probe_phase.png", r.probe.view());
 }
 
 }  // namespace lumen::ptycho

@@ -67,8 +67,11 @@ RunSummary run_recon(const RunOptions& o) {
             extra.push_back({"nrmse_probe", s.nrmse_probe});
         }
     }
-    write_result(o.output, r, o.recon, extra);
-    if (!o.png_prefix.empty()) write_previews(o.png_prefix, r);
+    // One set for the .h5 and its PNGs: both land, or neither (and never over the input).
+    io::OutputSet outputs(o.input);
+    write_result(outputs, o.output, r, o.recon, extra);
+    if (!o.png_prefix.empty()) write_previews(outputs, o.png_prefix, r);
+    outputs.commit();
     return s;
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -18,6 +19,19 @@
 #include "lumen/core/hd.hpp"
 
 namespace lumen {
+
+namespace detail {
+// a * b for non-negative sizes, false when the product does not fit in index_t. Sizes come from
+// file headers, so every product of them is checked: a wrapped size would allocate too little
+// and index past the end.
+// Plain division rather than a compiler builtin: this header is also parsed by nvcc.
+inline bool mul_fits(index_t a, index_t b, index_t& out) noexcept {
+    if (a < 0 || b < 0) return false;
+    if (a != 0 && b > std::numeric_limits<index_t>::max() / a) return false;
+    out = a * b;
+    return true;
+}
+}  // namespace detail
 
 class Shape {
 public:
@@ -30,11 +44,20 @@ public:
     int rank() const noexcept { return rank_; }
     index_t operator[](int axis) const { return dims_[axis < 0 ? axis + rank_ : axis]; }
     index_t& operator[](int axis) { return dims_[axis < 0 ? axis + rank_ : axis]; }
-    // Number of elements (1 for rank 0).
-    index_t size() const noexcept {
+    // Number of elements (1 for rank 0). Throws Error(bad_input) when it does not fit in index_t
+    // (possible only after a dimension was changed through operator[]; constructors check).
+    // The message is built only on failure: size() runs in inner loops.
+    index_t size() const {
         index_t n = 1;
-        for (int i = 0; i < rank_; ++i) n *= dims_[i];
+        if (!checked_size(n)) throw Error(ErrorCode::bad_input, "lumen::Shape: " + str() + " has more elements than fit in 64 bits");
         return n;
+    }
+    // Bytes for `element_size`-byte elements; throws Error(bad_input) when that overflows.
+    std::size_t bytes(std::size_t element_size) const {
+        index_t b = 0;
+        if (!detail::mul_fits(size(), index_t(element_size), b))
+            throw Error(ErrorCode::bad_input, "lumen::Shape: " + str() + " needs more bytes than fit in 64 bits");
+        return std::size_t(b);
     }
     std::vector<index_t> dims() const { return {dims_, dims_ + rank_}; }
     // The shape without its first axis ("one item of a batch").
@@ -54,6 +77,12 @@ public:
     }
 
 private:
+    bool checked_size(index_t& n) const noexcept {
+        n = 1;
+        for (int i = 0; i < rank_; ++i)
+            if (!detail::mul_fits(n, dims_[i], n)) return false;
+        return true;
+    }
     template <class It>
     void assign(It first, It last) {
         const auto n = std::distance(first, last);
@@ -64,6 +93,9 @@ private:
             require(*it >= 0, "lumen::Shape: negative dimension " + std::to_string(*it));
             dims_[i++] = *it;
         }
+        index_t elements = 0;
+        if (!checked_size(elements))
+            throw Error(ErrorCode::bad_input, "lumen::Shape: " + str() + " has more elements than fit in 64 bits");
     }
     index_t dims_[max_rank] = {0, 0, 0, 0, 0, 0};
     int rank_ = 0;
@@ -94,8 +126,8 @@ public:
     const Shape& shape() const noexcept { return shape_; }
     Device device() const noexcept { return device_; }
     // A default (null) view is empty whatever its shape.
-    index_t size() const noexcept { return data_ ? shape_.size() : 0; }
-    bool empty() const noexcept { return size() == 0; }
+    index_t size() const { return data_ ? shape_.size() : 0; }
+    bool empty() const { return size() == 0; }
     int rank() const noexcept { return shape_.rank(); }
     index_t dim(int axis) const { return shape_[axis]; }
 
@@ -173,11 +205,11 @@ public:
     const Shape& shape() const noexcept { return shape_; }
     Device device() const noexcept { return device_; }
     // A default-constructed or moved-from array is empty.
-    index_t size() const noexcept { return data_ ? shape_.size() : 0; }
-    bool empty() const noexcept { return size() == 0; }
+    index_t size() const { return data_ ? shape_.size() : 0; }
+    bool empty() const { return size() == 0; }
     int rank() const noexcept { return shape_.rank(); }
     index_t dim(int axis) const { return shape_[axis]; }
-    std::size_t bytes() const noexcept { return std::size_t(shape_.size()) * sizeof(T); }
+    std::size_t bytes() const { return shape_.bytes(sizeof(T)); }
 
     View<T> view() noexcept { return View<T>(data_, shape_, device_); }
     View<const T> view() const noexcept { return View<const T>(data_, shape_, device_); }

@@ -33,6 +33,7 @@
 #include "lumen/ct/fdk.hpp"
 #include "lumen/ct/projector.hpp"
 #include "lumen/ct/scan.hpp"
+#include "lumen/io/output.hpp"
 #include "lumen/solvers/solver.hpp"
 
 namespace lumen::ct {
@@ -145,10 +146,16 @@ struct Quality {
 Quality compare_with_truth(View<const float> truth, View<const float> volume);
 
 // Writes /volume, /history, /lumen/geometry and root attributes (method, its parameters,
-// lumen_version, device, and quality when given), atomically; then, unless png_prefix is empty,
-// PNG previews of the three central slices: PREFIX_axial.png (z = nz/2, +y up), PREFIX_coronal.png
-// (y = ny/2, +z up), PREFIX_sagittal.png (x = nx/2, +z up). Returns the PNG paths.
+// lumen_version, device, and quality when given) and, unless png_prefix is empty, PNG previews of
+// the three central slices: PREFIX_axial.png (z = nz/2, +y up), PREFIX_coronal.png (y = ny/2,
+// +z up), PREFIX_sagittal.png (x = nx/2, +z up). All of them or none: the .h5 and the PNGs are
+// committed together, after all were written and the volume was found finite (Error(failure)
+// otherwise). Returns the PNG paths.
 std::vector<std::string> write_reconstruction(const std::string& path, const Geometry& geometry,
+                                              const ReconResult& result, const std::string& device_name,
+                                              const Quality* quality, const std::string& png_prefix);
+// The same, staged in `set` (committed by the caller, e.g. with other files).
+std::vector<std::string> write_reconstruction(io::OutputSet& set, const std::string& path, const Geometry& geometry,
                                               const ReconResult& result, const std::string& device_name,
                                               const Quality* quality, const std::string& png_prefix);
 

@@ -4,8 +4,10 @@
 // writes it, or {real, imag}; float or double members) to complex64, checking ranks, and every
 // error names the file, the dataset, what was found and what was expected.
 //
-// Writing goes through H5Writer, which writes to a temporary file beside the target and renames
-// it over the target only in commit(): a failed or interrupted run leaves no partial output.
+// Writing goes through H5Writer, which writes to a staged file beside the target (lumen/io/output.hpp:
+// a private mkdtemp directory, exclusive creation) and renames it over the target only when its
+// OutputSet commits: a failed or interrupted run leaves no partial output and never writes
+// through a link.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
+#include "lumen/io/output.hpp"
 
 namespace lumen::io {
 
@@ -28,8 +31,8 @@ struct DatasetInfo {
 
 class H5File {
 public:
-    // Opens an existing file read-only. Throws Error(bad_input) naming the path if it is missing
-    // or not HDF5.
+    // Opens an existing file read-only. Throws Error(bad_input) naming the path if it is missing,
+    // not a regular file (a directory or a named pipe, which would block) or not HDF5.
     static H5File open(const std::string& path);
     H5File(H5File&&) noexcept;
     H5File& operator=(H5File&&) noexcept;
@@ -66,8 +69,11 @@ private:
 
 class H5Writer {
 public:
-    // Starts writing `path` (through a temporary file in the same directory).
+    // Starts writing `path` on its own: commit() puts it in place.
     explicit H5Writer(const std::string& path);
+    // Starts writing `path` as one file of `set` (which must outlive the writer): commit() only
+    // finishes the file; set.commit() puts it in place together with the set's other files.
+    H5Writer(OutputSet& set, const std::string& path);
     H5Writer(H5Writer&&) noexcept;
     H5Writer& operator=(H5Writer&&) noexcept;
     // Without commit() the temporary file is removed and `path` is left as it was.
@@ -96,16 +102,18 @@ public:
         set_attr(object, name, std::string(value));
     }
 
-    // Closes the file and renames it onto the target path.
+    // Closes the file; renames it onto the target path unless it belongs to an OutputSet.
     void commit();
 
     struct Impl;
 
 private:
+    void start(const std::string& path);
     std::unique_ptr<Impl> impl_;
 };
 
-// Throws Error(usage) when an output path would overwrite the input.
+// Throws Error(usage) when an output path would overwrite the input (the same name, or a link to
+// the same file).
 void require_distinct_paths(const std::string& input, const std::string& output);
 
 }  // namespace lumen::io

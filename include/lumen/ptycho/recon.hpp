@@ -22,6 +22,7 @@
 #include "lumen/core/complex.hpp"
 #include "lumen/ptycho/model.hpp"
 #include "lumen/ptycho/scan.hpp"
+#include "lumen/io/output.hpp"
 #include "lumen/solvers/solver.hpp"
 
 namespace lumen::ptycho {
@@ -97,11 +98,15 @@ Array<complex64> probe_from_data(View<const float> intensities, View<const float
 
 // Writes a result as HDF5: /object, /probe, /illumination, /history and attributes (method, loss,
 // steps, iterations, lumen_version, device, and `extra` numbers such as the quality against a
-// truth). Atomic (temporary file, then rename).
+// truth). Atomic (staged, then renamed); the object and probe are checked finite first
+// (Error(failure) otherwise).
 void write_result(const std::string& path, const ReconResult& result, const ReconOptions& options,
+                  const std::vector<std::pair<std::string, double>>& extra = {});
+void write_result(io::OutputSet& set, const std::string& path, const ReconResult& result, const ReconOptions& options,
                   const std::vector<std::pair<std::string, double>>& extra = {});
 // PNG previews PREFIX_object_amplitude.png, PREFIX_object_phase.png, PREFIX_probe_amplitude.png
 // (and PREFIX_probe_phase.png).
 void write_previews(const std::string& prefix, const ReconResult& result);
+void write_previews(io::OutputSet& set, const std::string& prefix, const ReconResult& result);
 
 }  // namespace lumen::ptycho
