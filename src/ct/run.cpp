@@ -41,7 +41,7 @@ void require_recon_memory(const Scan& scan, const std::string& path) {
     const double voxels = double(g.volume.nx) * double(g.volume.ny) * double(g.volume.nz);
     const double pixels = double(g.n_angles()) * double(g.nv) * double(g.nu);
     io::require_memory(4.0 * (4.0 * voxels + 3.0 * pixels),
-                       path + ": the reconstruction volume (nx " + std::to_string(g.volume.nx) + ", ny " +
+                       path + ": the volume of /lumen/geometry or the geometry options (nx " + std::to_string(g.volume.nx) + ", ny " +
                            std::to_string(g.volume.ny) + ", nz " + std::to_string(g.volume.nz) +
                            ") with /exchange/data " + scan.data.shape().str());
 }
