@@ -31,11 +31,19 @@ inline bool cuda_sync_after_launch() {
 
 // "void lumen::detail::for_each_gpu(index_t, const F&) [with F = X; lumen::index_t = long int]"
 // -> "F = X": the launcher's template parameters (for reduce_gpu "R = double, F = X, Op = Y").
-// Anything without the "[with " part is returned whole.
+// clang writes "... [F = X]" ("[R = double, F = X, Op = Y]") and names anonymous namespaces
+// "(anonymous namespace)::": both become the same "F = X". Anything else is returned whole.
 inline std::string kernel_name(const char* pretty_function) {
     const std::string s(pretty_function ? pretty_function : "");
     const std::size_t with = s.find("[with ");
-    if (with == std::string::npos) return s;
+    if (with == std::string::npos) {
+        const std::size_t open = s.rfind(" [");
+        if (open == std::string::npos || s.back() != ']' || s.find(" = ", open) == std::string::npos) return s;
+        std::string args = s.substr(open + 2, s.size() - open - 3);
+        const std::string anonymous = "(anonymous namespace)::";
+        for (std::size_t at; (at = args.find(anonymous)) != std::string::npos;) args.erase(at, anonymous.size());
+        return args;
+    }
     std::string args = s.substr(with + 6);
     if (!args.empty() && args.back() == ']') args.pop_back();
     // Keep the template parameters ("F = ..."), drop the typedef expansions g++ appends
