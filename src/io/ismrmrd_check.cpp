@@ -84,6 +84,11 @@ bool raw_sizes(hid_t d, hid_t ftype, hid_t fhead, hsize_t n, hsize_t file_size, 
         !member(fhead, "active_channels", o_ch, 2, H5T_INTEGER) ||
         !member(fhead, "trajectory_dimensions", o_td, 2, H5T_INTEGER))
         return false;
+    // Member offsets come from the file's type: a corrupt one can place a member past the record.
+    require(o_head + head_size <= rec && o_traj + 16 <= rec && o_data + 16 <= rec && o_ns + 2 <= head_size &&
+                o_ch + 2 <= head_size && o_td + 2 <= head_size,
+            w + ": the acquisition record's members lie outside its " + std::to_string(rec) + " bytes (corrupt file)");
+    require(rec > 0 && rec <= file_size, w + ": records of " + std::to_string(rec) + " bytes, more than the file holds (corrupt file)");
     require(chunk <= file_size / rec + 1, w + ": chunks of " + std::to_string(chunk) +
                                               " acquisitions, more than the file can hold (corrupt file)");
     std::vector<unsigned char> buf(std::size_t(chunk) * rec);
