@@ -2,7 +2,11 @@
 
 #include <hdf5.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -62,8 +66,8 @@ struct Sizes {
 // first, from the bytes. Applies to unfiltered chunked tables with little-endian uint16 header
 // fields, which is what libismrmrd writes; returns false for anything else (then the checked
 // HDF5 read below is used).
-bool raw_sizes(hid_t d, hid_t ftype, hid_t fhead, hsize_t n, hsize_t file_size, const std::string& w,
-               std::vector<Sizes>& out) {
+bool raw_sizes(const std::string& path, hid_t file, hid_t d, hid_t ftype, hid_t fhead, hsize_t n,
+               hsize_t file_size, const std::string& w, std::vector<Sizes>& out) {
     Id dcpl{H5Dget_create_plist(d), H5Pclose};
     if (dcpl.id < 0 || H5Pget_layout(dcpl.id) != H5D_CHUNKED || H5Pget_nfilters(dcpl.id) != 0) return false;
     hsize_t chunk = 0;
@@ -91,21 +95,45 @@ bool raw_sizes(hid_t d, hid_t ftype, hid_t fhead, hsize_t n, hsize_t file_size, 
     require(rec > 0 && rec <= file_size, w + ": records of " + std::to_string(rec) + " bytes, more than the file holds (corrupt file)");
     require(chunk <= file_size / rec + 1, w + ": chunks of " + std::to_string(chunk) +
                                               " acquisitions, more than the file can hold (corrupt file)");
+    // Chunk addresses are relative to the file's base address, which follows the user block.
+    hsize_t base = 0;
+    {
+        Id fcpl{H5Fget_create_plist(file), H5Pclose};
+        if (fcpl.id < 0 || H5Pget_userblock(fcpl.id, &base) < 0) return false;
+    }
+    // The chunk's bytes are read here, not by H5Dread_chunk: that call reads as many bytes as
+    // the layout message claims, which a corrupt file sets apart from the size the index gives
+    // (a fuzzed file made it write past the buffer). Here exactly the checked size is read.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    require(fd >= 0, w + ": the file cannot be reopened to check its acquisitions");
+    struct Fd {
+        int fd;
+        ~Fd() { ::close(fd); }
+    } fd_guard{fd};
     std::vector<unsigned char> buf(std::size_t(chunk) * rec);
     out.assign(std::size_t(n), Sizes{});
     for (hsize_t first = 0; first < n; first += chunk) {
-        std::uint32_t filters = 0;
+        unsigned filters = 0;
+        haddr_t addr = HADDR_UNDEF;
         hsize_t bytes = 0;
         // From here on the layout is the one libismrmrd writes: a chunk of another size is a
         // corrupt file, refused rather than handed to the library's own read.
-        require(H5Dget_chunk_storage_size(d, &first, &bytes) >= 0,
+        require(H5Dget_chunk_info_by_coord(d, &first, &filters, &addr, &bytes) >= 0,
                 w + ": the chunk of acquisitions from " + std::to_string(first) + " cannot be located (corrupt file)");
-        if (bytes == 0) continue;  // never written: fill values, empty sequences
-        require(bytes == buf.size(), w + ": the chunk of acquisitions from " + std::to_string(first) + " holds " +
-                                         std::to_string(bytes) + " bytes, expected " + std::to_string(buf.size()) +
-                                         " (corrupt file)");
-        require(H5Dread_chunk(d, H5P_DEFAULT, &first, &filters, buf.data()) >= 0,
-                w + ": acquisitions from " + std::to_string(first) + " cannot be read (corrupt file)");
+        if (addr == HADDR_UNDEF || bytes == 0) continue;  // never written: fill values, empty sequences
+        require(filters == 0 && bytes == buf.size(),
+                w + ": the chunk of acquisitions from " + std::to_string(first) + " holds " + std::to_string(bytes) +
+                    " bytes, expected " + std::to_string(buf.size()) + " (corrupt file)");
+        require(addr <= file_size && base <= file_size - addr && bytes <= file_size - addr - base,
+                w + ": the chunk of acquisitions from " + std::to_string(first) +
+                    " lies past the end of the file (corrupt file)");
+        std::size_t got = 0;
+        while (got < buf.size()) {
+            const ssize_t r = ::pread(fd, buf.data() + got, buf.size() - got, off_t(base + addr + got));
+            if (r < 0 && errno == EINTR) continue;
+            require(r > 0, w + ": acquisitions from " + std::to_string(first) + " cannot be read (corrupt file)");
+            got += std::size_t(r);
+        }
         for (hsize_t k = 0; k < chunk && first + k < n; ++k) {
             const unsigned char* r = buf.data() + k * rec;
             Sizes& z = out[std::size_t(first + k)];
@@ -177,7 +205,7 @@ void check_ismrmrd_acquisitions(const std::string& path, const std::string& data
     require(n <= file_size / 64, w + " declares " + std::to_string(n) + " acquisitions, more than a file of " +
                                      std::to_string(file_size) + " bytes can hold");
     std::vector<Sizes> raw;
-    if (raw_sizes(d.id, ftype.id, fhead.id, n, file_size, w, raw)) {
+    if (raw_sizes(path, file.id, d.id, ftype.id, fhead.id, n, file_size, w, raw)) {
         for (hsize_t k = 0; k < n; ++k) {
             const Sizes& z = raw[std::size_t(k)];
             const std::uint64_t want_data = 8ull * z.samples * z.channels, want_traj = 4ull * z.samples * z.traj_dims;
