@@ -2,12 +2,16 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <new>
+#include <sstream>
 
 #include "lumen/core/error.hpp"
 #include "lumen/io/output.hpp"
+#include "lumen/version.hpp"
 
 namespace lumen::app {
 
@@ -48,13 +52,90 @@ std::size_t CheckReporter::warning_count() const {
     return n;
 }
 
+namespace {
+std::map<std::string, std::string>& field_flags() {
+    static std::map<std::string, std::string> table;
+    return table;
+}
+
+// "FIELD: message" from the library becomes "FLAG: message" when the app has a flag for FIELD.
+std::string with_flag(const Error& e) {
+    const std::string message = e.what();
+    if (e.field().empty()) return message;
+    const std::string flag = flag_of(e.field());
+    if (flag.empty()) return message;
+    const std::string prefix = e.field() + ": ";
+    if (message.compare(0, prefix.size(), prefix) == 0) return flag + ": " + message.substr(prefix.size());
+    return flag + ": " + message;
+}
+
+// A stream that discards everything (for --quiet).
+struct NullBuffer : std::streambuf {
+    int overflow(int c) override { return c; }
+};
+}  // namespace
+
+void flag_for_field(const std::string& field, const std::string& flag) { field_flags()[field] = flag; }
+
+std::string flag_of(const std::string& field) {
+    const auto it = field_flags().find(field);
+    return it == field_flags().end() ? std::string() : it->second;
+}
+
+std::ostream& out(const CommonOptions& options) {
+    static NullBuffer null_buffer;
+    static std::ostream null_stream(&null_buffer);
+    return options.quiet ? null_stream : std::cout;
+}
+
+nlohmann::json json_summary(const std::string& prog, const std::string& command, double seconds) {
+    return {{"program", prog}, {"command", command}, {"lumen_version", LUMEN_VERSION}, {"time_s", seconds}};
+}
+
+nlohmann::json quality_json(const Quality& q) {
+    nlohmann::json j = nlohmann::json::object();
+    auto put = [&](const char* key, double v) {
+        if (std::isfinite(v)) j[key] = v;
+    };
+    put("psnr_db", q.psnr_db);
+    put("peak", q.peak);
+    put("nrmse", q.nrmse);
+    put("nmse", q.nmse);
+    put("ssim", q.ssim);
+    put("nrmse_probe", q.nrmse_probe);
+    return j;
+}
+
+std::string quality_text(const Quality& q) {
+    std::ostringstream s;
+    const char* sep = "";
+    auto put = [&](const char* label, double v, int precision, const char* unit) {
+        if (!std::isfinite(v)) return;
+        s << sep << label << " " << std::fixed;
+        s.precision(precision);
+        s << v << unit;
+        sep = ", ";
+    };
+    put("PSNR", q.psnr_db, 2, " dB");
+    put("NRMSE", q.nrmse, 4, "");
+    put("NMSE", q.nmse, 5, "");
+    put("SSIM", q.ssim, 4, "");
+    put("probe NRMSE", q.nrmse_probe, 4, "");
+    return s.str();
+}
+
+void print_quality(const std::string& prog, const Quality& quality, const CommonOptions& options) {
+    if (!quality.measured()) return;
+    out(options) << prog << ": against the truth: " << quality_text(quality) << "\n";
+}
+
 int run_app(const std::string& prog, const std::string& description, int argc, char** argv,
             const std::function<void(CLI::App&)>& setup) {
     // An interrupted run removes the outputs it staged (lumen/io/output.hpp).
     io::install_cleanup_handlers();
     CLI::App app{description, prog};
     app.require_subcommand(1);
-    app.set_version_flag("--version", std::string(prog) + " (lumen)");
+    app.set_version_flag("--version", std::string(prog) + " (lumen) " + LUMEN_VERSION);
     try {
         setup(app);
         app.parse(argc, argv);
@@ -65,7 +146,7 @@ int run_app(const std::string& prog, const std::string& description, int argc, c
         std::cerr << prog << ": error: " << e.what() << "\n(see '" << prog << " --help')\n";
         return 2;
     } catch (const Error& e) {
-        std::cerr << prog << ": error: " << e.what() << "\n";
+        std::cerr << prog << ": error: " << with_flag(e) << "\n";
         return e.exit_code();
     } catch (const std::bad_alloc&) {
         std::cerr << prog << ": error: out of host memory; try a smaller problem\n";

@@ -14,6 +14,7 @@
 
 #include "lumen/core/checks.hpp"
 #include "lumen/core/device.hpp"
+#include "lumen/core/quality.hpp"
 
 namespace lumen::app {
 
@@ -36,6 +37,31 @@ int run_app(const std::string& prog, const std::string& description, int argc, c
 
 // Prints the JSON summary on stdout (one object, pretty-printed).
 void print_json(const nlohmann::json& summary);
+
+// The library names option fields ("ReconOptions.iterations"), never flags. An app registers the
+// flag that sets each field; run_app then reports an Error(invalid_option) as "PROG: error: FLAG:
+// message". A field with no flag is reported with its field name.
+void flag_for_field(const std::string& field, const std::string& flag);
+// The flag registered for a field, or "" when none.
+std::string flag_of(const std::string& field);
+
+// Where the human-readable result lines go: stdout, or nowhere with --quiet (which silences
+// everything but errors).
+std::ostream& out(const CommonOptions& options);
+
+// The keys every --json summary starts with (docs/cli.md, "JSON summary"):
+//   {"program": "lumen-ct", "command": "recon", "lumen_version": "0.1.0", "time_s": 1.23}
+// Subcommands that compute on a device add "device"; those that read or write files add "input"
+// and "output"; iterative ones add "method", "iterations", "stop_reason"; with a truth "quality".
+nlohmann::json json_summary(const std::string& prog, const std::string& command, double seconds);
+
+// The measured metrics of a Quality as a JSON object ({"psnr_db": .., "nrmse": .., ...}; metrics
+// not measured are left out).
+nlohmann::json quality_json(const Quality& quality);
+// The same as one line of text: "PSNR 31.20 dB, NRMSE 0.0312, SSIM 0.9310".
+std::string quality_text(const Quality& quality);
+// Prints "PROG: against the truth: PSNR ..." on out(options) when a metric was measured.
+void print_quality(const std::string& prog, const Quality& quality, const CommonOptions& options);
 
 // A progress line on stderr for long work: "\rPROG: LABEL 12/100 (objective 1.2e-03) 3.4 s".
 // On a terminal it rewrites one line; otherwise it prints a line about every 10%. Silent when quiet.

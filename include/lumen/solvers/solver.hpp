@@ -22,22 +22,13 @@
 #include <vector>
 
 #include "lumen/core/array.hpp"
+#include "lumen/core/progress.hpp"
 
 namespace lumen {
 
 namespace io { class H5Writer; }
 
-struct IterationInfo {
-    int iteration = 0;         // 1-based
-    double objective = 0.0;    // the quantity the solver minimises (or NaN if it does not compute it)
-    double residual = 0.0;     // the solver's convergence measure (relative)
-    double step = 0.0;         // the step size used
-    double elapsed_s = 0.0;    // since the solver started
-    double misfit = std::nan("");  // noise-normalised data misfit (DiscrepancyRule); NaN when not measured
-};
-
-// Return false to stop after this iteration.
-using IterationCallback = std::function<bool(const IterationInfo&)>;
+// IterationInfo and IterationCallback: lumen/core/progress.hpp.
 
 // The discrepancy principle (Morozov): the data explain the estimate no better than their noise
 // once mean_i |(A x - b)_i|^2 / var_i <= tau. Expected value 1 at the truth for Gaussian noise of
