@@ -13,20 +13,20 @@ const char* device_name(Device d) noexcept { return d == Device::cpu ? "cpu" : "
 void require_cuda(const char* what) {
     if (!cuda_enabled())
         throw Error(ErrorCode::no_gpu, std::string("cannot run on the GPU (") + what +
-                                           "): this lumen was built without CUDA; use --device cpu");
+                                           "): this lumen was built without CUDA; compute on the CPU instead");
     if (!cuda_available())
         throw Error(ErrorCode::no_gpu, std::string("cannot run on the GPU (") + what + "): " +
-                                           cuda_device_description() + "; use --device cpu");
+                                           cuda_device_description() + "; compute on the CPU instead");
 }
 
-Device parse_device(const std::string& text, const std::string& option_name) {
+Device parse_device(const std::string& text, const std::string& field) {
     if (text == "cpu") return Device::cpu;
     if (text == "auto") return cuda_available() ? Device::cuda : Device::cpu;
     if (text == "cuda" || text == "gpu") {
-        require_cuda(("option " + option_name + " " + text).c_str());
+        require_cuda((field + " " + text).c_str());
         return Device::cuda;
     }
-    throw Error(ErrorCode::usage, "option " + option_name + ": '" + text + "' is not a device; expected cpu, cuda or auto");
+    invalid_option(field, "'" + text + "' is not a device; expected cpu, cuda or auto");
 }
 
 namespace detail {

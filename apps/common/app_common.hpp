@@ -24,7 +24,7 @@ struct CommonOptions {
     bool quiet = false;
     bool json = false;
     bool strict = false;  // a failed plausibility check is an error (exit 2)
-    Device resolved_device() const { return parse_device(device, "--device"); }
+    Device resolved_device() const { return parse_device(device, "--device"); }  // app code: names its flag
 };
 
 // Adds --device, --quiet, --json and --strict (and --iters when with_iters) to a subcommand.

@@ -717,7 +717,8 @@ void require_distinct_paths(const std::string& input, const std::string& output)
     const bool same = std::filesystem::exists(output, ec) && std::filesystem::equivalent(input, output, ec);
     if (same || input == output ||
         std::filesystem::weakly_canonical(input, ec) == std::filesystem::weakly_canonical(output, ec))
-        throw Error(ErrorCode::usage, "output " + output + " is the input file; choose another output path (-o)");
+        throw Error(ErrorCode::invalid_option, "output: " + output + " is the input file; choose another output path",
+                    "output");
 }
 
 }  // namespace lumen::io

@@ -152,8 +152,8 @@ std::string OutputSet::stage(const std::string& target) {
         const bool same_name = fs::weakly_canonical(target, ec) == fs::weakly_canonical(input_, ec);
         const bool same_file = fs::exists(target, ec) && fs::equivalent(target, input_, ec);
         if (same_name || same_file)
-            throw Error(ErrorCode::usage, "output " + target + " is the input file " + input_ +
-                                              "; choose another output path (-o, --png)");
+            throw Error(ErrorCode::invalid_option, "output: " + target + " is the input file " + input_ +
+                                                       "; choose another output path", "output");
     }
     for (const std::string& t : targets_) {
         const bool same = t == target || fs::weakly_canonical(t, ec) == fs::weakly_canonical(target, ec);

@@ -26,9 +26,10 @@ struct GpuPeaks {
 };
 GpuPeaks cuda_device_peaks();
 
-// Parses "cpu", "cuda", "gpu" or "auto" (auto = cuda when available, else cpu). Throws Error(usage)
-// naming the option on anything else, and Error(no_gpu) when cuda is asked for but absent.
-Device parse_device(const std::string& text, const std::string& option_name = "--device");
+// Parses "cpu", "cuda", "gpu" or "auto" (auto = cuda when available, else cpu). Throws
+// Error(invalid_option) naming the option field on anything else, and Error(no_gpu) when cuda is
+// asked for but absent.
+Device parse_device(const std::string& text, const std::string& field = "device");
 const char* device_name(Device d) noexcept;
 
 // Throws Error(no_gpu) with a message naming `what` when the CUDA path cannot run.
