@@ -44,7 +44,7 @@ double admm_default_rho(const LinearOperator<T>& A) {
 }  // namespace detail
 
 template <class T>
-SolverResult admm_tv(const LinearOperator<T>& A, View<const T> b, View<T> x, const AdmmTvOptions& admm,
+SolverResult admm_tv(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_deduce_t<View<T>> x, const AdmmTvOptions& admm,
                      const SolverOptions& options) {
     detail::Monitor mon("admm_tv", options, b.size(), A.device());
     detail::require_array("admm_tv", "b", b, A.range_shape(), A.device());

@@ -18,7 +18,7 @@ using detail::Monitor;
 using detail::scalar;
 
 template <class T>
-SolverResult cg(const LinearOperator<T>& M, View<const T> rhs, View<T> x, const SolverOptions& options) {
+SolverResult cg(const LinearOperator<T>& M, no_deduce_t<View<const T>> rhs, no_deduce_t<View<T>> x, const SolverOptions& options) {
     Monitor mon("cg", options);
     require(M.domain_shape().size() == M.range_shape().size(),
             "cg: the operator must be square (domain " + M.domain_shape().str() + ", range " +
@@ -32,7 +32,7 @@ SolverResult cg(const LinearOperator<T>& M, View<const T> rhs, View<T> x, const 
 }
 
 template <class T>
-SolverResult cg_normal(const LinearOperator<T>& A, View<const T> b, View<T> x, double lambda,
+SolverResult cg_normal(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_deduce_t<View<T>> x, double lambda,
                        const SolverOptions& options) {
     Monitor mon("cg_normal", options);
     require(std::isfinite(lambda) && lambda >= 0.0,
@@ -52,7 +52,7 @@ SolverResult cg_normal(const LinearOperator<T>& A, View<const T> b, View<T> x, d
 }
 
 template <class T>
-SolverResult cgls(const LinearOperator<T>& A, View<const T> b, View<T> x, double damp, const SolverOptions& options) {
+SolverResult cgls(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_deduce_t<View<T>> x, double damp, const SolverOptions& options) {
     Monitor mon("cgls", options, b.size(), A.device());
     require(std::isfinite(damp) && damp >= 0.0,
             "cgls: damp must be a finite number >= 0, got " + std::to_string(damp));

@@ -18,7 +18,7 @@
 namespace lumen {
 
 template <class T>
-SolverResult fista(const LinearOperator<T>& A, View<const T> b, View<T> x, const ProxFn<T>& prox,
+SolverResult fista(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_deduce_t<View<T>> x, const ProxFn<T>& prox,
                    const RegValueFn<T>& reg_value, const FistaOptions& fista, const SolverOptions& options) {
     detail::Monitor mon("fista", options, b.size(), A.device());
     detail::require_array("fista", "b", b, A.range_shape(), A.device());

@@ -275,4 +275,10 @@ void copy(View<const T> src, View<T> dst) {
 template <class T>
 void copy(View<T> src, View<T> dst) { copy(View<const T>(src), dst); }
 
+// Marks a parameter as not taking part in template argument deduction, so that T comes from
+// another argument (an operator) and an Array<T> or a View<T> converts to View<const T> here
+// (std::type_identity_t in C++20).
+template <class T> struct no_deduce { using type = T; };
+template <class T> using no_deduce_t = typename no_deduce<T>::type;
+
 }  // namespace lumen

@@ -39,4 +39,10 @@ void soft_threshold(View<T> x, double tau);
 void project_nonnegative(View<float> x);
 void project_box(View<float> x, float lo, float hi);
 
+// Plain overloads for float and complex64 (an Array or View<T> converts here).
+inline double total_variation(View<const float> x, int dims, bool isotropic) { return total_variation<float>(x, dims, isotropic); }
+inline void soft_threshold(View<float> x, double tau) { soft_threshold<float>(x, tau); }
+inline double total_variation(View<const complex64> x, int dims, bool isotropic) { return total_variation<complex64>(x, dims, isotropic); }
+inline void soft_threshold(View<complex64> x, double tau) { soft_threshold<complex64>(x, tau); }
+
 }  // namespace lumen

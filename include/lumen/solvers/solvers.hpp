@@ -13,22 +13,26 @@
 
 namespace lumen {
 
+// The element type T comes from the operator; b and x may be Arrays or Views of T.
+
 // Conjugate gradients on (A^H A + lambda I) x = A^H b (CG-SENSE with Tikhonov weight lambda),
 // i.e. min 0.5 ||A x - b||^2 + 0.5 lambda ||x||^2 (the objective reported). Uses A.apply_normal.
 // Convergence measure: ||r_k|| / ||r_0|| of the normal-equation residual.
 template <class T>
-SolverResult cg_normal(const LinearOperator<T>& A, View<const T> b, View<T> x, double lambda,
+SolverResult cg_normal(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_deduce_t<View<T>> x, double lambda,
                        const SolverOptions& options);
 // Conjugate gradients for M x = rhs with M self-adjoint positive (semi)definite, given as an
 // operator whose apply() is M (domain == range). Objective 0.5 x^H M x - Re <rhs, x>; measure
 // ||r_k|| / ||r_0||; step = alpha_k. Throws Error(failure) if p^H M p <= 0 (M not positive).
 template <class T>
-SolverResult cg(const LinearOperator<T>& M, View<const T> rhs, View<T> x, const SolverOptions& options);
+SolverResult cg(const LinearOperator<T>& M, no_deduce_t<View<const T>> rhs, no_deduce_t<View<T>> x,
+                const SolverOptions& options);
 
 // CGLS: min ||A x - b||^2 + damp ||x||^2 (Paige & Saunders; the objective reported). Measure:
 // ||A^H r - damp x|| / ||A^H b||.
 template <class T>
-SolverResult cgls(const LinearOperator<T>& A, View<const T> b, View<T> x, double damp, const SolverOptions& options);
+SolverResult cgls(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_deduce_t<View<T>> x, double damp,
+                  const SolverOptions& options);
 
 // SIRT: x <- P(x + relaxation * C A^T R (b - A x)), R = 1 / row sums of A, C = 1 / column sums,
 // computed once by applying A and A^T to ones (sums below 1e-6 of the largest get weight 0);
@@ -59,7 +63,7 @@ struct FistaOptions {
     bool momentum = true;   // false: plain ISTA (proximal gradient), for comparisons
 };
 template <class T>
-SolverResult fista(const LinearOperator<T>& A, View<const T> b, View<T> x, const ProxFn<T>& prox,
+SolverResult fista(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_deduce_t<View<T>> x, const ProxFn<T>& prox,
                    const RegValueFn<T>& reg_value, const FistaOptions& fista, const SolverOptions& options);
 
 // ADMM for min 0.5 ||A x - b||^2 + lambda TV(x) with the split z = D x (D: finite-difference
@@ -83,7 +87,7 @@ struct AdmmTvOptions {
     bool adaptive_rho = true;
 };
 template <class T>
-SolverResult admm_tv(const LinearOperator<T>& A, View<const T> b, View<T> x, const AdmmTvOptions& admm,
+SolverResult admm_tv(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_deduce_t<View<T>> x, const AdmmTvOptions& admm,
                      const SolverOptions& options);
 
 // Accelerated (Nesterov) gradient descent with fixed steps given by the caller (no line search),
