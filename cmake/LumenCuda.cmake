@@ -35,3 +35,5 @@ if(LUMEN_WITH_CUDA)
   set(CMAKE_CUDA_STANDARD_REQUIRED ON)
   find_package(CUDAToolkit REQUIRED)
 endif()
+# In the cache too, for scripts that read a build directory (scripts/gpu-bundle).
+set(LUMEN_WITH_CUDA ${LUMEN_WITH_CUDA} CACHE INTERNAL "Whether the CUDA kernels are built")
