@@ -1,16 +1,18 @@
 # Decides whether CUDA is built (LUMEN_CUDA = AUTO|ON|OFF) and for which architectures.
-# Without CMAKE_CUDA_ARCHITECTURES: the present GPU's (from nvidia-smi), else 90 (H100/H200).
+#
+# The compiler is CMake's to find (nvcc on PATH, or CUDACXX / -DCMAKE_CUDA_COMPILER): no toolkit
+# path is assumed here. The architectures are the caller's (-DCMAKE_CUDA_ARCHITECTURES=90; CI and
+# scripts/build pass them). Without them: `native` (CMake asks the GPUs present) when nvidia-smi
+# sees a GPU, else CMake's default for the compiler.
 set(LUMEN_WITH_CUDA OFF)
 if(NOT LUMEN_CUDA STREQUAL "OFF")
-  if(NOT DEFINED CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
-    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
-  endif()
   include(CheckLanguage)
   check_language(CUDA)
   if(CMAKE_CUDA_COMPILER)
     set(LUMEN_WITH_CUDA ON)
   elseif(LUMEN_CUDA STREQUAL "ON")
-    message(FATAL_ERROR "LUMEN_CUDA=ON but no CUDA compiler (nvcc) was found; install the CUDA toolkit or use -DLUMEN_CUDA=OFF")
+    message(FATAL_ERROR "LUMEN_CUDA=ON but no CUDA compiler (nvcc) was found: put nvcc on PATH, set "
+                        "CUDACXX or -DCMAKE_CUDA_COMPILER, or configure with -DLUMEN_CUDA=OFF")
   else()
     message(STATUS "lumen: nvcc not found, building the CPU path only")
   endif()
@@ -18,19 +20,20 @@ endif()
 
 if(LUMEN_WITH_CUDA)
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
-    set(_lumen_arch 90)
-    find_program(_lumen_nvidia_smi nvidia-smi)
-    if(_lumen_nvidia_smi)
-      execute_process(COMMAND ${_lumen_nvidia_smi} --query-gpu=compute_cap --format=csv,noheader
-                      OUTPUT_VARIABLE _lumen_cc RESULT_VARIABLE _lumen_rc ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
-      if(_lumen_rc EQUAL 0 AND _lumen_cc MATCHES "^([0-9]+)\\.([0-9]+)")
-        set(_lumen_arch "${CMAKE_MATCH_1}${CMAKE_MATCH_2}")
+    find_program(LUMEN_NVIDIA_SMI nvidia-smi)
+    mark_as_advanced(LUMEN_NVIDIA_SMI)
+    if(LUMEN_NVIDIA_SMI)
+      execute_process(COMMAND ${LUMEN_NVIDIA_SMI} --query-gpu=compute_cap --format=csv,noheader
+                      OUTPUT_VARIABLE _lumen_cc RESULT_VARIABLE _lumen_rc ERROR_QUIET)
+      if(_lumen_rc EQUAL 0 AND _lumen_cc MATCHES "[0-9]+\\.[0-9]+")
+        set(CMAKE_CUDA_ARCHITECTURES native CACHE STRING "CUDA architectures")
       endif()
     endif()
-    set(CMAKE_CUDA_ARCHITECTURES ${_lumen_arch} CACHE STRING "CUDA architectures" FORCE)
   endif()
   enable_language(CUDA)
   set(CMAKE_CUDA_STANDARD 17)
   set(CMAKE_CUDA_STANDARD_REQUIRED ON)
   find_package(CUDAToolkit REQUIRED)
 endif()
+# In the cache too, for scripts that read a build directory (scripts/gpu-bundle).
+set(LUMEN_WITH_CUDA ${LUMEN_WITH_CUDA} CACHE INTERNAL "Whether the CUDA kernels are built")

@@ -16,4 +16,5 @@
 #include "lumen/solvers/solvers.hpp"
 #include "lumen/version.hpp"
 #include "lumen/io/hdf5.hpp"
+#include "lumen/io/history.hpp"
 #include "lumen/io/png.hpp"

@@ -10,6 +10,7 @@
 
 #include "kernels/ct/elementwise.hpp"
 #include "lumen/io/hdf5.hpp"
+#include "lumen/io/history.hpp"
 #include "lumen/io/png.hpp"
 #include "lumen/linalg.hpp"
 #include "lumen/metrics.hpp"

@@ -12,6 +12,7 @@
 #include "kernels/mri/sense_ops.hpp"
 #include "lumen/core/checks.hpp"
 #include "lumen/io/hdf5.hpp"
+#include "lumen/io/history.hpp"
 #include "lumen/io/png.hpp"
 #include "lumen/linalg.hpp"
 #include "lumen/metrics.hpp"

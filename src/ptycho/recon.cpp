@@ -11,6 +11,7 @@
 
 #include "lumen/fft.hpp"
 #include "lumen/io/hdf5.hpp"
+#include "lumen/io/history.hpp"
 #include "lumen/io/png.hpp"
 #include "lumen/linalg.hpp"
 #include "lumen/ptycho/conventions.hpp"

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "lumen/io/hdf5.hpp"
+#include "lumen/io/history.hpp"
 #include "lumen/linop.hpp"
 #include "lumen/solvers/solvers.hpp"
 #include "tests/solvers/dense_ref.hpp"

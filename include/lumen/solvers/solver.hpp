@@ -26,8 +26,6 @@
 
 namespace lumen {
 
-namespace io { class H5Writer; }
-
 // IterationInfo and IterationCallback: lumen/core/progress.hpp.
 
 // The discrepancy principle (Morozov): the data explain the estimate no better than their noise
@@ -65,10 +63,6 @@ struct SolverResult {
     double elapsed_s = 0.0;
 };
 
-// Writes a result's history as /history/{iteration, objective, residual, step, elapsed_s, misfit}
-// (float64 vectors; misfit NaN where not measured) under `group` (default "/history") with
-// attributes iterations, stop_reason, converged (0/1), elapsed_s and, with a discrepancy rule,
-// discrepancy_tau. Call it before out.commit().
-void write_history(io::H5Writer& out, const SolverResult& result, const std::string& group = "/history");
+// Writing a result's history into an output file: lumen/io/history.hpp (lumen::io).
 
 }  // namespace lumen

@@ -3,12 +3,11 @@
 #include <vector>
 
 #include "lumen/core/error.hpp"
-#include "lumen/io/hdf5.hpp"
-#include "lumen/solvers/solver.hpp"
+#include "lumen/io/history.hpp"
 
-namespace lumen {
+namespace lumen::io {
 
-void write_history(io::H5Writer& out, const SolverResult& result, const std::string& group) {
+void write_history(H5Writer& out, const SolverResult& result, const std::string& group) {
     require(!group.empty() && group[0] == '/', out.path() + ": history group must be an absolute path, got '" +
                                                    group + "'");
     const std::size_t n = result.history.size();
@@ -37,4 +36,4 @@ void write_history(io::H5Writer& out, const SolverResult& result, const std::str
     if (result.discrepancy_tau > 0.0) out.set_attr(group, "discrepancy_tau", result.discrepancy_tau);
 }
 
-}  // namespace lumen
+}  // namespace lumen::io
