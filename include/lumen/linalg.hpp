@@ -46,33 +46,23 @@ template <class T> Array<T> zeros_like(View<const T> like) { return Array<T>(lik
 
 // The same for the two element types lumen has, as plain overloads: an Array<T> or a View<T>
 // converts here, so that `dot(x, y)` reads like the math (a template cannot deduce T from them).
-inline double dot(View<const float> x, View<const float> y) { return dot<float>(x, y); }
-inline double norm2_squared(View<const float> x) { return norm2_squared<float>(x); }
-inline double norm2(View<const float> x) { return norm2<float>(x); }
-inline double max_abs(View<const float> x) { return max_abs<float>(x); }
-inline double sum(View<const float> x) { return sum<float>(x); }
-inline bool all_finite(View<const float> x) { return all_finite<float>(x); }
-inline void axpy(float a, View<const float> x, View<float> y) { axpy<float>(a, x, y); }
-inline void axpby(float a, View<const float> x, float b, View<float> y) { axpby<float>(a, x, b, y); }
-inline void lin_comb(float a, View<const float> x, float b, View<const float> y, View<float> out) { lin_comb<float>(a, x, b, y, out); }
-inline void scale(float a, View<float> x) { scale<float>(a, x); }
-inline void fill(View<float> x, float value) { fill<float>(x, value); }
-inline void mul(View<const float> x, View<const float> y, View<float> out) { mul<float>(x, y, out); }
-inline void conj_mul(View<const float> x, View<const float> y, View<float> out) { conj_mul<float>(x, y, out); }
-inline Array<float> zeros_like(View<const float> like) { return zeros_like<float>(like); }
-inline complex128 dot(View<const complex64> x, View<const complex64> y) { return dot<complex64>(x, y); }
-inline double norm2_squared(View<const complex64> x) { return norm2_squared<complex64>(x); }
-inline double norm2(View<const complex64> x) { return norm2<complex64>(x); }
-inline double max_abs(View<const complex64> x) { return max_abs<complex64>(x); }
-inline complex128 sum(View<const complex64> x) { return sum<complex64>(x); }
-inline bool all_finite(View<const complex64> x) { return all_finite<complex64>(x); }
-inline void axpy(complex64 a, View<const complex64> x, View<complex64> y) { axpy<complex64>(a, x, y); }
-inline void axpby(complex64 a, View<const complex64> x, complex64 b, View<complex64> y) { axpby<complex64>(a, x, b, y); }
-inline void lin_comb(complex64 a, View<const complex64> x, complex64 b, View<const complex64> y, View<complex64> out) { lin_comb<complex64>(a, x, b, y, out); }
-inline void scale(complex64 a, View<complex64> x) { scale<complex64>(a, x); }
-inline void fill(View<complex64> x, complex64 value) { fill<complex64>(x, value); }
-inline void mul(View<const complex64> x, View<const complex64> y, View<complex64> out) { mul<complex64>(x, y, out); }
-inline void conj_mul(View<const complex64> x, View<const complex64> y, View<complex64> out) { conj_mul<complex64>(x, y, out); }
-inline Array<complex64> zeros_like(View<const complex64> like) { return zeros_like<complex64>(like); }
+#define LUMEN_LINALG_PLAIN_OVERLOADS(T, A)                                                                  \
+    inline A dot(View<const T> x, View<const T> y) { return dot<T>(x, y); }                               \
+    inline double norm2_squared(View<const T> x) { return norm2_squared<T>(x); }                          \
+    inline double norm2(View<const T> x) { return norm2<T>(x); }                                          \
+    inline double max_abs(View<const T> x) { return max_abs<T>(x); }                                      \
+    inline A sum(View<const T> x) { return sum<T>(x); }                                                   \
+    inline bool all_finite(View<const T> x) { return all_finite<T>(x); }                                  \
+    inline void axpy(T a, View<const T> x, View<T> y) { axpy<T>(a, x, y); }                               \
+    inline void axpby(T a, View<const T> x, T b, View<T> y) { axpby<T>(a, x, b, y); }                     \
+    inline void lin_comb(T a, View<const T> x, T b, View<const T> y, View<T> out) { lin_comb<T>(a, x, b, y, out); } \
+    inline void scale(T a, View<T> x) { scale<T>(a, x); }                                                 \
+    inline void fill(View<T> x, T value) { fill<T>(x, value); }                                           \
+    inline void mul(View<const T> x, View<const T> y, View<T> out) { mul<T>(x, y, out); }                 \
+    inline void conj_mul(View<const T> x, View<const T> y, View<T> out) { conj_mul<T>(x, y, out); }       \
+    inline Array<T> zeros_like(View<const T> like) { return zeros_like<T>(like); }
+LUMEN_LINALG_PLAIN_OVERLOADS(float, double)
+LUMEN_LINALG_PLAIN_OVERLOADS(complex64, complex128)
+#undef LUMEN_LINALG_PLAIN_OVERLOADS
 
 }  // namespace lumen

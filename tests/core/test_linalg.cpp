@@ -3,6 +3,8 @@
 #include <limits>
 
 #include "lumen/linalg.hpp"
+#include "lumen/linop.hpp"
+#include "lumen/solvers/solvers.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace lumen;
@@ -104,4 +106,38 @@ TEST(Device, ParsingAndCpuOnlyBehaviour) {
         }
         EXPECT_THROW(Array<float>(Shape{4}, Device::cuda), Error);
     }
+}
+
+// The API reads like the math: Arrays and Views of either element type go straight into the
+// algebra and the solvers, with no View<const T>(...) casts (this test is about compiling as much
+// as about the values: it fails to build if an overload goes missing or becomes ambiguous).
+TEST(Linalg, ArraysAndViewsNeedNoCasts) {
+    Array<complex64> x = test::random_complex(Shape{64}, 5), y = test::random_complex(Shape{64}, 6);
+    Array<complex64> out(Shape{64});
+    const complex128 d = dot(x, y);
+    const complex128 d_template = dot<complex64>(x, y);
+    EXPECT_EQ(d.re, d_template.re);
+    EXPECT_EQ(d.im, d_template.im);
+    EXPECT_EQ(norm2(x), norm2<complex64>(x));
+    mul(x, y, out);
+    conj_mul(x.view(), y, out.view());
+    axpy(complex64(2.0f, 0.0f), x, y);
+    scale(complex64(0.5f, 0.0f), y);
+
+    Array<float> a(Shape{8, 5}), b(Shape{8}), z(Shape{5});
+    for (index_t i = 0; i < a.size(); ++i) a[i] = float((i * 7) % 11) - 5.0f + (i % 5 == i / 5 ? 10.0f : 0.0f);
+    for (index_t i = 0; i < b.size(); ++i) b[i] = float(i) - 3.0f;
+    fill(z, 0.0f);
+    const LinOpPtr<float> A = dense_matrix<float>(a.clone());
+    SolverOptions options;
+    options.max_iterations = 50;
+    const SolverResult r = cgls(*A, b, z, 0.0, options);  // T from the operator; Arrays convert
+    EXPECT_GT(r.iterations, 0);
+    // The least-squares solution satisfies the normal equations A^T (A z - b) = 0.
+    Array<float> residual(Shape{8}), gradient(Shape{5});
+    A->apply(z, residual);
+    axpy(-1.0f, b, residual);
+    A->apply_adjoint(residual, gradient);
+    EXPECT_LT(norm2(gradient), 1e-3 * norm2(b) * norm2(a));
+    EXPECT_EQ(sum(b), sum<float>(b));
 }

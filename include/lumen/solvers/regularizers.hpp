@@ -40,9 +40,13 @@ void project_nonnegative(View<float> x);
 void project_box(View<float> x, float lo, float hi);
 
 // Plain overloads for float and complex64 (an Array or View<T> converts here).
-inline double total_variation(View<const float> x, int dims, bool isotropic) { return total_variation<float>(x, dims, isotropic); }
-inline void soft_threshold(View<float> x, double tau) { soft_threshold<float>(x, tau); }
-inline double total_variation(View<const complex64> x, int dims, bool isotropic) { return total_variation<complex64>(x, dims, isotropic); }
-inline void soft_threshold(View<complex64> x, double tau) { soft_threshold<complex64>(x, tau); }
+#define LUMEN_REGULARIZER_PLAIN_OVERLOADS(T)                                                              \
+    inline double total_variation(View<const T> x, int dims, bool isotropic) {                            \
+        return total_variation<T>(x, dims, isotropic);                                                   \
+    }                                                                                                     \
+    inline void soft_threshold(View<T> x, double tau) { soft_threshold<T>(x, tau); }
+LUMEN_REGULARIZER_PLAIN_OVERLOADS(float)
+LUMEN_REGULARIZER_PLAIN_OVERLOADS(complex64)
+#undef LUMEN_REGULARIZER_PLAIN_OVERLOADS
 
 }  // namespace lumen
