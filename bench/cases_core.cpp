@@ -11,7 +11,7 @@ LUMEN_BENCH_CASE("core/axpy", "y += a x on 2^24 complex64 (reports GB/s moved)")
     const index_t n = index_t(1) << 24;
     Array<complex64> x(Shape{n}, bench.device()), y(Shape{n}, bench.device());
     const double bytes = 3.0 * double(n) * sizeof(complex64);  // read x, read y, write y
-    bench.time("axpy", [&] { axpy(complex64(0.5f), View<const complex64>(x), y.view()); }, {{"GB/s", bytes * 1e-9}},
+    bench.time("axpy", [&] { axpy(complex64(0.5f), x, y.view()); }, {{"GB/s", bytes * 1e-9}},
                {bytes, 8.0 * double(n)});
 }
 
@@ -19,7 +19,7 @@ LUMEN_BENCH_CASE("core/dot", "complex dot product of 2^24 elements in double (GB
     const index_t n = index_t(1) << 24;
     Array<complex64> x(Shape{n}, bench.device()), y(Shape{n}, bench.device());
     const double bytes = 2.0 * double(n) * sizeof(complex64);
-    bench.time("dot", [&] { (void)dot(View<const complex64>(x), View<const complex64>(y)); }, {{"GB/s", bytes * 1e-9}},
+    bench.time("dot", [&] { (void)dot(x, y); }, {{"GB/s", bytes * 1e-9}},
                {bytes, 8.0 * double(n)});
 }
 

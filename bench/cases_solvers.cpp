@@ -20,8 +20,8 @@ LUMEN_BENCH_CASE("solvers/nesterov-overhead",
     // so the time left is the solver's own.
     ObjectiveGradientFn<complex64> f = [&](const std::vector<View<const complex64>>& x,
                                            const std::vector<View<complex64>>& g) {
-        lin_comb(complex64(1.0f), x[0], complex64(-1.0f), View<const complex64>(t_obj), g[0]);
-        lin_comb(complex64(1.0f), x[1], complex64(-1.0f), View<const complex64>(t_probe), g[1]);
+        lin_comb(complex64(1.0f), x[0], complex64(-1.0f), t_obj, g[0]);
+        lin_comb(complex64(1.0f), x[1], complex64(-1.0f), t_probe, g[1]);
         return 0.5 * (norm2_squared<complex64>(g[0]) + norm2_squared<complex64>(g[1]));
     };
     const int iters = 20;

@@ -49,11 +49,11 @@ SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<floa
 
     // res = b - A x
     A.apply(xc, res.view());
-    lin_comb(1.0f, b, -1.0f, View<const float>(res), res.view());
+    lin_comb(1.0f, b, -1.0f, res, res.view());
     if (!std::isfinite(norm2_squared<float>(res))) mon.diverged(1, "the initial residual b - A x");
     const float relax = float(sirt.relaxation);
     for (int k = 1; k <= mon.max_iterations(); ++k) {
-        mul(View<const float>(row), View<const float>(res), res.view());
+        mul(row, res, res.view());
         A.apply_adjoint(res, cand.view());
         // cand = P(x + relax C A^T R (b - A x)), measured against x.
         const kern::Sum3 m = detail::reduce<kern::Sum3>(
@@ -61,7 +61,7 @@ SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<floa
             kern::SirtUpdateF{x.data(), col.data(), cand.data(), cand.data(), relax, sirt.lower, sirt.upper});
         if (!std::isfinite(m.a) || !std::isfinite(m.b)) mon.diverged(k, "the update");
         A.apply(cand, res.view());
-        lin_comb(1.0f, b, -1.0f, View<const float>(res), res.view());
+        lin_comb(1.0f, b, -1.0f, res, res.view());
         const double rr = norm2_squared<float>(res);
         if (!std::isfinite(rr)) mon.diverged(k, "the residual b - A x");
         copy(View<const float>(cand), x);

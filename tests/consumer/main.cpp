@@ -31,8 +31,8 @@ double fft_round_trip() {
     FftPlan plan = FftPlan::for_shape(x.shape(), 1, Device::cpu);
     plan.forward(y);
     plan.inverse(y);
-    axpy(complex64(-1.0f), View<const complex64>(x), y.view());
-    return norm2(View<const complex64>(y)) / norm2(View<const complex64>(x));
+    axpy(complex64(-1.0f), x, y.view());
+    return norm2(y) / norm2(x);
 }
 
 // |<A x, y> - <x, A^T y>| / (|A x| |y|)
@@ -45,9 +45,9 @@ double projector_adjointness() {
     Array<float> ax(A.range_shape()), aty(A.domain_shape());
     A.apply(x.view(), ax.view());
     A.apply_adjoint(y.view(), aty.view());
-    const double lhs = dot(View<const float>(ax), View<const float>(y));
-    const double rhs = dot(View<const float>(x), View<const float>(aty));
-    return std::fabs(lhs - rhs) / (norm2(View<const float>(ax)) * norm2(View<const float>(y)));
+    const double lhs = dot(ax, y);
+    const double rhs = dot(x, aty);
+    return std::fabs(lhs - rhs) / (norm2(ax) * norm2(y));
 }
 
 double sense_adjointness() {
@@ -63,10 +63,10 @@ double sense_adjointness() {
     Array<complex64> ex(E.range_shape()), ehy(E.domain_shape());
     E.apply(x.view(), ex.view());
     E.apply_adjoint(y.view(), ehy.view());
-    const complex128 lhs = dot(View<const complex64>(ex), View<const complex64>(y));
-    const complex128 rhs = dot(View<const complex64>(x), View<const complex64>(ehy));
+    const complex128 lhs = dot(ex, y);
+    const complex128 rhs = dot(x, ehy);
     return std::hypot(lhs.re - rhs.re, lhs.im - rhs.im) /
-           (norm2(View<const complex64>(ex)) * norm2(View<const complex64>(y)));
+           (norm2(ex) * norm2(y));
 }
 
 }  // namespace

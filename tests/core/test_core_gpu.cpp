@@ -25,8 +25,8 @@ TEST(CoreGpu, VectorAlgebraMatchesCpu) {
     EXPECT_NEAR(norm2<complex64>(x), norm2<complex64>(xd), 1e-9 * norm2<complex64>(x));
     EXPECT_NEAR(max_abs<complex64>(x), max_abs<complex64>(xd), 1e-7);
     const complex64 a(0.3f, -0.2f), b(1.1f, 0.4f);
-    axpby(a, View<const complex64>(x), b, y.view());
-    axpby(a, View<const complex64>(xd), b, yd.view());
+    axpby(a, x, b, y.view());
+    axpby(a, xd, b, yd.view());
     EXPECT_LT(test::max_rel_diff(y, yd.to(Device::cpu)), 1e-6);
     Array<float> r = test::random_real(Shape{n}, 3);
     Array<float> rd = r.to(Device::cuda);

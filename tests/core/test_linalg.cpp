@@ -33,21 +33,21 @@ TEST(Linalg, ElementwiseOperations) {
     Array<complex64> x = test::random_complex(Shape{37}, 3), y = test::random_complex(Shape{37}, 4);
     Array<complex64> out(Shape{37});
     const complex64 a(0.5f, -1.0f), b(2.0f, 0.25f);
-    lin_comb(a, View<const complex64>(x), b, View<const complex64>(y), out.view());
+    lin_comb(a, x, b, y, out.view());
     for (index_t i = 0; i < 37; ++i) EXPECT_LT(abs(out[i] - (a * x[i] + b * y[i])), 1e-6f);
 
     Array<complex64> z = y.clone();
-    axpy(a, View<const complex64>(x), z.view());
+    axpy(a, x, z.view());
     for (index_t i = 0; i < 37; ++i) EXPECT_LT(abs(z[i] - (y[i] + a * x[i])), 1e-6f);
 
     z = y.clone();
-    axpby(a, View<const complex64>(x), b, z.view());
+    axpby(a, x, b, z.view());
     for (index_t i = 0; i < 37; ++i) EXPECT_LT(abs(z[i] - (a * x[i] + b * y[i])), 1e-6f);
 
-    conj_mul(View<const complex64>(x), View<const complex64>(y), out.view());
+    conj_mul(x, y, out.view());
     for (index_t i = 0; i < 37; ++i) EXPECT_LT(abs(out[i] - conj(x[i]) * y[i]), 1e-6f);
 
-    mul(View<const complex64>(x), View<const complex64>(y), out.view());
+    mul(x, y, out.view());
     for (index_t i = 0; i < 37; ++i) EXPECT_LT(abs(out[i] - x[i] * y[i]), 1e-6f);
 
     z = x.clone();
@@ -71,7 +71,7 @@ TEST(Linalg, MaxAbsClampAndFiniteness) {
 
 TEST(Linalg, MismatchedSizesAreRejected) {
     Array<float> x(Shape{3}), y(Shape{4});
-    EXPECT_THROW(axpy(1.0f, View<const float>(x), y.view()), Error);
+    EXPECT_THROW(axpy(1.0f, x, y.view()), Error);
     EXPECT_THROW((void)dot<float>(x, y), Error);
 }
 
@@ -94,7 +94,14 @@ TEST(Array, MoveOnlyOwnershipAndViews) {
 
 TEST(Device, ParsingAndCpuOnlyBehaviour) {
     EXPECT_EQ(parse_device("cpu"), Device::cpu);
-    EXPECT_THROW(parse_device("tpu"), Error);
+    try {
+        parse_device("tpu", "ReconOptions.device");
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::invalid_option);
+        EXPECT_EQ(e.field(), "ReconOptions.device");
+        EXPECT_EQ(std::string(e.what()).find("--"), std::string::npos);  // a field, not a flag
+    }
     if (!cuda_available()) {
         EXPECT_EQ(parse_device("auto"), Device::cpu);
         try {
@@ -102,7 +109,8 @@ TEST(Device, ParsingAndCpuOnlyBehaviour) {
             FAIL() << "expected an error";
         } catch (const Error& e) {
             EXPECT_EQ(e.exit_code(), 2);
-            EXPECT_NE(std::string(e.what()).find("--device cpu"), std::string::npos);
+            EXPECT_EQ(e.code(), ErrorCode::no_gpu);
+            EXPECT_NE(std::string(e.what()).find("on the CPU"), std::string::npos);
         }
         EXPECT_THROW(Array<float>(Shape{4}, Device::cuda), Error);
     }

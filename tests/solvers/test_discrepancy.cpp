@@ -156,7 +156,7 @@ TEST(Discrepancy, NesterovUsesTheCallersMisfit) {
     const double L = operator_norm<float>(*p.A, 30);
     ObjectiveGradientFn<float> f = [&](const std::vector<View<const float>>& xs, const std::vector<View<float>>& g) {
         p.A->apply(xs[0], r.view());
-        axpy(-1.0f, View<const float>(p.b), r.view());
+        axpy(-1.0f, p.b, r.view());
         p.A->apply_adjoint(r, g[0]);
         return 0.5 * norm2_squared<float>(r);
     };

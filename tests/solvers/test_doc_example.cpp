@@ -37,9 +37,9 @@ public:
     Shape domain_shape() const override { return m_.shape(); }
     Shape range_shape() const override { return m_.shape(); }
     Device device() const override { return m_.device(); }
-    void apply(View<const complex64> x, View<complex64> y) const override { mul(View<const complex64>(m_), x, y); }
+    void apply(View<const complex64> x, View<complex64> y) const override { mul(m_, x, y); }
     void apply_adjoint(View<const complex64> y, View<complex64> x) const override {
-        conj_mul(View<const complex64>(m_), y, x);  // conj(m) * y
+        conj_mul(m_, y, x);  // conj(m) * y
     }
 
 private:
