@@ -14,7 +14,6 @@ namespace lumen::ct {
 
 namespace {
 
-using detail::k_pi;
 
 using detail::num;
 
@@ -63,7 +62,7 @@ Array<float> frames_of(index_t frames, index_t nv, index_t nu, double mean, bool
 
 Geometry simulation_geometry(const SimulateOptions& o) {
     check(o);
-    Geometry g = default_cone_geometry(o.size, o.voxel_mm, o.views, o.arc_deg * k_pi / 180.0);
+    Geometry g = default_cone_geometry(o.size, o.voxel_mm, o.views, o.arc_deg * kPi / 180.0);
     if (o.type == BeamType::parallel) {
         g.type = BeamType::parallel;
         g.dso = g.dsd = 0.0;

@@ -14,4 +14,9 @@
 
 namespace lumen {
 using index_t = std::int64_t;
+
+// pi, the one definition in lumen: a constexpr scalar, so host and device code (LUMEN_HD) use it
+// alike.
+inline constexpr double kPi = 3.14159265358979323846;
+inline constexpr float kPiF = float(kPi);
 }  // namespace lumen
