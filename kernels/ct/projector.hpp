@@ -1,4 +1,4 @@
-// The CT projector math, written once for both devices (DESIGN.md, "the one rule").
+// The CT projector math, written once for both devices (docs/design.md, "the one rule").
 //
 // Ray-driven pair (forward A and its exact adjoint A^T): Joseph-style traversal. In voxel index
 // coordinates a ray is stepped along its dominant axis a, one sample on every plane i_a = k; on
@@ -17,7 +17,8 @@
 
 #include <math.h>
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
+#include "kernels/ct/detector.hpp"
 
 namespace lumen::kern::ct {
 
@@ -244,12 +245,9 @@ struct ForwardProjectF {
     int nu, nv;
     bool cone;
     LUMEN_HD void operator()(index_t r) const {
-        const index_t per_view = index_t(nu) * nv;
-        const int view = int(r / per_view);
-        const int rem = int(r - index_t(view) * per_view);
-        const int iv = rem / nu, iu = rem - iv * nu;
+        const DetectorIndex k = detector_index(r, nu, nv);
         float p[3], d[3];
-        ray_of(views[view], cone, iu, iv, p, d);
+        ray_of(views[k.view], cone, k.iu, k.iv, p, d);
         GatherPolicy g{vol};
         joseph_ray(p, d, dims, -1, 0, 1 << 30, g);
         proj[r] = g.result();
@@ -272,12 +270,9 @@ struct BackProjectRayF {
     LUMEN_HD void operator()(index_t r) const {
         const float value = proj[r];
         if (value == 0.0f) return;
-        const index_t per_view = index_t(nu) * nv;
-        const int view = int(r / per_view);
-        const int rem = int(r - index_t(view) * per_view);
-        const int iv = rem / nu, iu = rem - iv * nu;
+        const DetectorIndex k = detector_index(r, nu, nv);
         float p[3], d[3];
-        ray_of(views[view], cone, iu, iv, p, d);
+        ray_of(views[k.view], cone, k.iu, k.iv, p, d);
         ScatterPolicy<Atomic> s{vol, value};
         joseph_ray(p, d, dims, axis, k_begin, k_end, s);
     }
@@ -411,11 +406,8 @@ struct PadProjectionsF {
     float* out;
     int nu, nv;
     LUMEN_HD void operator()(index_t i) const {
-        const index_t per_view = index_t(nu) * nv;
-        const index_t view = i / per_view;
-        const int rem = int(i - view * per_view);
-        const int iv = rem / nu, iu = rem - iv * nu;
-        out[view * (index_t(nu + 2) * (nv + 2)) + index_t(iv + 1) * (nu + 2) + (iu + 1)] = in[i];
+        const DetectorIndex k = detector_index(i, nu, nv);
+        out[k.view * (index_t(nu + 2) * (nv + 2)) + index_t(k.iv + 1) * (nu + 2) + (k.iu + 1)] = in[i];
     }
 };
 

@@ -6,7 +6,7 @@
 // [-1, 1] along both axes; x grows with the column index, y with decreasing row index.
 #pragma once
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 
 namespace lumen::kern {
 

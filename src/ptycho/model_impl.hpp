@@ -283,7 +283,7 @@ struct Model::Impl {
         });
     }
     static double max_of(View<const float> v) {
-        return detail::reduce<double>(v.device(), v.size(), kp::ValueF{v.data()}, kern::MaxOp());
+        return detail::reduce<double>(v.device(), v.size(), kern::SumF<float, double>{v.data()}, kern::MaxOp());
     }
 
     void require_view(const char* what, const Shape& got, const Shape& want, Device dev) const {
