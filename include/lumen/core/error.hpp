@@ -1,5 +1,5 @@
 // One error channel for the whole library: lumen::Error carries a code that apps map to an exit
-// status (DESIGN.md: 0 success, 1 reconstruction failure, 2 bad input or usage) and a message that
+// status (docs/conventions.md: 0 success, 1 reconstruction failure, 2 bad input or usage) and a message that
 // tells the user what to fix (which file, dataset or option; what was found; what was expected).
 #pragma once
 

@@ -1,6 +1,6 @@
 // LUMEN_HD marks a function that runs on both the host and the device. Under nvcc it expands to
 // __host__ __device__; under a plain C++ compiler it is empty, so the same per-element math is
-// compiled by g++ for the OpenMP path and by nvcc for the CUDA path (DESIGN.md, "the one rule").
+// compiled by g++ for the OpenMP path and by nvcc for the CUDA path (docs/design.md, "the one rule").
 #pragma once
 
 #if defined(__CUDACC__)
