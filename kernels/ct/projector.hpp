@@ -303,12 +303,13 @@ struct FdkColumn {
     bool inside;  // the column lies on the detector; when false every voxel of it reads 0
 };
 LUMEN_HD inline FdkColumn fdk_column(const float* m, int nu, bool cone, float x, float y) {
-    FdkColumn c;
+    FdkColumn c{};
     c.iw = 1.0f;
     if (cone) c.iw = 1.0f / (m[8] * x + m[9] * y + m[11]);
     const float pu = (m[0] * x + m[1] * y + m[3]) * c.iw + 1.0f;  // padded column coordinate
     c.inside = pu > 0.0f && pu < float(nu + 1);
-    c.iu = c.inside ? int(pu) : 0;  // truncation == floor for positive values
+    if (!c.inside) return c;  // (also keeps the AVX2 kernel's multiply-add fusion, hence its results, as before)
+    c.iu = int(pu);  // truncation == floor for positive values
     c.fu = pu - float(c.iu);
     c.wt = cone ? c.iw * c.iw : 1.0f;
     c.vb = m[4] * x + m[5] * y + m[7];
