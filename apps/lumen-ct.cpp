@@ -29,7 +29,7 @@ nlohmann::json geometry_json(const ct::Geometry& g) {
             {"pixel_mm", {g.dv, g.du}},
             {"offset_mm", {g.offset_v, g.offset_u}},
             {"views", g.n_angles()},
-            {"coverage_deg", ct::angular_coverage(g.angles) * 180.0 / 3.14159265358979323846},
+            {"coverage_deg", ct::angular_coverage(g.angles) * 180.0 / kPi},
             {"volume", {g.volume.nz, g.volume.ny, g.volume.nx}},
             {"voxel_mm", {g.volume.voxel_z, g.volume.voxel_y, g.volume.voxel_x}}};
 }

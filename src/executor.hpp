@@ -1,4 +1,4 @@
-// The two executors and the dispatch between them (DESIGN.md, "write the math once").
+// The two executors and the dispatch between them (docs/design.md, "the one rule").
 //
 //   for_each(device, n, f)        runs f(i) for i in [0, n)
 //   reduce<R>(device, n, f, op)   combines f(i) with op in R (double or complex128)
@@ -13,7 +13,7 @@
 
 #include <vector>
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 #include "lumen/core/device.hpp"
 #include "src/dispatch.hpp"
 

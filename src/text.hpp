@@ -6,8 +6,6 @@
 
 namespace lumen::detail {
 
-inline constexpr double k_pi = 3.14159265358979323846;
-
 // A number as printf's %g writes it (shortest readable form), for error messages.
 inline std::string num(double v) {
     char buf[64];

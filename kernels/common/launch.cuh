@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "kernels/common/cuda_check.cuh"
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 #include "kernels/common/launch_check.hpp"
 
 namespace lumen::detail {

@@ -9,7 +9,7 @@
 
 #include <math.h>
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 
 namespace lumen::kern::ct {
 
@@ -56,7 +56,7 @@ struct OpposingRayF {
         const double centre = 0.5 * double(nu - 1);
         const double u = offset_u + (double(j) - centre) * du;
         const double gamma = dsd > 0 ? atan(u / dsd) : 0.0;
-        const double two_pi = 6.283185307179586;
+        const double two_pi = 2.0 * kPi;
         double b = angles[view] + 0.5 * two_pi - 2.0 * gamma;
         b = sorted[0] + fmod(fmod(b - sorted[0], two_pi) + two_pi, two_pi);
         const double col = (-u - offset_u) / du + centre;

@@ -4,7 +4,7 @@
 
 #include <math.h>
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 
 namespace lumen::kern::ct {
 

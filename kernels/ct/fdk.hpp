@@ -5,7 +5,8 @@
 
 #include <math.h>
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
+#include "kernels/ct/detector.hpp"
 #include "lumen/core/complex.hpp"
 
 namespace lumen::kern::ct {
@@ -20,13 +21,10 @@ struct FdkPreweightF {
     float dsd;  // mm
     float u0, du, v0, dv;  // u(iu) = u0 + iu du, v(iv) = v0 + iv dv (mm from the principal point)
     LUMEN_HD void operator()(index_t i) const {
-        const index_t per_view = index_t(nu) * nv;
-        const int view = int(i / per_view);
-        const int rem = int(i - index_t(view) * per_view);
-        const int iv = rem / nu, iu = rem - iv * nu;
-        float w = view_u_weight[index_t(view) * nu + iu];
+        const DetectorIndex k = detector_index(i, nu, nv);
+        float w = view_u_weight[index_t(k.view) * nu + k.iu];
         if (cone) {
-            const float u = u0 + float(iu) * du, v = v0 + float(iv) * dv;
+            const float u = u0 + float(k.iu) * du, v = v0 + float(k.iv) * dv;
             w *= dsd / sqrtf(dsd * dsd + u * u + v * v);
         }
         proj[i] *= w;

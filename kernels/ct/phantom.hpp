@@ -5,7 +5,8 @@
 
 #include <math.h>
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
+#include "kernels/ct/detector.hpp"
 
 namespace lumen::kern::ct {
 
@@ -103,19 +104,16 @@ struct AnalyticProjectF {
         return acc;
     }
     LUMEN_HD void operator()(index_t r) const {
-        const index_t per_view = index_t(nu) * nv;
-        const int view = int(r / per_view);
-        const int rem = int(r - index_t(view) * per_view);
-        const int iv = rem / nu, iu = rem - iv * nu;
-        const WorldView& w = views[view];
+        const DetectorIndex k = detector_index(r, nu, nv);
+        const WorldView& w = views[k.view];
         if (!transmission) {
-            out[r] = float(line_integral(w, iu, iv));
+            out[r] = float(line_integral(w, k.iu, k.iv));
             return;
         }
         double acc = 0.0;
         for (int a = 0; a < s; ++a)
             for (int b = 0; b < s; ++b)
-                acc += exp(-line_integral(w, iu + (b + 0.5) / s - 0.5, iv + (a + 0.5) / s - 0.5));
+                acc += exp(-line_integral(w, k.iu + (b + 0.5) / s - 0.5, k.iv + (a + 0.5) / s - 0.5));
         out[r] = float(acc / double(s * s));
     }
 };

@@ -1,4 +1,4 @@
-// The CT projector math, written once for both devices (DESIGN.md, "the one rule").
+// The CT projector math, written once for both devices (docs/design.md, "the one rule").
 //
 // Ray-driven pair (forward A and its exact adjoint A^T): Joseph-style traversal. In voxel index
 // coordinates a ray is stepped along its dominant axis a, one sample on every plane i_a = k; on
@@ -17,7 +17,8 @@
 
 #include <math.h>
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
+#include "kernels/ct/detector.hpp"
 
 namespace lumen::kern::ct {
 
@@ -244,12 +245,9 @@ struct ForwardProjectF {
     int nu, nv;
     bool cone;
     LUMEN_HD void operator()(index_t r) const {
-        const index_t per_view = index_t(nu) * nv;
-        const int view = int(r / per_view);
-        const int rem = int(r - index_t(view) * per_view);
-        const int iv = rem / nu, iu = rem - iv * nu;
+        const DetectorIndex k = detector_index(r, nu, nv);
         float p[3], d[3];
-        ray_of(views[view], cone, iu, iv, p, d);
+        ray_of(views[k.view], cone, k.iu, k.iv, p, d);
         GatherPolicy g{vol};
         joseph_ray(p, d, dims, -1, 0, 1 << 30, g);
         proj[r] = g.result();
@@ -272,12 +270,9 @@ struct BackProjectRayF {
     LUMEN_HD void operator()(index_t r) const {
         const float value = proj[r];
         if (value == 0.0f) return;
-        const index_t per_view = index_t(nu) * nv;
-        const int view = int(r / per_view);
-        const int rem = int(r - index_t(view) * per_view);
-        const int iv = rem / nu, iu = rem - iv * nu;
+        const DetectorIndex k = detector_index(r, nu, nv);
         float p[3], d[3];
-        ray_of(views[view], cone, iu, iv, p, d);
+        ray_of(views[k.view], cone, k.iu, k.iv, p, d);
         ScatterPolicy<Atomic> s{vol, value};
         joseph_ray(p, d, dims, axis, k_begin, k_end, s);
     }
@@ -286,38 +281,62 @@ struct BackProjectRayF {
 // ---------------------------------------------------------------------------------------------
 // Voxel-driven back projection (FDK).
 
-// Bilinear read of a detector image stored with a one-pixel zero border, [nv + 2][nu + 2], at
-// pixel coordinates (u, v) of the unpadded image: zero outside, no bounds checks inside.
-LUMEN_HD inline float bilinear_padded(const float* img, int nu, int nv, float u, float v) {
-    const float pu = u + 1.0f, pv = v + 1.0f;
-    if (!(pu > 0.0f && pu < float(nu + 1) && pv > 0.0f && pv < float(nv + 1))) return 0.0f;
-    const int iu = int(pu), iv = int(pv);  // truncation == floor for positive values
-    const float fu = pu - float(iu), fv = pv - float(iv);
-    const int stride = nu + 2;
-    const float* p = img + (long long)iv * stride + iu;
-    const float p00 = load_ro(p), p01 = load_ro(p + 1), p10 = load_ro(p + stride), p11 = load_ro(p + stride + 1);
-    const float top = p00 + fu * (p01 - p00);
-    const float bottom = p10 + fu * (p11 - p10);
-    return top + fv * (bottom - top);
-}
+// Written once: fdk_voxel is the whole per-voxel, per-view formula (detector coordinates,
+// bilinear read, FDK's distance weight). The GPU form calls it for every voxel and view; the CPU
+// slab form calls its two halves, fdk_column (what does not depend on z) once per column and
+// fdk_column_sample (the rest) per voxel down the column, which is the same arithmetic in the
+// same order. The AVX2 form in src/ct/simd.cpp (the one documented exception) vectorises
+// fdk_column_sample over 8 slices; tests/ct/test_fdk_forms.cpp holds all three to fdk_voxel.
+//
+// A view's matrix m (3x4, src/ct/projector.cpp, fdk_matrices) takes voxel index coordinates
+// (x, y, z, 1) to (un, vn, w): detector pixel (un / w, vn / w), depth w = U / dso (cone) or 1
+// (parallel). lumen's detectors have no tilt, so m[2] = m[10] = 0: neither the detector column
+// nor the depth depends on z, only the row does (vn = vb + m[6] z).
 
-// One view's 3x4 matrix m (rows: u numerator, v numerator, depth w = U / dso) evaluated along a
-// row of voxels: at ix, (un, vn, w) = base + ix * slope.
-struct FdkRowLine {
-    float un0, un1, vn0, vn1, w0, w1;
+// The z-independent half for voxel column (x, y) of one view.
+struct FdkColumn {
+    float iw;     // 1 / w (cone) or 1 (parallel)
+    float wt;     // FDK's distance weight (dso / U)^2 = iw^2 (cone) or 1 (parallel)
+    float vb;     // the row numerator without its z term
+    float fu;     // the column's fractional part
+    int iu;       // the column in the padded image (reads iu and iu + 1)
+    bool inside;  // the column lies on the detector; when false every voxel of it reads 0
 };
-LUMEN_HD inline FdkRowLine fdk_row_line(const float* m, float y, float z) {
-    return {m[1] * y + m[2] * z + m[3], m[0], m[5] * y + m[6] * z + m[7], m[4],
-            m[9] * y + m[10] * z + m[11], m[8]};
+LUMEN_HD inline FdkColumn fdk_column(const float* m, int nu, bool cone, float x, float y) {
+    FdkColumn c{};
+    c.iw = 1.0f;
+    if (cone) c.iw = 1.0f / (m[8] * x + m[9] * y + m[11]);
+    const float pu = (m[0] * x + m[1] * y + m[3]) * c.iw + 1.0f;  // padded column coordinate
+    c.inside = pu > 0.0f && pu < float(nu + 1);
+    if (!c.inside) return c;  // (also keeps the AVX2 kernel's multiply-add fusion, hence its results, as before)
+    c.iu = int(pu);  // truncation == floor for positive values
+    c.fu = pu - float(c.iu);
+    c.wt = cone ? c.iw * c.iw : 1.0f;
+    c.vb = m[4] * x + m[5] * y + m[7];
+    return c;
 }
 
-// The contribution of one view to voxel ix of a row: bilinear read of the filtered projection at
-// the voxel's detector position, times (dso / U)^2 = 1 / w^2 for cone beam.
-LUMEN_HD inline float fdk_sample(const FdkRowLine& l, const float* img, int nu, int nv, bool cone, float ix) {
-    const float un = l.un0 + ix * l.un1, vn = l.vn0 + ix * l.vn1;
-    if (!cone) return bilinear_padded(img, nu, nv, un, vn);
-    const float iw = 1.0f / (l.w0 + ix * l.w1);
-    return bilinear_padded(img, nu, nv, un * iw, vn * iw) * (iw * iw);
+// The rest, for the voxel at slice z of an inside column: bilinear read of the filtered
+// projection img (padded, [nv + 2][nu + 2] with a zero border: no bounds checks inside) at the
+// voxel's detector position, times the distance weight; 0 off the detector. m6 = m[6].
+LUMEN_HD inline float fdk_column_sample(const FdkColumn& c, const float* img, int nu, int nv, float m6, float z) {
+    const float pv = (c.vb + m6 * z) * c.iw + 1.0f;  // padded row coordinate
+    if (!(pv > 0.0f && pv < float(nv + 1))) return 0.0f;
+    const int iv = int(pv);
+    const float fv = pv - float(iv);
+    const int stride = nu + 2;
+    const float* p = img + (long long)iv * stride + c.iu;
+    const float p00 = load_ro(p), p01 = load_ro(p + 1), p10 = load_ro(p + stride), p11 = load_ro(p + stride + 1);
+    const float top = p00 + c.fu * (p01 - p00);
+    const float bottom = p10 + c.fu * (p11 - p10);
+    return c.wt * (top + fv * (bottom - top));
+}
+
+// One view's contribution to voxel (x, y, z).
+LUMEN_HD inline float fdk_voxel(const float* m, const float* img, int nu, int nv, bool cone, float x, float y,
+                                float z) {
+    const FdkColumn c = fdk_column(m, nu, cone, x, y);
+    return c.inside ? fdk_column_sample(c, img, nu, nv, m[6], z) : 0.0f;
 }
 
 // GPU form: vol[i] += sum over views of voxel i (C order [iz][iy][ix]). proj is padded,
@@ -337,21 +356,17 @@ struct FdkBackprojectF {
         const int iy = rem / nx, ix = rem - iy * nx;
         float acc = 0.0f;
         const long long view_size = (long long)(nu + 2) * (nv + 2);
-        for (int v = 0; v < n_views; ++v) {
-            const FdkRowLine l = fdk_row_line(mats + 12 * v, float(iy), float(iz));
-            acc += fdk_sample(l, proj + v * view_size, nu, nv, cone, float(ix));
-        }
+        for (int v = 0; v < n_views; ++v)
+            acc += fdk_voxel(mats + 12 * v, proj + v * view_size, nu, nv, cone, float(ix), float(iy), float(iz));
         vol[i] += acc;
     }
 };
 
-// CPU form: voxels of row iy in slices [z0, z1), for views [view_begin, view_end). Neither the
-// detector column nor the depth of a voxel depends on z in this geometry (no detector tilt: the
-// matrices have m[2] = m[10] = 0), so per view and ix they are computed once and reused down the
-// z column; only the row coordinate changes. Same per-voxel math as FdkBackprojectF. `acc` is
-// the caller's scratch of nx * (z1 - z0) floats, laid out [ix][iz - z0] (contiguous down z:
-// volume slices are a power-of-two stride apart and would collide in the cache), zeroed on entry;
-// the result is added to the volume at the end.
+// CPU form: voxels of row iy in slices [z0, z1), for views [view_begin, view_end), each column's
+// fdk_column computed once and reused down z. `acc` is the caller's scratch of nx * (z1 - z0)
+// floats, laid out [ix][iz - z0] (contiguous down z: volume slices are a power-of-two stride
+// apart and would collide in the cache), zeroed on entry; the result is added to the volume at
+// the end.
 struct FdkBackprojectSlabF {
     const float* mats;
     const float* proj;
@@ -361,36 +376,22 @@ struct FdkBackprojectSlabF {
     bool cone;
     LUMEN_HD void operator()(int iy, int z0, int z1, int view_begin, int view_end, float* acc) const {
         const long long view_size = (long long)(nu + 2) * (nv + 2);
-        const int stride = nu + 2;
         const int nzb = z1 - z0;
-        const float y = float(iy);
         for (int v = view_begin; v < view_end; ++v) {
             const float* m = mats + 12 * v;
             const float* img = proj + v * view_size;
             for (int ix = 0; ix < nx; ++ix) {
-                const float x = float(ix);
-                float iw = 1.0f;
-                if (cone) iw = 1.0f / (m[8] * x + m[9] * y + m[11]);
-                const float pu = (m[0] * x + m[1] * y + m[3]) * iw + 1.0f;
-                if (!(pu > 0.0f && pu < float(nu + 1))) continue;
-                const int iu = int(pu);
-                const float fu = pu - float(iu);
-                const float wt = cone ? iw * iw : 1.0f;
-                const float vb = m[4] * x + m[5] * y + m[7];
-                const float* col = img + iu;
+                const FdkColumn c = fdk_column(m, nu, cone, float(ix), float(iy));
+                if (!c.inside) continue;
                 float* a = acc + (long long)ix * nzb - z0;
-                for (int iz = z0; iz < z1; ++iz) {
-                    const float pv = (vb + m[6] * float(iz)) * iw + 1.0f;
-                    if (!(pv > 0.0f && pv < float(nv + 1))) continue;
-                    const int iv = int(pv);
-                    const float fv = pv - float(iv);
-                    const float* p = col + (long long)iv * stride;
-                    const float top = p[0] + fu * (p[1] - p[0]);
-                    const float bottom = p[stride] + fu * (p[stride + 1] - p[stride]);
-                    a[iz] += wt * (top + fv * (bottom - top));
-                }
+                for (int iz = z0; iz < z1; ++iz) a[iz] += fdk_column_sample(c, img, nu, nv, m[6], float(iz));
             }
         }
+        add_to_volume(iy, z0, z1, acc);
+    }
+    // vol += acc for row iy, slices [z0, z1).
+    LUMEN_HD void add_to_volume(int iy, int z0, int z1, const float* acc) const {
+        const int nzb = z1 - z0;
         const long long plane = (long long)nx * ny;
         for (int iz = z0; iz < z1; ++iz) {
             float* out = vol + iz * plane + (long long)iy * nx;
@@ -406,11 +407,8 @@ struct PadProjectionsF {
     float* out;
     int nu, nv;
     LUMEN_HD void operator()(index_t i) const {
-        const index_t per_view = index_t(nu) * nv;
-        const index_t view = i / per_view;
-        const int rem = int(i - view * per_view);
-        const int iv = rem / nu, iu = rem - iv * nu;
-        out[view * (index_t(nu + 2) * (nv + 2)) + index_t(iv + 1) * (nu + 2) + (iu + 1)] = in[i];
+        const DetectorIndex k = detector_index(i, nu, nv);
+        out[k.view * (index_t(nu + 2) * (nv + 2)) + index_t(k.iv + 1) * (nu + 2) + (k.iu + 1)] = in[i];
     }
 };
 

@@ -17,6 +17,7 @@ using SumOpC = lumen::kern::SumOp<complex128>;
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::DotR, SumOpD);
 LUMEN_INSTANTIATE_REDUCE(complex128, lumen::kern::DotC, SumOpC);
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::SumR, SumOpD);
+LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::SumR, lumen::kern::MaxOp);
 LUMEN_INSTANTIATE_REDUCE(complex128, lumen::kern::SumC, SumOpC);
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::NormSqF<float>, SumOpD);
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::NormSqF<complex64>, SumOpD);

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 
 namespace lumen::kern {
 
@@ -23,6 +23,7 @@ struct NormSqF {
     const T* x;
     LUMEN_HD double operator()(index_t i) const { return double(norm(x[i])); }
 };
+// The element itself, widened: a sum with SumOp, a maximum with MaxOp.
 template <class T, class R>
 struct SumF {
     const T* x;

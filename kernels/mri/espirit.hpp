@@ -2,7 +2,7 @@
 // by power iteration, phase-aligned to a reference coil combination, cropped by its eigenvalue.
 #pragma once
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 
 namespace lumen::kern {
 

@@ -2,7 +2,7 @@
 // the CUDA executor (kernels/mri/noise.cu).
 #pragma once
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 
 namespace lumen::kern {
 

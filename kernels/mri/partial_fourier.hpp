@@ -4,7 +4,7 @@
 // Layouts: coil arrays [coils][n], n the pixels of one k-space plane; per-plane arrays [n].
 #pragma once
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 
 namespace lumen::kern {
 

@@ -6,7 +6,7 @@
 // [-1, 1] along both axes; x grows with the column index, y with decreasing row index.
 #pragma once
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 
 namespace lumen::kern {
 
@@ -72,7 +72,7 @@ struct CoilSensitivityF {
         const index_t p = i % (h * w), c = i / (h * w);
         const index_t row = p / w, col = p % w;
         const float x = (float(col) - float(w / 2)) / half_w, y = -(float(row) - float(h / 2)) / half_h;
-        const float theta = 6.2831853f * float(c) / float(coils);
+        const float theta = 2.0f * kPiF * float(c) / float(coils);
         const float cx = radius * cosf(theta), cy = radius * sinf(theta);
         const float d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
         const float q = 1.0f + d2 / (width * width);

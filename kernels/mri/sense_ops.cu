@@ -15,5 +15,4 @@ LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::SenseMagnitudeF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::MaskFromDataF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::CropPadReal);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::CropPadComplex);
-LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::AbsF, lumen::kern::SumOp<double>);
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::CoilPowerF, lumen::kern::MaxOp);

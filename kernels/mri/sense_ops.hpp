@@ -5,22 +5,20 @@
 // image's own axes flattened); masks and images are [n].
 #pragma once
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/fft_shift.hpp"
+#include "kernels/common/kernel.hpp"
 
 namespace lumen::kern {
 
 // For even image sizes the centred DFT is a modulated plain DFT: fft2c = s D F D with
-// D = diag((-1)^(sum of pixel coordinates)) and s = (-1)^(sum of n_axis / 2). The SENSE operator
-// folds D into its coil expansion, mask and combination passes and so needs no fftshift passes.
-// `on` = 0 disables the modulation (odd sizes: the operator uses the centred FFT instead).
+// D = diag((-1)^(sum of pixel coordinates)) and s = (-1)^(sum of n_axis / 2) (the FFT wrapper's
+// trick, kernels/common/fft_shift.hpp). The SENSE operator folds D into its coil expansion, mask
+// and combination passes and so needs no fftshift passes. `on` = 0 disables the modulation (odd
+// sizes: the operator uses the centred FFT instead).
 struct Checker {
     index_t w = 1, h = 1;  // last and second-to-last image axes
     int on = 0;
-    LUMEN_HD float sign(index_t p) const {
-        if (!on) return 1.0f;
-        const index_t parity = (p % w) + ((p / w) % h) + p / (w * h);
-        return (parity & 1) ? -1.0f : 1.0f;
-    }
+    LUMEN_HD float sign(index_t p) const { return (on && centring_odd(p, w, w * h, true, true)) ? -1.0f : 1.0f; }
 };
 
 // out[c, p] = maps[c, p] * x[p] (* D[p])
@@ -118,12 +116,6 @@ struct CropPadF {
         const index_t sy = y + oy, sx = x + ox;
         out[i] = (sy >= 0 && sy < in_h && sx >= 0 && sx < in_w) ? in[(b * in_h + sy) * in_w + sx] : T(0.0f);
     }
-};
-
-// |x[i]| for the l1 norm (a reduction).
-struct AbsF {
-    const complex64* x;
-    LUMEN_HD double operator()(index_t i) const { return double(abs(x[i])); }
 };
 
 // sum_c |maps[c, p]|^2 (reduced with MaxOp: a bound on the SENSE operator's squared norm).

@@ -14,7 +14,9 @@
 // the positions of the batch), identical on both devices and free of atomics.
 #pragma once
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/fft_shift.hpp"
+#include "kernels/common/kernel.hpp"
+#include "kernels/linalg/vector_ops.hpp"
 
 namespace lumen::kern::ptycho {
 
@@ -292,18 +294,11 @@ struct AmplitudeResidualF {
 };
 
 // Detector order (zero frequency at the centre) to FFT order and back, frame by frame:
-// out[b][ky][kx] = in[b][(ky + sy) % my][(kx + sx) % mx]; ifftshift uses s = n / 2, fftshift (n + 1) / 2.
-struct FrameShiftF {
-    const float* in;
-    float* out;
-    index_t my, mx, sy, sx;
-    LUMEN_HD void operator()(index_t i) const {
-        const index_t m = my * mx;
-        const index_t b = i / m, r = i - b * m;
-        const index_t ky = r / mx, kx = r - ky * mx;
-        out[i] = in[b * m + ((ky + sy) % my) * mx + (kx + sx) % mx];
-    }
-};
+// out[b][ky][kx] = in[b][(ky + sy) % my][(kx + sx) % mx] for 0 <= sy < my, 0 <= sx < mx;
+// ifftshift uses s = n / 2, fftshift (n + 1) / 2. The FFT wrapper's cyclic shift, 2-D.
+inline CyclicShiftF<float> frame_shift(const float* in, float* out, index_t my, index_t mx, index_t sy, index_t sx) {
+    return CyclicShiftF<float>{in, out, 1, my, mx, 0, (my - sy) % my, (mx - sx) % mx, 1.0f};
+}
 
 // Near-field (Fresnel) propagation between Fourier transforms: each frame's spectrum (FFT order)
 // is multiplied by the transfer function h[r] = exp(-i pi (a_y ky^2 + a_x kx^2)) tabulated by the
@@ -325,16 +320,6 @@ struct IntensityF {
     const complex64* psi;
     float* out;
     LUMEN_HD void operator()(index_t i) const { out[i] = norm(psi[i]); }
-};
-
-// max over a probe of |P|^2 or other non-negative maps
-struct NormSqF {
-    const complex64* x;
-    LUMEN_HD double operator()(index_t i) const { return double(norm(x[i])); }
-};
-struct ValueF {
-    const float* x;
-    LUMEN_HD double operator()(index_t i) const { return double(x[i]); }
 };
 
 // ---- ePIE / rPIE, one position at a time (pixels of one window are independent) ------------

@@ -2,7 +2,7 @@
 // index in both directions (gather form), accumulated in double, so no atomics are needed.
 #pragma once
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 #include "kernels/linalg/vector_ops.hpp"
 
 namespace lumen::kern {

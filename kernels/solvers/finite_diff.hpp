@@ -8,7 +8,7 @@
 // (each output reads its two neighbours), so no atomics are needed on either device.
 #pragma once
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 #include "kernels/solvers/solver_ops.hpp"
 
 namespace lumen::kern {

@@ -6,7 +6,7 @@
 // non-finite values surviving until they are measured.
 #pragma once
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 
 namespace lumen::kern {
 

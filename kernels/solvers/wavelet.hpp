@@ -9,7 +9,7 @@
 // (also L = 2, where the four taps wrap onto two samples).
 #pragma once
 
-#include "kernels/common/hd.hpp"
+#include "kernels/common/kernel.hpp"
 
 namespace lumen::kern {
 

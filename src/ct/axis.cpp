@@ -16,7 +16,6 @@ namespace lumen::ct {
 
 namespace {
 
-using detail::k_pi;
 using detail::num;
 
 // The rows compared and the sorted angles, prepared once for many offsets.
@@ -61,7 +60,7 @@ Prepared prepare(const Geometry& g, const Array<float>& b, const Array<float>& v
     const double lo = *std::min_element(g.angles.begin(), g.angles.end());
     std::vector<double> reduced(g.angles.size());
     for (std::size_t i = 0; i < reduced.size(); ++i)
-        reduced[i] = lo + std::fmod(std::fmod(g.angles[i] - lo, 2 * k_pi) + 2 * k_pi, 2 * k_pi);
+        reduced[i] = lo + std::fmod(std::fmod(g.angles[i] - lo, 2 * kPi) + 2 * kPi, 2 * kPi);
     p.order.resize(reduced.size());
     std::iota(p.order.begin(), p.order.end(), index_t(0));
     std::sort(p.order.begin(), p.order.end(), [&](index_t a, index_t c) { return reduced[std::size_t(a)] < reduced[std::size_t(c)]; });
@@ -80,9 +79,9 @@ Prepared prepare(const Geometry& g, const Array<float>& b, const Array<float>& v
             candidates.push_back(v);
             continue;
         }
-        const double b = lo + std::fmod(std::fmod(g.angles[std::size_t(v)] + k_pi - lo, 2 * k_pi) + 2 * k_pi, 2 * k_pi);
+        const double b = lo + std::fmod(std::fmod(g.angles[std::size_t(v)] + kPi - lo, 2 * kPi) + 2 * kPi, 2 * kPi);
         const double last = p.sorted.back();
-        if (b <= last + p.edge_tol || p.sorted.front() + 2 * k_pi - b <= p.edge_tol) candidates.push_back(v);
+        if (b <= last + p.edge_tol || p.sorted.front() + 2 * kPi - b <= p.edge_tol) candidates.push_back(v);
     }
     // At most about 400 views x rows compared per offset: the search stays well under a second.
     const std::size_t stride = std::max<std::size_t>(1, (candidates.size() * std::size_t(p.nr) + 399) / 400);
@@ -167,7 +166,7 @@ AxisReport resolve_axis(Scan& scan, const Array<float>& t) {
     AxisReport rep;
     rep.best = search(g, p);
     const double middle = 0.5 * double(g.nu - 1);
-    const std::string coverage = num(angular_coverage(g.angles) * 180.0 / k_pi) + " deg";
+    const std::string coverage = num(angular_coverage(g.angles) * 180.0 / kPi) + " deg";
     // Columns shown to the user count the file's columns, as --centre does.
     auto file_column = [&](double c) { return scan.flip_u ? double(g.nu - 1) - c : c; };
     auto col = [&](double c) { return num(std::round(file_column(c) * 100.0) / 100.0); };

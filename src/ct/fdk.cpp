@@ -16,11 +16,10 @@
 namespace lumen::ct {
 
 namespace {
-constexpr double k_pi = 3.14159265358979323846;
 
 std::string deg(double rad) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", rad * 180.0 / k_pi);
+    std::snprintf(buf, sizeof buf, "%.1f", rad * 180.0 / kPi);
     return buf;
 }
 }  // namespace
@@ -66,7 +65,7 @@ std::vector<float> ramp_filter_spectrum(index_t padded, double tau, FilterWindow
     const index_t half = padded / 2;
     std::vector<double> h(static_cast<std::size_t>(half + 1));
     h[0] = 1.0 / (4.0 * tau * tau);
-    for (index_t n = 1; n <= half; ++n) h[std::size_t(n)] = (n % 2) ? -1.0 / (k_pi * k_pi * double(n * n) * tau * tau) : 0.0;
+    for (index_t n = 1; n <= half; ++n) h[std::size_t(n)] = (n % 2) ? -1.0 / (kPi * kPi * double(n * n) * tau * tau) : 0.0;
     std::vector<float> out(static_cast<std::size_t>(padded));
     for (index_t k = 0; k < padded; ++k) {
         double s = h[0];
@@ -74,14 +73,14 @@ std::vector<float> ramp_filter_spectrum(index_t padded, double tau, FilterWindow
             if (h[std::size_t(n)] == 0.0) continue;
             // n and -n both present except n = N/2 for even N (one sample only).
             const double mult = (2 * n == padded) ? 1.0 : 2.0;
-            s += mult * h[std::size_t(n)] * std::cos(2.0 * k_pi * double(k) * double(n) / double(padded));
+            s += mult * h[std::size_t(n)] * std::cos(2.0 * kPi * double(k) * double(n) / double(padded));
         }
         s *= tau;
         // Normalised angular frequency w in [0, pi].
         const index_t kk = std::min(k, padded - k);
-        const double w = 2.0 * k_pi * double(kk) / double(padded);
+        const double w = 2.0 * kPi * double(kk) / double(padded);
         double win = 1.0;
-        if (w > cutoff * k_pi) {
+        if (w > cutoff * kPi) {
             win = 0.0;
         } else {
             const double x = w / cutoff;
@@ -99,7 +98,7 @@ std::vector<float> ramp_filter_spectrum(index_t padded, double tau, FilterWindow
 }
 
 bool is_full_scan(const std::vector<double>& angles) {
-    return angles.size() > 1 && angular_coverage(angles) >= 2.0 * k_pi * (1.0 - 1e-3);
+    return angles.size() > 1 && angular_coverage(angles) >= 2.0 * kPi * (1.0 - 1e-3);
 }
 
 std::vector<double> angular_steps(const std::vector<double>& angles) {
@@ -107,7 +106,7 @@ std::vector<double> angular_steps(const std::vector<double>& angles) {
     std::vector<double> steps(n, 0.0);
     if (n == 0) return steps;
     if (n == 1) {
-        steps[0] = k_pi;
+        steps[0] = kPi;
         return steps;
     }
     std::vector<std::size_t> order(n);
@@ -118,9 +117,9 @@ std::vector<double> angular_steps(const std::vector<double>& angles) {
     for (std::size_t k = 0; k < n; ++k) {
         double lo, hi;
         if (k > 0) lo = angles[order[k - 1]];
-        else lo = full ? angles[order[n - 1]] - 2.0 * k_pi : angles[order[0]] - mean;
+        else lo = full ? angles[order[n - 1]] - 2.0 * kPi : angles[order[0]] - mean;
         if (k + 1 < n) hi = angles[order[k + 1]];
-        else hi = full ? angles[order[0]] + 2.0 * k_pi : angles[order[n - 1]] + mean;
+        else hi = full ? angles[order[0]] + 2.0 * kPi : angles[order[n - 1]] + mean;
         steps[order[k]] = 0.5 * (hi - lo);
     }
     return steps;
@@ -150,10 +149,10 @@ std::vector<float> redundancy_weights(const Geometry& g, ShortScan mode) {
         gamma_max = std::max(gamma_max, std::atan(edge / g.dsd));
     }
     const double coverage = angular_coverage(g.angles);
-    require(coverage >= k_pi + 2.0 * gamma_max - 1e-6,
+    require(coverage >= kPi + 2.0 * gamma_max - 1e-6,
             "FDK short scan: the views cover " + deg(coverage) + " deg but 180 deg plus the fan angle (" +
-                deg(k_pi + 2.0 * gamma_max) + " deg) is needed; use more views or an iterative method (sirt, cgls, tv)");
-    const double delta = 0.5 * (std::min(coverage, 2.0 * k_pi) - k_pi);  // half the over-scan, >= gamma_max
+                deg(kPi + 2.0 * gamma_max) + " deg) is needed; use more views or an iterative method (sirt, cgls, tv)");
+    const double delta = 0.5 * (std::min(coverage, 2.0 * kPi) - kPi);  // half the over-scan, >= gamma_max
     const double start = *std::min_element(g.angles.begin(), g.angles.end());
     const double step = coverage / double(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -163,12 +162,12 @@ std::vector<float> redundancy_weights(const Geometry& g, ShortScan mode) {
             const double gm = gamma[std::size_t(iu)];
             double wt;
             if (b < 2.0 * (delta - gm)) {
-                const double s = std::sin(0.25 * k_pi * b / (delta - gm));
+                const double s = std::sin(0.25 * kPi * b / (delta - gm));
                 wt = s * s;
-            } else if (b <= k_pi - 2.0 * gm) {
+            } else if (b <= kPi - 2.0 * gm) {
                 wt = 1.0;
-            } else if (b <= k_pi + 2.0 * delta) {
-                const double s = std::sin(0.25 * k_pi * (k_pi + 2.0 * delta - b) / (delta + gm));
+            } else if (b <= kPi + 2.0 * delta) {
+                const double s = std::sin(0.25 * kPi * (kPi + 2.0 * delta - b) / (delta + gm));
                 wt = s * s;
             } else {
                 wt = 0.0;

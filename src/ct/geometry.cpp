@@ -12,7 +12,6 @@
 namespace lumen::ct {
 
 namespace {
-using detail::k_pi;
 
 using detail::num;
 }  // namespace
@@ -79,7 +78,7 @@ std::string Geometry::describe() const {
     if (type == BeamType::cone) s += ", dso " + num(dso) + " mm, dsd " + num(dsd) + " mm";
     s += ", detector " + std::to_string(nu) + " x " + std::to_string(nv) + " at " + num(du) + " x " + num(dv) + " mm";
     if (offset_u != 0.0 || offset_v != 0.0) s += " (offset " + num(offset_u) + ", " + num(offset_v) + " mm)";
-    s += ", " + std::to_string(angles.size()) + " views over " + num(angular_coverage(angles) * 180.0 / k_pi) + " deg";
+    s += ", " + std::to_string(angles.size()) + " views over " + num(angular_coverage(angles) * 180.0 / kPi) + " deg";
     s += ", volume " + std::to_string(volume.nx) + " x " + std::to_string(volume.ny) + " x " + std::to_string(volume.nz);
     if (volume.voxel_x == volume.voxel_y && volume.voxel_y == volume.voxel_z) s += " at " + num(volume.voxel_x) + " mm";
     else s += " at " + num(volume.voxel_x) + " x " + num(volume.voxel_y) + " x " + num(volume.voxel_z) + " mm";
@@ -89,7 +88,7 @@ std::string Geometry::describe() const {
 std::vector<double> equally_spaced_angles(index_t n, double arc, double start) {
     require(n > 0, "equally_spaced_angles: the number of views must be positive, got " + std::to_string(n));
     std::vector<double> a(static_cast<std::size_t>(n));
-    const bool full = std::abs(arc - 2.0 * k_pi) < 1e-9;
+    const bool full = std::abs(arc - 2.0 * kPi) < 1e-9;
     const double step = (full || n == 1) ? arc / double(n) : arc / double(n - 1);
     for (index_t i = 0; i < n; ++i) a[std::size_t(i)] = start + step * double(i);
     return a;

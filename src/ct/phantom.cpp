@@ -15,7 +15,6 @@ namespace lumen::ct {
 
 namespace {
 
-using detail::k_pi;
 
 Ellipsoid make(double value, double a, double b, double c, double x0, double y0, double z0, double phi, double theta,
                double psi) {
@@ -38,8 +37,8 @@ std::vector<kern::ct::PreparedEllipsoid> prepare(const std::vector<Ellipsoid>& p
     for (const Ellipsoid& e : phantom) {
         for (double s : e.semi)
             require(std::isfinite(s) && s > 0.0, "phantom: ellipsoid semi-axes must be positive");
-        const double phi = e.euler_deg[0] * k_pi / 180.0, theta = e.euler_deg[1] * k_pi / 180.0,
-                     psi = e.euler_deg[2] * k_pi / 180.0;
+        const double phi = e.euler_deg[0] * kPi / 180.0, theta = e.euler_deg[1] * kPi / 180.0,
+                     psi = e.euler_deg[2] * kPi / 180.0;
         auto rz = [](double a, double m[9]) {
             const double c = std::cos(a), s = std::sin(a);
             const double r[9] = {c, -s, 0, s, c, 0, 0, 0, 1};

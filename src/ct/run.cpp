@@ -11,6 +11,7 @@
 #include "lumen/ct/projector.hpp"
 #include "lumen/io/hdf5.hpp"
 #include "src/executor.hpp"
+#include "src/poisson.hpp"
 #include "src/text.hpp"
 
 namespace lumen::ct {
@@ -143,7 +144,7 @@ Scan run_project(const ProjectOptions& o) {
         std::mt19937_64 rng(o.seed * 1000003ULL + std::uint64_t(v));
         for (index_t i = v * per; i < (v + 1) * per; ++i) {
             const double mean = o.i0 * std::exp(-double(s.data[i]));
-            s.data[i] = o.poisson ? float(std::poisson_distribution<long>(mean)(rng)) : float(mean);
+            s.data[i] = o.poisson ? detail::poisson_count(rng, mean) : float(mean);
         }
     }
     s.i0 = o.i0;

@@ -19,7 +19,6 @@ namespace lumen::ct {
 
 namespace {
 
-using detail::k_pi;
 const char* const k_geometry = "/lumen/geometry";
 
 using detail::num;
@@ -189,7 +188,7 @@ void flip_frames(Array<float>& a, bool flip_u, bool flip_v) {
 
 double theta_scale(const std::string& units, const std::string& attribute, const std::vector<double>& values,
                    const std::string& where, std::string* description) {
-    const double deg = k_pi / 180.0;
+    const double deg = kPi / 180.0;
     auto parse = [&](const std::string& text, const std::string& what) -> std::optional<double> {
         const std::string u = lower(text);
         if (u == "deg" || u == "degree" || u == "degrees") return deg;
@@ -206,8 +205,8 @@ double theta_scale(const std::string& units, const std::string& attribute, const
     const double coverage = values.size() > 1 ? span * double(values.size()) / double(values.size() - 1) : 0.0;
     // Radians-like: at least a few views whose span (or span plus a step) is about pi or 2 pi.
     auto near = [](double x, double target) { return std::abs(x / target - 1.0) < 0.03; };
-    const bool looks_radians = values.size() >= 3 && hi - lo <= 2.0 * k_pi * 1.03 &&
-                               (near(span, k_pi) || near(span, 2 * k_pi) || near(coverage, k_pi) || near(coverage, 2 * k_pi));
+    const bool looks_radians = values.size() >= 3 && hi - lo <= 2.0 * kPi * 1.03 &&
+                               (near(span, kPi) || near(span, 2 * kPi) || near(coverage, kPi) || near(coverage, 2 * kPi));
     const std::string span_text = num(lo) + " to " + num(hi);
     double scale;
     std::string how;
@@ -441,7 +440,7 @@ void write_geometry(io::H5Writer& out, const Geometry& g) {
     }
     out.set_attr(k_geometry, "rotation", "counter-clockwise seen from +z; angle 0: source on -y (docs/ct.md)");
     std::vector<float> deg(g.angles.size());
-    for (std::size_t i = 0; i < deg.size(); ++i) deg[i] = float(g.angles[i] * 180.0 / k_pi);
+    for (std::size_t i = 0; i < deg.size(); ++i) deg[i] = float(g.angles[i] * 180.0 / kPi);
     Array<float> theta = Array<float>::from(deg, Shape{index_t(deg.size())});
     out.write("/exchange/theta", theta.view());
     out.set_attr("/exchange/theta", "units", "degrees");

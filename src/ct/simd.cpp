@@ -1,7 +1,9 @@
-// AVX2 form of the FDK voxel back projector's CPU kernel (see src/ct/simd.hpp). The scalar
-// reference is kern::ct::FdkBackprojectSlabF; the arithmetic is the same, in the same order, so
-// results agree to rounding (the compiler may fuse multiply-adds in one and not the other:
-// 3e-6 relative in the test).
+// AVX2 form of the FDK voxel back projector's CPU kernel (see src/ct/simd.hpp): the one
+// documented exception to "the math once" (docs/design.md). It calls the shared fdk_column for
+// each column and fdk_column_sample for the slices left over; only the 8-slice body below restates
+// fdk_column_sample (kernels/ct/projector.hpp) in intrinsics, in the same order, so results agree
+// to rounding (the compiler may fuse multiply-adds in one and not the other). The test
+// tests/ct/test_fdk_forms.cpp holds it to fdk_voxel.
 #include "src/ct/simd.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -38,19 +40,12 @@ __attribute__((target("avx2,fma"))) void fdk_slab_avx2(const kern::ct::FdkBackpr
         const float* img = f.proj + v * view_size;
         const __m256 m6 = _mm256_set1_ps(m[6]);
         for (int ix = 0; ix < f.nx; ++ix) {
-            const float x = float(ix);
-            float iw = 1.0f;
-            if (f.cone) iw = 1.0f / (m[8] * x + m[9] * y + m[11]);
-            const float pu = (m[0] * x + m[1] * y + m[3]) * iw + 1.0f;
-            if (!(pu > 0.0f && pu < float(f.nu + 1))) continue;
-            const int iu = int(pu);
-            const float fu = pu - float(iu);
-            const float wt = f.cone ? iw * iw : 1.0f;
-            const float vb = m[4] * x + m[5] * y + m[7];
-            const float* col = img + iu;
+            const kern::ct::FdkColumn c = kern::ct::fdk_column(m, f.nu, f.cone, float(ix), y);
+            if (!c.inside) continue;
+            const float* col = img + c.iu;
             float* a = acc + (long long)ix * nzb - z0;
-            const __m256 v_vb = _mm256_set1_ps(vb), v_iw = _mm256_set1_ps(iw), v_fu = _mm256_set1_ps(fu),
-                         v_wt = _mm256_set1_ps(wt);
+            const __m256 v_vb = _mm256_set1_ps(c.vb), v_iw = _mm256_set1_ps(c.iw), v_fu = _mm256_set1_ps(c.fu),
+                         v_wt = _mm256_set1_ps(c.wt);
             int iz = z0;
             for (; iz + 8 <= z1; iz += 8) {
                 const __m256 z = _mm256_add_ps(_mm256_set1_ps(float(iz)), lane);
@@ -72,23 +67,10 @@ __attribute__((target("avx2,fma"))) void fdk_slab_avx2(const kern::ct::FdkBackpr
                 const __m256 val = _mm256_and_ps(_mm256_add_ps(top, _mm256_mul_ps(fv, _mm256_sub_ps(bottom, top))), inside);
                 _mm256_storeu_ps(a + iz, _mm256_add_ps(_mm256_loadu_ps(a + iz), _mm256_mul_ps(v_wt, val)));
             }
-            for (; iz < z1; ++iz) {
-                const float pv = (vb + m[6] * float(iz)) * iw + 1.0f;
-                if (!(pv > 0.0f && pv < float(f.nv + 1))) continue;
-                const int iv = int(pv);
-                const float fv = pv - float(iv);
-                const float* p = col + (long long)iv * stride;
-                const float top = p[0] + fu * (p[1] - p[0]);
-                const float bottom = p[stride] + fu * (p[stride + 1] - p[stride]);
-                a[iz] += wt * (top + fv * (bottom - top));
-            }
+            for (; iz < z1; ++iz) a[iz] += kern::ct::fdk_column_sample(c, img, f.nu, f.nv, m[6], float(iz));
         }
     }
-    const long long plane = (long long)f.nx * f.ny;
-    for (int iz = z0; iz < z1; ++iz) {
-        float* out = f.vol + iz * plane + (long long)iy * f.nx;
-        for (int ix = 0; ix < f.nx; ++ix) out[ix] += acc[(long long)ix * nzb + (iz - z0)];
-    }
+    f.add_to_volume(iy, z0, z1, acc);
 }
 
 #else

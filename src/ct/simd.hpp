@@ -1,6 +1,8 @@
-// CPU SIMD specialisations of CT kernels (host only). They compute the same math as the
-// functors in kernels/ct/*.hpp, several voxels per instruction; callers fall back to the functor
-// when the CPU lacks the instructions.
+// CPU SIMD specialisations of CT kernels (host only): the one documented exception to "the math
+// once" (docs/design.md). They restate the shared formula of kernels/ct/*.hpp with intrinsics,
+// several voxels per instruction, and call the shared helpers for everything else; callers fall
+// back to the functor when the CPU lacks the instructions. tests/ct/test_fdk_forms.cpp holds them
+// to the shared formula.
 #pragma once
 
 #include "kernels/ct/projector.hpp"

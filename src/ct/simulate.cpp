@@ -8,13 +8,13 @@
 #include <random>
 
 #include "lumen/ct/projector.hpp"
+#include "src/poisson.hpp"
 #include "src/text.hpp"
 
 namespace lumen::ct {
 
 namespace {
 
-using detail::k_pi;
 
 using detail::num;
 
@@ -39,22 +39,13 @@ void check(const SimulateOptions& o) {
     require(o.nu >= 0 && o.nv >= 0, "simulate: detector sizes must be non-negative (0: automatic)");
 }
 
-// Poisson(mean) counts; above a mean of 1000 the normal approximation (rounded), whose error is
-// far below the noise itself and which costs a fraction of the exact sampler.
-float poisson(std::mt19937_64& rng, double mean) {
-    if (mean <= 0.0) return 0.0f;
-    if (mean < 1000.0) return float(std::poisson_distribution<long>(mean)(rng));
-    const double z = std::normal_distribution<double>(0.0, 1.0)(rng);
-    return float(std::max(0.0, std::round(mean + std::sqrt(mean) * z)));
-}
-
 // frames x per-pixel mean (scalar), Poisson when noisy; one generator per frame.
 Array<float> frames_of(index_t frames, index_t nv, index_t nu, double mean, bool noise, std::uint64_t seed) {
     Array<float> a(Shape{frames, nv, nu});
 #pragma omp parallel for schedule(static)
     for (index_t f = 0; f < frames; ++f) {
         std::mt19937_64 rng(seed + 7919 * std::uint64_t(f));
-        for (index_t p = 0; p < nv * nu; ++p) a[f * nv * nu + p] = noise ? poisson(rng, mean) : float(mean);
+        for (index_t p = 0; p < nv * nu; ++p) a[f * nv * nu + p] = noise ? detail::poisson_count(rng, mean) : float(mean);
     }
     return a;
 }
@@ -63,7 +54,7 @@ Array<float> frames_of(index_t frames, index_t nv, index_t nu, double mean, bool
 
 Geometry simulation_geometry(const SimulateOptions& o) {
     check(o);
-    Geometry g = default_cone_geometry(o.size, o.voxel_mm, o.views, o.arc_deg * k_pi / 180.0);
+    Geometry g = default_cone_geometry(o.size, o.voxel_mm, o.views, o.arc_deg * kPi / 180.0);
     if (o.type == BeamType::parallel) {
         g.type = BeamType::parallel;
         g.dso = g.dsd = 0.0;
@@ -124,7 +115,7 @@ Scan simulate(const SimulateOptions& o, Device device) {
         std::mt19937_64 rng(o.seed * 1000003ULL + std::uint64_t(v));
         for (index_t p = 0; p < per; ++p) {
             const double mean = o.dark + o.i0 * double(t[v * per + p]);
-            s.data[v * per + p] = o.noise ? poisson(rng, mean) : float(mean);
+            s.data[v * per + p] = o.noise ? detail::poisson_count(rng, mean) : float(mean);
         }
     }
     s.white = frames_of(o.flat_frames, g.nv, g.nu, o.dark + o.i0, o.noise, o.seed * 1000003ULL + 500000017ULL);

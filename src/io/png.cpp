@@ -115,7 +115,7 @@ void write_png_phase(OutputSet& set, const std::string& path, View<const complex
     const Array<complex64> h = Array<complex64>::copy_of(image, Device::cpu);
     Array<float> ph(image.shape());
     for (index_t i = 0; i < h.size(); ++i) ph[i] = arg(h[i]);
-    write_gray8(set, path, quantise(ph, -float(M_PI), float(M_PI)), image.dim(0), image.dim(1));
+    write_gray8(set, path, quantise(ph, -kPiF, kPiF), image.dim(0), image.dim(1));
 }
 
 }  // namespace lumen::io

@@ -88,7 +88,7 @@ std::vector<float> axis_window(const PartialFourierAxis& a) {
     const index_t c = a.n / 2, h = a.half_symmetric();
     for (index_t i = 0; i < a.n; ++i) {
         const double t = double(i - c) / double(std::max<index_t>(h, 1));
-        w[std::size_t(i)] = std::abs(t) < 1.0 ? float(0.5 + 0.5 * std::cos(detail::k_pi * t)) : 0.0f;
+        w[std::size_t(i)] = std::abs(t) < 1.0 ? float(0.5 + 0.5 * std::cos(kPi * t)) : 0.0f;
     }
     return w;
 }

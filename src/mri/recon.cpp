@@ -78,10 +78,6 @@ double percentile_abs(View<const complex64> x, double q) {
     return double(m[k]);
 }
 
-double l1_norm(View<const complex64> x) {
-    return detail::reduce<double>(x.device(), x.size(), kern::AbsF{x.data()});
-}
-
 }  // namespace
 
 SliceRecon reconstruct_slice(View<const complex64> kspace, View<const float> mask, View<const complex64> maps,

@@ -27,7 +27,7 @@ kern::PhantomF make_phantom(index_t h, index_t w, index_t rh, index_t rw, float 
     kern::PhantomF f{};
     f.count = 10;
     for (int e = 0; e < 10; ++e) {
-        const float phi = table[e][5] * 3.14159265f / 180.0f;
+        const float phi = table[e][5] * kPiF / 180.0f;
         f.ellipses[e] = kern::Ellipse{table[e][0], table[e][1], table[e][2], table[e][3], table[e][4], std::cos(phi),
                                       std::sin(phi)};
     }
@@ -119,7 +119,7 @@ SimulatedScan simulate(const SimulationOptions& o) {
             const double rms = std::sqrt(norm2_squared(View<const complex64>(ks)) / double(ks.size()));
             const double sigma = o.noise * rms / std::sqrt(2.0);
             for (index_t i = 0; i < ks.size(); ++i) {
-                const double r = std::sqrt(-2.0 * std::log(uniform())), t = 6.283185307179586 * uniform();
+                const double r = std::sqrt(-2.0 * std::log(uniform())), t = 2.0 * kPi * uniform();
                 ks[i] += complex64(float(sigma * r * std::cos(t)), float(sigma * r * std::sin(t)));
             }
         }

@@ -61,7 +61,7 @@ Array<complex64> register_to(const Array<complex64>& ref, const Array<complex64>
     for (index_t y = 0; y < H; ++y)
         for (index_t x = 0; x < W; ++x) {
             const double ky = double(y < (H + 1) / 2 ? y : y - H), kx = double(x < (W + 1) / 2 ? x : x - W);
-            const cd ph = std::polar(1.0, -2 * M_PI * (ky * sy / double(H) + kx * sx / double(W)));
+            const cd ph = std::polar(1.0, -2 * kPi * (ky * sy / double(H) + kx * sx / double(W)));
             const cd v = to_cd(out[y * W + x]) * ph;
             out[y * W + x] = complex64(float(v.real()), float(v.imag()));
         }
@@ -145,8 +145,8 @@ FrcCurve fourier_ring_correlation(View<const complex64> a_v, View<const complex6
     const cd phase = std::abs(cross) > 0 ? cross / std::abs(cross) : cd(1, 0);
     auto tukey = [](index_t i, index_t n) {
         const double alpha = 0.2, t = (double(i) + 0.5) / double(n);
-        if (t < alpha / 2) return 0.5 * (1 - std::cos(2 * M_PI * t / alpha));
-        if (t > 1 - alpha / 2) return 0.5 * (1 - std::cos(2 * M_PI * (1 - t) / alpha));
+        if (t < alpha / 2) return 0.5 * (1 - std::cos(2 * kPi * t / alpha));
+        if (t > 1 - alpha / 2) return 0.5 * (1 - std::cos(2 * kPi * (1 - t) / alpha));
         return 1.0;
     };
     Array<complex64> fa(Shape{h, wd}), fb(Shape{h, wd});

@@ -165,8 +165,8 @@ void Model::intensities(View<const complex64> object, View<float> out) const {
         detail::for_each(s.device, count * s.m, kern::ptycho::IntensityF{buf.data(), tmp.data()});
         // FFT order -> detector order (fftshift); near-field images stay as they are.
         detail::for_each(s.device, count * s.m,
-                         kp::FrameShiftF{tmp.data(), out.data() + j0 * s.m, s.my, s.mx, s.near ? 0 : (s.my + 1) / 2,
-                                         s.near ? 0 : (s.mx + 1) / 2});
+                         kp::frame_shift(tmp.data(), out.data() + j0 * s.m, s.my, s.mx, s.near ? 0 : (s.my + 1) / 2,
+                                         s.near ? 0 : (s.mx + 1) / 2));
     });
 }
 
@@ -229,13 +229,13 @@ void Model::set_data(View<const float> intensities, View<const float> mask) {
     s.data = Array<float>(Shape{s.J * s.m}, s.device);
     // Detector order -> FFT order (ifftshift), once.
     detail::for_each(s.device, s.J * s.m,
-                     kp::FrameShiftF{yd.data(), s.data.data(), s.my, s.mx, s.data_shift_y(), s.data_shift_x()});
+                     kp::frame_shift(yd.data(), s.data.data(), s.my, s.mx, s.data_shift_y(), s.data_shift_x()));
     s.mask = Array<float>();
     if (!mk.empty()) {
         const Array<float> md = mk.to(s.device);
         s.mask = Array<float>(Shape{s.m}, s.device);
         detail::for_each(s.device, s.m,
-                         kp::FrameShiftF{md.data(), s.mask.data(), s.my, s.mx, s.data_shift_y(), s.data_shift_x()});
+                         kp::frame_shift(md.data(), s.mask.data(), s.my, s.mx, s.data_shift_y(), s.data_shift_x()));
     }
 }
 

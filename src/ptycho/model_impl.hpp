@@ -70,7 +70,7 @@ struct Model::Impl {
         for (index_t y = 0; y < my; ++y)
             for (index_t x = 0; x < mx; ++x) {
                 const double ky = double(y < (my + 1) / 2 ? y : y - my), kx = double(x < (mx + 1) / 2 ? x : x - mx);
-                const double ph = -3.14159265358979323846 * (ay * ky * ky + ax * kx * kx);
+                const double ph = -kPi * (ay * ky * ky + ax * kx * kx);
                 h[y * mx + x] = complex64(float(std::cos(ph)), float(std::sin(ph)));
             }
         transfer = h.to(device);
@@ -155,7 +155,7 @@ struct Model::Impl {
             for (index_t j = 0; j < J; ++j)
                 for (index_t r = 0; r < n; ++r) {
                     const double k = double(r < (n + 1) / 2 ? r : r - n);
-                    const double ph = -2.0 * 3.14159265358979323846 * k * double(frac_host[2 * j + axis]) / double(n);
+                    const double ph = -2.0 * kPi * k * double(frac_host[2 * j + axis]) / double(n);
                     t[j * n + r] = complex64(float(std::cos(ph)), float(std::sin(ph)));
                 }
         };
@@ -283,7 +283,7 @@ struct Model::Impl {
         });
     }
     static double max_of(View<const float> v) {
-        return detail::reduce<double>(v.device(), v.size(), kp::ValueF{v.data()}, kern::MaxOp());
+        return detail::reduce<double>(v.device(), v.size(), kern::SumF<float, double>{v.data()}, kern::MaxOp());
     }
 
     void require_view(const char* what, const Shape& got, const Shape& want, Device dev) const {

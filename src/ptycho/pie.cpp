@@ -66,7 +66,7 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
             s.propagate(s.plan_one, psi, 1);
             loss += detail::reduce<double>(dev, m, kp::ModulusProjectF{psi.data(), s.data.data() + j * m, mask});
             s.back_propagate(s.plan_one, psi, 1);
-            const double max_p = detail::reduce<double>(dev, m, kp::NormSqF{pd}, kern::MaxOp());
+            const double max_p = detail::reduce<double>(dev, m, kern::NormSqF<complex64>{pd}, kern::MaxOp());
             const double max_o =
                 refine ? detail::reduce<double>(dev, m, kp::PatchNormSqF{w, object.data()}, kern::MaxOp()) : 0.0;
             detail::for_each(dev, m,

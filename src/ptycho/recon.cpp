@@ -138,7 +138,7 @@ Array<complex64> estimate_probe(Model& model, View<const float> intensities, Vie
         Array<complex64> p = pupil.clone();
         for (index_t y = 0; y < my; ++y)
             for (index_t x = 0; x < mx; ++x) {
-                const double ph = M_PI * a * (k_of(y, my) * k_of(y, my) / double(my) + k_of(x, mx) * k_of(x, mx) / double(mx));
+                const double ph = kPi * a * (k_of(y, my) * k_of(y, my) / double(my) + k_of(x, mx) * k_of(x, mx) / double(mx));
                 p[y * mx + x] = p[y * mx + x] * complex64(float(std::cos(ph)), float(std::sin(ph)));
             }
         plan.inverse(p);

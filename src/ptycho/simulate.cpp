@@ -22,7 +22,6 @@ ScanPattern parse_scan_pattern(const std::string& text, const std::string& optio
 
 namespace {
 
-using detail::k_pi;
 
 // A smooth step: 0 well inside (d < 0), 1 well outside, over about one pixel.
 double soft_edge(double d) { return 0.5 * (1.0 + std::tanh(d / 0.7)); }
@@ -128,7 +127,7 @@ Array<complex64> make_probe(index_t frame, double diameter) {
             const double ky = double(i < (n + 1) / 2 ? i : i - n), kx = double(j < (n + 1) / 2 ? j : j - n);
             const double k = std::hypot(ky, kx);
             const double pupil = 1.0 - soft_edge(k - rho);
-            const double phase = k_pi * a * k * k / double(n);
+            const double phase = kPi * a * k * k / double(n);
             p[i * n + j] = complex64(float(pupil * std::cos(phase)), float(pupil * std::sin(phase)));
         }
     FftPlan plan({n, n}, 1, Device::cpu);
@@ -162,8 +161,8 @@ Array<float> make_scan(index_t count, ScanPattern pattern, double diameter, doub
     } else {
         // Fermat spiral r = c sqrt(n), theta = n * golden angle: about pi c^2 of area per point,
         // which a hexagonal packing of nearest-neighbour distance `step` fills when c = step / 1.905.
-        const double c = step / std::sqrt(2.0 * k_pi / std::sqrt(3.0));
-        const double golden = k_pi * (3.0 - std::sqrt(5.0));
+        const double c = step / std::sqrt(2.0 * kPi / std::sqrt(3.0));
+        const double golden = kPi * (3.0 - std::sqrt(5.0));
         for (index_t n = 0; n < count; ++n) {
             const double r = c * std::sqrt(double(n) + 0.5), t = double(n) * golden;
             rows.push_back(r * std::sin(t));

@@ -35,7 +35,7 @@ std::vector<std::complex<double>> direct_dft(const Array<complex64>& x, const st
                 for (int a = 0; a < r; ++a)
                     phase += double(k[std::size_t(a)] * j[std::size_t(a)]) / double(dims[std::size_t(a)]);
                 const complex64 v = x[b * n + ji];
-                acc += std::complex<double>(v.re, v.im) * std::polar(1.0, sign * 2.0 * M_PI * phase);
+                acc += std::complex<double>(v.re, v.im) * std::polar(1.0, sign * 2.0 * kPi * phase);
             }
             out[std::size_t(b * n + ki)] = acc / std::sqrt(double(n));
         }

@@ -1,6 +1,6 @@
 // The FFT thread rule docs/conventions.md ("Threads") states: one FFTW thread per 2^16 elements of
 // a plan's work (batch x transform), at least 1, at most the OpenMP thread count. Thread counts
-// only, never timings (DESIGN.md: no timed assertions in tests).
+// only, never timings (docs/design.md: no timed assertions in tests).
 #include <omp.h>
 
 #include "lumen/fft.hpp"

@@ -16,7 +16,6 @@ using namespace lumen::ct;
 
 namespace {
 
-constexpr double k_pi = 3.14159265358979323846;
 
 // An infinitely long (along z) cylinder of radius 0.35 n mm and attenuation mu, reconstructed by
 // FDK; returns {mean, max relative deviation} over the central slices within radius 0.25 n.
@@ -81,15 +80,15 @@ TEST(CtFdk, RampSpectrumIsTheBandLimitedRamp) {
         EXPECT_LE(sl[std::size_t(k)], h[std::size_t(k)] + 1e-6f);
     }
     EXPECT_NEAR(hann[std::size_t(np / 2)], 0.0, 1e-3 * nyquist);
-    EXPECT_NEAR(sl[std::size_t(np / 2)], nyquist * 2.0 / k_pi, 0.01 * nyquist);
+    EXPECT_NEAR(sl[std::size_t(np / 2)], nyquist * 2.0 / kPi, 0.01 * nyquist);
     EXPECT_THROW(ramp_filter_spectrum(np, tau, FilterWindow::hann, 0.0), Error);
 }
 
 TEST(CtFdk, AngularStepsCoverTheScan) {
-    const auto full = equally_spaced_angles(90, 2 * k_pi, 0.3);
+    const auto full = equally_spaced_angles(90, 2 * kPi, 0.3);
     EXPECT_TRUE(is_full_scan(full));
     const auto s = angular_steps(full);
-    EXPECT_NEAR(std::accumulate(s.begin(), s.end(), 0.0), 2 * k_pi, 1e-9);
+    EXPECT_NEAR(std::accumulate(s.begin(), s.end(), 0.0), 2 * kPi, 1e-9);
     std::vector<double> irregular = {0.0, 0.1, 0.35, 0.4, 1.0, 2.5, 3.3};
     const auto si = angular_steps(irregular);
     EXPECT_FALSE(is_full_scan(irregular));
@@ -109,7 +108,7 @@ TEST(CtFdk, FullScanCylinderIsQuantitative) {
 
 TEST(CtFdk, ShortScanWithParkerWeightsIsQuantitative) {
     // 180 degrees plus the fan (~14.4 degrees here) plus a little: Parker's weights.
-    const Geometry g = default_cone_geometry(48, 1.0, 80, 200.0 * k_pi / 180.0);
+    const Geometry g = default_cone_geometry(48, 1.0, 80, 200.0 * kPi / 180.0);
     EXPECT_FALSE(is_full_scan(g.angles));
     FdkOptions o;
     const CylinderStats s = fdk_cylinder(g, 0.02, o);
@@ -124,7 +123,7 @@ TEST(CtFdk, ShortScanWithParkerWeightsIsQuantitative) {
 }
 
 TEST(CtFdk, ShortScanBelowHalfCirclePlusFanIsRejected) {
-    const Geometry g = default_cone_geometry(32, 1.0, 40, 185.0 * k_pi / 180.0);
+    const Geometry g = default_cone_geometry(32, 1.0, 40, 185.0 * kPi / 180.0);
     Projector P(g, Device::cpu);
     Array<float> proj(g.projection_shape()), vol(g.volume_shape());
     try {
@@ -137,7 +136,7 @@ TEST(CtFdk, ShortScanBelowHalfCirclePlusFanIsRejected) {
 }
 
 TEST(CtFdk, ParallelBeamFbpCylinder) {
-    Geometry g = default_cone_geometry(48, 1.0, 90, k_pi);
+    Geometry g = default_cone_geometry(48, 1.0, 90, kPi);
     g.type = BeamType::parallel;
     g.du = g.dv = 1.0;
     FdkOptions o;

@@ -14,7 +14,6 @@ using namespace lumen::ct;
 
 namespace {
 
-constexpr double k_pi = 3.14159265358979323846;
 
 double dot_product_error(const Geometry& g, std::uint64_t seed, bool nonnegative) {
     Projector A(g, Device::cpu);
@@ -42,7 +41,7 @@ TEST(CtProjector, AdjointConeBeam) {
 }
 
 TEST(CtProjector, AdjointOffCentreAnisotropicOddSizes) {
-    Geometry g = default_cone_geometry(20, 1.0, 17, 1.3 * k_pi);
+    Geometry g = default_cone_geometry(20, 1.0, 17, 1.3 * kPi);
     g.volume.nx = 19;
     g.volume.ny = 23;
     g.volume.nz = 11;
@@ -61,7 +60,7 @@ TEST(CtProjector, AdjointOffCentreAnisotropicOddSizes) {
 }
 
 TEST(CtProjector, AdjointParallelBeam) {
-    Geometry g = default_cone_geometry(21, 1.0, 25, k_pi);
+    Geometry g = default_cone_geometry(21, 1.0, 25, kPi);
     g.type = BeamType::parallel;
     g.du = g.dv = 1.0;
     g.nu = 30;

@@ -21,7 +21,6 @@ using namespace lumen::ct;
 
 namespace {
 
-constexpr double k_pi = 3.14159265358979323846;
 
 // How a foreign writer stores a simulated scan.
 struct Foreign {
@@ -54,7 +53,7 @@ std::string write_foreign(const std::string& name, const Scan& s, const Foreign&
     Array<float> theta(Shape{s.geometry.n_angles()});
     for (index_t i = 0; i < theta.size(); ++i) {
         const double a = (f.clockwise ? -1.0 : 1.0) * s.geometry.angles[std::size_t(i)];
-        theta[i] = float(f.radians ? a : a * 180.0 / k_pi);
+        theta[i] = float(f.radians ? a : a * 180.0 / kPi);
     }
     out.write("/exchange/theta", theta.view());
     if (!f.theta_units.empty()) out.set_attr("/exchange/theta", "units", f.theta_units);
@@ -276,7 +275,7 @@ TEST(CtRealScans, ThetaUnits) {
         CheckCollector c;
         const std::string p = write_foreign("rad_said_deg.h5", sim, rad);
         const Scan s = read_scan(p, user_geometry(sim));
-        EXPECT_NEAR(s.geometry.angles[1], sim.geometry.angles[1] * k_pi / 180.0, 1e-7);
+        EXPECT_NEAR(s.geometry.angles[1], sim.geometry.angles[1] * kPi / 180.0, 1e-7);
         EXPECT_TRUE(c.has_warning("ct.theta_units"));
         ReadOptions o = user_geometry(sim);
         o.theta_units = "rad";

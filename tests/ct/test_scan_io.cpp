@@ -78,7 +78,7 @@ TEST(CtScanIo, HandWrittenFileReadsAndNormalises) {
     EXPECT_EQ(s.geometry.type, BeamType::cone);
     EXPECT_EQ(s.geometry.projection_shape(), Shape({4, 5, 6}));
     EXPECT_EQ(s.geometry.volume_shape(), Shape({8, 8, 8}));
-    EXPECT_NEAR(s.geometry.angles[1], 3.14159265358979 / 2, 1e-6);
+    EXPECT_NEAR(s.geometry.angles[1], kPi / 2, 1e-6);
     const Array<float> t = transmission(s, Device::cpu);
     for (float v : t) EXPECT_NEAR(v, 0.5f / 0.9f * 1.0f, 1e-6f);  // (600 - 100) / (1000 - 100)
     const Array<float> b = line_integrals(t, 0.0, "x");

@@ -28,7 +28,7 @@ std::vector<cd> centered_dft(const complex64* x, index_t h, index_t w, int sign)
                     const double ph = double((ky - h / 2) * (y - h / 2)) / double(h) +
                                       double((kx - w / 2) * (xx - w / 2)) / double(w);
                     const complex64 v = x[y * w + xx];
-                    acc += cd(v.re, v.im) * std::polar(1.0, sign * 2.0 * M_PI * ph);
+                    acc += cd(v.re, v.im) * std::polar(1.0, sign * 2.0 * kPi * ph);
                 }
             out[std::size_t(ky * w + kx)] = acc / std::sqrt(double(h * w));
         }

@@ -39,7 +39,7 @@ std::vector<cd> dft2(const std::vector<cd>& x, index_t my, index_t mx, int sign)
             for (index_t y = 0; y < my; ++y)
                 for (index_t x0 = 0; x0 < mx; ++x0)
                     acc += x[std::size_t(y * mx + x0)] *
-                           std::polar(1.0, sign * 2 * M_PI * (double(ky * y) / double(my) + double(kx * x0) / double(mx)));
+                           std::polar(1.0, sign * 2 * kPi * (double(ky * y) / double(my) + double(kx * x0) / double(mx)));
             out[std::size_t(ky * mx + kx)] = acc / std::sqrt(double(my * mx));
         }
     return out;
@@ -51,7 +51,7 @@ std::vector<cd> shift_probe(const std::vector<cd>& p, index_t my, index_t mx, do
     for (index_t ky = 0; ky < my; ++ky)
         for (index_t kx = 0; kx < mx; ++kx) {
             const double sy = double(ky < (my + 1) / 2 ? ky : ky - my), sx = double(kx < (mx + 1) / 2 ? kx : kx - mx);
-            s[std::size_t(ky * mx + kx)] *= std::polar(1.0, -2 * M_PI * (sy * fy / double(my) + sx * fx / double(mx)));
+            s[std::size_t(ky * mx + kx)] *= std::polar(1.0, -2 * kPi * (sy * fy / double(my) + sx * fx / double(mx)));
         }
     return dft2(s, my, mx, +1);
 }
@@ -232,7 +232,7 @@ TEST(PtychoModel, NearFieldPropagationMatchesDirectComputation) {
         for (index_t y = 0; y < my; ++y)
             for (index_t x = 0; x < mx; ++x) {
                 const double ky = double(y < (my + 1) / 2 ? y : y - my), kx = double(x < (mx + 1) / 2 ? x : x - mx);
-                spec[std::size_t(y * mx + x)] *= std::polar(1.0, -M_PI * (ay * ky * ky + ax * kx * kx));
+                spec[std::size_t(y * mx + x)] *= std::polar(1.0, -kPi * (ay * ky * ky + ax * kx * kx));
             }
         const std::vector<cd> near = dft2(spec, my, mx, +1);
         for (index_t i = 0; i < my * mx; ++i) {

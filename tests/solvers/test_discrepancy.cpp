@@ -28,7 +28,7 @@ struct Problem {
         for (index_t i = 0; i < n; ++i)
             for (index_t j = 0; j < n; ++j) {
                 const double d = double(i - j) / 2.0;
-                matrix[i * n + j] = float(std::exp(-0.5 * d * d) / (2.0 * std::sqrt(2.0 * M_PI)));
+                matrix[i * n + j] = float(std::exp(-0.5 * d * d) / (2.0 * std::sqrt(2.0 * kPi)));
             }
         A = dense_matrix<float>(matrix.clone());
         truth = Array<float>(Shape{n});

@@ -73,6 +73,6 @@ double angular_coverage(const std::vector<double>& angles);
 // A cone-beam geometry for an n^3 volume of `voxel` mm with the detector (nu = nv = n) sized to
 // cover the cylinder inscribed in the volume; dso = 4 n voxel, dsd = 2 dso. For tests and
 // `simulate` defaults.
-Geometry default_cone_geometry(index_t n, double voxel, index_t views, double arc = 2.0 * 3.14159265358979323846);
+Geometry default_cone_geometry(index_t n, double voxel, index_t views, double arc = 2.0 * kPi);
 
 }  // namespace lumen::ct

@@ -1,5 +1,6 @@
-// Included by all per-element math. LUMEN_HD itself lives in the public header so that the public
-// complex type can use it; the reduction operators used by both executors live here.
+// Included by all per-element math in kernels/: LUMEN_HD, index_t and kPi (from the public
+// lumen/core/hd.hpp, so that the public complex type can use them), the complex type, and the
+// reduction operators used by both executors.
 #pragma once
 #include "lumen/core/complex.hpp"
 #include "lumen/core/hd.hpp"
