@@ -54,6 +54,9 @@ const std::vector<std::pair<std::string, std::string>>& field_flags() {
         {"ReadOptions.geometry.dsd_mm", "--dsd-mm"},
         {"ReadOptions.geometry.voxel_mm", "--voxel-mm"},
         {"ReadOptions.geometry.i0", "--i0"},
+        {"ReadOptions.geometry.nx", "--volume"},
+        {"ReadOptions.geometry.ny", "--volume"},
+        {"ReadOptions.geometry.nz", "--volume"},
         {"ReadOptions.geometry", "the geometry options (--beam, --pixel-mm, --dso-mm, --dsd-mm, --volume, --voxel-mm)"},
         {"ReadOptions.theta_units", "--theta-units"},
         {"ReadOptions.clockwise", "--rotation cw"},
@@ -458,7 +461,7 @@ void setup(CLI::App& app) {
         app::CheckReporter checks(kProg, info_common, true);
         const ct::FileInfo f = ct::describe_file(info_in, info_scan.read_options());
         if (!info_common.json) {
-            app::out(info_common) << f.text();
+            app::out(info_common) << with_flags(f.text(), "");
             return;
         }
         nlohmann::json j = app::json_summary(kProg, "info", seconds_since(t0));

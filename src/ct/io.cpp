@@ -249,8 +249,10 @@ Geometry read_geometry(const io::H5File& f, const Shape& projection_shape, const
                        "du_mm, dv_mm, nx, ny, nz, voxel_mm) to know the scan geometry (docs/ct.md). For a file "
                        "written by another tool give them in ReadOptions.geometry (type parallel with du_mm and dv_mm, or "
                        "type cone with dso_mm, dsd_mm, du_mm and dv_mm) or in a file (ReadOptions.geometry_file)");
-    const std::string where = src.external() ? f.path() + ": geometry (" + src.description() + ")"
-                                             : f.path() + ": " + k_geometry;
+    // Values from the options name their source too.
+    const bool overridden = !options.geometry.empty() || !options.geometry_file.empty();
+    const std::string where = src.external() || overridden ? f.path() + ": geometry (" + src.description() + ")"
+                                                           : f.path() + ": " + k_geometry;
     auto has = [&](const char* name) { return src.has(name); };
     // For a geometry from the user, name the option field that gives the missing value.
     auto hint = [](const std::string& name) -> std::string {
@@ -364,8 +366,8 @@ Scan read_scan(const std::string& path, const ReadOptions& options) {
         require_option(std::isfinite(options.centre_column) && options.centre_column >= 0 &&
                            options.centre_column <= double(g.nu - 1),
                        "ReadOptions.centre_column",
-                       "is " + num(options.centre_column) + ", expected a detector column in [0, " +
-                           std::to_string(g.nu - 1) + "] of " + path);
+                       num(options.centre_column) + " is not a detector column of " + path + "; expected [0, " +
+                           std::to_string(g.nu - 1) + "]");
         g.offset_u = (0.5 * double(g.nu - 1) - options.centre_column) * g.du;
         s.axis_given = true;
     }
