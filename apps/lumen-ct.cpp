@@ -1,8 +1,12 @@
 // lumen-ct: cone-beam (and parallel-beam) CT. Subcommands simulate, recon, project, info
 // (docs/ct.md). Thin: parsing, one library call, reporting.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "apps/common/app_common.hpp"
 #include "lumen/core/error.hpp"
@@ -17,8 +21,114 @@ const char* kProg = "lumen-ct";
 
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+// For things that exist only on the command line (the text of --volume, --centre, --rotation).
 void require_usage(bool cond, const std::string& message) {
     if (!cond) throw Error(ErrorCode::usage, message);
+}
+
+// The option field each flag sets (docs/errors.md): run_app reports an invalid option by its flag.
+const std::vector<std::pair<std::string, std::string>>& field_flags() {
+    static const std::vector<std::pair<std::string, std::string>> table = {
+        {"ReconOptions.method", "--method"},
+        {"ReconOptions.iterations", "--iters"},
+        {"FdkOptions.window", "--filter"},
+        {"FdkOptions.cutoff", "--cutoff"},
+        {"FdkOptions.short_scan", "--short-scan"},
+        {"ReconOptions.min_transmission", "--clamp-transmission"},
+        {"ReconOptions.sirt_relaxation", "--relaxation"},
+        {"ReconOptions.cgls_restart", "--restart"},
+        {"ReconOptions.tv_weight", "--tv-weight"},
+        {"ReconOptions.tv_lambda", "--lambda"},
+        {"ReconOptions.tv_inner", "--inner"},
+        {"ReconOptions.init", "--init"},
+        {"ReconOptions.stop", "--stop"},
+        {"ReconOptions.discrepancy_tau", "--tau"},
+        {"ReconOptions.model_error", "--model-error"},
+        {"ReconOptions.objective", "--objective"},
+        {"ReconOptions.nonlinear_tv", "--nonlinear-tv"},
+        {"ReadOptions.geometry_file", "--geometry"},
+        {"ReadOptions.geometry.type", "--beam"},
+        {"ReadOptions.geometry.du_mm", "--du-mm (or --pixel-mm)"},
+        {"ReadOptions.geometry.dv_mm", "--dv-mm (or --pixel-mm)"},
+        {"ReadOptions.geometry.dso_mm", "--dso-mm"},
+        {"ReadOptions.geometry.dsd_mm", "--dsd-mm"},
+        {"ReadOptions.geometry.voxel_mm", "--voxel-mm"},
+        {"ReadOptions.geometry.i0", "--i0"},
+        {"ReadOptions.geometry.nx", "--volume"},
+        {"ReadOptions.geometry.ny", "--volume"},
+        {"ReadOptions.geometry.nz", "--volume"},
+        {"ReadOptions.geometry", "the geometry options (--beam, --pixel-mm, --dso-mm, --dsd-mm, --volume, --voxel-mm)"},
+        {"ReadOptions.theta_units", "--theta-units"},
+        {"ReadOptions.clockwise", "--rotation cw"},
+        {"ReadOptions.flip_u", "--flip-u"},
+        {"ReadOptions.centre_column", "--centre"},
+        {"ReadOptions.estimate_centre", "--centre auto"},
+        {"SimulationOptions.size", "--size"},
+        {"SimulationOptions.voxel_mm", "--voxel"},
+        {"SimulationOptions.views", "--views"},
+        {"SimulationOptions.arc_deg", "--arc"},
+        {"SimulationOptions.dso_mm", "--dso"},
+        {"SimulationOptions.dsd_mm", "--dsd"},
+        {"SimulationOptions.du_mm", "--du"},
+        {"SimulationOptions.nu", "--nu"},
+        {"SimulationOptions.nv", "--nv"},
+        {"SimulationOptions.phantom", "--phantom"},
+        {"SimulationOptions.mu_scale", "--mu-scale"},
+        {"SimulationOptions.metal_mu", "--metal-mu"},
+        {"SimulationOptions.i0", "--i0"},
+        {"SimulationOptions.dark", "--dark"},
+        {"SimulationOptions.flat_frames", "--flat-frames"},
+        {"SimulationOptions.dark_frames", "--dark-frames"},
+        {"SimulationOptions.subsample", "--subsample"},
+        {"SimulationOptions.supersample", "--supersample"},
+        {"ProjectOptions.i0", "--i0"},
+        {"ProjectOptions.dataset", "--dataset"},
+        {"RunOptions.output", "-o"},
+        {"ProjectOptions.output", "-o"},
+    };
+    return table;
+}
+
+// Library messages also mention fields in passing (a hint: "clamp them
+// (ReconOptions.min_transmission)"); on the command line they read as the flags. The leading
+// "FIELD: " of an invalid option is left to run_app.
+std::string with_flags(const std::string& message, const std::string& field) {
+    std::vector<std::pair<std::string, std::string>> table = field_flags();
+    std::sort(table.begin(), table.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+    const std::size_t start = !field.empty() && message.compare(0, field.size() + 2, field + ": ") == 0 ? field.size() + 2 : 0;
+    std::string out = message.substr(0, start);
+    for (std::size_t i = start; i < message.size();) {
+        bool replaced = false;
+        if (message.compare(i, 12, "ReadOptions.") == 0 || message.compare(i, 13, "ReconOptions.") == 0 ||
+            message.compare(i, 11, "FdkOptions.") == 0 || message.compare(i, 18, "SimulationOptions.") == 0 ||
+            message.compare(i, 15, "ProjectOptions.") == 0) {
+            for (const auto& [f, flag] : table)
+                if (message.compare(i, f.size(), f) == 0) {
+                    out += flag;
+                    i += f.size();
+                    replaced = true;
+                    break;
+                }
+        }
+        if (!replaced) out += message[i++];
+    }
+    return out;
+}
+
+// A subcommand's work, with the library's field names turned into this app's flags.
+template <class F>
+std::function<void()> flagged(F work) {
+    return [work] {
+        try {
+            work();
+        } catch (const Error& e) {
+            throw Error(e.code(), with_flags(e.what(), e.field()), e.field());
+        }
+    };
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 nlohmann::json geometry_json(const ct::Geometry& g) {
@@ -44,23 +154,23 @@ struct ScanCli {
     ct::ReadOptions read_options() const {
         ct::ReadOptions r;
         r.geometry_file = geometry_file;
-        auto set = [&](const char* name, double v, const char* option) {
+        // 0: not given. The values are checked where they are read (the geometry's validation).
+        auto set = [&](const char* name, double v) {
             if (v == 0) return;
-            require_usage(std::isfinite(v) && v > 0, std::string(option) + " must be positive");
             std::ostringstream t;
             t.precision(17);
             t << v;
             r.geometry[name] = t.str();
         };
         if (!beam.empty()) r.geometry["type"] = ct::beam_type_name(ct::parse_beam_type(beam, "--beam"));
-        set("du_mm", pixel_mm, "--pixel-mm");
-        set("dv_mm", pixel_mm, "--pixel-mm");
-        set("du_mm", du_mm, "--du-mm");
-        set("dv_mm", dv_mm, "--dv-mm");
-        set("dso_mm", dso_mm, "--dso-mm");
-        set("dsd_mm", dsd_mm, "--dsd-mm");
-        set("voxel_mm", voxel_mm, "--voxel-mm");
-        set("i0", i0, "--i0");
+        set("du_mm", pixel_mm);
+        set("dv_mm", pixel_mm);
+        set("du_mm", du_mm);
+        set("dv_mm", dv_mm);
+        set("dso_mm", dso_mm);
+        set("dsd_mm", dsd_mm);
+        set("voxel_mm", voxel_mm);
+        set("i0", i0);
         if (!volume.empty()) {
             std::vector<std::string> parts;
             std::stringstream in(volume);
@@ -70,9 +180,7 @@ struct ScanCli {
             const char* names[] = {"nx", "ny", "nz"};
             for (int k = 0; k < 3; ++k) r.geometry[names[k]] = parts[parts.size() == 1 ? 0 : std::size_t(k)];
         }
-        require_usage(theta_units.empty() || theta_units == "deg" || theta_units == "rad",
-                      "--theta-units is '" + theta_units + "', expected deg or rad");
-        r.theta_units = theta_units;
+        r.theta_units = ct::parse_theta_units(theta_units);
         require_usage(rotation == "ccw" || rotation == "cw", "--rotation is '" + rotation + "', expected ccw or cw");
         r.clockwise = rotation == "cw";
         r.flip_u = flip_u;
@@ -133,10 +241,12 @@ nlohmann::json axis_json(const ct::AxisReport& a) {
 }
 
 void setup(CLI::App& app) {
+    for (const auto& [field, flag] : field_flags()) app::flag_for_field(field, flag);
+
     // ---- simulate
     auto* sim = app.add_subcommand("simulate", "write a simulated scan (DXchange + geometry) with its ground truth");
-    static std::string sim_out, sim_type = "cone";
-    static ct::SimulateOptions so;
+    static std::string sim_out, sim_type = "cone", sim_phantom = "shepp-logan";
+    static ct::SimulationOptions so;
     static app::CommonOptions sim_common;
     static bool noiseless = false, voxel_model = false;
     sim->add_option("output", sim_out, "output file (.h5)")->required();
@@ -150,7 +260,7 @@ void setup(CLI::App& app) {
     sim->add_option("--nu", so.nu, "detector columns (default n)");
     sim->add_option("--nv", so.nv, "detector rows (default n)");
     sim->add_option("--du", so.du_mm, "detector pitch in mm (default: covers the inscribed cylinder)");
-    sim->add_option("--phantom", so.phantom, "shepp-logan or metal (Shepp-Logan with two dense inserts)")->capture_default_str();
+    sim->add_option("--phantom", sim_phantom, "shepp-logan or metal (Shepp-Logan with two dense inserts)")->capture_default_str();
     sim->add_option("--mu-scale", so.mu_scale, "attenuation per mm of the phantom's table value 1")->capture_default_str();
     sim->add_option("--metal-mu", so.metal_mu, "attenuation per mm of the metal inserts")->capture_default_str();
     sim->add_option("--i0", so.i0, "unattenuated counts per detector pixel")->capture_default_str();
@@ -164,27 +274,34 @@ void setup(CLI::App& app) {
                                                 "instead of exact line integrals");
     sim->add_option("--seed", so.seed, "noise seed")->capture_default_str();
     app::add_common_options(*sim, sim_common, false);
-    sim->callback([] {
+    sim->callback(flagged([] {
+        const auto t0 = std::chrono::steady_clock::now();
         so.type = ct::parse_beam_type(sim_type, "--beam");
+        so.phantom = ct::parse_phantom(sim_phantom);
         so.noise = !noiseless;
         so.analytic = !voxel_model;
+        const Device device = sim_common.resolved_device();
         app::Progress progress(kProg, "simulate", 1, sim_common.quiet);
-        const ct::Scan s = ct::run_simulate(sim_out, so, sim_common.resolved_device());
+        const ct::Scan s = ct::run_simulate(sim_out, so, device);
         progress.finish(sim_out);
-        if (sim_common.json)
-            app::print_json({{"output", sim_out},
-                             {"phantom", so.phantom},
-                             {"i0", so.i0},
-                             {"noise", so.noise ? "poisson" : "none"},
-                             {"geometry", geometry_json(s.geometry)}});
-        else if (!sim_common.quiet)
-            std::cout << kProg << ": wrote " << sim_out << " (" << s.geometry.describe() << ")\n";
-    });
+        if (sim_common.json) {
+            nlohmann::json j = app::json_summary(kProg, "simulate", seconds_since(t0));
+            j["output"] = sim_out;
+            j["device"] = device_name(device);
+            j["phantom"] = ct::phantom_name(so.phantom);
+            j["i0"] = so.i0;
+            j["noise"] = so.noise ? "poisson" : "none";
+            j["geometry"] = geometry_json(s.geometry);
+            app::print_json(j);
+        } else {
+            app::out(sim_common) << kProg << ": wrote " << sim_out << " (" << s.geometry.describe() << ")\n";
+        }
+    }));
 
     // ---- recon
     auto* rec = app.add_subcommand("recon", "reconstruct a scan: fdk, sirt, cgls, tv or nonlinear");
     static ct::RunOptions ro;
-    static std::string method = "fdk", filter = "ram-lak", short_scan = "auto";
+    static std::string method = "fdk", filter = "ram-lak", short_scan = "auto", init = "fdk";
     static app::CommonOptions rec_common;
     static bool no_png = false;
     static ScanCli rec_scan;
@@ -204,7 +321,7 @@ void setup(CLI::App& app) {
     rec->add_option("--tv-weight", ro.recon.tv_weight, "tv: weight relative to max |A^T b|")->capture_default_str();
     rec->add_option("--lambda", ro.recon.tv_lambda, "tv: absolute weight (overrides --tv-weight)");
     rec->add_option("--inner", ro.recon.tv_inner, "tv: CG iterations per ADMM step")->capture_default_str();
-    rec->add_option("--init", ro.recon.init, "nonlinear: start from fdk or zero")->capture_default_str();
+    rec->add_option("--init", init, "nonlinear: start from fdk or zero")->capture_default_str();
     static std::string stop = "discrepancy", objective = "least-squares";
     rec->add_option("--stop", stop,
                     "iterative methods: discrepancy (stop where the misfit reaches what the counts' noise explains; "
@@ -226,47 +343,27 @@ void setup(CLI::App& app) {
     rec->add_flag("--no-png", no_png, "do not write the PNG previews");
     app::add_common_options(*rec, rec_common, true);
     add_scan_options(*rec, rec_scan);
-    rec->callback([] {
+    rec->callback(flagged([] {
+        const auto t0 = std::chrono::steady_clock::now();
         ro.read = rec_scan.read_options();
-        ro.recon.method = ct::parse_method(method, "--method");
-        ro.recon.fdk.window = ct::parse_filter_window(filter, "--filter");
-        require_usage(short_scan == "auto" || short_scan == "parker" || short_scan == "off",
-                      "--short-scan is '" + short_scan + "', expected auto, parker or off");
-        ro.recon.fdk.short_scan = short_scan == "auto"     ? ct::ShortScan::automatic
-                                  : short_scan == "parker" ? ct::ShortScan::parker
-                                                           : ct::ShortScan::off;
-        require_usage(rec_common.iters >= 0, "--iters must be positive, got " + std::to_string(rec_common.iters));
-        ro.recon.stop = ct::parse_stop(stop, "--stop");
-        ro.recon.objective = ct::parse_objective(objective, "--objective");
-        require_usage(std::isfinite(ro.recon.discrepancy_tau) && ro.recon.discrepancy_tau >= 0,
-                      "--tau must be a positive number (0: the method's default)");
-        require_usage(std::isfinite(ro.recon.model_error) && ro.recon.model_error >= 0,
-                      "--model-error must be non-negative");
-        require_usage(ro.recon.objective == ct::Objective::least_squares || ro.recon.method == ct::Method::nonlinear,
-                      "--objective applies to --method nonlinear only");
-        require_usage(ro.recon.fdk.cutoff > 0 && ro.recon.fdk.cutoff <= 1, "--cutoff must be in (0, 1]");
-        require_usage(std::isfinite(ro.recon.min_transmission) && ro.recon.min_transmission >= 0 &&
-                          ro.recon.min_transmission < 1,
-                      "--clamp-transmission must be in [0, 1)");
-        require_usage(ro.recon.sirt_relaxation > 0 && ro.recon.sirt_relaxation < 2, "--relaxation must be in (0, 2)");
-        require_usage(ro.recon.cgls_restart >= 0, "--restart must be non-negative");
-        require_usage(ro.recon.tv_weight > 0 && std::isfinite(ro.recon.tv_weight), "--tv-weight must be positive");
-        require_usage(ro.recon.tv_lambda >= 0 && std::isfinite(ro.recon.tv_lambda), "--lambda must be non-negative");
-        require_usage(ro.recon.tv_inner >= 1, "--inner must be at least 1");
-        require_usage(ro.recon.init == "fdk" || ro.recon.init == "zero", "--init must be fdk or zero");
-        require_usage(ro.recon.nonlinear_tv >= 0 && std::isfinite(ro.recon.nonlinear_tv),
-                      "--nonlinear-tv must be non-negative");
+        ro.recon.method = ct::parse_method(method);
+        ro.recon.fdk.window = ct::parse_filter_window(filter);
+        ro.recon.fdk.short_scan = ct::parse_short_scan(short_scan);
+        ro.recon.stop = ct::parse_stop(stop);
+        ro.recon.objective = ct::parse_objective(objective);
+        ro.recon.init = ct::parse_init(init);
         ro.recon.device = rec_common.resolved_device();
         ro.recon.iterations = rec_common.iters;
+        ro.recon.validate();  // before the file is read: a typo costs nothing
         ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
         const int iters = rec_common.iters > 0 ? rec_common.iters : ct::default_iterations(ro.recon.method, ro.recon.objective);
         app::Progress progress(kProg, "recon " + method, std::max(iters, 1), rec_common.quiet);
-        ro.recon.progress = [&](const IterationInfo& info) {
+        ro.recon.progress = [&](const ProgressInfo& p) {
             std::ostringstream d;
-            d << "(objective " << info.objective;
-            if (std::isfinite(info.misfit)) d << ", misfit " << info.misfit;
+            d << "(objective " << p.iteration.objective;
+            if (std::isfinite(p.iteration.misfit)) d << ", misfit " << p.iteration.misfit;
             d << ")";
-            progress.update(info.iteration, d.str());
+            progress.update(p.iteration.iteration, d.str());
             return true;
         };
         app::CheckReporter checks(kProg, rec_common);
@@ -278,51 +375,44 @@ void setup(CLI::App& app) {
         if (rec_common.json) {
             nlohmann::json params = nlohmann::json::object();
             for (const auto& [k, v] : s.parameters) params[k] = v;
-            nlohmann::json j = {{"output", ro.output},
-                                {"input", ro.input},
-                                {"method", method},
-                                {"device", device_name(ro.recon.device)},
-                                {"iterations", s.solver.iterations},
-                                {"stop_reason", s.solver.stop_reason},
-                                {"seconds", s.seconds},
-                                {"volume", {s.geometry.volume.nz, s.geometry.volume.ny, s.geometry.volume.nx}},
-                                {"previews", s.previews},
-                                {"parameters", params},
-                                {"rotation_centre", axis_json(s.axis)},
-                                {"noise_normalised_residual", number_or_null(s.residual)},
-                                {"residual_rays", s.residual_rays},
-                                {"checks", checks.json()},
-                                {"has_truth", s.has_truth}};
+            nlohmann::json j = app::json_summary(kProg, "recon", seconds_since(t0));
+            j["input"] = ro.input;
+            j["output"] = ro.output;
+            j["device"] = device_name(ro.recon.device);
+            j["method"] = ct::method_name(ro.recon.method);
+            j["iterations"] = s.solver.iterations;
+            j["stop_reason"] = s.solver.stop_reason;
+            j["checks"] = checks.json();
+            if (s.has_truth) j["quality"] = app::quality_json(s.quality);
+            j["has_truth"] = s.has_truth;
+            j["reconstruction_s"] = s.seconds;
+            j["volume"] = {s.geometry.volume.nz, s.geometry.volume.ny, s.geometry.volume.nx};
+            j["previews"] = s.previews;
+            j["parameters"] = params;
+            j["rotation_centre"] = axis_json(s.axis);
+            j["noise_normalised_residual"] = number_or_null(s.residual);
+            j["residual_rays"] = s.residual_rays;
             if (!s.solver.history.empty()) {
                 j["objective"] = number_or_null(s.solver.history.back().objective);
                 j["misfit"] = number_or_null(s.solver.history.back().misfit);
             }
             if (s.solver.discrepancy_tau > 0) j["discrepancy_tau"] = s.solver.discrepancy_tau;
-            if (s.has_truth) {
-                j["psnr_db"] = number_or_null(s.quality.psnr_db);
-                j["psnr_peak"] = s.quality.peak;
-                j["nrmse"] = number_or_null(s.quality.nrmse);
-                j["ssim"] = number_or_null(s.quality.ssim);
-            }
             app::print_json(j);
         } else {
-            std::cout << kProg << ": " << method << " of " << s.geometry.n_angles() << " views into "
-                      << s.geometry.volume.nx << "x" << s.geometry.volume.ny << "x" << s.geometry.volume.nz << " in "
-                      << s.seconds << " s";
+            std::ostream& out = app::out(rec_common);
+            out << kProg << ": " << method << " of " << s.geometry.n_angles() << " views into " << s.geometry.volume.nx
+                << "x" << s.geometry.volume.ny << "x" << s.geometry.volume.nz << " in " << s.seconds << " s";
             if (ro.recon.method != ct::Method::fdk)
-                std::cout << " (" << s.solver.iterations << " iterations, stopped: " << s.solver.stop_reason << ")";
-            std::cout << "\n";
-            std::cout << kProg << ": rotation axis at detector column " << s.axis.column << " (" << s.axis.source
-                      << "); noise-normalised residual " << s.residual << " (1: fits the counts to their noise)\n";
-            if (s.has_truth)
-                std::cout << kProg << ": against the truth: PSNR " << s.quality.psnr_db << " dB (peak "
-                          << s.quality.peak << " /mm), NRMSE " << s.quality.nrmse << ", SSIM " << s.quality.ssim
-                          << "\n";
-            std::cout << kProg << ": wrote " << ro.output;
-            for (const std::string& p : s.previews) std::cout << ", " << p;
-            std::cout << "\n";
+                out << " (" << s.solver.iterations << " iterations, stopped: " << s.solver.stop_reason << ")";
+            out << "\n";
+            out << kProg << ": rotation axis at detector column " << s.axis.column << " (" << s.axis.source
+                << "); noise-normalised residual " << s.residual << " (1: fits the counts to their noise)\n";
+            app::print_quality(kProg, s.quality, rec_common);
+            out << kProg << ": wrote " << ro.output;
+            for (const std::string& p : s.previews) out << ", " << p;
+            out << "\n";
         }
-    });
+    }));
 
     // ---- project
     auto* prj = app.add_subcommand("project", "forward-project a volume into a scan (intensities i0 exp(-A x))");
@@ -336,48 +426,75 @@ void setup(CLI::App& app) {
     prj->add_flag("--poisson", po.poisson, "Poisson noise on the counts");
     prj->add_option("--seed", po.seed, "noise seed")->capture_default_str();
     app::add_common_options(*prj, prj_common, false);
-    prj->callback([] {
+    prj->callback(flagged([] {
+        const auto t0 = std::chrono::steady_clock::now();
         po.device = prj_common.resolved_device();
         app::Progress progress(kProg, "project", 1, prj_common.quiet);
         const ct::Scan s = ct::run_project(po);
         progress.finish(po.output);
-        if (prj_common.json)
-            app::print_json({{"output", po.output}, {"input", po.input}, {"geometry", geometry_json(s.geometry)}});
-        else if (!prj_common.quiet)
-            std::cout << kProg << ": wrote " << po.output << " (" << s.geometry.describe() << ")\n";
-    });
+        if (prj_common.json) {
+            nlohmann::json j = app::json_summary(kProg, "project", seconds_since(t0));
+            j["input"] = po.input;
+            j["output"] = po.output;
+            j["device"] = device_name(po.device);
+            j["noise"] = po.poisson ? "poisson" : "none";
+            j["geometry"] = geometry_json(s.geometry);
+            app::print_json(j);
+        } else {
+            app::out(prj_common) << kProg << ": wrote " << po.output << " (" << s.geometry.describe() << ")\n";
+        }
+    }));
 
     // ---- info
     auto* inf = app.add_subcommand("info", "say what a CT file holds and whether lumen can read it");
     static std::string info_in;
     static app::CommonOptions info_common;
     static ScanCli info_scan;
-    inf->add_option("input", info_in, "scan (.h5)")->required();
+    inf->add_option("input", info_in, "a scan or a reconstruction (.h5)")->required();
     inf->add_flag("--json", info_common.json, "print a machine-readable summary on stdout");
+    inf->add_flag("--quiet,-q", info_common.quiet, "print nothing but errors (and --json)");
     inf->add_flag("--strict", info_common.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
     add_scan_options(*inf, info_scan);
-    inf->callback([] {
+    inf->callback(flagged([] {
+        const auto t0 = std::chrono::steady_clock::now();
         // A line per plausibility check on stderr, passed or not.
         app::CheckReporter checks(kProg, info_common, true);
-        const ct::ScanInfo i = ct::describe_scan(info_in, info_scan.read_options());
-        nlohmann::json conventions = nlohmann::json::object();
-        for (const auto& [k, v] : i.conventions) conventions[k] = v;
-        if (info_common.json)
-            app::print_json({{"input", info_in},
-                             {"readable", true},
-                             {"geometry", geometry_json(i.geometry)},
-                             {"white_frames", i.white_frames},
-                             {"dark_frames", i.dark_frames},
-                             {"has_truth", i.has_truth},
-                             {"data_range", {i.data_min, i.data_max}},
-                             {"transmission_range", {i.transmission_min, i.transmission_max}},
-                             {"non_positive_transmission", i.non_positive},
-                             {"rotation_centre", axis_json(i.axis)},
-                             {"conventions", conventions},
-                             {"checks", checks.json()}});
-        else
-            std::cout << i.text;
-    });
+        const ct::FileInfo f = ct::describe_file(info_in, info_scan.read_options());
+        if (!info_common.json) {
+            app::out(info_common) << with_flags(f.text(), "");
+            return;
+        }
+        nlohmann::json j = app::json_summary(kProg, "info", seconds_since(t0));
+        j["input"] = info_in;
+        j["readable"] = true;
+        if (f.kind == ct::FileKind::reconstruction) {
+            const ct::VolumeInfo& v = f.volume;
+            nlohmann::json attributes = nlohmann::json::object();
+            for (const auto& [k, val] : v.attributes) attributes[k] = val;
+            j["kind"] = "reconstruction";
+            j["geometry"] = geometry_json(v.geometry);
+            j["volume_range"] = {v.min, v.max};
+            j["history_iterations"] = v.history_length;
+            j["attributes"] = attributes;
+            if (v.quality.measured()) j["quality"] = app::quality_json(v.quality);
+        } else {
+            const ct::ScanInfo& i = f.scan;
+            nlohmann::json conventions = nlohmann::json::object();
+            for (const auto& [k, val] : i.conventions) conventions[k] = val;
+            j["kind"] = "scan";
+            j["checks"] = checks.json();
+            j["geometry"] = geometry_json(i.geometry);
+            j["white_frames"] = i.white_frames;
+            j["dark_frames"] = i.dark_frames;
+            j["has_truth"] = i.has_truth;
+            j["data_range"] = {i.data_min, i.data_max};
+            j["transmission_range"] = {i.transmission_min, i.transmission_max};
+            j["non_positive_transmission"] = i.non_positive;
+            j["rotation_centre"] = axis_json(i.axis);
+            j["conventions"] = conventions;
+        }
+        app::print_json(j);
+    }));
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "lumen/ct/scan.hpp"
+#include "lumen/ct/io.hpp"
 #include "lumen/mri/io.hpp"
 #include "lumen/ptycho/scan.hpp"
 

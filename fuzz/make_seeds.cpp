@@ -5,7 +5,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "lumen/ct/scan.hpp"
+#include "lumen/ct/io.hpp"
 #include "lumen/ct/simulate.hpp"
 #include "lumen/mri/io.hpp"
 #include "lumen/mri/mask.hpp"
@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     const fs::path dir = argv[1];
     for (const char* t : {"fuzz_ct", "fuzz_mri", "fuzz_ptycho", "fuzz_structured"}) fs::create_directories(dir / t);
 
-    ct::SimulateOptions co;
+    ct::SimulationOptions co;
     co.size = 6;
     co.views = 6;
     co.flat_frames = co.dark_frames = 1;

@@ -167,7 +167,7 @@ AxisReport resolve_axis(Scan& scan, const Array<float>& t) {
     rep.best = search(g, p);
     const double middle = 0.5 * double(g.nu - 1);
     const std::string coverage = num(angular_coverage(g.angles) * 180.0 / kPi) + " deg";
-    // Columns shown to the user count the file's columns, as --centre does.
+    // Columns shown to the user count the file's columns, as ReadOptions::centre_column does.
     auto file_column = [&](double c) { return scan.flip_u ? double(g.nu - 1) - c : c; };
     auto col = [&](double c) { return num(std::round(file_column(c) * 100.0) / 100.0); };
 
@@ -176,14 +176,14 @@ AxisReport resolve_axis(Scan& scan, const Array<float>& t) {
             rep.source = "unchecked";
             warn("ct.rotation_axis", "the geometry does not place the rotation axis and the views (" + coverage +
                                          ") hold no opposing rays to find it: assuming the detector's middle "
-                                         "(column " + col(middle) + "); give --centre COLUMN if it is elsewhere");
+                                         "(column " + col(middle) + "); set ReadOptions.centre_column if it is elsewhere");
         } else {
             rep.source = "estimated";
             g.offset_u = rep.best.offset_u;
             report_check("ct.rotation_axis", true,
                          "the geometry does not place the rotation axis: estimated at detector column " +
                              col(rep.best.column) + " (middle " + col(middle) + ") from opposing views; override with "
-                             "--centre COLUMN");
+                             "ReadOptions.centre_column");
         }
     } else {
         rep.source = "file";
@@ -194,7 +194,8 @@ AxisReport resolve_axis(Scan& scan, const Array<float>& t) {
             warn("ct.rotation_axis", "the geometry places the rotation axis at detector column " + col(given.column) +
                                          " but opposing views agree best at column " + col(rep.best.column) +
                                          " (mismatch " + num(given.mismatch) + " vs " + num(rep.best.mismatch) +
-                                         "); give --centre " + col(rep.best.column) + " or --centre auto");
+                                         "); set ReadOptions.centre_column to " + col(rep.best.column) +
+                                         " or ReadOptions.estimate_centre");
         else
             report_check("ct.rotation_axis", true,
                          "rotation axis at detector column " + col(given.column) +
@@ -234,7 +235,7 @@ AxisReport resolve_axis(Scan& scan, const Array<float>& t) {
                  "opposing views disagree with the geometry (mismatch " + num(rep.used.mismatch) + ", " +
                      num(rep.used.chi2) + " x the Poisson noise) but agree with the rotation reversed (mismatch " +
                      num(alt.mismatch) + "): the scan turns clockwise or its u axis is mirrored. Reconstruct with "
-                     "--rotation cw (or --flip-u, which gives the mirror image)");
+                     "ReadOptions.clockwise (or ReadOptions.flip_u, which gives the mirror image)");
         else if (inconsistent)
             warn("ct.opposing_views", inconsistent_text);
         else

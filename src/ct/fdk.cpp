@@ -24,14 +24,26 @@ std::string deg(double rad) {
 }
 }  // namespace
 
-FilterWindow parse_filter_window(const std::string& text, const std::string& option) {
+FilterWindow parse_filter_window(const std::string& text) {
     if (text == "ram-lak" || text == "ramlak" || text == "ramp") return FilterWindow::ram_lak;
     if (text == "shepp-logan") return FilterWindow::shepp_logan;
     if (text == "cosine") return FilterWindow::cosine;
     if (text == "hamming") return FilterWindow::hamming;
     if (text == "hann" || text == "hanning") return FilterWindow::hann;
-    throw Error(ErrorCode::bad_input,
-                option + " is '" + text + "', expected ram-lak, shepp-logan, cosine, hamming or hann");
+    invalid_option("FdkOptions.window",
+                   "'" + text + "' is not a filter window; expected ram-lak, shepp-logan, cosine, hamming or hann");
+}
+
+void FdkOptions::validate() const {
+    require_option(cutoff > 0.0 && cutoff <= 1.0, "FdkOptions.cutoff",
+                   "must be in (0, 1] (a fraction of Nyquist), got " + std::to_string(cutoff));
+}
+
+ShortScan parse_short_scan(const std::string& text) {
+    if (text == "auto" || text == "automatic") return ShortScan::automatic;
+    if (text == "parker") return ShortScan::parker;
+    if (text == "off") return ShortScan::off;
+    invalid_option("FdkOptions.short_scan", "'" + text + "' is not a short-scan mode; expected auto, parker or off");
 }
 
 const char* filter_window_name(FilterWindow w) noexcept {

@@ -9,14 +9,10 @@
 #include <limits>
 
 #include "kernels/ct/elementwise.hpp"
-#include "lumen/io/hdf5.hpp"
-#include "lumen/io/history.hpp"
-#include "lumen/io/png.hpp"
 #include "lumen/linalg.hpp"
 #include "lumen/metrics.hpp"
 #include "lumen/solvers/regularizers.hpp"
 #include "lumen/solvers/solvers.hpp"
-#include "lumen/version.hpp"
 #include "src/executor.hpp"
 #include "src/text.hpp"
 
@@ -116,29 +112,68 @@ CountNoise count_noise(const Scan& scan) {
     return n;
 }
 
-Stop parse_stop(const std::string& text, const std::string& option) {
+Stop parse_stop(const std::string& text) {
     if (text == "discrepancy") return Stop::discrepancy;
     if (text == "iterations") return Stop::iterations;
-    throw Error(ErrorCode::bad_input, option + " is '" + text + "', expected discrepancy or iterations");
+    invalid_option("ReconOptions.stop", "'" + text + "' is not a stopping rule; expected discrepancy or iterations");
 }
 
 const char* stop_name(Stop s) noexcept { return s == Stop::discrepancy ? "discrepancy" : "iterations"; }
 
-Objective parse_objective(const std::string& text, const std::string& option) {
+Objective parse_objective(const std::string& text) {
     if (text == "least-squares" || text == "ls") return Objective::least_squares;
     if (text == "poisson") return Objective::poisson;
-    throw Error(ErrorCode::bad_input, option + " is '" + text + "', expected least-squares or poisson");
+    invalid_option("ReconOptions.objective", "'" + text + "' is not an objective; expected least-squares or poisson");
 }
 
 const char* objective_name(Objective o) noexcept { return o == Objective::poisson ? "poisson" : "least-squares"; }
 
-Method parse_method(const std::string& text, const std::string& option) {
+Method parse_method(const std::string& text) {
     if (text == "fdk") return Method::fdk;
     if (text == "sirt") return Method::sirt;
     if (text == "cgls") return Method::cgls;
     if (text == "tv") return Method::tv;
     if (text == "nonlinear") return Method::nonlinear;
-    throw Error(ErrorCode::bad_input, option + " is '" + text + "', expected fdk, sirt, cgls, tv or nonlinear");
+    invalid_option("ReconOptions.method", "'" + text + "' is not a method; expected fdk, sirt, cgls, tv or nonlinear");
+}
+
+Init parse_init(const std::string& text) {
+    if (text == "fdk") return Init::fdk;
+    if (text == "zero") return Init::zero;
+    invalid_option("ReconOptions.init", "'" + text + "' is not a start; expected fdk or zero");
+}
+
+const char* init_name(Init i) noexcept { return i == Init::zero ? "zero" : "fdk"; }
+
+void ReconOptions::validate() const {
+    auto finite_at_least = [](double v, double lo) { return std::isfinite(v) && v >= lo; };
+    require_option(iterations >= 0, "ReconOptions.iterations",
+                   "must be positive (0: the method's default), got " + std::to_string(iterations));
+    fdk.validate();
+    require_option(finite_at_least(min_transmission, 0.0) && min_transmission < 1.0, "ReconOptions.min_transmission",
+                   "must be in [0, 1) (0: no clamp), got " + num(min_transmission));
+    require_option(sirt_relaxation > 0.0 && sirt_relaxation < 2.0, "ReconOptions.sirt_relaxation",
+                   "must be in (0, 2), got " + num(sirt_relaxation));
+    require_option(cgls_restart >= 0, "ReconOptions.cgls_restart",
+                   "must be non-negative (0: no restarts), got " + std::to_string(cgls_restart));
+    require_option(finite_at_least(discrepancy_tau, 0.0), "ReconOptions.discrepancy_tau",
+                   "must be a positive number (0: the method's default), got " + num(discrepancy_tau));
+    require_option(finite_at_least(model_error, 0.0), "ReconOptions.model_error",
+                   "must be a non-negative number, got " + num(model_error));
+    require_option(objective == Objective::least_squares || method == Method::nonlinear, "ReconOptions.objective",
+                   std::string(objective_name(objective)) + " applies to the nonlinear method only, not " +
+                       method_name(method));
+    require_option(std::isfinite(tv_weight) && tv_weight > 0.0, "ReconOptions.tv_weight",
+                   "must be positive, got " + num(tv_weight));
+    require_option(finite_at_least(tv_lambda, 0.0), "ReconOptions.tv_lambda",
+                   "must be non-negative (0: from tv_weight), got " + num(tv_lambda));
+    require_option(tv_inner >= 1, "ReconOptions.tv_inner", "must be at least 1, got " + std::to_string(tv_inner));
+    require_option(finite_at_least(nonlinear_tv, 0.0), "ReconOptions.nonlinear_tv",
+                   "must be non-negative, got " + num(nonlinear_tv));
+    require_option(std::isfinite(nonlinear_tv_eps), "ReconOptions.nonlinear_tv_eps",
+                   "must be finite (<= 0: automatic), got " + num(nonlinear_tv_eps));
+    require_option(power_iterations >= 1, "ReconOptions.power_iterations",
+                   "must be at least 1, got " + std::to_string(power_iterations));
 }
 
 const char* method_name(Method m) noexcept {
@@ -227,12 +262,8 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
     g.validate();
     require(t_in.shape() == g.projection_shape(), "CT reconstruction: projections of shape " + t_in.shape().str() +
                                                       " do not match the geometry's " + g.projection_shape().str());
-    require(o.iterations >= 0, "--iters must be non-negative, got " + std::to_string(o.iterations));
-    require(std::isfinite(o.discrepancy_tau) && o.discrepancy_tau >= 0.0,
-            "--tau must be a positive number (0: the method's default), got " + std::to_string(o.discrepancy_tau));
+    o.validate();
     const double tau = o.discrepancy_tau > 0.0 ? o.discrepancy_tau : default_discrepancy_tau(o.method);
-    require(std::isfinite(o.model_error) && o.model_error >= 0.0,
-            "--model-error must be a non-negative number, got " + std::to_string(o.model_error));
     if (noise) {
         require(noise->variance.shape() == g.projection_shape(),
                 "CT reconstruction: the noise variance has shape " + noise->variance.shape().str() + ", expected " +
@@ -241,7 +272,11 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
                 "CT reconstruction: the flat and dark levels must have one value per detector pixel");
     }
     const Device dev = o.device;
-    const Array<float> t = Array<float>::copy_of(t_in, dev);
+    // The projections move to the device only when they are not there already: a stack on the
+    // right device is used in place, never copied.
+    Array<float> t_moved;
+    if (t_in.device() != dev) t_moved = Array<float>::copy_of(t_in, dev);
+    const View<const float> t = t_in.device() == dev ? t_in : View<const float>(t_moved);
     const Projector A(g, dev);
     Array<float> x(g.volume_shape(), dev);
     const int iters = o.iterations > 0 ? o.iterations : default_iterations(o.method, o.objective);
@@ -250,11 +285,10 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
     out.parameters.emplace_back("method", method_name(o.method));
     SolverOptions so;
     so.max_iterations = iters;
-    so.callback = o.progress;
-    if (o.inspect) {
+    if (o.progress || o.inspect) {
         so.callback = [&](const IterationInfo& info) {
-            const bool go_on = o.progress ? o.progress(info) : true;
-            return o.inspect(info, View<const float>(x)) && go_on;
+            const bool go_on = o.progress ? o.progress(ProgressInfo{info, 0, 1}) : true;
+            return (o.inspect ? o.inspect(info, View<const float>(x)) : true) && go_on;
         };
     }
     const std::string context = "CT reconstruction (" + std::string(method_name(o.method)) + ")";
@@ -339,8 +373,7 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
             break;
         }
         case Method::nonlinear: {
-            require(o.init == "fdk" || o.init == "zero", "--init is '" + o.init + "', expected fdk or zero");
-            if (o.init == "fdk") {
+            if (o.init == Init::fdk) {
                 // The start only: rays with no transmitted signal are clamped for its log.
                 const Array<float> b = line_integrals(t, std::max(o.min_transmission, 1e-4), context);
                 FdkOptions start = o.fdk;
@@ -357,9 +390,12 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
                 project_nonnegative(x);
             }
             const bool poisson = o.objective == Objective::poisson;
-            require(!poisson || noise, "--objective poisson needs the counts (flat and dark levels): reconstruct the "
-                                       "scan, not normalised intensities");
-            Array<float> t_host = t.to(Device::cpu);
+            require_option(!poisson || noise, "ReconOptions.objective",
+                           "poisson needs the counts (flat and dark levels): reconstruct the scan, not normalised "
+                           "intensities");
+            Array<float> t_copy;
+            if (dev != Device::cpu) t_copy = Array<float>::copy_of(t, Device::cpu);
+            const View<const float> t_host = dev == Device::cpu ? t : View<const float>(t_copy);
             double curvature = 0.0;
             Array<float> gain_d, dark_d;
             if (!poisson) {
@@ -382,7 +418,8 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
                     curvature = std::max(curvature, n + counts * gmax);
                 }
                 require(curvature > 0.0 && std::isfinite(curvature),
-                        context + ": the flat field gives no counts; --objective poisson cannot be used");
+                        context + ": the flat field gives no counts; the poisson objective (ReconOptions.objective) "
+                                  "cannot be used");
                 gain_d = noise->gain.to(dev);
                 if (!noise->dark.empty()) dark_d = noise->dark.to(dev);
             }
@@ -447,7 +484,7 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
             }
             out.solver = nesterov<float>(f, {Block<float>{x.view(), step}}, n, so);
             out.parameters.emplace_back("objective", objective_name(o.objective));
-            out.parameters.emplace_back("init", o.init);
+            out.parameters.emplace_back("init", init_name(o.init));
             out.parameters.emplace_back("step", num(step));
             out.parameters.emplace_back("operator_norm", num(norm));
             out.parameters.emplace_back("nonnegative", "yes");
@@ -463,6 +500,10 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
 
 ReconResult reconstruct(const Scan& scan, const ReconOptions& options) {
     const Array<float> t = transmission(scan, options.device);
+    return reconstruct(scan, t.view(), options);
+}
+
+ReconResult reconstruct(const Scan& scan, View<const float> t, const ReconOptions& options) {
     try {
         CountNoise noise;
         if (options.method != Method::fdk) noise = count_noise(scan);
@@ -485,67 +526,6 @@ Quality compare_with_truth(View<const float> truth, View<const float> volume) {
     q.nrmse = nrmse(truth, volume);
     q.ssim = ssim_stack(truth, volume, q.peak);
     return q;
-}
-
-std::vector<std::string> write_reconstruction(const std::string& path, const Geometry& g, const ReconResult& r,
-                                              const std::string& device, const Quality* quality, const std::string& png_prefix) {
-    io::OutputSet set;
-    std::vector<std::string> pngs = write_reconstruction(set, path, g, r, device, quality, png_prefix);
-    set.commit();
-    return pngs;
-}
-
-std::vector<std::string> write_reconstruction(io::OutputSet& set, const std::string& path, const Geometry& g,
-                                              const ReconResult& r, const std::string& device, const Quality* quality,
-                                              const std::string& png_prefix) {
-    require(r.volume.shape() == g.volume_shape(), "write_reconstruction: the volume does not match the geometry");
-    io::require_finite(r.volume.view(), path + ": the reconstructed /volume");
-    io::H5Writer out(set, path);
-    out.write("/volume", r.volume.view());
-    out.set_attr("/volume", "units", "attenuation per mm");
-    out.set_attr("/volume", "axes", "z:y:x");
-    write_history(out, r.solver);
-    write_geometry(out, g);
-    for (const auto& [k, v] : r.parameters) out.set_attr("/", k, v);
-    out.set_attr("/", "lumen_version", LUMEN_VERSION);
-    out.set_attr("/", "device", device);
-    out.set_attr("/", "elapsed_s", r.elapsed_s);
-    if (quality) {
-        out.set_attr("/", "psnr_db", quality->psnr_db);
-        out.set_attr("/", "psnr_peak", quality->peak);
-        out.set_attr("/", "nrmse", quality->nrmse);
-        out.set_attr("/", "ssim", quality->ssim);
-    }
-    out.commit();
-
-    std::vector<std::string> pngs;
-    if (png_prefix.empty()) return pngs;
-    const std::string& stem = png_prefix;
-    const index_t nx = g.volume.nx, ny = g.volume.ny, nz = g.volume.nz;
-    const float* v = r.volume.data();
-    // One grey scale for all three: 0 to the 99th percentile of the volume, a soft-tissue window
-    // in which small dense inserts saturate rather than turning everything else black.
-    std::vector<float> sorted(r.volume.begin(), r.volume.end());
-    const std::size_t k = std::min(sorted.size() - 1, std::size_t(0.99 * double(sorted.size())));
-    std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(k), sorted.end());
-    float hi = sorted[k];
-    if (!(hi > 0.0f)) hi = 1.0f;
-    Array<float> axial(Shape{ny, nx}), coronal(Shape{nz, nx}), sagittal(Shape{nz, ny});
-    const index_t zc = nz / 2, yc = ny / 2, xc = nx / 2;
-    for (index_t y = 0; y < ny; ++y)
-        for (index_t x = 0; x < nx; ++x) axial[(ny - 1 - y) * nx + x] = v[(zc * ny + y) * nx + x];
-    for (index_t z = 0; z < nz; ++z)
-        for (index_t x = 0; x < nx; ++x) coronal[(nz - 1 - z) * nx + x] = v[(z * ny + yc) * nx + x];
-    for (index_t z = 0; z < nz; ++z)
-        for (index_t y = 0; y < ny; ++y) sagittal[(nz - 1 - z) * ny + y] = v[(z * ny + y) * nx + xc];
-    const std::pair<const char*, Array<float>*> slices[] = {
-        {"_axial.png", &axial}, {"_coronal.png", &coronal}, {"_sagittal.png", &sagittal}};
-    for (const auto& [suffix, img] : slices) {
-        const std::string p = stem + suffix;
-        io::write_png(set, p, img->view(), 0.0f, hi);
-        pngs.push_back(p);
-    }
-    return pngs;
 }
 
 }  // namespace lumen::ct

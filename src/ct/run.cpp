@@ -9,6 +9,7 @@
 #include "kernels/ct/elementwise.hpp"
 #include "lumen/core/checks.hpp"
 #include "lumen/ct/projector.hpp"
+#include "lumen/ct/io.hpp"
 #include "lumen/io/hdf5.hpp"
 #include "src/executor.hpp"
 #include "src/poisson.hpp"
@@ -32,7 +33,8 @@ void report_residual(double residual, index_t rays) {
     else if (residual <= k_residual_warn) report_check("ct.residual", true, text);
     else
         warn("ct.residual", text + "; the model does not fit the data: check the geometry, the rotation axis "
-                                   "(--centre), theta's units and the rotation direction, or the data are not counts");
+                                   "(ReadOptions.centre_column), theta's units and the rotation direction, or the data "
+                                   "are not counts");
 }
 
 // Iterative methods hold a few volumes and projection stacks of float at once; a geometry this
@@ -47,12 +49,10 @@ void require_recon_memory(const Scan& scan, const std::string& path) {
                            ") with /exchange/data " + scan.data.shape().str());
 }
 
-}  // namespace
-
-double noise_normalised_residual(const Scan& scan, View<const float> volume, Device device, index_t* rays) {
+// The residual with the scan's normalised intensities on the host already computed.
+double residual_of(const Scan& scan, const Array<float>& t, View<const float> volume, Device device, index_t* rays) {
     const Geometry& g = scan.geometry;
     const Array<float> var = line_integral_variance(scan);
-    const Array<float> t = transmission(scan, Device::cpu);
     Array<float> b(t.shape());
     for (index_t i = 0; i < t.size(); ++i) b[i] = t[i] > 0.0f ? -std::log(t[i]) : 0.0f;
     Array<float> x = Array<float>::copy_of(volume, device);
@@ -67,16 +67,26 @@ double noise_normalised_residual(const Scan& scan, View<const float> volume, Dev
     return n > 0 ? sum / double(n) : 0.0;
 }
 
+}  // namespace
+
+double noise_normalised_residual(const Scan& scan, View<const float> volume, Device device, index_t* rays) {
+    return residual_of(scan, transmission(scan, Device::cpu), volume, device, rays);
+}
+
 RunSummary run_recon(const RunOptions& o) {
-    require(!o.input.empty(), "recon: no input file given");
-    require(!o.output.empty(), "recon: no output file given (-o OUT.h5)");
+    require_option(!o.input.empty(), "RunOptions.input", "no input file given");
+    require_option(!o.output.empty(), "RunOptions.output", "no output file given");
+    o.recon.validate();
     io::require_distinct_paths(o.input, o.output);
     Scan scan = read_scan(o.input, o.read);
     require_recon_memory(scan, o.input);
     RunSummary s;
-    s.axis = resolve_axis(scan, transmission(scan, Device::cpu));
-    ReconResult r = reconstruct(scan, o.recon);
-    s.residual = noise_normalised_residual(scan, r.volume, o.recon.device, &s.residual_rays);
+    // The normalised intensities on the host serve the axis search, the reconstruction (in place
+    // on the CPU) and the residual.
+    const Array<float> t_host = transmission(scan, Device::cpu);
+    s.axis = resolve_axis(scan, t_host);
+    ReconResult r = o.recon.device == Device::cpu ? reconstruct(scan, t_host.view(), o.recon) : reconstruct(scan, o.recon);
+    s.residual = residual_of(scan, t_host, r.volume, o.recon.device, &s.residual_rays);
     report_residual(s.residual, s.residual_rays);
     r.parameters.emplace_back("rotation_centre_column", detail::num(s.axis.column));
     r.parameters.emplace_back("rotation_centre_source", s.axis.source);
@@ -96,19 +106,24 @@ RunSummary run_recon(const RunOptions& o) {
     return s;
 }
 
-Scan run_simulate(const std::string& output, const SimulateOptions& options, Device device) {
+Scan run_simulate(const std::string& output, const SimulationOptions& options, Device device) {
     require(!output.empty(), "simulate: no output file given");
+    options.validate();
     Scan s = simulate(options, device);
     write_scan(output, s, simulation_attributes(options));
     s.path = output;
     return s;
 }
 
+void ProjectOptions::validate() const {
+    require_option(!input.empty(), "ProjectOptions.input", "no input volume file given");
+    require_option(!output.empty(), "ProjectOptions.output", "no output file given");
+    require_option(std::isfinite(i0) && i0 > 0, "ProjectOptions.i0", "must be positive, got " + detail::num(i0));
+}
+
 Scan run_project(const ProjectOptions& o) {
-    require(!o.input.empty(), "project: no input volume file given");
-    require(!o.output.empty(), "project: no output file given (-o OUT.h5)");
+    o.validate();
     io::require_distinct_paths(o.input, o.output);
-    require(std::isfinite(o.i0) && o.i0 > 0, "project: --i0 must be positive");
     const io::H5File in = io::H5File::open(o.input);
     std::string dataset = o.dataset;
     if (dataset.empty()) {
@@ -116,7 +131,7 @@ Scan run_project(const ProjectOptions& o) {
         else if (in.exists("/lumen/truth/volume")) dataset = "/lumen/truth/volume";
         else
             throw Error(ErrorCode::bad_input, o.input + ": no /volume or /lumen/truth/volume to project; name the dataset "
-                                                        "with --dataset");
+                                                        "(ProjectOptions.dataset)");
     }
     require(in.exists(dataset), o.input + ": dataset " + dataset + " does not exist");
     Array<float> volume = in.read_float(dataset, 3);
@@ -186,13 +201,68 @@ ScanInfo describe_scan(const std::string& path, const ReadOptions& options) {
     o << "  geometry     " << g.describe() << "\n";
     o << "  normalised   transmission in [" << info.transmission_min << ", " << info.transmission_max << "]";
     if (info.non_positive)
-        o << "; " << info.non_positive << " pixel(s) <= 0: fdk/sirt/cgls/tv need --clamp-transmission, nonlinear does not";
+        o << "; " << info.non_positive << " pixel(s) <= 0: fdk/sirt/cgls/tv need a clamp (ReconOptions.min_transmission), nonlinear does not";
     o << "\n";
     o << "  axis         detector column " << info.axis.column << " (" << info.axis.source << "; middle "
       << 0.5 * double(g.nu - 1) << ")\n";
     for (const auto& [k, v] : s.conventions) o << "  " << k << std::string(k.size() < 13 ? 13 - k.size() : 1, ' ') << v << "\n";
     o << "  truth        " << (info.has_truth ? "/lumen/truth/volume (recon reports PSNR against it)" : "none") << "\n";
     info.text = o.str();
+    return info;
+}
+
+VolumeInfo describe_volume(const std::string& path) {
+    const io::H5File f = io::H5File::open(path);
+    require(f.exists("/volume"), path + ": /volume is missing; expected a reconstruction written by lumen-ct recon");
+    const Array<float> volume = f.read_float("/volume", 3);
+    VolumeInfo info;
+    info.geometry = read_geometry(f, Shape());
+    require(volume.shape() == info.geometry.volume_shape(),
+            path + ": /volume has shape " + volume.shape().str() + " but /lumen/geometry describes " +
+                info.geometry.volume_shape().str() + " (nz, ny, nx)");
+    if (volume.size() > 0) {
+        const auto [lo, hi] = std::minmax_element(volume.begin(), volume.end());
+        info.min = *lo;
+        info.max = *hi;
+    }
+    if (f.exists("/history/objective")) info.history_length = f.info("/history/objective").shape.size();
+    for (const char* name : {"method", "iterations", "stopping", "device", "lumen_version"})
+        if (f.has_attr("/", name)) info.attributes.emplace_back(name, f.attr_string("/", name));
+    auto number = [&](const char* name) { return f.has_attr("/", name) ? f.attr_double("/", name) : std::nan(""); };
+    info.quality.psnr_db = number("psnr_db");
+    info.quality.peak = number("psnr_peak");
+    info.quality.nrmse = number("nrmse");
+    info.quality.ssim = number("ssim");
+    std::ostringstream o;
+    const Geometry& g = info.geometry;
+    o << path << ": CT reconstruction (lumen), readable by lumen\n";
+    o << "  volume       " << g.volume.nz << " x " << g.volume.ny << " x " << g.volume.nx
+      << " (nz, ny, nx), attenuation per mm in [" << info.min << ", " << info.max << "]\n";
+    o << "  geometry     " << g.describe() << "\n";
+    for (const auto& [k, v] : info.attributes) o << "  " << k << std::string(k.size() < 13 ? 13 - k.size() : 1, ' ') << v << "\n";
+    o << "  history      " << (info.history_length ? std::to_string(info.history_length) + " iteration(s)" : "none") << "\n";
+    if (std::isfinite(info.quality.psnr_db))
+        o << "  truth        PSNR " << info.quality.psnr_db << " dB, NRMSE " << info.quality.nrmse << ", SSIM "
+          << info.quality.ssim << "\n";
+    o << "  project      lumen-ct project reads it back into a scan (its geometry and angles)\n";
+    info.text = o.str();
+    return info;
+}
+
+FileInfo describe_file(const std::string& path, const ReadOptions& options) {
+    FileInfo info;
+    bool reconstruction = false;
+    {
+        const io::H5File f = io::H5File::open(path);
+        reconstruction = !f.exists("/exchange/data") && f.exists("/volume");
+    }
+    if (reconstruction) {
+        info.kind = FileKind::reconstruction;
+        info.volume = describe_volume(path);
+    } else {
+        info.kind = FileKind::scan;
+        info.scan = describe_scan(path, options);
+    }
     return info;
 }
 

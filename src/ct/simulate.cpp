@@ -15,29 +15,7 @@ namespace lumen::ct {
 
 namespace {
 
-
 using detail::num;
-
-void check(const SimulateOptions& o) {
-    require(o.size >= 4 && o.size <= 4096, "simulate: --size must be 4..4096, got " + std::to_string(o.size));
-    require(std::isfinite(o.voxel_mm) && o.voxel_mm > 0, "simulate: --voxel must be positive, got " + num(o.voxel_mm));
-    require(o.views >= 1 && o.views <= 100000, "simulate: --views must be 1..100000, got " + std::to_string(o.views));
-    require(std::isfinite(o.arc_deg) && o.arc_deg > 0 && o.arc_deg <= 360.0,
-            "simulate: --arc must be in (0, 360] degrees, got " + num(o.arc_deg));
-    require(std::isfinite(o.i0) && o.i0 > 0, "simulate: --i0 must be positive, got " + num(o.i0));
-    require(std::isfinite(o.dark) && o.dark >= 0, "simulate: --dark must be non-negative, got " + num(o.dark));
-    require(o.flat_frames >= 1 && o.dark_frames >= 1, "simulate: flat and dark frame counts must be at least 1");
-    require(o.subsample >= 1 && o.subsample <= 16, "simulate: --subsample must be 1..16, got " + std::to_string(o.subsample));
-    require(o.supersample >= 1 && o.supersample <= 8,
-            "simulate: --supersample must be 1..8, got " + std::to_string(o.supersample));
-    require(o.phantom == "shepp-logan" || o.phantom == "metal",
-            "simulate: --phantom is '" + o.phantom + "', expected shepp-logan or metal");
-    require(std::isfinite(o.mu_scale) && o.mu_scale > 0, "simulate: --mu-scale must be positive, got " + num(o.mu_scale));
-    require(std::isfinite(o.metal_mu) && o.metal_mu >= 0, "simulate: --metal-mu must be non-negative, got " + num(o.metal_mu));
-    for (double v : {o.dso_mm, o.dsd_mm, o.du_mm})
-        require(std::isfinite(v) && v >= 0, "simulate: distances and pitches must be non-negative (0: automatic)");
-    require(o.nu >= 0 && o.nv >= 0, "simulate: detector sizes must be non-negative (0: automatic)");
-}
 
 // frames x per-pixel mean (scalar), Poisson when noisy; one generator per frame.
 Array<float> frames_of(index_t frames, index_t nv, index_t nu, double mean, bool noise, std::uint64_t seed) {
@@ -52,8 +30,46 @@ Array<float> frames_of(index_t frames, index_t nv, index_t nu, double mean, bool
 
 }  // namespace
 
-Geometry simulation_geometry(const SimulateOptions& o) {
-    check(o);
+PhantomKind parse_phantom(const std::string& text) {
+    if (text == "shepp-logan") return PhantomKind::shepp_logan;
+    if (text == "metal") return PhantomKind::metal;
+    invalid_option("SimulationOptions.phantom", "'" + text + "' is not a phantom; expected shepp-logan or metal");
+}
+
+const char* phantom_name(PhantomKind p) noexcept { return p == PhantomKind::metal ? "metal" : "shepp-logan"; }
+
+void SimulationOptions::validate() const {
+    require_option(size >= 4 && size <= 4096, "SimulationOptions.size", "must be 4..4096, got " + std::to_string(size));
+    require_option(std::isfinite(voxel_mm) && voxel_mm > 0, "SimulationOptions.voxel_mm",
+                   "must be positive, got " + num(voxel_mm));
+    require_option(views >= 1 && views <= 100000, "SimulationOptions.views",
+                   "must be 1..100000, got " + std::to_string(views));
+    require_option(std::isfinite(arc_deg) && arc_deg > 0 && arc_deg <= 360.0, "SimulationOptions.arc_deg",
+                   "must be in (0, 360] degrees, got " + num(arc_deg));
+    require_option(std::isfinite(i0) && i0 > 0, "SimulationOptions.i0", "must be positive, got " + num(i0));
+    require_option(std::isfinite(dark) && dark >= 0, "SimulationOptions.dark", "must be non-negative, got " + num(dark));
+    require_option(flat_frames >= 1, "SimulationOptions.flat_frames",
+                   "must be at least 1, got " + std::to_string(flat_frames));
+    require_option(dark_frames >= 1, "SimulationOptions.dark_frames",
+                   "must be at least 1, got " + std::to_string(dark_frames));
+    require_option(subsample >= 1 && subsample <= 16, "SimulationOptions.subsample",
+                   "must be 1..16, got " + std::to_string(subsample));
+    require_option(supersample >= 1 && supersample <= 8, "SimulationOptions.supersample",
+                   "must be 1..8, got " + std::to_string(supersample));
+    require_option(std::isfinite(mu_scale) && mu_scale > 0, "SimulationOptions.mu_scale",
+                   "must be positive, got " + num(mu_scale));
+    require_option(std::isfinite(metal_mu) && metal_mu >= 0, "SimulationOptions.metal_mu",
+                   "must be non-negative, got " + num(metal_mu));
+    const std::pair<const char*, double> lengths[] = {
+        {"SimulationOptions.dso_mm", dso_mm}, {"SimulationOptions.dsd_mm", dsd_mm}, {"SimulationOptions.du_mm", du_mm}};
+    for (const auto& [field, v] : lengths)
+        require_option(std::isfinite(v) && v >= 0, field, "must be non-negative (0: automatic), got " + num(v));
+    require_option(nu >= 0, "SimulationOptions.nu", "must be non-negative (0: automatic), got " + std::to_string(nu));
+    require_option(nv >= 0, "SimulationOptions.nv", "must be non-negative (0: automatic), got " + std::to_string(nv));
+}
+
+Geometry simulation_geometry(const SimulationOptions& o) {
+    o.validate();
     Geometry g = default_cone_geometry(o.size, o.voxel_mm, o.views, o.arc_deg * kPi / 180.0);
     if (o.type == BeamType::parallel) {
         g.type = BeamType::parallel;
@@ -67,8 +83,10 @@ Geometry simulation_geometry(const SimulateOptions& o) {
     if (o.type == BeamType::cone && (o.dso_mm > 0 || o.dsd_mm > 0) && o.du_mm <= 0) {
         // Re-fit the pitch so that the detector still covers the inscribed cylinder.
         const double r = 0.5 * double(o.size) * o.voxel_mm;
-        require(g.dso > r, "simulate: --dso (" + num(g.dso) + " mm) must exceed the volume's radius (" + num(r) + " mm)");
-        require(g.dsd > g.dso, "simulate: --dsd (" + num(g.dsd) + " mm) must exceed --dso (" + num(g.dso) + " mm)");
+        require_option(g.dso > r, "SimulationOptions.dso_mm",
+                       num(g.dso) + " mm must exceed the volume's radius (" + num(r) + " mm)");
+        require_option(g.dsd > g.dso, "SimulationOptions.dsd_mm",
+                       num(g.dsd) + " mm must exceed the source distance dso_mm (" + num(g.dso) + " mm)");
         g.du = g.dv = 2.0 * r * g.dsd / std::sqrt(g.dso * g.dso - r * r) / double(g.nu);
     }
     if (o.du_mm > 0) g.du = g.dv = o.du_mm;
@@ -76,10 +94,10 @@ Geometry simulation_geometry(const SimulateOptions& o) {
     return g;
 }
 
-std::vector<Ellipsoid> simulation_phantom(const SimulateOptions& o) {
-    check(o);
+std::vector<Ellipsoid> simulation_phantom(const SimulationOptions& o) {
+    o.validate();
     std::vector<Ellipsoid> table = shepp_logan_table(true);
-    if (o.phantom == "metal") {
+    if (o.phantom == PhantomKind::metal) {
         // Inserts are given in attenuation per mm; the table is in units of mu_scale.
         for (const Ellipsoid& e : metal_inserts(o.metal_mu / o.mu_scale)) table.push_back(e);
     }
@@ -88,7 +106,7 @@ std::vector<Ellipsoid> simulation_phantom(const SimulateOptions& o) {
     return scale_phantom(table, 0.5 * double(o.size) * o.voxel_mm * 0.95, o.mu_scale);
 }
 
-Scan simulate(const SimulateOptions& o, Device device) {
+Scan simulate(const SimulationOptions& o, Device device) {
     const Geometry g = simulation_geometry(o);
     const std::vector<Ellipsoid> phantom = simulation_phantom(o);
     Scan s;
@@ -124,11 +142,11 @@ Scan simulate(const SimulateOptions& o, Device device) {
     return s;
 }
 
-std::map<std::string, std::string> simulation_attributes(const SimulateOptions& o) {
+std::map<std::string, std::string> simulation_attributes(const SimulationOptions& o) {
     return {{"simulated", "lumen-ct simulate"},
-            {"phantom", o.phantom},
+            {"phantom", phantom_name(o.phantom)},
             {"mu_scale_per_mm", num(o.mu_scale)},
-            {"metal_mu_per_mm", o.phantom == "metal" ? num(o.metal_mu) : std::string("none")},
+            {"metal_mu_per_mm", o.phantom == PhantomKind::metal ? num(o.metal_mu) : std::string("none")},
             {"i0", num(o.i0)},
             {"dark", num(o.dark)},
             {"noise", o.noise ? "poisson" : "none"},

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "lumen/ct/scan.hpp"
+#include "lumen/ct/io.hpp"
 #include "lumen/io/hdf5.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -56,8 +56,14 @@ TEST(CtApp, SimulateInfoReconstructAndScore) {
     EXPECT_EQ(j["method"], "fdk");
     EXPECT_EQ(j["has_truth"], true);
     // Measured 27.2 dB (peak = the truth's maximum, 0.02 / mm).
-    EXPECT_GT(j["psnr_db"].get<double>(), 26.0);
-    EXPECT_NEAR(j["psnr_peak"].get<double>(), 0.02, 1e-6);
+    EXPECT_GT(j["quality"]["psnr_db"].get<double>(), 26.0);
+    EXPECT_NEAR(j["quality"]["peak"].get<double>(), 0.02, 1e-6);
+    // The keys every --json summary starts with (docs/cli.md).
+    EXPECT_EQ(j["program"], "lumen-ct");
+    EXPECT_EQ(j["command"], "recon");
+    EXPECT_TRUE(j.contains("lumen_version"));
+    EXPECT_GE(j["time_s"].get<double>(), 0.0);
+    EXPECT_EQ(j["device"], "cpu");
     for (const auto& p : j["previews"]) EXPECT_TRUE(std::filesystem::exists(p.get<std::string>())) << p;
     EXPECT_EQ(j["previews"].size(), 3u);
     const io::H5File f = io::H5File::open(out);
@@ -66,7 +72,21 @@ TEST(CtApp, SimulateInfoReconstructAndScore) {
     EXPECT_EQ(f.attr_string("/", "method"), "fdk");
     EXPECT_EQ(f.attr_string("/", "filter"), "ram-lak");
     EXPECT_TRUE(f.has_attr("/", "lumen_version"));
-    EXPECT_NEAR(f.attr_double("/", "psnr_db"), j["psnr_db"].get<double>(), 1e-9);
+    EXPECT_NEAR(f.attr_double("/", "psnr_db"), j["quality"]["psnr_db"].get<double>(), 1e-9);
+    // info describes the reconstruction it wrote (a volume, no /exchange/data).
+    ASSERT_EQ(test::run_command(app() + " info " + out + " --json", &log), 0) << log;
+    const auto vi = json_of(log);
+    EXPECT_EQ(vi["kind"], "reconstruction");
+    EXPECT_EQ(vi["command"], "info");
+    EXPECT_EQ(vi["geometry"]["volume"], nlohmann::json({48, 48, 48}));
+    EXPECT_EQ(vi["attributes"]["method"], "fdk");
+    EXPECT_NEAR(vi["quality"]["psnr_db"].get<double>(), j["quality"]["psnr_db"].get<double>(), 1e-9);
+    ASSERT_EQ(test::run_command(app() + " info " + out, &log), 0) << log;
+    EXPECT_NE(log.find("CT reconstruction"), std::string::npos) << log;
+    // --quiet silences everything but errors.
+    ASSERT_EQ(test::run_command(app() + " recon " + sim + " -o " + test::temp_path("quiet.h5") + " -q --no-png", &log),
+              0);
+    EXPECT_EQ(log, "");
     EXPECT_EQ(f.attr_string("/lumen/geometry", "type"), "cone");
 
     // The iterative methods through the program, a few iterations each on a smaller scan (their
@@ -84,7 +104,7 @@ TEST(CtApp, SimulateInfoReconstructAndScore) {
         EXPECT_EQ(m["method"], method);
         EXPECT_EQ(m["iterations"], 4) << method;
         EXPECT_EQ(m["previews"].size(), 0u);
-        EXPECT_GT(m["psnr_db"].get<double>(), 19.0) << method;
+        EXPECT_GT(m["quality"]["psnr_db"].get<double>(), 19.0) << method;
         const io::H5File r = io::H5File::open(o);
         EXPECT_EQ(r.info("/history/objective").shape, Shape({4})) << method;
         // --stop iterations runs exactly --iters (by default it is a cap).
@@ -115,14 +135,17 @@ TEST(CtApp, ProjectAVolumeAndReconstructIt) {
     // The reconstruction carries its geometry: project it back into a scan, then reconstruct that.
     ASSERT_EQ(test::run_command(app() + " project " + rec + " -o " + proj + " --i0 1e4 --json -q", &log), 0) << log;
     EXPECT_EQ(json_of(log)["geometry"]["views"], 60);
+    EXPECT_EQ(json_of(log)["command"], "project");
+    EXPECT_GE(json_of(log)["time_s"].get<double>(), 0.0);
     ASSERT_EQ(test::run_command(app() + " info " + proj + " --json", &log), 0) << log;
+    EXPECT_EQ(json_of(log)["kind"], "scan");
     EXPECT_EQ(json_of(log)["has_truth"], true);
     ASSERT_EQ(test::run_command(app() + " recon " + proj + " -o " + test::temp_path("rr.h5") + " --json -q --no-png",
                                 &log),
               0)
         << log;
     // FDK of the projection of an FDK volume against that volume; measured 31 dB.
-    EXPECT_GT(json_of(log)["psnr_db"].get<double>(), 27.0);
+    EXPECT_GT(json_of(log)["quality"]["psnr_db"].get<double>(), 27.0);
     // A geometry taken from another file must match the volume's size.
     const std::string other = simulate("other.h5", "--size 20 --views 10");
     expect_exit_2("project " + rec + " -o " + test::temp_path("bad.h5") + " --geometry " + other, "(nz, ny, nx)");
@@ -216,7 +239,7 @@ TEST(CtApp, ForeignScanWithOptionsAndChecks) {
         out.write("/lumen/truth/volume", s.truth.view());
         out.commit();
     }
-    expect_exit_2("info " + foreign, "--beam parallel --pixel-mm");
+    expect_exit_2("info " + foreign, "--beam, --pixel-mm");
     const std::string geometry = " --beam parallel --pixel-mm 1 --volume 32 ";
     std::string log;
     ASSERT_EQ(test::run_command(app() + " info " + foreign + geometry, &log), 0) << log;
@@ -237,7 +260,7 @@ TEST(CtApp, ForeignScanWithOptionsAndChecks) {
         << log;
     const auto j = json_of(log);
     EXPECT_NEAR(j["rotation_centre"]["column"].get<double>(), 23.5, 0.2);
-    EXPECT_GT(j["psnr_db"].get<double>(), 25.0);  // measured 27.1 (15.8 with the axis in the middle)
+    EXPECT_GT(j["quality"]["psnr_db"].get<double>(), 25.0);  // measured 27.1 (15.8 with the axis in the middle)
     EXPECT_GT(j["noise_normalised_residual"].get<double>(), 0.5);
     EXPECT_LT(j["noise_normalised_residual"].get<double>(), 25.0);
     const io::H5File f = io::H5File::open(out);

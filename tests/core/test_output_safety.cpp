@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "lumen/ct/recon.hpp"
+#include "lumen/ct/io.hpp"
 #include "lumen/io/hdf5.hpp"
 #include "lumen/io/output.hpp"
 #include "lumen/io/png.hpp"

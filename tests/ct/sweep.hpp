@@ -66,10 +66,10 @@ struct Options {
 // the one-photon clamp they need on photon-starved rays), then each iterative method on with the
 // rule off, to find its best iteration count.
 inline std::vector<Run> run_case(const Case& c, const Options& opt) {
-    SimulateOptions so;
+    SimulationOptions so;
     so.size = opt.size;
     so.views = opt.views;
-    so.phantom = "metal";
+    so.phantom = PhantomKind::metal;
     so.metal_mu = c.metal_mu;
     so.i0 = c.i0;
     const Scan s = simulate(so, Device::cpu);

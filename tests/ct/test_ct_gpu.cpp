@@ -92,10 +92,10 @@ TEST(CtGpu, FdkMatchesCpu) {
 
 TEST(CtGpu, SimulationNormalisationAndNonlinearMatchCpu) {
     LUMEN_REQUIRE_GPU();
-    SimulateOptions so;
+    SimulationOptions so;
     so.size = 24;
     so.views = 30;
-    so.phantom = "metal";
+    so.phantom = PhantomKind::metal;
     const Scan s = simulate(so, Device::cuda);
     const Scan s_cpu = simulate(so, Device::cpu);
     EXPECT_LT(test::max_rel_diff(s.truth, s_cpu.truth), 1e-6);

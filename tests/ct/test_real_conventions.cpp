@@ -99,7 +99,7 @@ ReadOptions user_geometry(const Scan& s) {
 // the axis at column 23.5 of 40 (the middle is 19.5).
 const Scan& parallel_scan() {
     static const Scan s = [] {
-        SimulateOptions o;
+        SimulationOptions o;
         o.size = 32;
         o.views = 90;
         o.arc_deg = 180;
@@ -113,7 +113,7 @@ const Scan& parallel_scan() {
 // A full-circle cone-beam scan of a 32^3 phantom (fan half-angle about 9 degrees).
 const Scan& cone_scan() {
     static const Scan s = [] {
-        SimulateOptions o;
+        SimulationOptions o;
         o.size = 32;
         o.views = 90;
         return simulate(o, Device::cpu);
@@ -184,7 +184,7 @@ TEST(CtRealScans, GeometryFromOptionsOrAFile) {
         FAIL() << "a file without /lumen/geometry was read without a geometry";
     } catch (const Error& e) {
         EXPECT_EQ(e.exit_code(), 2);
-        EXPECT_NE(std::string(e.what()).find("--beam parallel --pixel-mm"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("ReadOptions.geometry (type parallel with du_mm and dv_mm"), std::string::npos) << e.what();
     }
     // Only what a parallel beam needs: the volume defaults to the detector's field of view.
     ReadOptions minimal;
@@ -233,7 +233,7 @@ TEST(CtRealScans, GeometryFromOptionsOrAFile) {
         read_scan(path, cone);
         FAIL();
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("give --dso-mm"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("give ReadOptions.geometry.dso_mm"), std::string::npos) << e.what();
     }
     ReadOptions bad;
     bad.geometry = {{"type", "parallel"}, {"du_mm", "one"}, {"dv_mm", "1"}};
@@ -278,7 +278,7 @@ TEST(CtRealScans, ThetaUnits) {
         EXPECT_NEAR(s.geometry.angles[1], sim.geometry.angles[1] * kPi / 180.0, 1e-7);
         EXPECT_TRUE(c.has_warning("ct.theta_units"));
         ReadOptions o = user_geometry(sim);
-        o.theta_units = "rad";
+        o.theta_units = ThetaUnits::radians;
         angles_match(read_scan(p, o));
     }
     Foreign deg;
@@ -357,7 +357,7 @@ TEST(CtRealScans, TomoPyToothAxis) {
 // simulation, so that discretisation adds nothing) and well above when the geometry is wrong.
 // (A reversed rotation hardly shows in it at this size and noise: ct.opposing_views catches that.)
 TEST(CtRealScans, NoiseNormalisedResidual) {
-    SimulateOptions o;
+    SimulationOptions o;
     o.size = 24;
     o.views = 60;
     o.i0 = 1e4;

@@ -2,6 +2,9 @@
 // on sparse views, and the nonlinear Beer-Lambert reconstruction against the linearised one on a
 // phantom with dense metal inserts. Thresholds are measured values with margin (noted per test).
 #include <cmath>
+#include <functional>
+#include <utility>
+#include <vector>
 
 #include "lumen/ct/recon.hpp"
 #include "lumen/ct/simulate.hpp"
@@ -59,7 +62,7 @@ double psnr_away_from(const Array<float>& truth, const Array<float>& x, float de
 TEST(CtRecon, FdkOfSimulatedSheppLogan) {
     // The full path: analytic projections with 2x2 sub-rays per pixel, Poisson noise (I0 = 1e5),
     // flat and dark fields, normalisation, log, FDK. 64^3 from 180 views.
-    SimulateOptions so;
+    SimulationOptions so;
     so.size = 64;
     so.views = 180;
     const Scan s = simulate(so, Device::cpu);
@@ -73,7 +76,7 @@ TEST(CtRecon, FdkOfSimulatedSheppLogan) {
 
 TEST(CtRecon, IterativeMethodsBeatFdkOnSparseViews) {
     // 32^3 from 20 views: FDK streaks; SIRT, CGLS (projected, restarted) and TV do better.
-    SimulateOptions so;
+    SimulationOptions so;
     so.size = 32;
     so.views = 20;
     const Scan s = simulate(so, Device::cpu);
@@ -127,10 +130,10 @@ TEST(CtRecon, NonlinearBeatsLinearisedOnMetalInsertsWithPoissonNoise) {
     // intensities <= 0 after dark subtraction). Both methods: the same accelerated projected
     // gradient (lumen::nesterov, x >= 0, 25 iterations) from the same FDK start; the linearised
     // one on -log(max(t, 1/I0)), i.e. one photon, the usual clamp.
-    SimulateOptions so;
+    SimulationOptions so;
     so.size = 32;
     so.views = 45;
-    so.phantom = "metal";
+    so.phantom = PhantomKind::metal;
     so.metal_mu = 2.0;
     so.i0 = 1e4;
     const Scan s = simulate(so, Device::cpu);
@@ -181,7 +184,7 @@ TEST(CtRecon, NonlinearBeatsLinearisedOnMetalInsertsWithPoissonNoise) {
 TEST(CtRecon, NonlinearWithSmoothedTvHelpsOnSparseViews) {
     // 32^3 from 20 views: the optional smoothed-TV term of the nonlinear method (relative weight
     // w = 0.03, lambda = w ||A||^2 eps) against none. Measured 28.3 vs 27.1 dB after 30 iterations.
-    SimulateOptions so;
+    SimulationOptions so;
     so.size = 32;
     so.views = 20;
     const Scan s = simulate(so, Device::cpu);
@@ -199,4 +202,49 @@ TEST(CtRecon, NonlinearWithSmoothedTvHelpsOnSparseViews) {
     // The objective (data + TV) decreases overall.
     ASSERT_GE(r.solver.history.size(), 2u);
     EXPECT_LT(r.solver.history.back().objective, r.solver.history.front().objective);
+}
+
+// Options are checked by one validate() that names the field, never a command-line flag; an
+// unknown name is invalid_option too (issue #15).
+TEST(CtRecon, InvalidOptionsNameTheirField) {
+    auto field_of = [](const std::function<void()>& f) -> std::string {
+        try {
+            f();
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), ErrorCode::invalid_option) << e.what();
+            EXPECT_EQ(std::string(e.what()).find("--"), std::string::npos) << e.what();
+            return e.field();
+        }
+        return "(no error)";
+    };
+    EXPECT_EQ(field_of([] { parse_method("magic"); }), "ReconOptions.method");
+    EXPECT_EQ(field_of([] { parse_stop("soon"); }), "ReconOptions.stop");
+    EXPECT_EQ(field_of([] { parse_objective("l1"); }), "ReconOptions.objective");
+    EXPECT_EQ(field_of([] { parse_init("random"); }), "ReconOptions.init");
+    EXPECT_EQ(field_of([] { parse_filter_window("box"); }), "FdkOptions.window");
+    EXPECT_EQ(field_of([] { parse_short_scan("half"); }), "FdkOptions.short_scan");
+    EXPECT_EQ(field_of([] { parse_phantom("cat"); }), "SimulationOptions.phantom");
+    const std::vector<std::pair<std::function<void(ReconOptions&)>, std::string>> bad = {
+        {[](ReconOptions& o) { o.iterations = -1; }, "ReconOptions.iterations"},
+        {[](ReconOptions& o) { o.fdk.cutoff = 0.0; }, "FdkOptions.cutoff"},
+        {[](ReconOptions& o) { o.min_transmission = 1.0; }, "ReconOptions.min_transmission"},
+        {[](ReconOptions& o) { o.sirt_relaxation = 2.5; }, "ReconOptions.sirt_relaxation"},
+        {[](ReconOptions& o) { o.cgls_restart = -1; }, "ReconOptions.cgls_restart"},
+        {[](ReconOptions& o) { o.discrepancy_tau = -1.0; }, "ReconOptions.discrepancy_tau"},
+        {[](ReconOptions& o) { o.model_error = std::nan(""); }, "ReconOptions.model_error"},
+        {[](ReconOptions& o) { o.objective = Objective::poisson; }, "ReconOptions.objective"},
+        {[](ReconOptions& o) { o.tv_weight = 0.0; }, "ReconOptions.tv_weight"},
+        {[](ReconOptions& o) { o.tv_lambda = -1.0; }, "ReconOptions.tv_lambda"},
+        {[](ReconOptions& o) { o.tv_inner = 0; }, "ReconOptions.tv_inner"},
+        {[](ReconOptions& o) { o.nonlinear_tv = -0.1; }, "ReconOptions.nonlinear_tv"},
+    };
+    for (const auto& [edit, field] : bad) {
+        ReconOptions o;
+        edit(o);
+        EXPECT_EQ(field_of([&] { o.validate(); }), field);
+    }
+    EXPECT_NO_THROW(ReconOptions().validate());
+    SimulationOptions so;
+    so.size = 2;
+    EXPECT_EQ(field_of([&] { so.validate(); }), "SimulationOptions.size");
 }

@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "lumen/ct/scan.hpp"
+#include "lumen/ct/io.hpp"
 #include "lumen/ct/simulate.hpp"
 #include "lumen/io/hdf5.hpp"
 #include "tests/support/test_support.hpp"
@@ -86,7 +86,7 @@ TEST(CtScanIo, HandWrittenFileReadsAndNormalises) {
 }
 
 TEST(CtScanIo, SimulatedScanRoundTrip) {
-    SimulateOptions so;
+    SimulationOptions so;
     so.size = 12;
     so.views = 7;
     so.arc_deg = 250;
@@ -183,7 +183,7 @@ TEST(CtScanIo, BadIntensitiesAreRejected) {
     Custom starved;
     starved.edit = [](Array<float>& d, Array<float>&, Array<float>&) { d[9] = 80.0f; };
     const std::string path = write_custom("starved.h5", starved);
-    expect_bad(path, "--clamp-transmission", true);
+    expect_bad(path, "ReconOptions.min_transmission", true);
     const Array<float> t = transmission(read_scan(path), Device::cpu);
     const Array<float> b = line_integrals(t, 1e-3, "clamped");
     EXPECT_NEAR(b[9], -std::log(1e-3), 1e-4);

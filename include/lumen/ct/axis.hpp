@@ -34,7 +34,7 @@ OpposingFit estimate_axis(const Geometry& geometry, const Array<float>& line_int
 // What resolve_axis did, for `info`, the summary and the output's attributes.
 struct AxisReport {
     std::string source;        // "file" (geometry/option), "estimated", or "unchecked" (no opposing rays)
-    double column = 0.0;       // the axis column used, counting the file's columns (as --centre does)
+    double column = 0.0;       // the axis column used, counting the file's columns (as ReadOptions::centre_column does)
     double offset_u = 0.0;     // mm, the offset used
     OpposingFit used;          // the fit at the offset used (column: the file's numbering)
     OpposingFit best;          // the best offset found (pairs == 0: none; column: the file's numbering)

@@ -3,6 +3,7 @@
 
 #include "lumen/ct/fdk.hpp"
 #include "lumen/ct/geometry.hpp"
+#include "lumen/ct/io.hpp"
 #include "lumen/ct/phantom.hpp"
 #include "lumen/ct/projector.hpp"
 #include "lumen/ct/recon.hpp"

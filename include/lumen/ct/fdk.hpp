@@ -20,16 +20,22 @@
 namespace lumen::ct {
 
 enum class FilterWindow { ram_lak, shepp_logan, cosine, hamming, hann };
-// "ram-lak", "shepp-logan", "cosine", "hamming", "hann"; Error(bad_input) naming `option` otherwise.
-FilterWindow parse_filter_window(const std::string& text, const std::string& option = "--filter");
+// "ram-lak", "shepp-logan", "cosine", "hamming", "hann"; Error(invalid_option) naming the field
+// FdkOptions.window otherwise.
+FilterWindow parse_filter_window(const std::string& text);
 const char* filter_window_name(FilterWindow w) noexcept;
 
 enum class ShortScan { automatic, parker, off };
+// "auto", "parker", "off"; Error(invalid_option) naming FdkOptions.short_scan otherwise.
+ShortScan parse_short_scan(const std::string& text);
 
 struct FdkOptions {
     FilterWindow window = FilterWindow::ram_lak;
     double cutoff = 1.0;                     // fraction of the Nyquist frequency kept (0, 1]
     ShortScan short_scan = ShortScan::automatic;  // automatic: Parker weights unless a full circle
+
+    // Throws Error(invalid_option) naming the field ("FdkOptions.cutoff") when one is out of range.
+    void validate() const;
 };
 
 // The padded row length used for filtering: the smallest 2^a 3^b 5^c >= 2 nu - 1.

@@ -30,25 +30,27 @@
 #include <vector>
 
 #include "lumen/core/array.hpp"
+#include "lumen/core/progress.hpp"
+#include "lumen/core/quality.hpp"
 #include "lumen/ct/fdk.hpp"
 #include "lumen/ct/projector.hpp"
 #include "lumen/ct/scan.hpp"
-#include "lumen/io/output.hpp"
 #include "lumen/solvers/solver.hpp"
 
 namespace lumen::ct {
 
 enum class Method { fdk, sirt, cgls, tv, nonlinear };
-// "fdk", "sirt", "cgls", "tv", "nonlinear"; Error(bad_input) naming `option` otherwise.
-Method parse_method(const std::string& text, const std::string& option = "--method");
+// "fdk", "sirt", "cgls", "tv", "nonlinear"; anything else is Error(invalid_option) naming the field
+// ReconOptions.method.
+Method parse_method(const std::string& text);
 const char* method_name(Method m) noexcept;
 
 enum class Stop {
     discrepancy,  // at the discrepancy principle's tau (when the counts are known), else at the cap
     iterations,   // run exactly the iteration count
 };
-// "discrepancy", "iterations"; Error(bad_input) naming `option` otherwise.
-Stop parse_stop(const std::string& text, const std::string& option = "--stop");
+// "discrepancy", "iterations"; Error(invalid_option) naming ReconOptions.stop otherwise.
+Stop parse_stop(const std::string& text);
 const char* stop_name(Stop s) noexcept;
 
 // The nonlinear method's data term.
@@ -56,10 +58,20 @@ enum class Objective {
     least_squares,  // 0.5 ||exp(-A x) - t||^2 (Fridovich-Keil et al.)
     poisson,        // the Poisson negative log-likelihood of the counts (needs the counts)
 };
-Objective parse_objective(const std::string& text, const std::string& option = "--objective");
+// "least-squares" (or "ls"), "poisson"; Error(invalid_option) naming ReconOptions.objective otherwise.
+Objective parse_objective(const std::string& text);
 const char* objective_name(Objective o) noexcept;
 
 // The iteration cap a method (with its objective) uses when none is given (0 for fdk).
+// Where the nonlinear method starts.
+enum class Init {
+    fdk,   // FDK of the clamped line integrals, projected onto x >= 0
+    zero,  // x = 0
+};
+// "fdk", "zero"; Error(invalid_option) naming ReconOptions.init otherwise.
+Init parse_init(const std::string& text);
+const char* init_name(Init i) noexcept;
+
 int default_iterations(Method m);
 int default_iterations(Method m, Objective o);
 
@@ -96,14 +108,22 @@ struct ReconOptions {
     double tv_lambda = 0.0;           // tv: absolute weight; <= 0: tv_weight x automatic scale
     double tv_weight = 0.003;         // tv: lambda = tv_weight * max|A^T b| (docs/ct.md)
     int tv_inner = 4;                 // tv: CG iterations per ADMM x-update
-    std::string init = "fdk";         // nonlinear: "fdk" or "zero"
+    Init init = Init::fdk;            // nonlinear: where to start
     double nonlinear_tv = 0.0;        // nonlinear: relative smoothed-TV weight w (0: none); lambda = w ||A||^2 eps
     double nonlinear_tv_eps = 0.0;    // nonlinear: TV smoothing eps (<= 0: 1% of the start's maximum)
     int power_iterations = 15;        // ||A|| estimate for steps
-    IterationCallback progress;       // called after every iteration (may stop the run)
-    // Called after every iteration with the current estimate (on options.device; e.g. to score it
-    // against a truth); returning false stops the run (stop_reason "callback").
+    // Called after every iteration (one part: CT reconstructs the whole volume at once); returning
+    // false stops the run (stop_reason "callback").
+    ProgressCallback progress;
+    // The one extra hook: called after every iteration with the current estimate (on
+    // options.device; e.g. to score it against a truth, as the stopping tests and the sweep do);
+    // returning false stops the run (stop_reason "callback").
     std::function<bool(const IterationInfo&, View<const float> x)> inspect;
+
+    // Throws Error(invalid_option) naming the first field out of range ("ReconOptions.iterations",
+    // "ReconOptions.fdk.cutoff", ...) or inconsistent with another (an objective other than least
+    // squares for a method other than nonlinear). The reconstructions call it.
+    void validate() const;
 };
 
 struct ReconResult {
@@ -123,6 +143,9 @@ ReconResult reconstruct(const Geometry& geometry, View<const float> transmission
 // Normalises the scan's raw data (flat and dark fields) and reconstructs, with the noise of its
 // counts (count_noise).
 ReconResult reconstruct(const Scan& scan, const ReconOptions& options);
+// The same with the scan's normalised intensities already computed (transmission(scan, ...), on
+// any device; used in place when on options.device), e.g. by a caller that needed them first.
+ReconResult reconstruct(const Scan& scan, View<const float> transmission, const ReconOptions& options);
 
 // The two data terms of the comparison, usable with any solver: value and gradient of
 //   linearised:  0.5 ||A x - b||^2,          b = -log t
@@ -137,26 +160,9 @@ double beer_lambert_loss(const Projector& A, View<const float> t, View<const flo
 double poisson_loss(const Projector& A, View<const float> t, View<const float> gain, View<const float> dark,
                     View<const float> x, View<float> grad, View<float> work);
 
-struct Quality {
-    double psnr_db = 0.0;   // 10 log10(peak^2 / MSE), peak = max of the truth
-    double peak = 0.0;
-    double nrmse = 0.0;     // ||x - truth|| / ||truth||
-    double ssim = 0.0;      // mean over axial slices, data range = peak
-};
+// How close a volume is to the truth: psnr_db (10 log10(peak^2 / MSE), peak = max of the truth),
+// peak, nrmse (||x - truth|| / ||truth||) and ssim (mean over axial slices, data range = peak);
+// nmse and nrmse_probe are not measured (NaN).
 Quality compare_with_truth(View<const float> truth, View<const float> volume);
-
-// Writes /volume, /history, /lumen/geometry and root attributes (method, its parameters,
-// lumen_version, device, and quality when given) and, unless png_prefix is empty, PNG previews of
-// the three central slices: PREFIX_axial.png (z = nz/2, +y up), PREFIX_coronal.png (y = ny/2,
-// +z up), PREFIX_sagittal.png (x = nx/2, +z up). All of them or none: the .h5 and the PNGs are
-// committed together, after all were written and the volume was found finite (Error(failure)
-// otherwise). Returns the PNG paths.
-std::vector<std::string> write_reconstruction(const std::string& path, const Geometry& geometry,
-                                              const ReconResult& result, const std::string& device_name,
-                                              const Quality* quality, const std::string& png_prefix);
-// The same, staged in `set` (committed by the caller, e.g. with other files).
-std::vector<std::string> write_reconstruction(io::OutputSet& set, const std::string& path, const Geometry& geometry,
-                                              const ReconResult& result, const std::string& device_name,
-                                              const Quality* quality, const std::string& png_prefix);
 
 }  // namespace lumen::ct

@@ -1,10 +1,13 @@
-// What lumen-ct's subcommands do, as library calls (the app only parses and reports).
+// CT file to file: what lumen-ct's subcommands do, as library calls (the app only parses and
+// reports). In memory: lumen/ct/recon.hpp; files: lumen/ct/io.hpp.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "lumen/core/quality.hpp"
 #include "lumen/ct/axis.hpp"
+#include "lumen/ct/io.hpp"
 #include "lumen/ct/recon.hpp"
 #include "lumen/ct/simulate.hpp"
 
@@ -22,9 +25,9 @@ struct RunOptions {
 struct RunSummary {
     Geometry geometry;
     SolverResult solver;
-    double seconds = 0.0;
-    bool has_truth = false;
-    Quality quality;
+    double seconds = 0.0;     // the reconstruction's wall time
+    bool has_truth = false;   // the scan holds /lumen/truth/volume: `quality` is measured
+    Quality quality;          // against the truth: psnr_db, peak, nrmse, ssim (NaN without a truth)
     std::vector<std::string> previews;
     std::vector<std::pair<std::string, std::string>> parameters;
     AxisReport axis;
@@ -41,7 +44,7 @@ RunSummary run_recon(const RunOptions& options);
 double noise_normalised_residual(const Scan& scan, View<const float> volume, Device device, index_t* rays = nullptr);
 
 // simulate: write a simulated scan with its truth. Returns the scan written.
-Scan run_simulate(const std::string& output, const SimulateOptions& options, Device device);
+Scan run_simulate(const std::string& output, const SimulationOptions& options, Device device);
 
 // project: forward-project a volume and write a scan (DXchange + geometry) of noiseless (or
 // Poisson) intensities i0 exp(-A x), with the volume as its truth. The volume is `dataset` of
@@ -53,6 +56,9 @@ struct ProjectOptions {
     bool poisson = false;
     std::uint64_t seed = 1;
     Device device = Device::cpu;
+
+    // Throws Error(invalid_option) naming the field ("ProjectOptions.i0") when one is out of range.
+    void validate() const;
 };
 Scan run_project(const ProjectOptions& options);
 
@@ -70,5 +76,28 @@ struct ScanInfo {
     std::string text;          // human-readable summary
 };
 ScanInfo describe_scan(const std::string& path, const ReadOptions& options = {});
+
+// info on a reconstruction lumen wrote (recon): /volume with its /lumen/geometry and attributes.
+struct VolumeInfo {
+    Geometry geometry;
+    double min = 0, max = 0;        // the volume's range, attenuation per mm
+    index_t history_length = 0;     // iterations recorded in /history (0: none, fdk)
+    Quality quality;                // the root attributes psnr_db, psnr_peak, nrmse, ssim when written
+    std::vector<std::pair<std::string, std::string>> attributes;  // method, device, lumen_version, ... as text
+    std::string text;               // human-readable summary
+};
+VolumeInfo describe_volume(const std::string& path);
+
+// info on any CT file lumen writes or reads: a scan (/exchange/data: simulate and project outputs,
+// DXchange files) or a reconstruction (/volume). Anything else is Error(bad_input) saying what is
+// missing.
+enum class FileKind { scan, reconstruction };
+struct FileInfo {
+    FileKind kind = FileKind::scan;
+    ScanInfo scan;      // kind scan
+    VolumeInfo volume;  // kind reconstruction
+    const std::string& text() const { return kind == FileKind::scan ? scan.text : volume.text; }
+};
+FileInfo describe_file(const std::string& path, const ReadOptions& options = {});
 
 }  // namespace lumen::ct
