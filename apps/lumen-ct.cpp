@@ -92,41 +92,6 @@ const std::vector<std::pair<std::string, std::string>>& field_flags() {
 // Library messages also mention fields in passing (a hint: "clamp them
 // (ReconOptions.min_transmission)"); on the command line they read as the flags. The leading
 // "FIELD: " of an invalid option is left to run_app.
-std::string with_flags(const std::string& message, const std::string& field) {
-    std::vector<std::pair<std::string, std::string>> table = field_flags();
-    std::sort(table.begin(), table.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-    const std::size_t start = !field.empty() && message.compare(0, field.size() + 2, field + ": ") == 0 ? field.size() + 2 : 0;
-    std::string out = message.substr(0, start);
-    for (std::size_t i = start; i < message.size();) {
-        bool replaced = false;
-        if (message.compare(i, 12, "ReadOptions.") == 0 || message.compare(i, 13, "ReconOptions.") == 0 ||
-            message.compare(i, 11, "FdkOptions.") == 0 || message.compare(i, 18, "SimulationOptions.") == 0 ||
-            message.compare(i, 15, "ProjectOptions.") == 0) {
-            for (const auto& [f, flag] : table)
-                if (message.compare(i, f.size(), f) == 0) {
-                    out += flag;
-                    i += f.size();
-                    replaced = true;
-                    break;
-                }
-        }
-        if (!replaced) out += message[i++];
-    }
-    return out;
-}
-
-// A subcommand's work, with the library's field names turned into this app's flags.
-template <class F>
-std::function<void()> flagged(F work) {
-    return [work] {
-        try {
-            work();
-        } catch (const Error& e) {
-            throw Error(e.code(), with_flags(e.what(), e.field()), e.field());
-        }
-    };
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -274,7 +239,7 @@ void setup(CLI::App& app) {
                                                 "instead of exact line integrals");
     sim->add_option("--seed", so.seed, "noise seed")->capture_default_str();
     app::add_common_options(*sim, sim_common, false);
-    sim->callback(flagged([] {
+    sim->callback([] {
         const auto t0 = std::chrono::steady_clock::now();
         so.type = ct::parse_beam_type(sim_type, "--beam");
         so.phantom = ct::parse_phantom(sim_phantom);
@@ -296,7 +261,7 @@ void setup(CLI::App& app) {
         } else {
             app::out(sim_common) << kProg << ": wrote " << sim_out << " (" << s.geometry.describe() << ")\n";
         }
-    }));
+    });
 
     // ---- recon
     auto* rec = app.add_subcommand("recon", "reconstruct a scan: fdk, sirt, cgls, tv or nonlinear");
@@ -343,7 +308,7 @@ void setup(CLI::App& app) {
     rec->add_flag("--no-png", no_png, "do not write the PNG previews");
     app::add_common_options(*rec, rec_common, true);
     add_scan_options(*rec, rec_scan);
-    rec->callback(flagged([] {
+    rec->callback([] {
         const auto t0 = std::chrono::steady_clock::now();
         ro.read = rec_scan.read_options();
         ro.recon.method = ct::parse_method(method);
@@ -412,7 +377,7 @@ void setup(CLI::App& app) {
             for (const std::string& p : s.previews) out << ", " << p;
             out << "\n";
         }
-    }));
+    });
 
     // ---- project
     auto* prj = app.add_subcommand("project", "forward-project a volume into a scan (intensities i0 exp(-A x))");
@@ -426,7 +391,7 @@ void setup(CLI::App& app) {
     prj->add_flag("--poisson", po.poisson, "Poisson noise on the counts");
     prj->add_option("--seed", po.seed, "noise seed")->capture_default_str();
     app::add_common_options(*prj, prj_common, false);
-    prj->callback(flagged([] {
+    prj->callback([] {
         const auto t0 = std::chrono::steady_clock::now();
         po.device = prj_common.resolved_device();
         app::Progress progress(kProg, "project", 1, prj_common.quiet);
@@ -443,7 +408,7 @@ void setup(CLI::App& app) {
         } else {
             app::out(prj_common) << kProg << ": wrote " << po.output << " (" << s.geometry.describe() << ")\n";
         }
-    }));
+    });
 
     // ---- info
     auto* inf = app.add_subcommand("info", "say what a CT file holds and whether lumen can read it");
@@ -455,13 +420,13 @@ void setup(CLI::App& app) {
     inf->add_flag("--quiet,-q", info_common.quiet, "print nothing but errors (and --json)");
     inf->add_flag("--strict", info_common.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
     add_scan_options(*inf, info_scan);
-    inf->callback(flagged([] {
+    inf->callback([] {
         const auto t0 = std::chrono::steady_clock::now();
         // A line per plausibility check on stderr, passed or not.
         app::CheckReporter checks(kProg, info_common, true);
         const ct::FileInfo f = ct::describe_file(info_in, info_scan.read_options());
         if (!info_common.json) {
-            app::out(info_common) << with_flags(f.text(), "");
+            app::out(info_common) << app::with_flags(f.text());
             return;
         }
         nlohmann::json j = app::json_summary(kProg, "info", seconds_since(t0));
@@ -494,7 +459,7 @@ void setup(CLI::App& app) {
             j["conventions"] = conventions;
         }
         app::print_json(j);
-    }));
+    });
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -29,7 +31,9 @@ void add_common_options(CLI::App& cmd, CommonOptions& options, bool with_iters) 
 
 CheckReporter::CheckReporter(std::string prog, const CommonOptions& options, bool verbose_ok)
     : prog_(std::move(prog)), quiet_(options.quiet), strict_(options.strict), verbose_ok_(verbose_ok),
-      scope_([this](const CheckResult& r) {
+      scope_([this](const CheckResult& library_result) {
+          CheckResult r = library_result;
+          r.message = with_flags(r.message);  // fields named in a hint read as this app's flags
           results_.push_back(r);
           if (!r.ok && strict_)
               throw Error(ErrorCode::bad_input, "check " + r.id + " failed (--strict): " + r.message);
@@ -58,15 +62,16 @@ std::map<std::string, std::string>& field_flags() {
     return table;
 }
 
-// "FIELD: message" from the library becomes "FLAG: message" when the app has a flag for FIELD.
+// "FIELD: message" from the library becomes "FLAG: message" when the app has a flag for FIELD, and
+// fields named inside the message become flags too.
 std::string with_flag(const Error& e) {
     const std::string message = e.what();
-    if (e.field().empty()) return message;
+    if (e.field().empty()) return with_flags(message);
     const std::string flag = flag_of(e.field());
-    if (flag.empty()) return message;
+    if (flag.empty()) return with_flags(message);
     const std::string prefix = e.field() + ": ";
-    if (message.compare(0, prefix.size(), prefix) == 0) return flag + ": " + message.substr(prefix.size());
-    return flag + ": " + message;
+    if (message.compare(0, prefix.size(), prefix) == 0) return flag + ": " + with_flags(message.substr(prefix.size()));
+    return flag + ": " + with_flags(message);
 }
 
 // A stream that discards everything (for --quiet).
@@ -80,6 +85,35 @@ void flag_for_field(const std::string& field, const std::string& flag) { field_f
 std::string flag_of(const std::string& field) {
     const auto it = field_flags().find(field);
     return it == field_flags().end() ? std::string() : it->second;
+}
+
+std::string with_flags(const std::string& text) {
+    if (field_flags().empty() || text.find('.') == std::string::npos) return text;
+    std::vector<const std::pair<const std::string, std::string>*> by_length;
+    for (const auto& entry : field_flags()) by_length.push_back(&entry);
+    std::sort(by_length.begin(), by_length.end(),
+              [](const auto* a, const auto* b) { return a->first.size() > b->first.size(); });
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        bool replaced = false;
+        // A field starts a word: "Struct.member" after a non-identifier character.
+        const bool word_start = i == 0 || !(std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '_');
+        if (word_start && std::isupper(static_cast<unsigned char>(text[i])))
+            for (const auto* entry : by_length) {
+                const std::string& field = entry->first;
+                const std::size_t end = i + field.size();
+                const bool word_end =
+                    end >= text.size() || !(std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_');
+                if (word_end && text.compare(i, field.size(), field) == 0) {
+                    out += entry->second;
+                    i = end;
+                    replaced = true;
+                    break;
+                }
+            }
+        if (!replaced) out += text[i++];
+    }
+    return out;
 }
 
 std::ostream& out(const CommonOptions& options) {

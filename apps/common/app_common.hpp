@@ -44,6 +44,10 @@ void print_json(const nlohmann::json& summary);
 void flag_for_field(const std::string& field, const std::string& flag);
 // The flag registered for a field, or "" when none.
 std::string flag_of(const std::string& field);
+// `text` with every registered field name in it replaced by its flag (longest names first), for
+// library messages that mention fields in passing ("clamp them (ReconOptions.min_transmission)").
+// run_app and CheckReporter pass every error and warning through it.
+std::string with_flags(const std::string& text);
 
 // Where the human-readable result lines go: stdout, or nowhere with --quiet (which silences
 // everything but errors).
