@@ -15,6 +15,10 @@
 
 namespace lumen::app {
 
+namespace {
+std::map<std::string, std::string>& field_flags();
+}  // namespace
+
 void add_common_options(CLI::App& cmd, CommonOptions& options, bool with_iters) {
     cmd.add_option("--device", options.device, "where to compute: cpu, cuda or auto (cuda when a GPU is present)")
         ->capture_default_str();
@@ -27,6 +31,13 @@ void add_common_options(CLI::App& cmd, CommonOptions& options, bool with_iters) 
     cmd.add_flag("--strict", options.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
 }
 
+std::string fields_as_flags(std::string text) {
+    for (const auto& [field, flag] : field_flags())
+        for (auto at = text.find(field); at != std::string::npos; at = text.find(field, at + flag.size()))
+            text.replace(at, field.size(), flag);
+    return text;
+}
+
 CheckReporter::CheckReporter(std::string prog, const CommonOptions& options, bool verbose_ok)
     : prog_(std::move(prog)), quiet_(options.quiet), strict_(options.strict), verbose_ok_(verbose_ok),
       scope_([this](const CheckResult& r) {
@@ -34,10 +45,12 @@ CheckReporter::CheckReporter(std::string prog, const CommonOptions& options, boo
           if (!r.ok && strict_)
               throw Error(ErrorCode::bad_input, "check " + r.id + " failed (--strict): " + r.message);
           if (quiet_) return;
+          // The library names option fields; the user typed flags.
+          const std::string message = fields_as_flags(r.message);
           if (!r.ok)
-              std::fprintf(stderr, "%s: warning: [%s] %s\n", prog_.c_str(), r.id.c_str(), r.message.c_str());
+              std::fprintf(stderr, "%s: warning: [%s] %s\n", prog_.c_str(), r.id.c_str(), message.c_str());
           else if (verbose_ok_)
-              std::fprintf(stderr, "%s: check: [%s] ok, %s\n", prog_.c_str(), r.id.c_str(), r.message.c_str());
+              std::fprintf(stderr, "%s: check: [%s] ok, %s\n", prog_.c_str(), r.id.c_str(), message.c_str());
       }) {}
 
 nlohmann::json CheckReporter::json() const {

@@ -44,6 +44,8 @@ void print_json(const nlohmann::json& summary);
 void flag_for_field(const std::string& field, const std::string& flag);
 // The flag registered for a field, or "" when none.
 std::string flag_of(const std::string& field);
+// `text` with every registered field replaced by its flag (the check messages CheckReporter prints).
+std::string fields_as_flags(std::string text);
 
 // Where the human-readable result lines go: stdout, or nowhere with --quiet (which silences
 // everything but errors).
