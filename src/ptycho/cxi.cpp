@@ -332,7 +332,7 @@ std::string describe_cxi(const std::string& path) {
         o << "  object pixel    " << g.object_pixel_x_m(nx) * 1e9 << " x " << g.object_pixel_y_m(ny) * 1e9 << " nm\n";
     o << "  object grid     " << s.object_shape[0] << " x " << s.object_shape[1] << " pixels\n";
     o << "  mask            " << (s.mask.empty() ? "none (all pixels measured)" : "yes") << "\n";
-    o << "  probe           " << (s.probe.empty() ? "none (estimated from the data, refined)" : "given (refined unless ReconOptions.refine_probe is false)") << "\n";
+    o << "  probe           " << (s.probe.empty() ? "none (estimated from the data, refined)" : "given (refined, unless held fixed)") << "\n";
     o << "  ground truth    " << (s.has_truth() ? "yes (/lumen/truth)" : "no") << "\n";
     return o.str();
 }
