@@ -35,7 +35,7 @@ void SimulationOptions::validate() const {
                    "must be in [0, 0.95], got " + std::to_string(overlap));
     const double diameter = beam_diameter > 0 ? beam_diameter : 0.5 * double(frame);
     require_option(diameter < double(frame), "SimulationOptions.beam_diameter",
-                   "must be smaller than the frame (SimulationOptions.frame, " + std::to_string(frame) + " pixels)");
+                   "must be smaller than the frame (" + std::to_string(frame) + " pixels)");
 }
 
 namespace {
