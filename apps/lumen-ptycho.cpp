@@ -1,5 +1,6 @@
 // lumen-ptycho: far-field ptychography. Subcommands simulate, recon, info (docs/ptychography.md).
 // Thin: parsing, one library call, reporting.
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -19,7 +20,40 @@ const char* kProg = "lumen-ptycho";
 
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+// Seconds since `start` (the subcommand's wall time for the JSON summary).
+double since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The flags that set the library's option fields: an invalid_option error names the flag.
+void register_flags() {
+    for (const auto& [field, flag] : std::initializer_list<std::pair<const char*, const char*>>{
+             {"SimulationOptions.frame", "--frame"},
+             {"SimulationOptions.positions", "--positions"},
+             {"SimulationOptions.scan", "--scan"},
+             {"SimulationOptions.overlap", "--overlap"},
+             {"SimulationOptions.beam_diameter", "--beam-diameter"},
+             {"SimulationOptions.photons", "--photons"},
+             {"SimulationOptions.position_error", "--position-error"},
+             {"SimulationOptions.min_amplitude", "--min-amplitude"},
+             {"SimulationOptions.energy_kev", "--energy-kev"},
+             {"SimulationOptions.distance_m", "--distance"},
+             {"SimulationOptions.detector_pixel_m", "--detector-pixel"},
+             {"ReconOptions.method", "--method"},
+             {"ReconOptions.loss", "--loss"},
+             {"ReconOptions.iterations", "--iters"},
+             {"ReconOptions.orientation", "--orientation"},
+             {"ReconOptions.alpha", "--alpha"},
+             {"ReconOptions.beta", "--beta"},
+             {"ReconOptions.batch", "--batch"},
+             {"RunOptions.frame_order", "--frame-order"},
+             {"RunOptions.propagation", "--propagation"},
+         })
+        app::flag_for_field(field, flag);
+}
+
 void setup(CLI::App& app) {
+    register_flags();
     // ---- simulate
     auto* sim = app.add_subcommand("simulate", "write a simulated far-field scan (CXI) with its ground truth");
     static std::string sim_out, scan_kind = "raster";
@@ -48,23 +82,36 @@ void setup(CLI::App& app) {
     sim->add_option("--seed", so.seed, "seed of the object, scan and noise")->capture_default_str();
     app::add_common_options(*sim, sim_common, false);
     sim->callback([] {
-        so.scan = ptycho::parse_scan_pattern(scan_kind, "--scan");
+        const auto start = std::chrono::steady_clock::now();
+        so.scan = ptycho::parse_scan_pattern(scan_kind);
         so.poisson = !noiseless;
         so.store_probe = !no_probe;
+        so.validate();
+        const Device device = sim_common.resolved_device();
         app::Progress progress(kProg, "simulate", 1, sim_common.quiet);
-        const ptycho::Scan s = ptycho::run_simulate(sim_out, so, sim_common.resolved_device());
+        const ptycho::Scan s = ptycho::run_simulate(sim_out, so, device);
         progress.finish(sim_out);
-        if (sim_common.json)
-            app::print_json({{"output", sim_out},
-                             {"positions", s.n_positions()},
-                             {"frame", s.probe_shape().dims()},
-                             {"object_shape", s.object_shape.dims()},
-                             {"photons_per_frame", so.photons},
-                             {"poisson", so.poisson},
-                             {"position_error_px", so.position_error},
-                             {"probe_stored", so.store_probe},
-                             {"near_field", s.near_field},
-                             {"object_pixel_m", s.near_field ? s.geometry.pixel_x_m : s.geometry.object_pixel_x_m(so.frame)}});
+        const double object_pixel_m = s.near_field ? s.geometry.pixel_x_m : s.geometry.object_pixel_x_m(so.frame);
+        if (sim_common.json) {
+            nlohmann::json j = app::json_summary(kProg, "simulate", since(start));
+            j.update({{"output", sim_out},
+                      {"device", device_name(device)},
+                      {"positions", s.n_positions()},
+                      {"frame", s.probe_shape().dims()},
+                      {"object_shape", s.object_shape.dims()},
+                      {"photons_per_frame", so.photons},
+                      {"poisson", so.poisson},
+                      {"position_error_px", so.position_error},
+                      {"probe_stored", so.store_probe},
+                      {"near_field", s.near_field},
+                      {"object_pixel_m", object_pixel_m}});
+            app::print_json(j);
+        } else {
+            app::out(sim_common) << kProg << ": wrote " << sim_out << ": " << s.n_positions() << " positions of "
+                                 << s.probe_shape()[0] << "x" << s.probe_shape()[1] << ", object "
+                                 << s.object_shape[0] << "x" << s.object_shape[1] << " pixels of "
+                                 << object_pixel_m * 1e9 << " nm\n";
+        }
     });
 
     // ---- recon
@@ -105,114 +152,134 @@ void setup(CLI::App& app) {
     rec->add_flag("--no-png", no_png, "do not write the PNG previews");
     app::add_common_options(*rec, rec_common, true);
     rec->callback([] {
-        ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
-        ro.recon.method = ptycho::parse_method(method, "--method");
-        ro.recon.loss = ptycho::parse_loss(loss, "--loss");
-        ro.recon.device = rec_common.resolved_device();
-        if (rec_common.iters < 0) throw Error(ErrorCode::usage, "--iters must be positive, got " + std::to_string(rec_common.iters));
-        if (ro.recon.alpha < 0 || ro.recon.beta < 0 || !std::isfinite(ro.recon.alpha) || !std::isfinite(ro.recon.beta))
-            throw Error(ErrorCode::usage, "--alpha and --beta must be positive numbers");
-        if (ro.recon.batch < 0) throw Error(ErrorCode::usage, "--batch must be positive");
+        const auto start = std::chrono::steady_clock::now();
         if (fixed_probe && refine_probe_flag) throw Error(ErrorCode::usage, "--fixed-probe and --refine-probe contradict each other");
-        ptycho::require_orientation(ro.recon.orientation, "--orientation");
+        ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
+        ro.recon.method = ptycho::parse_method(method);
+        ro.recon.loss = ptycho::parse_loss(loss);
+        ro.recon.device = rec_common.resolved_device();
         ro.recon.refine_probe = !fixed_probe;
         ro.recon.check_orientation = !no_orientation_check;
-        ro.frame_order = ptycho::parse_frame_order(frame_order, "--frame-order");
-        ro.propagation = ptycho::parse_propagation(propagation, "--propagation");
+        ro.frame_order = ptycho::parse_frame_order(frame_order);
+        ro.propagation = ptycho::parse_propagation(propagation);
         ro.recon.iterations = rec_common.iters;
         ro.recon.restart = !no_restart;
         ro.recon.subpixel = !no_subpixel;
+        ro.recon.validate();  // before the input is read: an option error needs no file
         const int iters = rec_common.iters > 0 ? rec_common.iters : ptycho::default_iterations(ro.recon.method);
         app::CheckReporter checks(kProg, rec_common);
         app::Progress progress(kProg, std::string("recon ") + method, iters, rec_common.quiet);
-        ro.monitor = [&](const IterationInfo& info, View<const complex64>, View<const complex64>) {
+        ro.recon.progress = [&](const ProgressInfo& info) {
             std::ostringstream d;
-            d << "(objective " << info.objective << ")";
-            progress.update(info.iteration, d.str());
+            d << "(objective " << info.iteration.objective << ")";
+            progress.update(info.iteration.iteration, d.str());
             return true;
         };
         const ptycho::RunSummary s = ptycho::run_recon(ro);
         std::ostringstream fin;
         fin << s.iterations << " iterations";
-        if (s.has_truth) fin << ", object NRMSE " << s.nrmse_object;
+        if (std::isfinite(s.quality.nrmse)) fin << ", object NRMSE " << s.quality.nrmse;
         progress.finish(fin.str());
         if (rec_common.json) {
-            app::print_json({{"output", ro.output},
-                             {"input", ro.input},
-                             {"method", method},
-                             {"loss", loss},
-                             {"device", device_name(ro.recon.device)},
-                             {"positions", s.positions},
-                             {"frame", s.frame.dims()},
-                             {"object_shape", s.object_shape.dims()},
-                             {"iterations", s.iterations},
-                             {"seconds", s.seconds},
-                             {"objective", number_or_null(s.objective)},
-                             {"refined_probe", s.refined_probe},
-                             {"probe_from_data", s.probe_from_data},
-                             {"step_object", s.steps.object},
-                             {"step_probe", s.steps.probe},
-                             {"has_truth", s.has_truth},
-                             {"nrmse_object", number_or_null(s.nrmse_object)},
-                             {"nrmse_probe", number_or_null(s.nrmse_probe)},
-                             {"stop_reason", s.stop_reason},
-                             {"orientation", s.orientation},
-                             {"frames_reordered", s.frames_reordered},
-                             {"propagation", s.near_field ? "near" : "far"},
-                             {"residual_per_pixel", number_or_null(s.residual_per_pixel)},
-                             {"residual_ratio", number_or_null(s.residual_ratio)},
-                             {"checks", checks.json()},
-                             {"warnings", checks.warning_count()}});
+            nlohmann::json j = app::json_summary(kProg, "recon", since(start));
+            j.update({{"input", ro.input},
+                      {"output", ro.output},
+                      {"device", device_name(ro.recon.device)},
+                      {"method", method},
+                      {"iterations", s.iterations},
+                      {"stop_reason", s.stop_reason}});
+            if (s.quality.measured()) j["quality"] = app::quality_json(s.quality);
+            j["checks"] = checks.json();
+            j.update({{"loss", loss},
+                      {"positions", s.positions},
+                      {"frame", s.frame.dims()},
+                      {"object_shape", s.object_shape.dims()},
+                      {"seconds", s.seconds},
+                      {"objective", number_or_null(s.objective)},
+                      {"refined_probe", s.refined_probe},
+                      {"probe_from_data", s.probe_from_data},
+                      {"step_object", s.steps.object},
+                      {"step_probe", s.steps.probe},
+                      {"orientation", s.orientation},
+                      {"frames_reordered", s.frames_reordered},
+                      {"propagation", s.near_field ? "near" : "far"},
+                      {"residual_per_pixel", number_or_null(s.residual_per_pixel)},
+                      {"residual_ratio", number_or_null(s.residual_ratio)},
+                      {"warnings", checks.warning_count()}});
+            app::print_json(j);
         } else {
-            std::cout << kProg << ": " << method << " on " << s.positions << " positions of " << s.frame[0] << "x"
-                      << s.frame[1] << ": " << s.iterations << " iterations in " << s.seconds << " s, final objective "
-                      << s.objective << "\n";
-            std::cout << kProg << ": residual (sqrt y - |Psi|)^2 per measured pixel " << s.residual_per_pixel
-                      << ", " << s.residual_ratio << "x what Poisson noise on photon counts gives (about 1: the model "
-                      << "fits to the noise; far above 1: it does not fit)\n";
+            std::ostream& out = app::out(rec_common);
+            out << kProg << ": " << method << " on " << s.positions << " positions of " << s.frame[0] << "x"
+                << s.frame[1] << ": " << s.iterations << " iterations in " << s.seconds << " s, final objective "
+                << s.objective << "\n";
+            out << kProg << ": residual (sqrt y - |Psi|)^2 per measured pixel " << s.residual_per_pixel << ", "
+                << s.residual_ratio << "x what Poisson noise on photon counts gives (about 1: the model "
+                << "fits to the noise; far above 1: it does not fit)\n";
             if (checks.warning_count() > 0)
-                std::cout << kProg << ": " << checks.warning_count() << " plausibility warning(s), see above\n";
-            if (s.has_truth) {
-                std::cout << kProg << ": object NRMSE against the truth (illuminated region, "
-                          << (s.refined_probe ? "phase, scale, ramp and shift removed" : "global phase removed")
-                          << "): " << s.nrmse_object << "\n";
-                if (std::isfinite(s.nrmse_probe)) std::cout << kProg << ": probe NRMSE: " << s.nrmse_probe << "\n";
-            }
-            std::cout << kProg << ": wrote " << ro.output;
-            if (!ro.png_prefix.empty()) std::cout << " and " << ro.png_prefix << "_*.png";
-            std::cout << "\n";
+                out << kProg << ": " << checks.warning_count() << " plausibility warning(s), see above\n";
+            if (s.quality.measured())
+                out << kProg << ": the object NRMSE is over the illuminated region, "
+                    << (s.refined_probe ? "phase, scale, ramp and shift removed" : "global phase removed") << "\n";
+            app::print_quality(kProg, s.quality, rec_common);
+            out << kProg << ": wrote " << ro.output;
+            if (!ro.png_prefix.empty()) out << " and " << ro.png_prefix << "_*.png";
+            out << "\n";
         }
     });
 
     // ---- info
-    auto* inf = app.add_subcommand("info", "say what a CXI file holds and whether lumen can read it");
+    auto* inf = app.add_subcommand("info", "say what a CXI scan or a lumen result holds and whether lumen can read it");
     static std::string info_in;
     static app::CommonOptions info_common;
-    inf->add_option("input", info_in, "scan (.cxi)")->required();
+    inf->add_option("input", info_in, "scan (.cxi) or result (.h5)")->required();
     inf->add_flag("--json", info_common.json, "print a machine-readable summary on stdout");
     inf->add_flag("--strict", info_common.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
     static std::string info_propagation = "file";
     inf->add_option("--propagation", info_propagation, "far, near or file (as for recon)")->capture_default_str();
     inf->callback([] {
+        const auto start = std::chrono::steady_clock::now();
+        const ptycho::Propagation propagation = ptycho::parse_propagation(info_propagation);
+        if (ptycho::file_kind(info_in) == ptycho::FileKind::result) {
+            const std::string text = ptycho::describe_result(info_in);
+            if (info_common.json) {
+                const ptycho::ResultInfo r = ptycho::read_result_info(info_in);
+                nlohmann::json j = app::json_summary(kProg, "info", since(start));
+                j.update({{"input", info_in},
+                          {"kind", "result"},
+                          {"readable", true},
+                          {"object_shape", r.object_shape.dims()},
+                          {"probe_shape", r.probe_shape.dims()},
+                          {"method", r.method},
+                          {"iterations", r.iterations}});
+                if (r.quality.measured()) j["quality"] = app::quality_json(r.quality);
+                app::print_json(j);
+            } else {
+                std::cout << text;
+            }
+            return;
+        }
         const std::string text = ptycho::describe_cxi(info_in);
         // A line per plausibility check (frames centred, far-field patterns, mask, overlap).
         app::CheckReporter checks(kProg, info_common, true);
-        const ptycho::Scan s = ptycho::read_cxi(info_in, ptycho::parse_propagation(info_propagation, "--propagation"));
+        const ptycho::Scan s = ptycho::read_cxi(info_in, propagation);
         ptycho::check_scan(s);
         if (info_common.json) {
-            app::print_json({{"input", info_in},
-                             {"readable", true},
-                             {"positions", s.n_positions()},
-                             {"frame", s.probe_shape().dims()},
-                             {"object_shape", s.object_shape.dims()},
-                             {"energy_j", s.geometry.energy_j},
-                             {"distance_m", s.geometry.distance_m},
-                             {"pixel_m", {s.geometry.pixel_y_m, s.geometry.pixel_x_m}},
-                             {"has_mask", !s.mask.empty()},
-                             {"has_probe", !s.probe.empty()},
-                             {"has_truth", s.has_truth()},
-                             {"checks", checks.json()},
-                             {"warnings", checks.warning_count()}});
+            nlohmann::json j = app::json_summary(kProg, "info", since(start));
+            j.update({{"input", info_in},
+                      {"kind", "scan"},
+                      {"readable", true},
+                      {"checks", checks.json()},
+                      {"positions", s.n_positions()},
+                      {"frame", s.probe_shape().dims()},
+                      {"object_shape", s.object_shape.dims()},
+                      {"energy_j", s.geometry.energy_j},
+                      {"distance_m", s.geometry.distance_m},
+                      {"pixel_m", {s.geometry.pixel_y_m, s.geometry.pixel_x_m}},
+                      {"has_mask", !s.mask.empty()},
+                      {"has_probe", !s.probe.empty()},
+                      {"has_truth", s.has_truth()},
+                      {"warnings", checks.warning_count()}});
+            app::print_json(j);
         } else {
             std::cout << text;
         }

@@ -75,7 +75,8 @@ Curve trace(const Scan& scan, const Array<float>& region, Method method, int max
     o.refine_probe = false;  // known-probe convergence (the library refines a given probe by default)
     o.device = dev;
     double metric_time = 0;
-    reconstruct(scan, o, [&](const IterationInfo& info, View<const complex64> obj, View<const complex64>) {
+    o.estimates = [&](const ProgressInfo& progress, View<const complex64> obj, View<const complex64>) {
+        const IterationInfo& info = progress.iteration;
         const auto t0 = std::chrono::steady_clock::now();
         const double e = object_nrmse(scan.true_object, obj, region, false);
         const double solve = info.elapsed_s - metric_time;
@@ -87,7 +88,8 @@ Curve trace(const Scan& scan, const Array<float>& region, Method method, int max
             c.seconds_to_target = solve;
         }
         return true;
-    });
+    };
+    reconstruct(scan, o);
     // The median time of one iteration: robust to other work on a shared machine stealing a core
     // for a while (the cumulative times are reported as measured).
     std::vector<double> steps;

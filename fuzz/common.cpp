@@ -8,7 +8,7 @@
 
 #include "lumen/ct/io.hpp"
 #include "lumen/mri/io.hpp"
-#include "lumen/ptycho/scan.hpp"
+#include "lumen/ptycho/io.hpp"
 
 namespace lumen::fuzz {
 

@@ -10,7 +10,7 @@
 #include "lumen/mri/io.hpp"
 #include "lumen/mri/mask.hpp"
 #include "lumen/mri/simulate.hpp"
-#include "lumen/ptycho/scan.hpp"
+#include "lumen/ptycho/io.hpp"
 #include "lumen/ptycho/simulate.hpp"
 
 using namespace lumen;

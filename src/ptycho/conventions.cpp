@@ -23,16 +23,14 @@ namespace {
 std::string pct(double f) { return num(std::round(1000.0 * f) / 10.0) + " %"; }
 }  // namespace
 
-void require_orientation(int orientation, const std::string& option) {
-    if (orientation < 0 || orientation >= orientation_count)
-        throw Error(ErrorCode::usage, option +
-                                          ": expected an orientation 0 to 7 (4: swap x and y, then +1: negate x, "
-                                          "+2: negate y), got " +
-                                          std::to_string(orientation));
+void require_orientation(int orientation, const std::string& field) {
+    require_option(orientation >= 0 && orientation < orientation_count, field,
+                   "expected an orientation 0 to 7 (4: swap x and y, then +1: negate x, +2: negate y), got " +
+                       std::to_string(orientation));
 }
 
 std::string orientation_name(int o) {
-    require_orientation(o, "ptycho::orientation_name");
+    require_orientation(o);
     std::string s = (o & 4) ? "x and y swapped" : "";
     const char* flip = (o & 3) == 1 ? "x negated" : (o & 3) == 2 ? "y negated" : (o & 3) == 3 ? "x and y negated" : "";
     if (*flip) s += std::string(s.empty() ? "" : ", then ") + flip;
@@ -212,8 +210,9 @@ void check_scan(const Scan& scan, bool with_overlap) {
     if (f.fft_order() && !scan.near_field)
         warn("ptycho.frames_centred", power +
                                           ": the frames look like FFT order (zero frequency at [0][0], as tike and "
-                                          "numpy's fft2 store them) while CXI frames have it at the centre; pass "
-                                          "--frame-order fft (or auto), or fftshift the frames in the file");
+                                          "numpy's fft2 store them) while CXI frames have it at the centre; read them "
+                                          "with the frame order (RunOptions.frame_order) fft or auto, or fftshift "
+                                          "the frames in the file");
     else
         report_check("ptycho.frames_centred", true, power);
     const std::string bright = "the brightest 10 % of detector pixels hold " + pct(f.bright) + " of the mean pattern";
@@ -223,7 +222,8 @@ void check_scan(const Scan& scan, bool with_overlap) {
         warn("ptycho.far_field", bright +
                                      "; far-field diffraction patterns concentrate their power in the bright field, "
                                      "these frames look like near-field (Fresnel) images of the sample; if they "
-                                     "are, pass --propagation near (the distance and pixel sizes are then the "
+                                     "are, read them with the near-field propagation (RunOptions.propagation "
+                                     "near; the distance and pixel sizes are then the "
                                      "effective near-field geometry, the pixel size the object pixel)");
     else
         report_check("ptycho.far_field", true, bright);
@@ -244,7 +244,7 @@ void check_scan(const Scan& scan, bool with_overlap) {
 OrientationFit fit_orientation(View<const float> positions_v, View<const float> intensities_v, View<const float> mask,
                                View<const complex64> probe, int chosen, double aspect, Device device, index_t frames,
                                int iterations, const ModelOptions& model_options) {
-    require_orientation(chosen, "ptycho::fit_orientation");
+    require_orientation(chosen);
     const Array<float> p = Array<float>::copy_of(positions_v, Device::cpu);
     const Array<float> y = Array<float>::copy_of(intensities_v, Device::cpu);
     const index_t J = p.dim(0), ny = y.dim(1), nx = y.dim(2), m = ny * nx;
@@ -300,11 +300,11 @@ void report_orientation(const OrientationFit& fit) {
                             std::to_string(fit.frames) + " central positions)";
     if (fit.best != fit.chosen && fit.ratio() < orientation_margin)
         warn("ptycho.orientation",
-             "the positions fit the frames better with --orientation " + std::to_string(fit.best) + " (" +
+             "the positions fit the frames better with orientation " + std::to_string(fit.best) + " (" +
                  orientation_name(fit.best) + "): its loss is " + pct(fit.ratio()) + " of the loss of orientation " +
                  std::to_string(fit.chosen) + " (" + orientation_name(fit.chosen) + ")" + how +
-                 "; the file's translations are probably in another convention, rerun with --orientation " +
-                 std::to_string(fit.best));
+                 "; the file's translations are probably in another convention, rerun with orientation " +
+                 std::to_string(fit.best) + " (ReconOptions.orientation)");
     else
         report_check("ptycho.orientation", true,
                      "orientation " + std::to_string(fit.chosen) + " (" + orientation_name(fit.chosen) +

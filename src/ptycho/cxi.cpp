@@ -1,4 +1,6 @@
-// CXI reading and writing for ptychographic scans (include/lumen/ptycho/scan.hpp).
+// CXI reading and writing for ptychographic scans (include/lumen/ptycho/io.hpp).
+#include "lumen/ptycho/io.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -7,69 +9,20 @@
 
 #include "lumen/io/hdf5.hpp"
 #include "lumen/ptycho/model.hpp"
-#include "lumen/ptycho/scan.hpp"
 #include "lumen/version.hpp"
 #include "src/text.hpp"
 
 namespace lumen::ptycho {
 
 namespace {
-constexpr double k_planck = 6.62607015e-34;     // J s
-constexpr double k_light = 299792458.0;         // m / s
-constexpr double k_kev = 1.602176634e-16;       // J per keV
-
 using detail::num;
 }  // namespace
 
-double Geometry::wavelength_m() const { return k_planck * k_light / energy_j; }
-double Geometry::object_pixel_x_m(index_t frame_x) const {
-    return wavelength_m() * distance_m / (double(frame_x) * pixel_x_m);
-}
-double Geometry::object_pixel_y_m(index_t frame_y) const {
-    return wavelength_m() * distance_m / (double(frame_y) * pixel_y_m);
-}
-double Geometry::joules_from_kev(double kev) { return kev * k_kev; }
-
-ModelOptions Scan::model_options(index_t batch, bool subpixel) const {
-    ModelOptions o{batch, subpixel};
-    if (near_field) {
-        require(geometry.valid() && probe_shape().rank() == 2,
-                "ptycho: a near-field scan needs its geometry (energy, distance, pixel sizes) and frames");
-        const double lz = geometry.wavelength_m() * geometry.distance_m;
-        const double wy = double(probe_shape()[0]) * geometry.pixel_y_m, wx = double(probe_shape()[1]) * geometry.pixel_x_m;
-        o.fresnel_y = lz / (wy * wy);
-        o.fresnel_x = lz / (wx * wx);
-    }
-    return o;
-}
-
-Propagation parse_propagation(const std::string& text, const std::string& option) {
+Propagation parse_propagation(const std::string& text) {
     if (text == "far" || text == "far-field") return Propagation::far_field;
     if (text == "near" || text == "near-field" || text == "fresnel") return Propagation::near_field;
     if (text == "file" || text == "auto") return Propagation::from_file;
-    throw Error(ErrorCode::usage, option + ": unknown propagation '" + text + "' (expected far, near or file)");
-}
-
-Array<float> positions_from_translations(View<const float> t_v, const Geometry& g, const Shape& probe_shape) {
-    require(t_v.rank() == 2 && t_v.dim(1) == 3 && t_v.dim(0) >= 1,
-            "ptycho::positions_from_translations: expected translations [J][3], got " + t_v.shape().str());
-    require(g.valid(), "ptycho::positions_from_translations: the geometry (energy, distance, pixel sizes) must be positive");
-    const Array<float> t = Array<float>::copy_of(t_v, Device::cpu);
-    const index_t J = t.dim(0);
-    const double dx = g.object_pixel_x_m(probe_shape[1]), dy = g.object_pixel_y_m(probe_shape[0]);
-    std::vector<double> rows(static_cast<std::size_t>(J)), cols(static_cast<std::size_t>(J));
-    for (index_t j = 0; j < J; ++j) {
-        cols[std::size_t(j)] = double(t[3 * j]) / dx;
-        rows[std::size_t(j)] = double(t[3 * j + 1]) / dy;
-    }
-    const double r0 = *std::min_element(rows.begin(), rows.end());
-    const double c0 = *std::min_element(cols.begin(), cols.end());
-    Array<float> p(Shape{J, 2});
-    for (index_t j = 0; j < J; ++j) {
-        p[2 * j] = float(rows[std::size_t(j)] - r0);
-        p[2 * j + 1] = float(cols[std::size_t(j)] - c0);
-    }
-    return p;
+    invalid_option("RunOptions.propagation", "unknown propagation '" + text + "' (expected far, near or file)");
 }
 
 namespace {
@@ -222,7 +175,7 @@ Scan read_cxi(const std::string& path, Propagation propagation) {
     } else {
         require(f.exists(cxi::wavelength), path + ": neither " + std::string(cxi::energy) + " (photon energy, J) nor " +
                                                cxi::wavelength + " (m) is present; lumen needs one of them");
-        g.energy_j = k_planck * k_light / positive_scalar(f, cxi::wavelength, "wavelength in metres");
+        g.energy_j = Geometry::joules_from_wavelength(positive_scalar(f, cxi::wavelength, "wavelength in metres"));
     }
     const Array<float> t = read_translations(f, J);
     for (index_t i = 0; i < t.size(); ++i)
@@ -368,7 +321,7 @@ std::string describe_cxi(const std::string& path) {
         peak = std::max(peak, double(s.intensities[i]));
     }
     o << "  photons         " << total / double(s.n_positions()) << " per frame on average, peak pixel " << peak << "\n";
-    o << "  energy          " << g.energy_j / k_kev << " keV (wavelength " << g.wavelength_m() * 1e10 << " A)\n";
+    o << "  energy          " << g.energy_j / Geometry::joules_from_kev(1.0) << " keV (wavelength " << g.wavelength_m() * 1e10 << " A)\n";
     o << "  detector        " << g.distance_m << " m away, pixels " << g.pixel_x_m * 1e6 << " x " << g.pixel_y_m * 1e6
       << " um\n";
     if (s.near_field)
@@ -379,7 +332,7 @@ std::string describe_cxi(const std::string& path) {
         o << "  object pixel    " << g.object_pixel_x_m(nx) * 1e9 << " x " << g.object_pixel_y_m(ny) * 1e9 << " nm\n";
     o << "  object grid     " << s.object_shape[0] << " x " << s.object_shape[1] << " pixels\n";
     o << "  mask            " << (s.mask.empty() ? "none (all pixels measured)" : "yes") << "\n";
-    o << "  probe           " << (s.probe.empty() ? "none (estimated from the data, refined)" : "given (refined unless --fixed-probe)") << "\n";
+    o << "  probe           " << (s.probe.empty() ? "none (estimated from the data, refined)" : "given (refined, unless held fixed)") << "\n";
     o << "  ground truth    " << (s.has_truth() ? "yes (/lumen/truth)" : "no") << "\n";
     return o.str();
 }

@@ -11,11 +11,11 @@
 
 namespace lumen::ptycho {
 
-Loss parse_loss(const std::string& text, const std::string& option) {
+Loss parse_loss(const std::string& text) {
     if (text == "amplitude") return Loss::amplitude;
     if (text == "intensity") return Loss::intensity;
     if (text == "poisson") return Loss::poisson;
-    throw Error(ErrorCode::usage, option + ": unknown loss '" + text + "' (expected amplitude, intensity or poisson)");
+    invalid_option("ReconOptions.loss", "unknown loss '" + text + "' (expected amplitude, intensity or poisson)");
 }
 
 const char* loss_name(Loss loss) noexcept {

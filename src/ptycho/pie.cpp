@@ -23,7 +23,7 @@
 namespace lumen::ptycho {
 
 SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& probe, const PieOptions& o,
-                     const ReconMonitor& monitor) {
+                     const IterationHook& monitor) {
     const Model::Impl& s = model.internals();
     require(model.has_data(), "ptycho: (r)PIE needs measurements");
     const index_t J = s.J, m = s.m;

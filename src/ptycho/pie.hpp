@@ -3,11 +3,17 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "lumen/ptycho/model.hpp"
 #include "lumen/ptycho/recon.hpp"
 
 namespace lumen::ptycho {
+
+// What the method loops call after every iteration with the current estimates (on the model's
+// device); false stops the run. reconstruct() builds it from ReconOptions::progress and estimates.
+using IterationHook =
+    std::function<bool(const IterationInfo& info, View<const complex64> object, View<const complex64> probe)>;
 
 struct PieOptions {
     bool regularized = false;  // rPIE (true) or ePIE
@@ -22,6 +28,6 @@ struct PieOptions {
 // set. The objective is the amplitude loss summed over one sweep (each frame measured just before
 // its update).
 SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& probe, const PieOptions& options,
-                     const ReconMonitor& monitor);
+                     const IterationHook& monitor);
 
 }  // namespace lumen::ptycho

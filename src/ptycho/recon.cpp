@@ -1,6 +1,6 @@
 // Ptychographic reconstruction entry points (include/lumen/ptycho/recon.hpp): AWF / WF through the
 // shared accelerated-gradient solver, (r)PIE in pie.cpp, the probe estimate from the data, the
-// theory step sizes, and the result files.
+// theory step sizes, and the quality against a truth. In memory only (the files are in io.cpp).
 #include "lumen/ptycho/recon.hpp"
 
 #include <algorithm>
@@ -10,24 +10,33 @@
 #include <vector>
 
 #include "lumen/fft.hpp"
-#include "lumen/io/hdf5.hpp"
-#include "lumen/io/history.hpp"
-#include "lumen/io/png.hpp"
 #include "lumen/linalg.hpp"
+#include "lumen/metrics.hpp"
 #include "lumen/ptycho/conventions.hpp"
 #include "lumen/ptycho/metrics.hpp"
 #include "lumen/solvers/solvers.hpp"
-#include "lumen/version.hpp"
 #include "src/ptycho/pie.hpp"
 
 namespace lumen::ptycho {
 
-Method parse_method(const std::string& text, const std::string& option) {
+Method parse_method(const std::string& text) {
     if (text == "awf") return Method::awf;
     if (text == "wf") return Method::wf;
     if (text == "epie") return Method::epie;
     if (text == "rpie") return Method::rpie;
-    throw Error(ErrorCode::usage, option + ": unknown method '" + text + "' (expected awf, wf, epie or rpie)");
+    invalid_option("ReconOptions.method", "unknown method '" + text + "' (expected awf, wf, epie or rpie)");
+}
+
+void ReconOptions::validate() const {
+    require_option(iterations >= 0, "ReconOptions.iterations",
+                   "must be at least 0 (0: the method's default), got " + std::to_string(iterations));
+    require_orientation(orientation, "ReconOptions.orientation");
+    require_option(std::isfinite(alpha) && alpha >= 0, "ReconOptions.alpha",
+                   "must be a number >= 0 (0: the method's default), got " + std::to_string(alpha));
+    require_option(std::isfinite(beta) && beta >= 0, "ReconOptions.beta",
+                   "must be a number >= 0 (0: the method's default), got " + std::to_string(beta));
+    require_option(batch >= 0, "ReconOptions.batch",
+                   "must be at least 0 (0: automatic), got " + std::to_string(batch));
 }
 
 const char* method_name(Method method) noexcept {
@@ -138,7 +147,7 @@ Array<complex64> estimate_probe(Model& model, View<const float> intensities, Vie
         Array<complex64> p = pupil.clone();
         for (index_t y = 0; y < my; ++y)
             for (index_t x = 0; x < mx; ++x) {
-                const double ph = kPi * a * (k_of(y, my) * k_of(y, my) / double(my) + k_of(x, mx) * k_of(x, mx) / double(mx));
+                const double ph = M_PI * a * (k_of(y, my) * k_of(y, my) / double(my) + k_of(x, mx) * k_of(x, mx) / double(mx));
                 p[y * mx + x] = p[y * mx + x] * complex64(float(std::cos(ph)), float(std::sin(ph)));
             }
         plan.inverse(p);
@@ -198,7 +207,7 @@ void append_history(SolverResult& total, const SolverResult& part) {
 
 // AWF (momentum) or WF (none) on the object, then (blind) on object and probe together.
 SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex64>& probe, const ReconOptions& opt,
-                          bool refine, int iterations, int delay, StepSizes& steps, const ReconMonitor& monitor) {
+                          bool refine, int iterations, int delay, StepSizes& steps, const IterationHook& monitor) {
     const Loss loss = opt.loss;
     steps = step_sizes(model, loss, object.view(), refine);
     const double lo0 = steps.lipschitz_object, lp0 = steps.lipschitz_probe;
@@ -269,14 +278,14 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
 
 }  // namespace
 
-ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMonitor& monitor) {
+ReconResult reconstruct(const Scan& scan, const ReconOptions& opt) {
+    opt.validate();
     require(!scan.intensities.empty() && scan.intensities.rank() == 3,
             "ptycho::reconstruct: the scan has no intensities [J][ny][nx]");
     const index_t J = scan.n_positions();
     require(scan.positions.shape() == Shape({J, 2}), "ptycho::reconstruct: expected positions [" + std::to_string(J) +
                                                          "][2] for the " + std::to_string(J) + " frames, got " +
                                                          scan.positions.shape().str());
-    require_orientation(opt.orientation, "ptycho::reconstruct (orientation)");
     const Shape probe_shape = scan.probe_shape();
     // The transposes swap metres, so they need the object pixel's aspect ratio.
     const double aspect = scan.geometry.valid() ? scan.geometry.object_pixel_y_m(probe_shape[0]) /
@@ -317,6 +326,15 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMo
     // A probe estimated from the data is far from the truth: hold it fixed for a few iterations
     // so that the object takes shape first.
     const int delay = opt.probe_delay >= 0 ? opt.probe_delay : (r.probe_from_data ? 5 : 0);
+    // The options' two callbacks as one per-iteration hook for the method loops.
+    IterationHook monitor;
+    if (opt.progress || opt.estimates)
+        monitor = [&opt](const IterationInfo& info, View<const complex64> o, View<const complex64> p) {
+            ProgressInfo progress;
+            progress.iteration = info;
+            if (opt.estimates && !opt.estimates(progress, o, p)) return false;
+            return !opt.progress || opt.progress(progress);
+        };
     if (opt.method == Method::awf || opt.method == Method::wf) {
         r.solver = run_gradient(model, object, probe, opt, r.refined_probe, iterations, delay, r.steps, monitor);
     } else {
@@ -337,79 +355,21 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt, const ReconMo
     r.illumination = model.illumination().to(Device::cpu);
     r.object = object.to(Device::cpu);
     r.probe = probe.to(Device::cpu);
-    return r;
-}
-
-void write_result(const std::string& path, const ReconResult& r, const ReconOptions& opt,
-                  const std::vector<std::pair<std::string, double>>& extra) {
-    io::OutputSet set;
-    write_result(set, path, r, opt, extra);
-    set.commit();
-}
-
-void write_result(io::OutputSet& set, const std::string& path, const ReconResult& r, const ReconOptions& opt,
-                  const std::vector<std::pair<std::string, double>>& extra) {
-    io::require_finite(r.object.view(), path + ": the reconstructed /object");
-    io::require_finite(r.probe.view(), path + ": the reconstructed /probe");
-    io::require_finite(r.illumination.view(), path + ": the /illumination");
-    io::H5Writer w(set, path);
-    w.write("/object", r.object.view());
-    w.write("/probe", r.probe.view());
-    w.write("/illumination", r.illumination.view());
-    write_history(w, r.solver);
-    w.set_attr("/", "method", method_name(opt.method));
-    if (opt.method == Method::awf || opt.method == Method::wf) {
-        w.set_attr("/", "loss", loss_name(opt.loss));
-        w.set_attr("/", "step_object", r.steps.object);
-        w.set_attr("/", "lipschitz_object", r.steps.lipschitz_object);
-        w.set_attr("/", "curvature", r.steps.curvature);
-        if (r.refined_probe) {
-            w.set_attr("/", "step_probe", r.steps.probe);
-            w.set_attr("/", "lipschitz_probe", r.steps.lipschitz_probe);
+    // A truth is only comparable on its own grid (another orientation may transpose the object).
+    if (scan.has_truth() && r.object.shape() == scan.true_object.shape()) {
+        // The region the scan illuminates, from the true probe when the scan has it: this model,
+        // given that probe, is at the positions used.
+        Array<float> illumination;
+        if (!scan.true_probe.empty()) {
+            model.set_probe(scan.true_probe.view());
+            illumination = model.illumination().to(Device::cpu);
         }
-        w.set_attr("/", "adaptive_restart", int(opt.restart));
-    } else {
-        const bool reg = opt.method == Method::rpie;
-        w.set_attr("/", "alpha", opt.alpha > 0 ? opt.alpha : (reg ? 0.1 : 1.0));
-        w.set_attr("/", "beta", opt.beta > 0 ? opt.beta : 1.0);
+        const Array<float> region = illuminated_region(scan.true_probe.empty() ? r.illumination : illumination, 0.1);
+        r.quality.nrmse = object_nrmse(scan.true_object, r.object, region, r.refined_probe);
+        if (!scan.true_probe.empty() && r.refined_probe)
+            r.quality.nrmse_probe = nrmse_complex(scan.true_probe.view(), r.probe.view(), true, true);
     }
-    w.set_attr("/", "refine_probe", int(r.refined_probe));
-    w.set_attr("/", "orientation", opt.orientation);
-    w.set_attr("/", "residual_ratio", r.residual.ratio());
-    w.set_attr("/", "residual_per_pixel", r.residual.per_pixel());
-    w.set_attr("/", "probe_from_data", int(r.probe_from_data));
-    w.set_attr("/", "iterations", r.solver.iterations);
-    w.set_attr("/", "lumen_version", LUMEN_VERSION);
-    w.set_attr("/", "device", device_name(opt.device));
-    for (const auto& [name, value] : extra) w.set_attr("/", name, value);
-    w.commit();
-}
-
-void write_previews(const std::string& prefix, const ReconResult& r) {
-    io::OutputSet set;
-    write_previews(set, prefix, r);
-    set.commit();
-}
-
-void write_previews(io::OutputSet& set, const std::string& prefix, const ReconResult& r) {
-    // Remove the arbitrary global phase: mean phase 0 over the illuminated region.
-    const Array<float> region = illuminated_region(r.illumination, 0.1);
-    double re = 0, im = 0;
-    for (index_t i = 0; i < r.object.size(); ++i) {
-        re += region[i] * r.object[i].re;
-        im += region[i] * r.object[i].im;
-    }
-    const double a = std::atan2(im, re);
-    Array<complex64> obj = r.object.clone();
-    const complex64 rot(float(std::cos(-a)), float(std::sin(-a)));
-    for (index_t i = 0; i < obj.size(); ++i) obj[i] = obj[i] * rot;
-    io::write_png_magnitude(set, prefix + "_object_amplitude.png", obj.view());
-    // Object phases span much less than 2 pi: show them auto-scaled rather than on [-pi, pi].
-    Array<float> phase(obj.shape());
-    for (index_t i = 0; i < obj.size(); ++i) phase[i] = arg(obj[i]);
-    io::write_png(set, prefix + "_object_phase.png", phase.view());
-    io::write_png_magnitude(set, prefix + "_probe_amplitude.png", r.probe.view());
-    io::write_png_phase(set, prefix + "_probe_phase.png", r.probe.view());
+    return r;
 }
 
 }  // namespace lumen::ptycho

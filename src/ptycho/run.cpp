@@ -6,35 +6,14 @@
 #include <vector>
 
 #include "lumen/io/hdf5.hpp"
-#include "lumen/metrics.hpp"
-#include "lumen/ptycho/conventions.hpp"
-#include "lumen/ptycho/metrics.hpp"
 
 namespace lumen::ptycho {
-
-FrameOrder parse_frame_order(const std::string& text, const std::string& option) {
-    if (text == "centred" || text == "centered" || text == "detector") return FrameOrder::centred;
-    if (text == "fft") return FrameOrder::fft;
-    if (text == "auto") return FrameOrder::automatic;
-    throw Error(ErrorCode::usage, option + ": unknown frame order '" + text + "' (expected centred, fft or auto)");
-}
-
-Scan read_scan_for_recon(const std::string& path, FrameOrder order, bool* reordered, Propagation propagation) {
-    Scan scan = read_cxi(path, propagation);
-    const bool fft = order == FrameOrder::fft ||
-                     (order == FrameOrder::automatic && !scan.near_field &&
-                                                   frame_stats(scan.intensities, scan.mask).fft_order());
-    if (fft) frames_to_detector_order(scan);
-    if (reordered) *reordered = fft;
-    check_scan(scan, false);  // reconstruct() checks the overlap with its starting probe
-    return scan;
-}
 
 RunSummary run_recon(const RunOptions& o) {
     io::require_distinct_paths(o.input, o.output);
     bool reordered = false;
     const Scan scan = read_scan_for_recon(o.input, o.frame_order, &reordered, o.propagation);
-    const ReconResult r = reconstruct(scan, o.recon, o.monitor);
+    const ReconResult r = reconstruct(scan, o.recon);
 
     RunSummary s;
     s.positions = scan.n_positions();
@@ -52,21 +31,10 @@ RunSummary run_recon(const RunOptions& o) {
     s.near_field = scan.near_field;
     s.residual_per_pixel = r.residual.per_pixel();
     s.residual_ratio = r.residual.ratio();
+    s.quality = r.quality;
     std::vector<std::pair<std::string, double>> extra;
-    // A truth is only comparable on its own grid (another orientation may transpose the object).
-    if (scan.has_truth() && r.object.shape() == scan.true_object.shape()) {
-        s.has_truth = true;
-        // The region the scan illuminates, from the true probe when the file has it.
-        Model m(scan.object_shape, scan.probe_shape(), r.positions, Device::cpu, scan.model_options(64, o.recon.subpixel));
-        m.set_probe(scan.true_probe.empty() ? r.probe.view() : scan.true_probe.view());
-        const Array<float> region = illuminated_region(m.illumination(), 0.1);
-        s.nrmse_object = object_nrmse(scan.true_object, r.object, region, r.refined_probe);
-        extra.push_back({"nrmse_object", s.nrmse_object});
-        if (!scan.true_probe.empty() && r.refined_probe) {
-            s.nrmse_probe = nrmse_complex(scan.true_probe.view(), r.probe.view(), true, true);
-            extra.push_back({"nrmse_probe", s.nrmse_probe});
-        }
-    }
+    if (std::isfinite(s.quality.nrmse)) extra.push_back({"nrmse_object", s.quality.nrmse});
+    if (std::isfinite(s.quality.nrmse_probe)) extra.push_back({"nrmse_probe", s.quality.nrmse_probe});
     // One set for the .h5 and its PNGs: both land, or neither (and never over the input).
     io::OutputSet outputs(o.input);
     write_result(outputs, o.output, r, o.recon, extra);

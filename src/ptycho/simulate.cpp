@@ -14,10 +14,28 @@
 
 namespace lumen::ptycho {
 
-ScanPattern parse_scan_pattern(const std::string& text, const std::string& option) {
+ScanPattern parse_scan_pattern(const std::string& text) {
     if (text == "raster") return ScanPattern::raster;
     if (text == "spiral" || text == "fermat") return ScanPattern::spiral;
-    throw Error(ErrorCode::usage, option + ": unknown scan '" + text + "' (expected raster or spiral)");
+    invalid_option("SimulationOptions.scan", "unknown scan '" + text + "' (expected raster or spiral)");
+}
+
+void SimulationOptions::validate() const {
+    require_option(frame >= 8 && frame <= 4096, "SimulationOptions.frame",
+                   "must be in [8, 4096], got " + std::to_string(frame));
+    require_option(positions >= 1 && positions <= 1000000, "SimulationOptions.positions",
+                   "must be in [1, 1e6], got " + std::to_string(positions));
+    require_option(photons > 0 && std::isfinite(photons), "SimulationOptions.photons", "must be positive");
+    require_option(position_error >= 0, "SimulationOptions.position_error", "must be >= 0");
+    require_option(min_amplitude >= 0 && min_amplitude <= 1, "SimulationOptions.min_amplitude", "must be in [0, 1]");
+    require_option(energy_kev > 0, "SimulationOptions.energy_kev", "must be positive");
+    require_option(distance_m > 0, "SimulationOptions.distance_m", "must be positive");
+    require_option(detector_pixel_m > 0, "SimulationOptions.detector_pixel_m", "must be positive");
+    require_option(overlap >= 0 && overlap <= 0.95, "SimulationOptions.overlap",
+                   "must be in [0, 0.95], got " + std::to_string(overlap));
+    const double diameter = beam_diameter > 0 ? beam_diameter : 0.5 * double(frame);
+    require_option(diameter < double(frame), "SimulationOptions.beam_diameter",
+                   "must be smaller than the frame (" + std::to_string(frame) + " pixels)");
 }
 
 namespace {
@@ -179,17 +197,9 @@ Array<float> make_scan(index_t count, ScanPattern pattern, double diameter, doub
 }
 
 Scan simulate(const SimulationOptions& o, Device device) {
-    require(o.frame >= 8 && o.frame <= 4096, "simulate: --frame must be in [8, 4096], got " + std::to_string(o.frame));
-    require(o.positions >= 1 && o.positions <= 1000000,
-            "simulate: --positions must be in [1, 1e6], got " + std::to_string(o.positions));
-    require(o.photons > 0 && std::isfinite(o.photons), "simulate: --photons must be positive");
-    require(o.position_error >= 0, "simulate: --position-error must be >= 0");
-    require(o.min_amplitude >= 0 && o.min_amplitude <= 1, "simulate: --min-amplitude must be in [0, 1]");
-    require(o.energy_kev > 0 && o.distance_m > 0 && o.detector_pixel_m > 0,
-            "simulate: --energy-kev, --distance and --detector-pixel must be positive");
+    o.validate();
     const index_t M = o.frame;
     const double diameter = o.beam_diameter > 0 ? o.beam_diameter : 0.5 * double(M);
-    require(diameter < double(M), "simulate: --beam-diameter must be smaller than --frame");
 
     Array<float> truth = make_scan(o.positions, o.scan, diameter, o.overlap, o.jitter, o.seed);
     const index_t J = truth.dim(0);

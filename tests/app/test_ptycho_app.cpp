@@ -7,7 +7,7 @@
 #include <string>
 
 #include "lumen/io/hdf5.hpp"
-#include "lumen/ptycho/scan.hpp"
+#include "lumen/ptycho/io.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace lumen;
@@ -39,6 +39,9 @@ TEST(PtychoApp, SimulateReconstructAndScore) {
     std::string log;
     ASSERT_EQ(test::run_command(app() + " info " + sim + " --json", &log), 0) << log;
     const auto info = json_of(log);
+    EXPECT_EQ(info["program"], "lumen-ptycho");
+    EXPECT_EQ(info["command"], "info");
+    EXPECT_EQ(info["kind"], "scan");
     EXPECT_EQ(info["positions"], 64);
     EXPECT_EQ(info["has_truth"], true);
     EXPECT_EQ(info["has_probe"], true);
@@ -50,10 +53,16 @@ TEST(PtychoApp, SimulateReconstructAndScore) {
               0)
         << log;
     const auto j = json_of(log);
+    // The keys every --json summary starts with (docs/cli.md).
+    EXPECT_EQ(j["program"], "lumen-ptycho");
+    EXPECT_EQ(j["command"], "recon");
+    EXPECT_TRUE(j.contains("lumen_version"));
+    EXPECT_GT(j["time_s"].get<double>(), 0.0);
+    EXPECT_EQ(j["stop_reason"], "max_iterations");
     EXPECT_EQ(j["iterations"], 100);
     // The file's probe is refined by default. Measured: 0.030 after the default 100 iterations.
     EXPECT_EQ(j["refined_probe"], true);
-    EXPECT_LT(j["nrmse_object"].get<double>(), 0.05);
+    EXPECT_LT(j["quality"]["nrmse"].get<double>(), 0.05);
     // The checks ran and passed; the fit is at the noise level (measured 0.89).
     EXPECT_EQ(j["warnings"], 0);
     EXPECT_GE(j["checks"].size(), 5u);
@@ -68,7 +77,27 @@ TEST(PtychoApp, SimulateReconstructAndScore) {
     EXPECT_EQ(f.attr_string("/", "method"), "awf");
     EXPECT_NEAR(f.attr_double("/", "residual_ratio"), j["residual_ratio"].get<double>(), 1e-9);
     EXPECT_EQ(f.attr_string("/", "loss"), "amplitude");
-    EXPECT_NEAR(f.attr_double("/", "nrmse_object"), j["nrmse_object"].get<double>(), 1e-12);
+    EXPECT_NEAR(f.attr_double("/", "nrmse_object"), j["quality"]["nrmse"].get<double>(), 1e-12);
+    EXPECT_NEAR(f.attr_double("/", "nrmse_probe"), j["quality"]["nrmse_probe"].get<double>(), 1e-12);
+
+    // info describes the result too.
+    ASSERT_EQ(test::run_command(app() + " info " + out + " --json", &log), 0) << log;
+    const auto ri = json_of(log);
+    EXPECT_EQ(ri["kind"], "result");
+    EXPECT_EQ(ri["method"], "awf");
+    EXPECT_EQ(ri["iterations"], 100);
+    EXPECT_EQ(ri["object_shape"], j["object_shape"]);
+    EXPECT_NEAR(ri["quality"]["nrmse"].get<double>(), j["quality"]["nrmse"].get<double>(), 1e-12);
+    ASSERT_EQ(test::run_command(app() + " info " + out, &log), 0) << log;
+    EXPECT_NE(log.find("ptychography reconstruction"), std::string::npos) << log;
+    // Without --json the result lines go to stdout, and --quiet silences them.
+    ASSERT_EQ(test::run_command(app() + " recon " + sim + " -o " + test::temp_path("t.h5") + " --iters 5 --no-png", &log), 0)
+        << log;
+    EXPECT_NE(log.find("against the truth: NRMSE"), std::string::npos) << log;
+    ASSERT_EQ(test::run_command(app() + " recon " + sim + " -o " + test::temp_path("t.h5") + " --iters 5 --no-png -q", &log),
+              0)
+        << log;
+    EXPECT_EQ(log, "");
 
     // The baselines through the same program. Measured after 30 iterations: WF 0.139, ePIE 0.078,
     // rPIE 0.044.
@@ -80,7 +109,7 @@ TEST(PtychoApp, SimulateReconstructAndScore) {
             << log;
         const auto m = json_of(log);
         EXPECT_EQ(m["method"], method);
-        EXPECT_LT(m["nrmse_object"].get<double>(), limit) << method;
+        EXPECT_LT(m["quality"]["nrmse"].get<double>(), limit) << method;
     }
 }
 
@@ -130,7 +159,7 @@ TEST(PtychoApp, ChecksWarnAndStrictRefuses) {
     std::string log;
     ASSERT_EQ(test::run_command(app() + " info " + path, &log), 0) << log;
     EXPECT_NE(log.find("warning: [ptycho.frames_centred]"), std::string::npos) << log;
-    EXPECT_NE(log.find("--frame-order fft"), std::string::npos) << log;
+    EXPECT_NE(log.find("--frame-order) fft or auto"), std::string::npos) << log;
     EXPECT_NE(log.find("check: [ptycho.overlap] ok"), std::string::npos) << log;
     EXPECT_EQ(test::run_command(app() + " info " + path + " --strict", &log), 2) << log;
     const std::string out = " --iters 30 --json --no-png --no-orientation-check -o ";
@@ -161,7 +190,7 @@ TEST(PtychoApp, NearFieldScan) {
     const auto j = json_of(log);
     EXPECT_EQ(j["propagation"], "near");
     // Measured: 0.052 after 40 iterations.
-    EXPECT_LT(j["nrmse_object"].get<double>(), 0.08);
+    EXPECT_LT(j["quality"]["nrmse"].get<double>(), 0.08);
     // At the noise level (measured 0.80).
     EXPECT_LT(j["residual_ratio"].get<double>(), 1.3);
     EXPECT_EQ(test::run_command(app() + " recon " + sim + out + test::temp_path("x.h5") + " --propagation sideways", &log), 2);
@@ -179,8 +208,8 @@ TEST(PtychoApp, BlindReconstructionWithoutAProbe) {
     EXPECT_EQ(j["probe_from_data"], true);
     EXPECT_EQ(j["refined_probe"], true);
     // Measured: object 0.065, probe 0.056.
-    EXPECT_LT(j["nrmse_object"].get<double>(), 0.1);
-    EXPECT_LT(j["nrmse_probe"].get<double>(), 0.1);
+    EXPECT_LT(j["quality"]["nrmse"].get<double>(), 0.1);
+    EXPECT_LT(j["quality"]["nrmse_probe"].get<double>(), 0.1);
 }
 
 TEST(PtychoApp, BadInputAndUsageExitWithTwo) {
@@ -192,10 +221,14 @@ TEST(PtychoApp, BadInputAndUsageExitWithTwo) {
     EXPECT_EQ(test::run_command(app() + " recon " + sim + out + " --method gradient", &log), 2) << log;
     EXPECT_NE(log.find("--method"), std::string::npos) << log;
     EXPECT_EQ(test::run_command(app() + " recon " + sim + out + " --loss l2", &log), 2) << log;
+    EXPECT_NE(log.find("--loss: unknown loss 'l2'"), std::string::npos) << log;
+    EXPECT_EQ(test::run_command(app() + " recon " + sim + out + " --alpha -1", &log), 2) << log;
+    EXPECT_NE(log.find("--alpha:"), std::string::npos) << log;
     EXPECT_EQ(test::run_command(app() + " recon " + sim + " -o " + sim + " -q", &log), 2) << log;
     EXPECT_EQ(test::run_command(app() + " recon " + sim + out + " --iters -3", &log), 2) << log;
     EXPECT_EQ(test::run_command(app() + " simulate " + test::temp_path("s.cxi") + " --scan zigzag -q", &log), 2) << log;
     EXPECT_EQ(test::run_command(app() + " simulate " + test::temp_path("s.cxi") + " --frame 4 -q", &log), 2) << log;
+    EXPECT_NE(log.find("--frame: must be in [8, 4096], got 4"), std::string::npos) << log;
     if (!cuda_available()) {
         EXPECT_EQ(test::run_command(app() + " recon " + sim + out + " --device cuda", &log), 2) << log;
     }

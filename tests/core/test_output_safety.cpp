@@ -15,7 +15,7 @@
 #include "lumen/io/hdf5.hpp"
 #include "lumen/io/output.hpp"
 #include "lumen/io/png.hpp"
-#include "lumen/ptycho/recon.hpp"
+#include "lumen/ptycho/io.hpp"
 #include "tests/support/h5craft.hpp"
 #include "tests/support/test_support.hpp"
 

@@ -13,6 +13,7 @@
 #include "lumen/io/hdf5.hpp"
 #include "lumen/linalg.hpp"
 #include "lumen/ptycho/conventions.hpp"
+#include "lumen/ptycho/io.hpp"
 #include "lumen/ptycho/metrics.hpp"
 #include "lumen/ptycho/recon.hpp"
 #include "lumen/ptycho/run.hpp"
@@ -346,7 +347,7 @@ TEST(PtychoConventions, AnotherOrientationIsFoundAndCorrected) {
         CheckCollector checks;
         report_orientation(fit);
         ASSERT_TRUE(checks.has_warning("ptycho.orientation"));
-        EXPECT_NE(checks.warnings()[0].message.find("--orientation 1"), std::string::npos);
+        EXPECT_NE(checks.warnings()[0].message.find("orientation 1 (ReconOptions.orientation)"), std::string::npos);
     }
     // The chosen orientation fits: no warning.
     {

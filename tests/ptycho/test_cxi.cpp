@@ -1,12 +1,15 @@
 // CXI files and simulated scans: round trip (positions metres <-> pixels), the (3, N) layout,
 // wavelength instead of energy, the mask convention, and the errors a broken file gets.
 #include <cmath>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lumen/io/hdf5.hpp"
 #include "lumen/linalg.hpp"
 #include "lumen/ptycho/model.hpp"
-#include "lumen/ptycho/scan.hpp"
+#include "lumen/ptycho/io.hpp"
 #include "lumen/ptycho/simulate.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -85,6 +88,48 @@ TEST(PtychoCxi, RoundTripKeepsPositionsDataProbeAndTruth) {
     // 8 keV, 2 m, 75 um, 32 px: lambda = 1.5498e-10 m, dx = lambda z / (N p) = 129.2 nm.
     EXPECT_NEAR(r.geometry.wavelength_m(), 1.5498e-10, 1e-13);
     EXPECT_NEAR(r.geometry.object_pixel_x_m(32), 1.5498e-10 * 2.0 / (32 * 75e-6), 1e-11);
+}
+
+// The file kinds `info` tells apart, a result file's account, and the readers' option parsers.
+TEST(PtychoIo, FileKindsResultInfoAndParsers) {
+    const Scan s = small();
+    const std::string scan_path = test::temp_path("kind.cxi"), result_path = test::temp_path("kind.h5");
+    write_cxi(scan_path, s);
+    EXPECT_EQ(file_kind(scan_path), FileKind::scan);
+    ReconResult r;
+    r.object = s.true_object.clone();
+    r.probe = s.true_probe.clone();
+    r.illumination = Array<float>(s.true_object.shape());
+    r.solver.iterations = 7;
+    r.refined_probe = true;
+    ReconOptions o;
+    o.method = Method::rpie;
+    write_result(result_path, r, o, {{"nrmse_object", 0.25}});
+    EXPECT_EQ(file_kind(result_path), FileKind::result);
+    const ResultInfo info = read_result_info(result_path);
+    EXPECT_EQ(info.object_shape, s.true_object.shape());
+    EXPECT_EQ(info.probe_shape, s.true_probe.shape());
+    EXPECT_EQ(info.method, "rpie");
+    EXPECT_EQ(info.iterations, 7);
+    EXPECT_TRUE(info.refined_probe);
+    EXPECT_EQ(info.quality.nrmse, 0.25);
+    EXPECT_TRUE(std::isnan(info.quality.nrmse_probe));
+    EXPECT_NE(describe_result(result_path).find("rpie, 7 iterations"), std::string::npos) << describe_result(result_path);
+    EXPECT_THROW(read_result_info(scan_path), Error);
+
+    EXPECT_EQ(parse_frame_order("auto"), FrameOrder::automatic);
+    EXPECT_EQ(parse_propagation("near"), Propagation::near_field);
+    for (const auto& [field, parse] : std::vector<std::pair<std::string, std::function<void()>>>{
+             {"RunOptions.frame_order", [] { parse_frame_order("middle"); }},
+             {"RunOptions.propagation", [] { parse_propagation("sideways"); }}}) {
+        try {
+            parse();
+            ADD_FAILURE() << field;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), ErrorCode::invalid_option);
+            EXPECT_EQ(e.field(), field);
+        }
+    }
 }
 
 TEST(PtychoCxi, AcceptsTransposedTranslationsAndWavelengthAndMask) {

@@ -4,6 +4,8 @@
 // step (monotone WF), and the metrics. Thresholds are measured values with margin (see comments).
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "lumen/linalg.hpp"
@@ -41,10 +43,11 @@ Traced run(const Scan& scan, ReconOptions o, double target = 0) {
     const Array<float> region = illuminated_region(m.illumination(), 0.1);
     const bool blind = o.refine_probe || scan.probe.empty();
     Traced r;
-    r.result = reconstruct(scan, o, [&](const IterationInfo&, View<const complex64> obj, View<const complex64>) {
+    o.estimates = [&](const ProgressInfo&, View<const complex64> obj, View<const complex64>) {
         r.nrmse.push_back(object_nrmse(scan.true_object, obj, region, blind));
         return !(target > 0 && r.nrmse.back() <= target);
-    });
+    };
+    r.result = reconstruct(scan, o);
     return r;
 }
 
@@ -272,4 +275,101 @@ TEST(PtychoMetrics, FourierRingCorrelation) {
     EXPECT_LT(noise.half_bit_crossing, 0.1);
     // Thresholds: van Heel & Schatz at n = 100 pixels.
     EXPECT_GT(noise.half_bit.back(), 0.0);
+}
+
+// ReconResult::quality scores with the reconstruction's own model; it gives the numbers a
+// separate scoring model (as run_recon built before) gives, bit for bit.
+TEST(PtychoRecon, QualityMatchesASeparateScoringModel) {
+    for (const bool refine : {false, true}) {
+        const Scan scan = simulate(small_scan());
+        ReconOptions o = with(Method::awf, 15);
+        o.refine_probe = refine;
+        const ReconResult r = reconstruct(scan, o);
+        Model m(scan.object_shape, scan.probe_shape(), r.positions, Device::cpu, scan.model_options(64, o.subpixel));
+        m.set_probe(scan.true_probe);
+        const Array<float> region = illuminated_region(m.illumination(), 0.1);
+        EXPECT_EQ(r.quality.nrmse, object_nrmse(scan.true_object, r.object, region, refine)) << refine;
+        if (refine)
+            EXPECT_EQ(r.quality.nrmse_probe, nrmse_complex(scan.true_probe.view(), r.probe.view(), true, true));
+        else
+            EXPECT_TRUE(std::isnan(r.quality.nrmse_probe));
+        EXPECT_TRUE(std::isnan(r.quality.psnr_db));
+    }
+    // No truth, no quality.
+    Scan plain = simulate(small_scan());
+    plain.true_object = {};
+    EXPECT_FALSE(reconstruct(plain, with(Method::awf, 2)).quality.measured());
+}
+
+// The progress callback sees every iteration as part 0 of 1; the estimates hook comes first; either
+// one stops the run.
+TEST(PtychoRecon, ProgressAndEstimatesCallbacks) {
+    const Scan scan = simulate(small_scan());
+    for (const Method method : {Method::awf, Method::epie}) {
+        ReconOptions o = with(method, 10);
+        std::vector<int> seen;
+        int estimates = 0;
+        o.estimates = [&](const ProgressInfo& info, View<const complex64> obj, View<const complex64> probe) {
+            EXPECT_EQ(obj.shape(), scan.object_shape);
+            EXPECT_EQ(probe.shape(), scan.probe_shape());
+            EXPECT_EQ(info.iteration.iteration, int(seen.size()) + 1);
+            ++estimates;
+            return true;
+        };
+        o.progress = [&](const ProgressInfo& info) {
+            EXPECT_EQ(info.part, 0);
+            EXPECT_EQ(info.parts, 1);
+            seen.push_back(info.iteration.iteration);
+            return info.iteration.iteration < 4;
+        };
+        const ReconResult r = reconstruct(scan, o);
+        EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4})) << method_name(method);
+        EXPECT_EQ(estimates, 4);
+        EXPECT_EQ(r.solver.iterations, 4);
+        EXPECT_EQ(r.solver.stop_reason, "callback");
+    }
+}
+
+// Options speak in fields: validate() and the parsers throw invalid_option with the field.
+TEST(PtychoRecon, OptionErrorsNameTheirFields) {
+    auto field_of = [](const std::function<void()>& f) {
+        try {
+            f();
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), ErrorCode::invalid_option) << e.what();
+            EXPECT_EQ(std::string(e.what()).find("--"), std::string::npos) << e.what();
+            return e.field();
+        }
+        return std::string("(no error)");
+    };
+    ReconOptions o;
+    o.iterations = -1;
+    EXPECT_EQ(field_of([&] { o.validate(); }), "ReconOptions.iterations");
+    o = {};
+    o.orientation = 8;
+    EXPECT_EQ(field_of([&] { o.validate(); }), "ReconOptions.orientation");
+    o = {};
+    o.alpha = -0.5;
+    EXPECT_EQ(field_of([&] { o.validate(); }), "ReconOptions.alpha");
+    o = {};
+    o.beta = std::nan("");
+    EXPECT_EQ(field_of([&] { o.validate(); }), "ReconOptions.beta");
+    o = {};
+    o.batch = -2;
+    EXPECT_EQ(field_of([&] { o.validate(); }), "ReconOptions.batch");
+    const Scan scan = simulate(small_scan());
+    o = {};
+    o.orientation = -1;
+    EXPECT_EQ(field_of([&] { reconstruct(scan, o); }), "ReconOptions.orientation");
+    EXPECT_EQ(field_of([] { parse_method("gradient"); }), "ReconOptions.method");
+    EXPECT_EQ(field_of([] { parse_loss("l2"); }), "ReconOptions.loss");
+    EXPECT_EQ(field_of([] { parse_scan_pattern("zigzag"); }), "SimulationOptions.scan");
+    SimulationOptions s = small_scan();
+    s.frame = 4;
+    EXPECT_EQ(field_of([&] { simulate(s); }), "SimulationOptions.frame");
+    s = small_scan();
+    s.beam_diameter = 40;
+    EXPECT_EQ(field_of([&] { s.validate(); }), "SimulationOptions.beam_diameter");
+    EXPECT_EQ(parse_method("rpie"), Method::rpie);
+    EXPECT_EQ(parse_loss("poisson"), Loss::poisson);
 }

@@ -20,8 +20,8 @@ namespace lumen::ptycho {
 // bit 2 (4) swaps x and y first, then bit 0 (1) negates x and bit 1 (2) negates y. 0 is lumen's
 // own convention (x along the frame's columns, y along its rows, as the file says).
 inline constexpr int orientation_count = 8;
-// Error(usage) naming `option` unless 0 <= orientation < 8.
-void require_orientation(int orientation, const std::string& option = "--orientation");
+// Error(invalid_option) for `field` unless 0 <= orientation < 8.
+void require_orientation(int orientation, const std::string& field = "ReconOptions.orientation");
 // "as stored", "x negated", "y negated", "x and y negated", "x and y swapped", ...
 std::string orientation_name(int orientation);
 // Applies an orientation to positions [J][2] (row, column) in object pixels and shifts them so

@@ -32,8 +32,8 @@ enum class Loss {
     intensity,  // 1/2 sum (|Psi|^2 - y)^2 (Wirtinger flow's loss)
     poisson,    // sum |Psi|^2 - y - y log(|Psi|^2 / y) (Poisson negative log-likelihood, shifted to 0)
 };
-// "amplitude", "intensity" or "poisson"; anything else is Error(usage) naming `option`.
-Loss parse_loss(const std::string& text, const std::string& option = "--loss");
+// "amplitude", "intensity" or "poisson"; anything else is Error(invalid_option) for ReconOptions.loss.
+Loss parse_loss(const std::string& text);
 const char* loss_name(Loss loss) noexcept;
 
 // The object grid a scan needs: [floor(max row) + my][floor(max col) + mx]. Positions must be

@@ -15,22 +15,27 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
+#include "lumen/core/progress.hpp"
+#include "lumen/core/quality.hpp"
 #include "lumen/ptycho/model.hpp"
 #include "lumen/ptycho/scan.hpp"
-#include "lumen/io/output.hpp"
 #include "lumen/solvers/solver.hpp"
 
 namespace lumen::ptycho {
 
 enum class Method { awf, wf, epie, rpie };
-Method parse_method(const std::string& text, const std::string& option = "--method");
+// "awf", "wf", "epie" or "rpie"; anything else is Error(invalid_option) for ReconOptions.method.
+Method parse_method(const std::string& text);
 const char* method_name(Method method) noexcept;
 int default_iterations(Method method) noexcept;
+
+// The current estimates after an iteration (on the reconstruction's device): object [H][W] and
+// probe [my][mx]. Returning false stops the run (stop_reason "callback").
+using EstimateCallback =
+    std::function<bool(const ProgressInfo& info, View<const complex64> object, View<const complex64> probe)>;
 
 struct ReconOptions {
     Method method = Method::awf;
@@ -54,6 +59,18 @@ struct ReconOptions {
     index_t batch = 0;            // frames per batched FFT (0: automatic)
     std::uint64_t seed = 1;       // (r)PIE position order
     Device device = Device::cpu;
+    // Called after every iteration (one part: part 0 of 1); returning false stops the run
+    // (stop_reason "callback").
+    ProgressCallback progress;
+    // The one extra hook: called after every iteration, before `progress`, with views of the
+    // current object and probe, for what needs the estimates themselves (the NRMSE against a
+    // truth per iteration in the tests and benchmarks). Empty: not called.
+    EstimateCallback estimates;
+
+    // Throws Error(invalid_option) naming the field ("ReconOptions.iterations") when a field is
+    // out of range: iterations, batch, alpha, beta >= 0 (alpha, beta finite), orientation 0 to 7.
+    // reconstruct() calls it.
+    void validate() const;
 };
 
 struct StepSizes {
@@ -61,11 +78,6 @@ struct StepSizes {
     double lipschitz_object = 0, lipschitz_probe = 0; // L_O, L_P at the start
     double curvature = 1;                             // far-field factor (kappa; 4 for Poisson; 1 amplitude)
 };
-
-// Called after every iteration with the current estimates (on the reconstruction's device);
-// returning false stops the run.
-using ReconMonitor =
-    std::function<bool(const IterationInfo& info, View<const complex64> object, View<const complex64> probe)>;
 
 struct ReconResult {
     Array<complex64> object;  // [H][W] host
@@ -77,6 +89,12 @@ struct ReconResult {
     bool probe_from_data = false;
     Array<float> positions;     // [J][2] the positions used (after the orientation)
     Model::Residual residual;   // the final fit against the data (noise-normalised: residual.ratio())
+    // Against the scan's truth (simulations: Scan::true_object, true_probe) when it has one and the
+    // object lies on the truth's grid; NaN otherwise. nrmse: the object over the region the true
+    // probe (else the final probe) illuminates (at least 0.1 of the maximum), after the global
+    // phase (known probe) or also the shift, ramp and complex scale (refined probe) are removed;
+    // nrmse_probe: the probe (complex scale removed) when it was refined.
+    Quality quality;
 };
 
 // Reconstructs a scan from a flat object (|O| = 1) and the scan's probe (refined unless
@@ -84,8 +102,9 @@ struct ReconResult {
 // starting probe and, when asked, ptycho.orientation (lumen/core/checks.hpp). When the scan has no
 // probe, one is estimated from the data: the pupil amplitude of probe_from_data() with the defocus
 // (quadratic pupil phase, 13 candidate beam widths up to 3/4 of the frame) that fits the data best
-// after a few object-only AWF iterations; the probe is then refined jointly.
-ReconResult reconstruct(const Scan& scan, const ReconOptions& options, const ReconMonitor& monitor = {});
+// after a few object-only AWF iterations; the probe is then refined jointly. Validates the options
+// first (ReconOptions::validate).
+ReconResult reconstruct(const Scan& scan, const ReconOptions& options);
 
 // The steps above for the model's current probe, at `object`.
 StepSizes step_sizes(const Model& model, Loss loss, View<const complex64> object, bool with_probe);
@@ -95,18 +114,5 @@ StepSizes step_sizes(const Model& model, Loss loss, View<const complex64> object
 // frame, as a probe on a unit-transmission object would give. intensities [J][ny][nx] in detector
 // order; masked pixels (mask 0) count as zero.
 Array<complex64> probe_from_data(View<const float> intensities, View<const float> mask = {});
-
-// Writes a result as HDF5: /object, /probe, /illumination, /history and attributes (method, loss,
-// steps, iterations, lumen_version, device, and `extra` numbers such as the quality against a
-// truth). Atomic (staged, then renamed); the object and probe are checked finite first
-// (Error(failure) otherwise).
-void write_result(const std::string& path, const ReconResult& result, const ReconOptions& options,
-                  const std::vector<std::pair<std::string, double>>& extra = {});
-void write_result(io::OutputSet& set, const std::string& path, const ReconResult& result, const ReconOptions& options,
-                  const std::vector<std::pair<std::string, double>>& extra = {});
-// PNG previews PREFIX_object_amplitude.png, PREFIX_object_phase.png, PREFIX_probe_amplitude.png
-// (and PREFIX_probe_phase.png).
-void write_previews(const std::string& prefix, const ReconResult& result);
-void write_previews(io::OutputSet& set, const std::string& prefix, const ReconResult& result);
 
 }  // namespace lumen::ptycho

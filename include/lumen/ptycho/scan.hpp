@@ -1,4 +1,5 @@
-// A ptychographic scan in memory and its CXI file (docs/ptychography.md, "Files").
+// A ptychographic scan in memory (docs/ptychography.md, "Files"); no file access here (the CXI
+// reader and writer are in lumen/ptycho/io.hpp).
 //
 // On disk positions are sample translations in metres; inside the library they are object
 // pixels: row = y / dy, column = x / dx with the object pixel size of far-field ptychography
@@ -7,9 +8,6 @@
 // smallest row and column are 0. The window of position j then covers object rows
 // [row_j, row_j + ny) and columns [col_j, col_j + nx).
 #pragma once
-
-#include <cstdint>
-#include <string>
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
@@ -29,6 +27,8 @@ struct Geometry {
     double object_pixel_y_m(index_t frame_y) const;
     // Photon energy in J from keV.
     static double joules_from_kev(double kev);
+    // Photon energy in J from the wavelength in m (h c / lambda).
+    static double joules_from_wavelength(double metres);
 };
 
 struct Scan {
@@ -55,59 +55,9 @@ struct Scan {
     ModelOptions model_options(index_t batch = 0, bool subpixel = true) const;
 };
 
-// Which propagation a file's frames need: from_file reads /lumen/propagation ("near" or "far",
-// written by lumen's simulator) and otherwise takes far field, as CXI ptychography files are.
-enum class Propagation { from_file, far_field, near_field };
-Propagation parse_propagation(const std::string& text, const std::string& option = "--propagation");
-
-// CXI paths read and written by lumen.
-namespace cxi {
-inline constexpr const char* data = "/entry_1/data_1/data";
-inline constexpr const char* translation = "/entry_1/sample_1/geometry_1/translation";
-inline constexpr const char* distance = "/entry_1/instrument_1/detector_1/distance";
-inline constexpr const char* x_pixel_size = "/entry_1/instrument_1/detector_1/x_pixel_size";
-inline constexpr const char* y_pixel_size = "/entry_1/instrument_1/detector_1/y_pixel_size";
-inline constexpr const char* mask = "/entry_1/instrument_1/detector_1/mask";
-// The detector's axes in the lab frame (x, y, z; metres per pixel): row 0 for the data's slow axis
-// (frame rows), row 1 for its fast axis (columns); stored (2, 3) as the CXI spec lays it out, or
-// (3, 2) (columns are the vectors), globally or per frame ((N, 2, 3) / (N, 3, 2)).
-inline constexpr const char* basis_vectors = "/entry_1/instrument_1/detector_1/basis_vectors";
-// CXI pixel-mask bits that make a pixel unusable: invalid (0x1), saturated (0x2), hot (0x4), dead
-// (0x8), shadowed (0x10), to be ignored (0x40), bad (0x80), missing (0x200), noisy (0x400). The
-// other bits are information and keep the pixel: in a hit-finder's peak mask (0x20), outside
-// resolution limits (0x100), artifact corrected (0x800), has signal (0x1000, "signal above
-// background"), and any higher bit.
-inline constexpr std::int64_t mask_bad_bits = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x80 | 0x200 | 0x400;
-inline constexpr const char* energy = "/entry_1/instrument_1/source_1/energy";
-inline constexpr const char* wavelength = "/entry_1/instrument_1/source_1/wavelength";
-inline constexpr const char* illumination = "/entry_1/instrument_1/source_1/illumination";
-inline constexpr const char* propagation = "/lumen/propagation";
-inline constexpr const char* truth_object = "/lumen/truth/object";
-inline constexpr const char* truth_probe = "/lumen/truth/probe";
-inline constexpr const char* truth_positions = "/lumen/truth/positions";
-}  // namespace cxi
-
-// Reads a CXI file. Translations may be (N, 3) or (3, N) (an ambiguous (3, 3) is read as
-// (N, 3)); other paths as in cxi::. Frames (and the mask) are turned so that rows run along +y
-// and columns along +x as the detector's basis_vectors say (none: already so); vectors that are
-// not along x and y are refused. The mask keeps a pixel unless one of cxi::mask_bad_bits is set. Every problem is an Error(bad_input) naming the file and
-// dataset: missing data or geometry, wrong ranks, positions that do not match the frames,
-// negative or non-finite intensities, non-positive distances, pixel sizes or energy, a mask or
-// probe of the wrong shape.
-// Near field (`propagation`, or /lumen/propagation with from_file): positions are converted with the
-// detector pixel sizes as the object pixel.
-Scan read_cxi(const std::string& path, Propagation propagation = Propagation::from_file);
-
-// Writes a scan as CXI (positions converted back to metres; /lumen/truth when present). Atomic.
-void write_cxi(const std::string& path, const Scan& scan);
-
 // Object-pixel positions from translations in metres: t is [J][3] (x, y, z); returns [J][2]
 // (row, column), shifted so that the minimum row and column are 0.
 Array<float> positions_from_translations(View<const float> translations_xyz, const Geometry& geometry,
                                          const Shape& probe_shape);
-
-// A human-readable account of what the file holds and whether lumen can read it; throws the
-// read error when it cannot.
-std::string describe_cxi(const std::string& path);
 
 }  // namespace lumen::ptycho

@@ -11,7 +11,8 @@
 namespace lumen::ptycho {
 
 enum class ScanPattern { raster, spiral };
-ScanPattern parse_scan_pattern(const std::string& text, const std::string& option = "--scan");
+// "raster" or "spiral" (or "fermat"); anything else is Error(invalid_option) for SimulationOptions.scan.
+ScanPattern parse_scan_pattern(const std::string& text);
 
 struct SimulationOptions {
     index_t frame = 64;             // detector frames frame x frame (the probe window)
@@ -34,6 +35,10 @@ struct SimulationOptions {
     // object pixel), propagated with the Fresnel transfer function (Scan::near_field).
     bool near_field = false;
     std::uint64_t seed = 1;
+
+    // Throws Error(invalid_option) naming the field ("SimulationOptions.frame") when a field is out
+    // of range. simulate() calls it.
+    void validate() const;
 };
 
 // A complex test object [H][W]: amplitude and phase from two different generated patterns
@@ -49,7 +54,8 @@ Array<float> make_scan(index_t count, ScanPattern pattern, double diameter, doub
                        std::uint64_t seed);
 
 // The whole simulation: object, probe, scan, intensities (with Poisson noise at the given photon
-// count), recorded positions with errors, truth. The forward model runs on `device`.
+// count), recorded positions with errors, truth. The forward model runs on `device`. Validates the
+// options first.
 Scan simulate(const SimulationOptions& options, Device device = Device::cpu);
 
 }  // namespace lumen::ptycho
