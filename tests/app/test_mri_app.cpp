@@ -44,7 +44,7 @@ TEST(MriApp, SimulateReconstructAndScore) {
     EXPECT_NEAR(j["acceleration"].get<double>(), 6.0, 0.15);
     // Measured: SSIM 0.993, PSNR 42.9 dB on this scan (zero-filled: 0.601, 23.3 dB).
     EXPECT_GT(j["quality"]["ssim"].get<double>(), 0.9);
-    EXPECT_GT(j["quality"]["psnr"].get<double>(), 30.0);
+    EXPECT_GT(j["quality"]["psnr_db"].get<double>(), 30.0);
     EXPECT_EQ(j["previews"].size(), 4u);
     for (const auto& p : j["previews"]) EXPECT_TRUE(std::filesystem::exists(p.get<std::string>()));
     const io::H5File f = io::H5File::open(out);
@@ -78,7 +78,7 @@ TEST(MriApp, FileMaskAndIsmrmrdInput) {
     ASSERT_EQ(test::run_command(mri() + " recon " + mrd + " -o " + out + " --method tv --iters 5 --accel 3 --json -q", &log), 0)
         << log;
     const auto j = json_of(log);
-    EXPECT_EQ(j["input"]["format"], "ismrmrd");
+    EXPECT_EQ(j["scan"]["format"], "ismrmrd");
     EXPECT_EQ(j["mask_source"], "generated");
 }
 
