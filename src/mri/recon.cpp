@@ -95,7 +95,8 @@ struct SliceReconstructor::State {
     std::shared_ptr<SenseOperator> A;   // iterative methods: maps and mask swapped in per slice
     std::unique_ptr<FftPlan> zf_plan;   // zero-filled: the inverse FFT over the coils
     // L1-wavelet: the transform on the padded grid, its coefficients, the crop (when padded).
-    Shape padded;
+    Shape padded, image;
+    int levels = 0;
     LinOpPtr<complex64> psi, crop;
     Array<complex64> coef;
 
@@ -121,8 +122,10 @@ struct SliceReconstructor::State {
     void prepare_wavelet(index_t H, index_t W) {
         const index_t q = index_t(1) << options.wavelet_levels;
         const Shape p = plane((H + q - 1) / q * q, (W + q - 1) / q * q);
-        if (psi && p == padded && (crop != nullptr) == (p != plane(H, W))) return;
+        if (psi && p == padded && image == plane(H, W) && levels == options.wavelet_levels) return;
         padded = p;
+        image = plane(H, W);
+        levels = options.wavelet_levels;
         psi = wavelet2d<complex64>(p, options.wavelet_levels, dev);
         coef = Array<complex64>(p, dev);
         crop = p != plane(H, W) ? crop_operator(p, H, W, dev) : nullptr;

@@ -63,6 +63,30 @@ TEST(MriApp, SimulateReconstructAndScore) {
     const std::string maps = test::temp_path("maps.h5");
     ASSERT_EQ(test::run_command(mri() + " espirit " + sim + " -o " + maps + " --json -q", &log), 0) << log;
     EXPECT_EQ(io::H5File::open(maps).info("/sensitivities").shape, Shape({2, 6, 128, 96}));
+    EXPECT_EQ(json_of(log)["command"], "espirit");
+
+    // The common JSON keys, and info on what recon and espirit wrote.
+    for (const char* key : {"program", "command", "lumen_version", "time_s", "input", "output", "device", "method",
+                            "iterations", "stop_reason"})
+        EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_EQ(j["program"], "lumen-mri");
+    EXPECT_EQ(j["command"], "recon");
+    ASSERT_EQ(test::run_command(mri() + " info " + out + " --json", &log), 0) << log;
+    auto w = json_of(log);
+    EXPECT_EQ(w["kind"], "reconstruction");
+    EXPECT_EQ(w["shape"], nlohmann::json({2, 64, 64}));
+    EXPECT_EQ(w["attributes"]["method"], "l1-wavelet");
+    ASSERT_EQ(test::run_command(mri() + " info " + maps + " --json", &log), 0) << log;
+    w = json_of(log);
+    EXPECT_EQ(w["kind"], "maps");
+    EXPECT_EQ(w["shape"], nlohmann::json({2, 6, 128, 96}));
+    ASSERT_EQ(test::run_command(mri() + " info " + out, &log), 0) << log;
+    EXPECT_NE(log.find("reconstruction"), std::string::npos) << log;
+
+    // --quiet: nothing but errors.
+    ASSERT_EQ(test::run_command(mri() + " recon " + sim + " -o " + test::temp_path("q.h5") + " --method zf -q --no-png", &log),
+              0);
+    EXPECT_EQ(log, "");
 }
 
 TEST(MriApp, FileMaskAndIsmrmrdInput) {
