@@ -1,5 +1,6 @@
 // lumen-mri: undersampled multi-coil Cartesian MRI. Subcommands simulate, recon, espirit, info
 // (docs/mri.md). Thin: parsing, one library call, reporting.
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "lumen/mri/io.hpp"
 #include "lumen/mri/mask.hpp"
 #include "lumen/mri/recon.hpp"
+#include "lumen/mri/run.hpp"
 #include "lumen/mri/sense.hpp"
 #include "lumen/mri/simulate.hpp"
 
@@ -19,6 +21,41 @@ using namespace lumen;
 namespace {
 
 const char* kProg = "lumen-mri";
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The flag that sets each option field the library may name in an error.
+void register_flags() {
+    const std::pair<const char*, const char*> table[] = {
+        {"ReconOptions.method", "--method"},
+        {"ReconOptions.iterations", "--iters"},
+        {"ReconOptions.lambda", "--lambda"},
+        {"ReconOptions.tolerance", "--tolerance"},
+        {"ReconOptions.pocs_iterations", "--pocs-iters"},
+        {"RunOptions.maps", "--maps"},
+        {"RunOptions.prewhiten", "--no-prewhiten"},
+        {"RunOptions.pocs", "--partial-fourier"},
+        {"MaskSpec.kind", "--mask"},
+        {"MaskSpec.acceleration", "--accel"},
+        {"MaskSpec.center_fraction", "--center-fraction"},
+        {"MaskSpec.calibration", "--poisson-calibration"},
+        {"EspiritOptions.kernel", "--espirit-kernel"},
+        {"EspiritOptions.calibration", "--espirit-calibration"},
+        {"EspiritOptions.threshold", "--espirit-threshold"},
+        {"EspiritOptions.crop", "--espirit-crop"},
+        {"SimulationOptions.height", "--size"},
+        {"SimulationOptions.width", "--size"},
+        {"SimulationOptions.recon_height", "--recon-size"},
+        {"SimulationOptions.recon_width", "--recon-size"},
+        {"SimulationOptions.coils", "--coils"},
+        {"SimulationOptions.slices", "--slices"},
+        {"SimulationOptions.noise", "--noise"},
+        {"SimulationOptions.scale", "--scale"},
+    };
+    for (const auto& [field, flag] : table) app::flag_for_field(field, flag);
+}
 
 // "HxW" or "N" (square).
 void parse_size(const std::string& text, const std::string& option, index_t& h, index_t& w) {
@@ -58,8 +95,7 @@ struct MaskArgs {
     bool active() const { return accel > 0.0; }
     mri::MaskSpec spec() const {
         mri::MaskSpec s;
-        s.kind = mri::parse_mask_kind(kind, "--mask");
-        if (!(accel >= 1.0)) throw Error(ErrorCode::usage, "--accel must be at least 1, got " + std::to_string(accel));
+        s.kind = mri::parse_mask_kind(kind);
         s.acceleration = accel;
         s.center_fraction = center_fraction;
         s.seed = seed;
@@ -95,6 +131,7 @@ nlohmann::json header_json(const mri::ScanHeader& h) {
 }
 
 void setup(CLI::App& app) {
+    register_flags();
     // ---- simulate
     auto* sim = app.add_subcommand("simulate", "write a simulated multi-coil scan in fastMRI layout with its truth");
     static std::string sim_out, sim_size = "192x144", sim_recon, sim_format = "fastmri";
@@ -117,9 +154,10 @@ void setup(CLI::App& app) {
         ->capture_default_str();
     sim->add_flag("--reverse-lines", sim_reverse, "ismrmrd: store odd lines reversed and flagged ACQ_IS_REVERSE (bipolar readouts)");
     sim_mask.add(*sim);
-    sim->add_flag("--quiet,-q", sim_common.quiet, "no progress output on stderr");
+    sim->add_flag("--quiet,-q", sim_common.quiet, "print nothing but errors");
     sim->add_flag("--json", sim_common.json, "print a machine-readable summary on stdout");
     sim->callback([] {
+        const auto t0 = std::chrono::steady_clock::now();
         parse_size(sim_size, "--size", so.height, so.width);
         if (!sim_recon.empty()) parse_size(sim_recon, "--recon-size", so.recon_height, so.recon_width);
         if (sim_format != "fastmri" && sim_format != "ismrmrd")
@@ -162,14 +200,17 @@ void setup(CLI::App& app) {
             mri::write_fastmri(sim_out, scan.kspace.view(), wo, so.coils == 1);
         }
         progress.finish(sim_out);
-        if (sim_common.json)
-            app::print_json({{"output", sim_out},
-                             {"format", sim_format},
-                             {"kspace_shape", scan.kspace.shape().dims()},
-                             {"recon_size", {scan.recon_height, scan.recon_width}},
-                             {"undersampled", sim_mask.active()},
-                             {"partial_fourier", sim_pf},
-                             {"acceleration", mask.empty() ? 1.0 : mri::achieved_acceleration(mask.view())}});
+        if (sim_common.json) {
+            nlohmann::json j = app::json_summary(kProg, "simulate", seconds_since(t0));
+            j["output"] = sim_out;
+            j["format"] = sim_format;
+            j["kspace_shape"] = scan.kspace.shape().dims();
+            j["recon_size"] = {scan.recon_height, scan.recon_width};
+            j["undersampled"] = sim_mask.active();
+            j["partial_fourier"] = sim_pf;
+            j["acceleration"] = mask.empty() ? 1.0 : mri::achieved_acceleration(mask.view());
+            app::print_json(j);
+        }
     });
 
     // ---- recon
@@ -178,14 +219,15 @@ void setup(CLI::App& app) {
     static std::string method = "cg-sense";
     static MaskArgs rec_mask;
     static app::CommonOptions rec_common;
-    static double lambda = -1.0;
+    static double lambda = 0.0;
+    static std::string maps = "espirit";
     rec->add_option("input", ro.input, "input file (fastMRI or ISMRMRD HDF5)")->required();
     rec->add_option("-o,--output", ro.output, "output file (.h5)")->required();
     rec->add_option("--method", method, "zf, cg-sense, l1-wavelet or tv")->capture_default_str();
     static CLI::Option* lambda_option = rec->add_option(
         "--lambda", lambda, "regularisation weight relative to the data scale (default: cg-sense 1e-3, l1-wavelet 2e-3, tv 2e-3)");
     rec->add_option("--tolerance", ro.recon.tolerance, "solver relative stopping tolerance (0: all iterations)");
-    rec->add_option("--maps", ro.maps, "coil maps: espirit or truth (a simulation's true sensitivities)")->capture_default_str();
+    rec->add_option("--maps", maps, "coil maps: espirit or truth (a simulation's true sensitivities)")->capture_default_str();
     static std::string png;
     static bool no_png = false;
     rec->add_option("--png", png, "PNG previews PREFIX_sNNN.png and PREFIX_reference_sNNN.png (default: the output path "
@@ -207,74 +249,69 @@ void setup(CLI::App& app) {
         if (partial_fourier != "pocs" && partial_fourier != "zero-fill")
             throw Error(ErrorCode::usage, "--partial-fourier: unknown value '" + partial_fourier + "'; expected pocs or zero-fill");
         ro.pocs = partial_fourier == "pocs";
-        if (ro.recon.pocs_iterations < 1)
-            throw Error(ErrorCode::usage, "--pocs-iters must be at least 1, got " + std::to_string(ro.recon.pocs_iterations));
         app::CheckReporter checks(kProg, rec_common);
-        ro.recon.method = mri::parse_method(method, "--method");
+        ro.recon.method = mri::parse_method(method);
+        ro.maps = mri::parse_maps_source(maps);
         ro.recon.device = rec_common.resolved_device();
         ro.recon.iterations = rec_common.iters;
-        if (rec_common.iters < 0) throw Error(ErrorCode::usage, "--iters must be positive");
-        // -1 is the library's "method default"; whether the user gave --lambda decides, so that
-        // --lambda -1 is refused like any other negative weight.
-        if (lambda_option->count() && !(std::isfinite(lambda) && lambda >= 0.0))
-            throw Error(ErrorCode::usage, "--lambda must be a finite number >= 0, got " + std::to_string(lambda));
-        ro.recon.lambda = lambda_option->count() ? lambda : -1.0;
+        // Unset: the method's default; whether the user gave --lambda decides, so that --lambda -1
+        // is refused (by the library) like any other negative weight.
+        if (lambda_option->count()) ro.recon.lambda = lambda;
         ro.undersample = rec_mask.active();
         if (ro.undersample) ro.mask = rec_mask.spec();
-        const int iters = ro.recon.iterations > 0 ? ro.recon.iterations : mri::default_iterations(ro.recon.method);
-        long slices = 1;
+        const long iters = std::max(ro.recon.resolved_iterations(), 1);
         std::unique_ptr<app::Progress> progress;
-        long slice_now = 0;
-        ro.on_slice = [&](index_t s, index_t n) {
-            slices = long(n);
-            slice_now = long(s);
-            if (!progress) progress = std::make_unique<app::Progress>(kProg, std::string("recon ") + method, slices * std::max(iters, 1), rec_common.quiet);
-            progress->update(slice_now * std::max(iters, 1));
-        };
-        ro.recon.callback = [&](const IterationInfo& info) {
-            if (progress) {
+        ro.recon.progress = [&](const ProgressInfo& p) {
+            if (!progress)
+                progress = std::make_unique<app::Progress>(kProg, std::string("recon ") + method, long(p.parts) * iters,
+                                                           rec_common.quiet);
+            if (p.iteration.iteration == 0) {
+                progress->update(long(p.part) * iters);
+            } else {
                 std::ostringstream d;
-                d << "(slice " << slice_now + 1 << "/" << slices << ")";
-                progress->update(slice_now * iters + info.iteration, d.str());
+                d << "(slice " << p.part + 1 << "/" << p.parts << ")";
+                progress->update(long(p.part) * iters + p.iteration.iteration, d.str());
             }
             return true;
         };
         const mri::RunSummary s = mri::run_recon(ro);
         if (progress) progress->finish(ro.output);
-        nlohmann::json j = {{"output", ro.output},
-                            {"method", method},
-                            {"device", device_name(ro.recon.device)},
-                            {"input", header_json(s.header)},
-                            {"mask_source", s.mask_source},
-                            {"acceleration", s.acceleration},
-                            {"iterations", s.iterations},
-                            {"seconds", s.seconds},
-                            {"previews", s.previews},
-                            {"prewhitened", s.whitened},
-                            {"noise_variance", s.noise_variance},
-                            {"noise_source", s.noise_source},
-                            {"partial_fourier", s.partial_fourier.any()},
-                            {"checks", checks.json()},
-                            {"warnings", checks.warning_count()}};
-        j["noise_normalised_residual"] = s.residual >= 0.0 ? nlohmann::json(s.residual) : nlohmann::json(nullptr);
-        if (s.has_quality) j["quality"] = {{"nmse", s.quality.nmse}, {"psnr", s.quality.psnr}, {"ssim", s.quality.ssim}};
-        if (rec_common.json) app::print_json(j);
-        else if (!rec_common.quiet) {
-            if (s.has_quality)
-                std::cerr << kProg << ": quality against " << (s.header.has_truth ? "the truth" : s.header.target)
-                          << ": NMSE " << s.quality.nmse << ", PSNR " << s.quality.psnr << " dB, SSIM " << s.quality.ssim
-                          << "\n";
-            if (s.residual >= 0.0)
-                std::cerr << kProg << ": noise-normalised residual " << s.residual << " (1: the model explains the data "
-                          << "down to the noise; noise from the " << s.noise_source << ")\n";
-            else
-                std::cerr << kProg << ": noise-normalised residual: none (" << (ro.recon.method == mri::Method::zero_filled
-                                                                                   ? "zero-filled fits the samples exactly"
-                                                                                   : "no noise estimate")
-                          << ")\n";
-            if (checks.warning_count() > 0)
-                std::cerr << kProg << ": " << checks.warning_count() << " plausibility warning(s) above\n";
+        if (rec_common.json) {
+            nlohmann::json j = app::json_summary(kProg, "recon", s.seconds);
+            j["input"] = ro.input;
+            j["output"] = ro.output;
+            j["device"] = device_name(ro.recon.device);
+            j["method"] = mri::method_name(ro.recon.method);
+            j["iterations"] = s.iterations;
+            j["stop_reason"] = s.stop_reason;
+            if (s.quality.measured()) j["quality"] = app::quality_json(s.quality);
+            j["checks"] = checks.json();
+            j["scan"] = header_json(s.header);
+            j["mask_source"] = s.mask_source;
+            j["acceleration"] = s.acceleration;
+            j["maps"] = ro.recon.method == mri::Method::zero_filled ? "none" : mri::maps_source_name(ro.maps);
+            j["previews"] = s.previews;
+            j["prewhitened"] = s.whitened;
+            j["noise_variance"] = s.noise_variance;
+            j["noise_source"] = s.noise_source;
+            j["partial_fourier"] = s.partial_fourier.any();
+            j["warnings"] = checks.warning_count();
+            j["noise_normalised_residual"] = s.residual >= 0.0 ? nlohmann::json(s.residual) : nlohmann::json(nullptr);
+            app::print_json(j);
+            return;
         }
+        std::ostream& out = app::out(rec_common);
+        // Against the simulation's truth, else the file's fastMRI target (/reconstruction_rss, ...).
+        app::print_quality(kProg, s.quality, rec_common);
+        if (s.residual >= 0.0)
+            out << kProg << ": noise-normalised residual " << s.residual << " (1: the model explains the data "
+                << "down to the noise; noise from the " << s.noise_source << ")\n";
+        else
+            out << kProg << ": noise-normalised residual: none ("
+                << (ro.recon.method == mri::Method::zero_filled ? "zero-filled fits the samples exactly" : "no noise estimate")
+                << ")\n";
+        if (checks.warning_count() > 0)
+            out << kProg << ": " << checks.warning_count() << " plausibility warning(s) above\n";
     });
 
     // ---- espirit
@@ -292,62 +329,105 @@ void setup(CLI::App& app) {
         eo.undersample = esp_mask.active();
         if (eo.undersample) eo.mask = esp_mask.spec();
         std::unique_ptr<app::Progress> progress;
-        eo.on_slice = [&](index_t s, index_t n) {
-            if (!progress) progress = std::make_unique<app::Progress>(kProg, "espirit", long(n), esp_common.quiet);
-            progress->update(long(s));
+        eo.progress = [&](const ProgressInfo& p) {
+            if (!progress) progress = std::make_unique<app::Progress>(kProg, "espirit", long(p.parts), esp_common.quiet);
+            progress->update(long(p.part));
+            return true;
         };
         const mri::EspiritRunSummary s = mri::run_espirit(eo);
         if (progress) progress->finish(eo.output);
-        if (esp_common.json)
-            app::print_json({{"output", eo.output},
-                             {"input", header_json(s.header)},
-                             {"kernels_kept", s.kernels_kept},
-                             {"calibration_box", {s.box.rows, s.box.cols}},
-                             {"seconds", s.seconds}});
+        if (esp_common.json) {
+            nlohmann::json j = app::json_summary(kProg, "espirit", s.seconds);
+            j["input"] = eo.input;
+            j["output"] = eo.output;
+            j["device"] = device_name(eo.device);
+            j["scan"] = header_json(s.header);
+            j["kernels_kept"] = s.kernels_kept;
+            j["calibration_box"] = {s.box.rows, s.box.cols};
+            app::print_json(j);
+        }
     });
 
     // ---- info
-    auto* inf = app.add_subcommand("info", "what an MRI file holds and whether lumen can read it");
+    auto* inf = app.add_subcommand("info", "what an MRI file holds (a scan, or a reconstruction or maps lumen-mri "
+                                           "wrote) and whether lumen can read it");
     static std::string info_in;
     static app::CommonOptions info_common;
     inf->add_option("input", info_in, "input file")->required();
     inf->add_flag("--json", info_common.json, "print a machine-readable summary on stdout");
-    inf->add_flag("--quiet,-q", info_common.quiet, "do not print the plausibility checks on stderr");
+    inf->add_flag("--quiet,-q", info_common.quiet, "print nothing but errors");
     inf->add_flag("--strict", info_common.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
     inf->callback([] {
+        const auto t0 = std::chrono::steady_clock::now();
         const bool info_json = info_common.json;
+        std::ostream& out = app::out(info_common);
+        // A file lumen-mri wrote: a reconstruction or coil maps.
+        mri::OutputFileInfo written;
+        try {
+            written = mri::describe_output(info_in);
+        } catch (const Error&) {
+            // Not HDF5, or unreadable: the scan reader says what is wrong with it.
+        }
+        if (!written.kind.empty()) {
+            if (info_json) {
+                nlohmann::json j = app::json_summary(kProg, "info", seconds_since(t0));
+                j["input"] = info_in;
+                j["kind"] = written.kind;
+                j["dataset"] = written.dataset;
+                j["shape"] = written.shape.dims();
+                nlohmann::json attrs = nlohmann::json::object();
+                for (const auto& [k, v] : written.text) attrs[k] = v;
+                for (const auto& [k, v] : written.numbers) attrs[k] = v;
+                j["attributes"] = attrs;
+                j["readable"] = true;
+                app::print_json(j);
+                return;
+            }
+            out << info_in << ": lumen-mri "
+                << (written.kind == "maps" ? "coil maps (lumen-mri espirit)" : "reconstruction (lumen-mri recon)") << ", "
+                << written.dataset << " " << written.shape.str() << "\n";
+            for (const auto& [k, v] : written.text) out << "  " << k << ": " << v << "\n";
+            for (const auto& [k, v] : written.numbers) out << "  " << k << ": " << v << "\n";
+            return;
+        }
         // A line per plausibility check on stderr, passed ones included.
         app::CheckReporter checks(kProg, info_common, true);
         const mri::ScanReader r = mri::ScanReader::open(info_in);
         const mri::ScanHeader& h = r.header();
-        nlohmann::json j = header_json(h);
-        j["readable"] = true;
         Array<float> m;
+        double mask_acceleration = 0.0;
         if (h.has_mask) {
             m = r.file_mask();
-            j["mask_acceleration"] = mri::achieved_acceleration(m.view());
+            mask_acceleration = mri::achieved_acceleration(m.view());
         }
         const mri::ScanAssessment a = mri::assess_scan(r, m.view(), nullptr);
-        j["kspace_peak"] = {a.peak_row, a.peak_column};
-        j["partial_fourier"] = a.partial_fourier.any();
-        j["checks"] = checks.json();
-        j["warnings"] = checks.warning_count();
         if (info_json) {
+            nlohmann::json j = app::json_summary(kProg, "info", seconds_since(t0));
+            j["input"] = info_in;
+            j["kind"] = "scan";
+            j.update(header_json(h));
+            j["readable"] = true;
+            if (h.has_mask) j["mask_acceleration"] = mask_acceleration;
+            j["kspace_peak"] = {a.peak_row, a.peak_column};
+            j["partial_fourier"] = a.partial_fourier.any();
+            j["checks"] = checks.json();
+            j["warnings"] = checks.warning_count();
             app::print_json(j);
             return;
         }
-        std::cout << h.path << ": " << h.format << " " << (h.coils == 1 ? "single-coil" : "multi-coil") << " k-space, "
-                  << h.slices << " slice(s) x " << h.coils << " coil(s) x " << h.height << " x " << h.width << "\n"
-                  << "  reconstruction size " << h.recon_height << " x " << h.recon_width << (h.has_xml_header ? " (from the XML header)" : " (default)") << "\n"
-                  << "  acquired phase encodes [" << h.first_column << ", " << h.last_column << "), readout samples ["
-                  << h.first_row << ", " << h.last_row << ")\n";
+        out << h.path << ": " << h.format << " " << (h.coils == 1 ? "single-coil" : "multi-coil") << " k-space, "
+            << h.slices << " slice(s) x " << h.coils << " coil(s) x " << h.height << " x " << h.width << "\n"
+            << "  reconstruction size " << h.recon_height << " x " << h.recon_width
+            << (h.has_xml_header ? " (from the XML header)" : " (default)") << "\n"
+            << "  acquired phase encodes [" << h.first_column << ", " << h.last_column << "), readout samples ["
+            << h.first_row << ", " << h.last_row << ")\n";
         if (h.format == "ismrmrd")
-            std::cout << "  reversed readouts " << h.reversed_lines << ", noise pre-scan acquisitions " << h.noise_scans << "\n";
-        std::cout
-                  << "  mask: " << (h.has_mask ? h.mask_shape : std::string("none (fully sampled, or zeros mark missing samples)")) << "\n";
-        if (h.has_mask) std::cout << "  mask acceleration " << j["mask_acceleration"].get<double>() << "\n";
-        std::cout << "  truth: " << (h.has_truth ? "yes (/lumen/truth)" : (h.target.empty() ? "none" : h.target)) << "\n"
-                  << "  readable by lumen: yes\n";
+            out << "  reversed readouts " << h.reversed_lines << ", noise pre-scan acquisitions " << h.noise_scans << "\n";
+        out << "  mask: " << (h.has_mask ? h.mask_shape : std::string("none (fully sampled, or zeros mark missing samples)"))
+            << "\n";
+        if (h.has_mask) out << "  mask acceleration " << mask_acceleration << "\n";
+        out << "  truth: " << (h.has_truth ? "yes (/lumen/truth)" : (h.target.empty() ? "none" : h.target)) << "\n"
+            << "  readable by lumen: yes\n";
     });
 }
 

@@ -77,6 +77,17 @@ std::vector<std::vector<complex128>> signal_subspace(const std::vector<complex12
 
 }  // namespace
 
+void EspiritOptions::validate() const {
+    require_option(kernel >= 1, "EspiritOptions.kernel", "must be at least 1, got " + std::to_string(kernel));
+    require_option(calibration >= kernel, "EspiritOptions.calibration",
+                   "must be at least the kernel (" + std::to_string(kernel) + "), got " + std::to_string(calibration));
+    require_option(threshold >= 0.0 && threshold < 1.0, "EspiritOptions.threshold",
+                   "must be in [0, 1), got " + std::to_string(threshold));
+    require_option(crop >= 0.0 && crop <= 1.0, "EspiritOptions.crop", "must be in [0, 1], got " + std::to_string(crop));
+    require_option(iterations >= 1, "EspiritOptions.iterations",
+                   "at least one power iteration is needed, got " + std::to_string(iterations));
+}
+
 EspiritResult espirit(View<const complex64> kspace, View<const float> mask_in, const EspiritOptions& opt,
                       Device device) {
     require(kspace.rank() == 3, "espirit: k-space must be [coils][H][W], got shape " + kspace.shape().str());
@@ -84,13 +95,7 @@ EspiritResult espirit(View<const complex64> kspace, View<const float> mask_in, c
     require(coils >= 1 && coils <= espirit_max_coils,
             "espirit: " + std::to_string(coils) + " coils; ESPIRiT handles 1 to " + std::to_string(espirit_max_coils) +
                 " coils per slice (compress the coils first)");
-    require(opt.kernel >= 1 && opt.calibration >= opt.kernel,
-            "espirit: the kernel (" + std::to_string(opt.kernel) + ") must be positive and at most the calibration size (" +
-                std::to_string(opt.calibration) + ")");
-    require(opt.threshold >= 0.0 && opt.threshold < 1.0, "espirit: the threshold must be in [0, 1), got " +
-                                                             std::to_string(opt.threshold));
-    require(opt.crop >= 0.0 && opt.crop <= 1.0, "espirit: crop must be in [0, 1], got " + std::to_string(opt.crop));
-    require(opt.iterations >= 1, "espirit: at least one power iteration is needed");
+    opt.validate();
 
     const Array<complex64> k = Array<complex64>::copy_of(kspace, Device::cpu);
     Array<float> mask(Shape{h, w});
@@ -109,7 +114,7 @@ EspiritResult espirit(View<const complex64> kspace, View<const float> mask_in, c
     require(box.rows >= kw && box.cols >= kw,
             "espirit: the fully sampled k-space centre is only " + std::to_string(box.rows) + "x" +
                 std::to_string(box.cols) + " but the ESPIRiT kernel needs at least " + std::to_string(kw) + "x" +
-                std::to_string(kw) + " (sample a larger centre, e.g. --center-fraction, or lower the kernel)");
+                std::to_string(kw) + " (sample a larger centre, MaskSpec.center_fraction, or lower EspiritOptions.kernel)");
 
     // Calibration patches: p over positions, entries ordered [coil][dy][dx].
     const index_t py = box.rows - kw + 1, px = box.cols - kw + 1;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -16,9 +17,13 @@
 #include <vector>
 
 #include "lumen/io/hdf5.hpp"
+#include "lumen/io/history.hpp"
+#include "lumen/io/output.hpp"
+#include "lumen/io/png.hpp"
 #include "lumen/linalg.hpp"
 #include "lumen/mri/mask.hpp"
 #include "lumen/mri/simulate.hpp"
+#include "lumen/version.hpp"
 #include "src/io/ismrmrd_check.hpp"
 #include "src/text.hpp"
 
@@ -569,6 +574,124 @@ void write_ismrmrd(const std::string& file, View<const complex64> kspace, const 
     } catch (const std::exception& e) {
         throw Error(ErrorCode::bad_input, file + ": cannot write the ISMRMRD dataset: " + e.what());
     }
+}
+
+void write_reconstruction(io::OutputSet& outputs, const std::string& path, View<const float> volume,
+                          const SolverResult& history, View<const std::int64_t> history_slice, View<const float> mask,
+                          const ReconstructionAttributes& a) {
+    io::require_finite(volume, path + ": the reconstructed /reconstruction");
+    io::H5Writer out(outputs, path);
+    out.write("/reconstruction", volume);
+    write_history(out, history, "/history");
+    out.write("/history/slice", history_slice);
+    const Array<float> m = Array<float>::copy_of(mask, Device::cpu);
+    Array<std::uint8_t> mask_u8(m.shape());
+    for (index_t i = 0; i < mask_u8.size(); ++i) mask_u8[i] = m[i] != 0.0f ? 1 : 0;
+    out.write("/mask", View<const std::uint8_t>(mask_u8.view()));
+    out.set_attr("/", "method", a.method);
+    out.set_attr("/", "lambda", a.lambda);
+    out.set_attr("/", "iterations", a.iterations);
+    out.set_attr("/", "maps", a.maps);
+    out.set_attr("/", "mask_source", a.mask_source);
+    if (a.undersampled) {
+        out.set_attr("/", "mask_kind", a.mask_kind);
+        out.set_attr("/", "mask_seed", a.mask_seed);
+        out.set_attr("/", "requested_acceleration", a.requested_acceleration);
+    }
+    out.set_attr("/", "acceleration", a.acceleration);
+    out.set_attr("/", "espirit_kernel", std::int64_t(a.espirit.kernel));
+    out.set_attr("/", "espirit_calibration", std::int64_t(a.espirit.calibration));
+    out.set_attr("/", "espirit_threshold", a.espirit.threshold);
+    out.set_attr("/", "espirit_crop", a.espirit.crop);
+    out.set_attr("/", "device", a.device);
+    out.set_attr("/", "prewhitened", std::int64_t(a.prewhitened ? 1 : 0));
+    out.set_attr("/", "partial_fourier", a.partial_fourier);
+    out.set_attr("/", "noise_variance", a.noise_variance);
+    out.set_attr("/", "noise_source", a.noise_source);
+    if (a.residual >= 0.0) out.set_attr("/", "noise_normalised_residual", a.residual);
+    out.set_attr("/", "input", a.input);
+    out.set_attr("/", "lumen_version", std::string(LUMEN_VERSION));
+    if (std::isfinite(a.quality.nmse)) out.set_attr("/", "nmse", a.quality.nmse);
+    if (std::isfinite(a.quality.psnr_db)) out.set_attr("/", "psnr", a.quality.psnr_db);
+    if (std::isfinite(a.quality.ssim)) out.set_attr("/", "ssim", a.quality.ssim);
+    out.commit();
+}
+
+namespace {
+std::string slice_png(const std::string& stem, index_t s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "_s%03ld.png", long(s));
+    return stem + buf;
+}
+}  // namespace
+
+std::vector<std::string> write_previews(io::OutputSet& outputs, const std::string& prefix, View<const float> volume,
+                                        View<const float> reference) {
+    require(volume.rank() == 3, "write_previews: expected a volume [slices][h][w], got " + volume.shape().str());
+    const Array<float> vol = Array<float>::copy_of(volume, Device::cpu);
+    const Array<float> ref = reference.empty() ? Array<float>() : Array<float>::copy_of(reference, Device::cpu);
+    const double top = max_abs(View<const float>((ref.empty() ? vol : ref).view()));
+    const index_t S = vol.dim(0), rh = vol.dim(1), rw = vol.dim(2);
+    std::vector<std::string> written;
+    for (index_t s = 0; s < S; ++s) {
+        const std::string p = slice_png(prefix, s);
+        io::write_png(outputs, p, View<const float>(vol.data() + s * rh * rw, Shape{rh, rw}), 0.0f, float(top));
+        written.push_back(p);
+        if (!ref.empty()) {
+            const std::string q = slice_png(prefix + "_reference", s);
+            io::write_png(outputs, q,
+                          View<const float>(ref.data() + s * ref.dim(1) * ref.dim(2), Shape{ref.dim(1), ref.dim(2)}),
+                          0.0f, float(top));
+            written.push_back(q);
+        }
+    }
+    return written;
+}
+
+void write_maps(io::OutputSet& outputs, const std::string& path, View<const complex64> maps,
+                View<const float> eigenvalues, const EspiritOptions& e, const CalibrationBox& box,
+                const std::string& input) {
+    io::require_finite(maps, path + ": the estimated /sensitivities");
+    io::require_finite(eigenvalues, path + ": the /eigenvalues");
+    io::H5Writer out(outputs, path);
+    out.write("/sensitivities", maps);
+    out.write("/eigenvalues", eigenvalues);
+    out.set_attr("/", "kernel", std::int64_t(e.kernel));
+    out.set_attr("/", "calibration", std::int64_t(e.calibration));
+    out.set_attr("/", "threshold", e.threshold);
+    out.set_attr("/", "crop", e.crop);
+    out.set_attr("/", "calibration_rows", std::int64_t(box.rows));
+    out.set_attr("/", "calibration_cols", std::int64_t(box.cols));
+    out.set_attr("/", "input", input);
+    out.set_attr("/", "lumen_version", std::string(LUMEN_VERSION));
+    out.commit();
+}
+
+OutputFileInfo describe_output(const std::string& path) {
+    const io::H5File f = io::H5File::open(path);
+    OutputFileInfo d;
+    std::vector<const char*> text, numbers;
+    if (f.exists("/reconstruction")) {
+        d.kind = "reconstruction";
+        d.dataset = "/reconstruction";
+        text = {"method", "maps", "mask_source", "mask_kind", "device", "partial_fourier", "noise_source", "input",
+                "lumen_version"};
+        numbers = {"lambda", "iterations", "acceleration", "requested_acceleration", "noise_variance",
+                   "noise_normalised_residual", "nmse", "psnr", "ssim"};
+    } else if (f.exists("/sensitivities")) {
+        d.kind = "maps";
+        d.dataset = "/sensitivities";
+        text = {"input", "lumen_version"};
+        numbers = {"kernel", "calibration", "threshold", "crop", "calibration_rows", "calibration_cols"};
+    } else {
+        return d;
+    }
+    d.shape = f.info(d.dataset).shape;
+    for (const char* name : text)
+        if (f.has_attr("/", name)) d.text.emplace_back(name, f.attr_string("/", name));
+    for (const char* name : numbers)
+        if (f.has_attr("/", name)) d.numbers.emplace_back(name, f.attr_double("/", name));
+    return d;
 }
 
 }  // namespace lumen::mri

@@ -61,16 +61,18 @@ double round_half_even(double x) {
 
 void check_mask_args(index_t width, double acceleration, double center_fraction, const char* kind) {
     require(width >= 2, std::string(kind) + " mask: the k-space width must be at least 2, got " + std::to_string(width));
-    require(std::isfinite(acceleration) && acceleration >= 1.0,
-            std::string(kind) + " mask: --accel must be at least 1, got " + std::to_string(acceleration));
-    require(std::isfinite(center_fraction) && center_fraction > 0.0 && center_fraction <= 1.0,
-            std::string(kind) + " mask: --center-fraction must be in (0, 1], got " + std::to_string(center_fraction));
-    require(double(width) / acceleration >= double(num_low_frequencies(width, center_fraction)) ||
-                acceleration == 1.0,
-            std::string(kind) + " mask: acceleration " + std::to_string(acceleration) + " with centre fraction " +
-                std::to_string(center_fraction) + " would keep fewer columns (" +
-                std::to_string(double(width) / acceleration) + ") than the fully sampled centre (" +
-                std::to_string(num_low_frequencies(width, center_fraction)) + "); lower --center-fraction");
+    require_option(std::isfinite(acceleration) && acceleration >= 1.0, "MaskSpec.acceleration",
+                   std::string(kind) + " mask: must be at least 1, got " + std::to_string(acceleration));
+    require_option(std::isfinite(center_fraction) && center_fraction > 0.0 && center_fraction <= 1.0,
+                   "MaskSpec.center_fraction",
+                   std::string(kind) + " mask: must be in (0, 1], got " + std::to_string(center_fraction));
+    require_option(double(width) / acceleration >= double(num_low_frequencies(width, center_fraction)) ||
+                       acceleration == 1.0,
+                   "MaskSpec.center_fraction",
+                   std::string(kind) + " mask: acceleration " + std::to_string(acceleration) + " with centre fraction " +
+                       std::to_string(center_fraction) + " would keep fewer columns (" +
+                       std::to_string(double(width) / acceleration) + ") than the fully sampled centre (" +
+                       std::to_string(num_low_frequencies(width, center_fraction)) + "); lower the centre fraction");
 }
 
 // fastMRI's centre block: pad = (W - low + 1) // 2, columns [pad, pad + low).
@@ -82,13 +84,13 @@ void set_center(Array<float>& mask, index_t low) {
 
 }  // namespace
 
-MaskKind parse_mask_kind(const std::string& text, const std::string& option) {
+MaskKind parse_mask_kind(const std::string& text) {
     if (text == "random") return MaskKind::random;
     if (text == "equispaced") return MaskKind::equispaced;
     if (text == "equispaced-fraction") return MaskKind::equispaced_fraction;
     if (text == "poisson") return MaskKind::poisson;
-    throw Error(ErrorCode::usage,
-                option + ": unknown mask '" + text + "'; expected random, equispaced, equispaced-fraction or poisson");
+    invalid_option("MaskSpec.kind",
+                   "unknown mask '" + text + "'; expected random, equispaced, equispaced-fraction or poisson");
 }
 
 const char* mask_kind_name(MaskKind kind) noexcept {
@@ -124,9 +126,9 @@ Array<float> random_column_mask(index_t width, double acceleration, double cente
 
 Array<float> equispaced_column_mask(index_t width, double acceleration, double center_fraction, std::uint64_t seed) {
     check_mask_args(width, acceleration, center_fraction, "equispaced");
-    require(acceleration == std::floor(acceleration),
-            "equispaced mask: --accel must be a whole number (every acc-th column), got " + std::to_string(acceleration) +
-                "; use --mask equispaced-fraction or random for fractional accelerations");
+    require_option(acceleration == std::floor(acceleration), "MaskSpec.acceleration",
+                   "equispaced mask: must be a whole number (every acc-th column), got " + std::to_string(acceleration) +
+                       "; the equispaced-fraction and random masks take fractional accelerations");
     NumpyRandomState rng(seed);
     const index_t low = num_low_frequencies(width, center_fraction);
     const auto step = index_t(acceleration);
@@ -235,14 +237,15 @@ Array<float> poisson_disc_mask(index_t height, index_t width, double acceleratio
                                std::uint64_t seed) {
     require(height >= 4 && width >= 4, "poisson mask: the k-space plane must be at least 4x4, got " +
                                            std::to_string(height) + "x" + std::to_string(width));
-    require(std::isfinite(acceleration) && acceleration >= 1.0,
-            "poisson mask: --accel must be at least 1, got " + std::to_string(acceleration));
-    require(calibration >= 0, "poisson mask: the calibration box must not be negative");
-    require(double(std::min(calibration, height) * std::min(calibration, width)) <=
-                double(height * width) / acceleration,
-            "poisson mask: a " + std::to_string(calibration) + "x" + std::to_string(calibration) +
-                " calibration box alone samples more than 1/" + std::to_string(acceleration) +
-                " of the plane; lower the acceleration or the calibration size");
+    require_option(std::isfinite(acceleration) && acceleration >= 1.0, "MaskSpec.acceleration",
+                   "poisson mask: must be at least 1, got " + std::to_string(acceleration));
+    require_option(calibration >= 0, "MaskSpec.calibration", "poisson mask: the calibration box must not be negative");
+    require_option(double(std::min(calibration, height) * std::min(calibration, width)) <=
+                       double(height * width) / acceleration,
+                   "MaskSpec.calibration",
+                   "poisson mask: a " + std::to_string(calibration) + "x" + std::to_string(calibration) +
+                       " calibration box alone samples more than 1/" + std::to_string(acceleration) +
+                       " of the plane; lower the acceleration or the calibration size");
     const PoissonGrid grid(height, width, calibration, seed);
     std::vector<unsigned char> best = grid.sample(0.0);
     double best_err = std::fabs(PoissonGrid::acceleration_of(best) - acceleration);
@@ -277,7 +280,19 @@ Array<float> poisson_disc_mask(index_t height, index_t width, double acceleratio
     return mask;
 }
 
+void MaskSpec::validate() const {
+    require_option(std::isfinite(acceleration) && acceleration >= 1.0, "MaskSpec.acceleration",
+                   "must be at least 1, got " + std::to_string(acceleration));
+    require_option(kind != MaskKind::equispaced || acceleration == std::floor(acceleration), "MaskSpec.acceleration",
+                   "equispaced masks need a whole number (every acc-th column), got " + std::to_string(acceleration) +
+                       "; the equispaced-fraction and random masks take fractional accelerations");
+    require_option(std::isfinite(center_fraction) && center_fraction <= 1.0, "MaskSpec.center_fraction",
+                   "must be in (0, 1] (or <= 0 for the default), got " + std::to_string(center_fraction));
+    require_option(calibration >= 0, "MaskSpec.calibration", "must not be negative, got " + std::to_string(calibration));
+}
+
 Array<float> make_mask(const MaskSpec& spec, index_t height, index_t width) {
+    spec.validate();
     const double cf = spec.center_fraction > 0.0 ? spec.center_fraction : default_center_fraction(spec.acceleration);
     Array<float> cols;
     switch (spec.kind) {

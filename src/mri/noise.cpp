@@ -49,7 +49,7 @@ NoiseWhitening noise_whitening(View<const complex64> noise, double dwell_ratio, 
     require(lo > 0.0 && std::isfinite(hi), where +
                                                ": a coil of the noise pre-scan has zero (or non-finite) noise "
                                                "variance: a dead channel; reconstruct without pre-whitening "
-                                               "(--no-prewhiten) or drop the channel");
+                                               "(RunOptions.prewhiten off) or drop the channel");
     w.variance = trace / double(C);
     w.std_ratio = std::sqrt(hi / lo);
     for (index_t c = 0; c < C; ++c)
@@ -68,7 +68,7 @@ NoiseWhitening noise_whitening(View<const complex64> noise, double dwell_ratio, 
         require(diag > 1e-10 * psi[std::size_t(j * C + j)].re,
                 where + ": the noise covariance is singular at coil " + std::to_string(j) +
                     " (its noise is a combination of the other coils': a duplicated or combined channel); "
-                    "reconstruct without pre-whitening (--no-prewhiten) or drop the channel");
+                    "reconstruct without pre-whitening (RunOptions.prewhiten off) or drop the channel");
         const double ljj = std::sqrt(diag);
         L[std::size_t(j * C + j)] = complex128(ljj);
         for (index_t i = j + 1; i < C; ++i) {

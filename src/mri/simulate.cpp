@@ -41,10 +41,6 @@ kern::PhantomF make_phantom(index_t h, index_t w, index_t rh, index_t rw, float 
     return f;
 }
 
-void check(bool ok, const std::string& option, const std::string& what) {
-    if (!ok) throw Error(ErrorCode::bad_input, "simulate: " + option + " " + what);
-}
-
 }  // namespace
 
 Array<float> truth_target(View<const complex64> image, View<const complex64> sensitivities, index_t recon_height,
@@ -68,21 +64,34 @@ Array<float> truth_target(View<const complex64> image, View<const complex64> sen
     return center_crop(full.view(), recon_height, recon_width);
 }
 
+void SimulationOptions::validate() const {
+    require_option(height >= 16 && height <= 4096, "SimulationOptions.height",
+                   "the k-space height must be 16 to 4096, got " + std::to_string(height));
+    require_option(width >= 16 && width <= 4096, "SimulationOptions.width",
+                   "the k-space width must be 16 to 4096, got " + std::to_string(width));
+    require_option(coils >= 1 && coils <= 64, "SimulationOptions.coils", "must be 1 to 64, got " + std::to_string(coils));
+    require_option(slices >= 1 && slices <= 512, "SimulationOptions.slices",
+                   "must be 1 to 512, got " + std::to_string(slices));
+    require_option(std::isfinite(noise) && noise >= 0.0, "SimulationOptions.noise", "must be a non-negative number");
+    require_option(std::isfinite(scale) && scale > 0.0, "SimulationOptions.scale", "must be a positive number");
+    require_option(double(height) * double(width) * double(coils) * double(slices) <= 2.0e9, "SimulationOptions.height",
+                   "the k-space size times coils and slices is too large for one file (over 2e9 samples)");
+    const index_t rh = recon_height > 0 ? recon_height : std::min(height / 2, width);
+    const index_t rw = recon_width > 0 ? recon_width : rh;
+    require_option(rh <= height && rh >= 8, "SimulationOptions.recon_height",
+                   "the reconstruction height must be at least 8 and fit in the k-space size " + std::to_string(height) +
+                       "x" + std::to_string(width) + ", got " + std::to_string(rh));
+    require_option(rw <= width && rw >= 8, "SimulationOptions.recon_width",
+                   "the reconstruction width must be at least 8 and fit in the k-space size " + std::to_string(height) +
+                       "x" + std::to_string(width) + ", got " + std::to_string(rw));
+}
+
 SimulatedScan simulate(const SimulationOptions& o) {
-    check(o.height >= 16 && o.height <= 4096, "--size", "height must be 16 to 4096, got " + std::to_string(o.height));
-    check(o.width >= 16 && o.width <= 4096, "--size", "width must be 16 to 4096, got " + std::to_string(o.width));
-    check(o.coils >= 1 && o.coils <= 64, "--coils", "must be 1 to 64, got " + std::to_string(o.coils));
-    check(o.slices >= 1 && o.slices <= 512, "--slices", "must be 1 to 512, got " + std::to_string(o.slices));
-    check(std::isfinite(o.noise) && o.noise >= 0.0, "--noise", "must be a non-negative number");
-    check(std::isfinite(o.scale) && o.scale > 0.0, "--scale", "must be a positive number");
-    check(double(o.height) * double(o.width) * double(o.coils) * double(o.slices) <= 2.0e9, "--size",
-          "times coils and slices is too large for one file (over 2e9 samples)");
+    o.validate();
     SimulatedScan scan;
     const index_t h = o.height, w = o.width, C = o.coils, S = o.slices;
     scan.recon_height = o.recon_height > 0 ? o.recon_height : std::min(h / 2, w);
     scan.recon_width = o.recon_width > 0 ? o.recon_width : scan.recon_height;
-    check(scan.recon_height <= h && scan.recon_width <= w && scan.recon_height >= 8 && scan.recon_width >= 8,
-          "--recon-size", "must be at least 8 and fit in the k-space size " + std::to_string(h) + "x" + std::to_string(w));
     const index_t rh = scan.recon_height, rw = scan.recon_width;
 
     scan.image = Array<complex64>(Shape{S, h, w});

@@ -342,6 +342,13 @@ std::vector<Case> cases() {
                  {"/dataset/data", "1000000000 acquisitions"}});
     add_mri("lambda_minus_one", [](MriFile&) {}, {"--lambda"}, "recon {in} -o {out} --method cg-sense --lambda -1 -q");
     add_mri("bad_maps", [](MriFile&) {}, {"--maps"}, "recon {in} -o {out} --method cg-sense --maps guess -q");
+    // The library names option fields; lumen-mri reports the flag that set each.
+    add_mri("bad_method", [](MriFile&) {}, {"--method", "grappa"}, "recon {in} -o {out} --method grappa -q");
+    add_mri("bad_mask_kind", [](MriFile&) {}, {"--mask", "spiral"}, "recon {in} -o {out} --accel 4 --mask spiral -q");
+    add_mri("accel_below_one", [](MriFile&) {}, {"--accel", "at least 1"}, "recon {in} -o {out} --accel 0.5 -q");
+    add_mri("espirit_kernel_zero", [](MriFile&) {}, {"--espirit-kernel"},
+            "recon {in} -o {out} --method cg-sense --espirit-kernel 0 -q");
+    add_mri("pocs_iters_zero", [](MriFile&) {}, {"--pocs-iters"}, "recon {in} -o {out} --pocs-iters 0 -q");
 
     // Ptychography
     auto add_p = [&](const std::string& name, std::function<void(PtychoFile&)> edit, std::vector<std::string> needles) {

@@ -44,7 +44,7 @@ TEST(MriApp, SimulateReconstructAndScore) {
     EXPECT_NEAR(j["acceleration"].get<double>(), 6.0, 0.15);
     // Measured: SSIM 0.993, PSNR 42.9 dB on this scan (zero-filled: 0.601, 23.3 dB).
     EXPECT_GT(j["quality"]["ssim"].get<double>(), 0.9);
-    EXPECT_GT(j["quality"]["psnr"].get<double>(), 30.0);
+    EXPECT_GT(j["quality"]["psnr_db"].get<double>(), 30.0);
     EXPECT_EQ(j["previews"].size(), 4u);
     for (const auto& p : j["previews"]) EXPECT_TRUE(std::filesystem::exists(p.get<std::string>()));
     const io::H5File f = io::H5File::open(out);
@@ -63,6 +63,30 @@ TEST(MriApp, SimulateReconstructAndScore) {
     const std::string maps = test::temp_path("maps.h5");
     ASSERT_EQ(test::run_command(mri() + " espirit " + sim + " -o " + maps + " --json -q", &log), 0) << log;
     EXPECT_EQ(io::H5File::open(maps).info("/sensitivities").shape, Shape({2, 6, 128, 96}));
+    EXPECT_EQ(json_of(log)["command"], "espirit");
+
+    // The common JSON keys, and info on what recon and espirit wrote.
+    for (const char* key : {"program", "command", "lumen_version", "time_s", "input", "output", "device", "method",
+                            "iterations", "stop_reason"})
+        EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_EQ(j["program"], "lumen-mri");
+    EXPECT_EQ(j["command"], "recon");
+    ASSERT_EQ(test::run_command(mri() + " info " + out + " --json", &log), 0) << log;
+    auto w = json_of(log);
+    EXPECT_EQ(w["kind"], "reconstruction");
+    EXPECT_EQ(w["shape"], nlohmann::json({2, 64, 64}));
+    EXPECT_EQ(w["attributes"]["method"], "l1-wavelet");
+    ASSERT_EQ(test::run_command(mri() + " info " + maps + " --json", &log), 0) << log;
+    w = json_of(log);
+    EXPECT_EQ(w["kind"], "maps");
+    EXPECT_EQ(w["shape"], nlohmann::json({2, 6, 128, 96}));
+    ASSERT_EQ(test::run_command(mri() + " info " + out, &log), 0) << log;
+    EXPECT_NE(log.find("reconstruction"), std::string::npos) << log;
+
+    // --quiet: nothing but errors.
+    ASSERT_EQ(test::run_command(mri() + " recon " + sim + " -o " + test::temp_path("q.h5") + " --method zf -q --no-png", &log),
+              0);
+    EXPECT_EQ(log, "");
 }
 
 TEST(MriApp, FileMaskAndIsmrmrdInput) {
@@ -78,7 +102,7 @@ TEST(MriApp, FileMaskAndIsmrmrdInput) {
     ASSERT_EQ(test::run_command(mri() + " recon " + mrd + " -o " + out + " --method tv --iters 5 --accel 3 --json -q", &log), 0)
         << log;
     const auto j = json_of(log);
-    EXPECT_EQ(j["input"]["format"], "ismrmrd");
+    EXPECT_EQ(j["scan"]["format"], "ismrmrd");
     EXPECT_EQ(j["mask_source"], "generated");
 }
 

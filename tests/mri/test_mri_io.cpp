@@ -9,7 +9,7 @@
 #include "lumen/metrics.hpp"
 #include "lumen/mri/io.hpp"
 #include "lumen/mri/mask.hpp"
-#include "lumen/mri/recon.hpp"
+#include "lumen/mri/run.hpp"
 #include "lumen/mri/sense.hpp"
 #include "lumen/mri/simulate.hpp"
 #include "tests/support/test_support.hpp"
@@ -196,7 +196,7 @@ TEST(MriIo, RunReconWritesTheDesignLayout) {
     const RunSummary sum = run_recon(o);
     EXPECT_EQ(sum.mask_source, "generated");
     EXPECT_NEAR(sum.acceleration, 3.0, 0.1);
-    ASSERT_TRUE(sum.has_quality);
+    ASSERT_TRUE(sum.quality.measured());
     EXPECT_GT(sum.quality.ssim, 0.8);
     const io::H5File f = io::H5File::open(out);
     EXPECT_EQ(f.info("/reconstruction").shape, Shape({2, 32, 32}));

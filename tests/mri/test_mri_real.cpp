@@ -16,6 +16,7 @@
 #include "lumen/mri/noise.hpp"
 #include "lumen/mri/partial_fourier.hpp"
 #include "lumen/mri/recon.hpp"
+#include "lumen/mri/run.hpp"
 #include "lumen/mri/sense.hpp"
 #include "lumen/mri/simulate.hpp"
 #include "tests/support/test_support.hpp"
@@ -169,7 +170,7 @@ TEST(MriReal, WhiteningDecorrelatesTheCoils) {
         FAIL() << "a dead channel was accepted";
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::bad_input);
-        EXPECT_NE(std::string(e.what()).find("--no-prewhiten"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("RunOptions.prewhiten"), std::string::npos);
     }
 }
 
@@ -288,7 +289,7 @@ TEST(MriReal, PartialFourierIsFilledByPocs) {
         o.recon.method = Method::zero_filled;
         CheckCollector checks;
         const RunSummary pocs = run_recon(o);
-        ASSERT_TRUE(pocs.has_quality);
+        ASSERT_TRUE(pocs.quality.measured());
         EXPECT_TRUE(pocs.partial_fourier.cols.partial);
         EXPECT_EQ(pocs.partial_fourier.cols.declared, declared);
         EXPECT_FALSE(checks.has_warning("mri.partial_fourier"));
@@ -305,7 +306,7 @@ TEST(MriReal, PartialFourierIsFilledByPocs) {
     o.output = test::temp_path("pf_cg.h5");
     o.recon.method = Method::cg_sense;
     o.recon.iterations = 10;
-    o.maps = "truth";
+    o.maps = MapsSource::truth;
     CheckCollector checks;
     const RunSummary constrained = run_recon(o);
     EXPECT_FALSE(checks.has_warning("mri.partial_fourier"));
@@ -371,7 +372,7 @@ TEST(MriReal, NoiseNormalisedResidualIsAboutOneForTheRightModel) {
     o.input = in;
     o.output = test::temp_path("resid_out.h5");
     o.recon.method = Method::cg_sense;
-    o.maps = "truth";
+    o.maps = MapsSource::truth;
     CheckCollector checks;
     const RunSummary r = run_recon(o);
     EXPECT_EQ(r.noise_source, "image background");

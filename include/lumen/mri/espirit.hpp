@@ -28,6 +28,10 @@ struct EspiritOptions {
     double threshold = 0.02;   // singular values kept: sigma >= threshold * sigma_max (SigPy's rule)
     double crop = 0.8;         // eigenvalue below which a map is zeroed (BART's default)
     int iterations = 30;       // power iterations per pixel
+
+    // kernel >= 1, calibration >= kernel, threshold in [0, 1), crop in [0, 1], iterations >= 1:
+    // Error(invalid_option) naming "EspiritOptions.member".
+    void validate() const;
 };
 
 struct EspiritResult {
@@ -41,8 +45,8 @@ struct EspiritResult {
 constexpr index_t espirit_max_coils = 64;
 
 // kspace [coils][H][W] (unsampled points zero), mask [H][W] (0/1; an empty view: the mask is taken
-// from the non-zero samples). Throws Error(bad_input) when the fully sampled centre is smaller
-// than the kernel, or the calibration data are all zero.
+// from the non-zero samples). Validates the options; throws Error(bad_input) when the fully sampled
+// centre is smaller than the kernel, or the calibration data are all zero.
 EspiritResult espirit(View<const complex64> kspace, View<const float> mask, const EspiritOptions& options,
                       Device device);
 

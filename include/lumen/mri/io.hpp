@@ -1,5 +1,6 @@
 // MRI files (docs/mri.md, "Files"): fastMRI HDF5 and Cartesian ISMRMRD (MRD) HDF5 in, fastMRI
-// layout out (the simulator) and ISMRMRD out (for interchange and tests).
+// layout out (the simulator) and ISMRMRD out (for interchange and tests); the reconstructions,
+// coil maps and previews lumen-mri writes, and what `info` reads back from them.
 //
 // fastMRI: /kspace complex64 (slices, coils, H, W) or single-coil (slices, H, W); /ismrmrd_header
 // (XML: encodedSpace, reconSpace, encodingLimits/kspace_encoding_step_1 for the zero-padded
@@ -14,11 +15,22 @@
 // 3-D (kz > 0) and non-Cartesian trajectories are rejected.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
+#include "lumen/core/quality.hpp"
+#include "lumen/mri/espirit.hpp"
+#include "lumen/mri/mask.hpp"
+#include "lumen/solvers/solver.hpp"
+
+namespace lumen::io {
+class OutputSet;
+}
 
 namespace lumen::mri {
 
@@ -122,5 +134,53 @@ inline void write_ismrmrd(const std::string& path, View<const complex64> kspace,
     o.recon_width = recon_width;
     write_ismrmrd(path, kspace, o);
 }
+
+// ---- What lumen-mri writes besides scans (docs/mri.md, "Output files").
+
+// `lumen-mri recon`'s settings, stored as attributes of / in its output.
+struct ReconstructionAttributes {
+    std::string method, maps = "none", mask_source, device, partial_fourier = "none", noise_source, input;
+    double lambda = 0.0, acceleration = 1.0, noise_variance = 0.0;
+    std::int64_t iterations = 0;
+    bool undersampled = false;          // a generated mask: then mask_kind, mask_seed, requested_acceleration
+    std::string mask_kind;
+    std::int64_t mask_seed = 0;
+    double requested_acceleration = 0.0;
+    EspiritOptions espirit;
+    bool prewhitened = false;
+    double residual = -1.0;             // noise-normalised; < 0: not written
+    Quality quality;                    // nmse, psnr (dB), ssim: written when measured
+};
+
+// `lumen-mri recon`'s output, staged in `outputs` (lumen/io/output.hpp): /reconstruction float32
+// [slices][rh][rw], /history (every slice's iterations one after the other) with /history/slice,
+// /mask uint8 [H][W] (the last slice's), the attributes. Error(bad_input) when the volume is not finite.
+void write_reconstruction(io::OutputSet& outputs, const std::string& path, View<const float> volume,
+                          const SolverResult& history, View<const std::int64_t> history_slice, View<const float> mask,
+                          const ReconstructionAttributes& attributes);
+
+// PNG previews of a volume [slices][h][w]: PREFIX_sNNN.png, and PREFIX_reference_sNNN.png for the
+// reference when it is not empty, on one grey scale (0 to the reference's maximum, else the
+// volume's). Returns the paths written.
+std::vector<std::string> write_previews(io::OutputSet& outputs, const std::string& prefix, View<const float> volume,
+                                        View<const float> reference);
+
+// `lumen-mri espirit`'s output: /sensitivities complex64 [slices][coils][H][W], /eigenvalues
+// float32 [slices][H][W], the ESPIRiT settings and the calibration box as attributes.
+void write_maps(io::OutputSet& outputs, const std::string& path, View<const complex64> maps,
+                View<const float> eigenvalues, const EspiritOptions& options, const CalibrationBox& box,
+                const std::string& input);
+
+// A file lumen-mri wrote that is not a scan: what `info` says about it.
+struct OutputFileInfo {
+    std::string kind;     // "reconstruction" (/reconstruction), "maps" (/sensitivities), "" (neither)
+    std::string dataset;  // the main dataset
+    Shape shape;          // its shape
+    // The attributes of / that lumen writes, those present: text and numbers.
+    std::vector<std::pair<std::string, std::string>> text;
+    std::vector<std::pair<std::string, double>> numbers;
+};
+// Error(bad_input) when the file cannot be opened as HDF5; kind "" when it holds neither dataset.
+OutputFileInfo describe_output(const std::string& path);
 
 }  // namespace lumen::mri

@@ -26,8 +26,9 @@ enum class MaskKind {
     poisson,              // 2-D variable-density Poisson disc over the [H][W] plane, square calibration box
 };
 
-// "random", "equispaced", "equispaced-fraction", "poisson"; throws Error(usage) naming `option`.
-MaskKind parse_mask_kind(const std::string& text, const std::string& option = "--mask");
+// "random", "equispaced", "equispaced-fraction", "poisson"; an unknown name is
+// Error(invalid_option) naming MaskSpec.kind.
+MaskKind parse_mask_kind(const std::string& text);
 const char* mask_kind_name(MaskKind kind) noexcept;
 
 struct MaskSpec {
@@ -39,6 +40,11 @@ struct MaskSpec {
     // Side of the fully sampled square calibration box of Poisson masks (pixels).
     index_t calibration = 24;
     std::uint64_t seed = 0;
+
+    // acceleration >= 1 (a whole number for equispaced), center_fraction <= 0 or in (0, 1],
+    // calibration >= 0: Error(invalid_option) naming "MaskSpec.member". (Whether the centre fits
+    // the acceleration depends on the k-space size: make_mask checks that.)
+    void validate() const;
 };
 
 // fastMRI's number of fully sampled centre columns: round-half-even(W * center_fraction).
@@ -61,6 +67,8 @@ Array<float> poisson_disc_mask(index_t height, index_t width, double acceleratio
                                std::uint64_t seed);
 
 // The mask described by `spec` for a k-space plane [H][W] (1-D kinds expanded over the rows).
+// Validates spec; a centre or calibration box too large for the acceleration at this size is
+// Error(invalid_option) naming MaskSpec.center_fraction or MaskSpec.calibration.
 Array<float> make_mask(const MaskSpec& spec, index_t height, index_t width);
 
 // A [W] column mask broadcast to [H][W]; a [H][W] mask is copied. Anything else: Error(bad_input)

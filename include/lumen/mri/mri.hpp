@@ -1,5 +1,5 @@
 // The MRI module of lumen (docs/mri.md): masks, SENSE operators, ESPIRiT, simulation, files,
-// noise pre-whitening, partial Fourier, reconstruction and fastMRI metrics.
+// noise pre-whitening, partial Fourier, reconstruction and fastMRI metrics, the file pipelines.
 #pragma once
 
 #include "lumen/mri/espirit.hpp"
@@ -8,5 +8,6 @@
 #include "lumen/mri/noise.hpp"
 #include "lumen/mri/partial_fourier.hpp"
 #include "lumen/mri/recon.hpp"
+#include "lumen/mri/run.hpp"
 #include "lumen/mri/sense.hpp"
 #include "lumen/mri/simulate.hpp"

@@ -21,6 +21,10 @@ struct SimulationOptions {
     double noise = 0.0;          // complex noise: E|n|^2 = (noise * rms of the coil images)^2 per k-space sample
     double scale = 1.0;          // peak object magnitude (fastMRI data are ~1e-4; lumen's weights are relative)
     std::uint64_t seed = 0;      // noise
+
+    // Every field in range (sizes 16 to 4096, 1 to 64 coils, 1 to 512 slices, a reconstruction box
+    // of at least 8 inside the k-space): Error(invalid_option) naming "SimulationOptions.member".
+    void validate() const;
 };
 
 struct SimulatedScan {
@@ -32,7 +36,7 @@ struct SimulatedScan {
     index_t recon_height = 0, recon_width = 0;
 };
 
-// Validates the options (Error(bad_input) naming the option) and simulates on the CPU.
+// Validates the options and simulates on the CPU.
 SimulatedScan simulate(const SimulationOptions& options);
 
 // The noiseless target for a reconstruction: centre crop of |x| * sqrt(sum_c |S_c|^2).

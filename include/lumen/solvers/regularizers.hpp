@@ -44,7 +44,8 @@ void project_box(View<float> x, float lo, float hi);
     inline double total_variation(View<const T> x, int dims, bool isotropic) {                            \
         return total_variation<T>(x, dims, isotropic);                                                   \
     }                                                                                                     \
-    inline void soft_threshold(View<T> x, double tau) { soft_threshold<T>(x, tau); }
+    inline void soft_threshold(View<T> x, double tau) { soft_threshold<T>(x, tau); }                 \
+    inline double l1_norm(View<const T> x) { return l1_norm<T>(x); }
 LUMEN_REGULARIZER_PLAIN_OVERLOADS(float)
 LUMEN_REGULARIZER_PLAIN_OVERLOADS(complex64)
 #undef LUMEN_REGULARIZER_PLAIN_OVERLOADS

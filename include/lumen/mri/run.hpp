@@ -1,0 +1,104 @@
+// The file-to-file pipelines behind `lumen-mri recon` and `lumen-mri espirit` (docs/mri.md):
+// read a scan (lumen/mri/io.hpp), choose its mask and coil maps, reconstruct it slice by slice in
+// memory (lumen/mri/recon.hpp) and write the result (lumen/mri/io.hpp), with the scan's
+// plausibility checks (lumen/core/checks.hpp) on the way.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lumen/core/progress.hpp"
+#include "lumen/core/quality.hpp"
+#include "lumen/mri/espirit.hpp"
+#include "lumen/mri/io.hpp"
+#include "lumen/mri/mask.hpp"
+#include "lumen/mri/noise.hpp"
+#include "lumen/mri/partial_fourier.hpp"
+#include "lumen/mri/recon.hpp"
+
+namespace lumen::mri {
+
+// Where the coil maps of the iterative methods come from.
+enum class MapsSource {
+    espirit,  // ESPIRiT from each slice's calibration region (single-coil files: S = 1)
+    truth,    // a simulation's /lumen/truth/sensitivities
+};
+// "espirit", "truth"; an unknown name is Error(invalid_option) naming RunOptions.maps.
+MapsSource parse_maps_source(const std::string& text);
+const char* maps_source_name(MapsSource source) noexcept;
+
+// `lumen-mri recon`.
+struct RunOptions {
+    std::string input, output;
+    // recon.progress: before each slice and after every iteration, part = the slice.
+    ReconOptions recon;
+    bool undersample = false;     // apply `mask` to a fully sampled file (else the file's own mask,
+    MaskSpec mask;                //  or the non-zero samples)
+    MapsSource maps = MapsSource::espirit;
+    EspiritOptions espirit;
+    std::string png_prefix;       // previews PREFIX_sNNN.png (and PREFIX_reference_sNNN.png); empty: none
+    bool prewhiten = true;        // whiten the coils with the file's noise pre-scan, when it has one
+    bool pocs = true;             // fill a partial-Fourier scan's left-out part (zf: POCS; others: phase-constrained)
+
+    // recon, mask (when undersample) and espirit (when its maps are used): Error(invalid_option)
+    // naming the field ("ReconOptions.lambda", "MaskSpec.acceleration", "EspiritOptions.kernel").
+    void validate() const;
+};
+
+struct RunSummary {
+    ScanHeader header;
+    std::string mask_source;      // "generated", "file", "data"
+    double acceleration = 1.0;    // achieved, over the acquired columns
+    int iterations = 0;           // per slice (the last slice's)
+    std::string stop_reason;      // the last slice's solver ("" for zero-filled)
+    double seconds = 0.0;
+    Quality quality;              // nmse, psnr_db, ssim against the file's truth or target; NaN without one
+    std::vector<std::string> previews;
+    bool whitened = false;        // the coils were pre-whitened with the noise pre-scan
+    NoiseWhitening noise;         // the pre-scan's statistics (samples == 0: the file has none)
+    // The noise-normalised residual: ||M (A x - y)||^2 / (measured samples * sigma^2), sigma^2 the
+    // noise variance per sample (from the noise pre-scan, else the image background). About 1 when the
+    // model explains the data down to the noise (a little below for CG-SENSE, whose image has
+    // degrees of freedom of its own; above when the regulariser or the model leaves signal out).
+    // < 0: not available (zero-filled, or no noise estimate).
+    double residual = -1.0;
+    double noise_variance = 0.0;  // sigma^2 used (mean over slices)
+    std::string noise_source;     // "noise pre-scan", "image background" or ""
+    PartialFourier partial_fourier;
+};
+
+// The plausibility checks of a scan (docs/mri.md, "Checks"), reported through lumen/core/checks.hpp
+// with ids mri.kspace_centre, mri.reversed_lines (ISMRMRD), mri.noise_prewhitening,
+// mri.partial_fourier, mri.readout_oversampling: what `info` prints, and what `recon` reports
+// before it reconstructs. `method` null: as `info` (says what recon would do).
+struct ScanAssessment {
+    PartialFourier partial_fourier;  // of the middle slice's sampling
+    NoiseWhitening noise;            // samples == 0: no noise pre-scan
+    index_t peak_row = 0, peak_column = 0;  // k-space energy peak of the middle slice
+};
+ScanAssessment assess_scan(const ScanReader& reader, View<const float> run_mask, const Method* method,
+                           bool prewhiten = true, bool pocs = true);
+
+RunSummary run_recon(const RunOptions& options);
+
+// `lumen-mri espirit`: maps for every slice -> /sensitivities (slices, coils, H, W) complex64 and
+// /eigenvalues (slices, H, W) (write_maps in lumen/mri/io.hpp).
+struct EspiritRunOptions {
+    std::string input, output;
+    EspiritOptions espirit;
+    bool undersample = false;
+    MaskSpec mask;
+    Device device = Device::cpu;
+    ProgressCallback progress;  // before each slice: part = the slice, iteration 0
+
+    void validate() const;  // espirit, and mask when undersample
+};
+struct EspiritRunSummary {
+    ScanHeader header;
+    std::vector<index_t> kernels_kept;
+    CalibrationBox box;
+    double seconds = 0.0;
+};
+EspiritRunSummary run_espirit(const EspiritRunOptions& options);
+
+}  // namespace lumen::mri

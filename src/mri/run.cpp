@@ -1,0 +1,403 @@
+// The file-to-file pipelines of lumen-mri: a scan in, its reconstruction (or coil maps) out.
+#include "lumen/mri/run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "lumen/core/checks.hpp"
+#include "lumen/io/hdf5.hpp"
+#include "lumen/io/output.hpp"
+#include "lumen/linalg.hpp"
+#include "lumen/mri/sense.hpp"
+#include "src/text.hpp"
+
+namespace lumen::mri {
+
+MapsSource parse_maps_source(const std::string& text) {
+    if (text == "espirit") return MapsSource::espirit;
+    if (text == "truth") return MapsSource::truth;
+    invalid_option("RunOptions.maps", "unknown coil maps '" + text + "'; expected espirit or truth");
+}
+
+const char* maps_source_name(MapsSource source) noexcept {
+    switch (source) {
+        case MapsSource::espirit: return "espirit";
+        case MapsSource::truth: return "truth";
+    }
+    return "?";
+}
+
+void RunOptions::validate() const {
+    recon.validate();
+    if (undersample) mask.validate();
+    if (recon.method != Method::zero_filled && maps == MapsSource::espirit) espirit.validate();
+}
+
+void EspiritRunOptions::validate() const {
+    espirit.validate();
+    if (undersample) mask.validate();
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Array<float> choose_mask(const ScanReader& reader, bool undersample, const MaskSpec& spec, std::string& source) {
+    const ScanHeader& h = reader.header();
+    Array<float> m;
+    if (undersample) {
+        m = make_mask(spec, h.height, h.width);
+        restrict_columns(m.view(), h.first_column, h.last_column);
+        if (h.has_mask) {
+            const Array<float> own = reader.file_mask();
+            mul(View<const float>(own.view()), View<const float>(m.view()), m.view());
+        }
+        source = "generated";
+    } else if (h.has_mask) {
+        m = reader.file_mask();
+        source = "file";
+    } else {
+        source = "data";
+    }
+    return m;
+}
+
+// A simulation's true maps for one slice: [coils][H][W] for all slices, or the slice's of
+// [slices][coils][H][W].
+View<const complex64> slice_maps(const Array<complex64>& truth, index_t slice) {
+    if (truth.rank() == 3) return truth.view();
+    return View<const complex64>(truth.view().item(slice));
+}
+
+// Mask for one slice: the run's mask, or the non-zero samples of this slice.
+Array<float> slice_mask(const Array<float>& run_mask, const Array<complex64>& k) {
+    if (!run_mask.empty()) return run_mask.clone();
+    Array<float> m(Shape{k.dim(1), k.dim(2)});
+    mask_from_data(View<const complex64>(k.view()), m.view());
+    return m;
+}
+
+double acceleration_over(const Array<float>& m, const ScanHeader& h) {
+    double n = 0;
+    for (index_t y = 0; y < h.height; ++y)
+        for (index_t x = h.first_column; x < h.last_column; ++x) n += m[y * h.width + x] != 0.0f;
+    const double total = double(h.height) * double(h.last_column - h.first_column);
+    return n > 0 ? total / n : 0.0;
+}
+
+
+// Above this the data-fit check warns. Measured on lumen's simulations (docs/mri.md, "Checks"):
+// fully sampled with the right conventions 1.0 to 1.3; undersampled 4x, where regularisation and
+// the iteration count leave part of the data unexplained, 1.3 to 12; mirrored readouts or FFT-order
+// k-space 14 to 17 at noise 0.05 and about 6x more at noise 0.02. A lower bar would flag sound
+// undersampled reconstructions of quiet scans, so the check is for gross misfits; the value is
+// always printed for the user to judge.
+constexpr double k_residual_warning = 30.0;
+
+}  // namespace
+
+ScanAssessment assess_scan(const ScanReader& reader, View<const float> run_mask, const Method* method, bool prewhiten,
+                           bool pocs) {
+    const ScanHeader& h = reader.header();
+    ScanAssessment a;
+    const index_t mid = h.slices / 2, H = h.height, W = h.width, C = h.coils;
+    const Array<complex64> k = reader.read_slice(mid);
+    Array<float> m;
+    if (!run_mask.empty()) m = Array<float>::copy_of(run_mask, Device::cpu);
+    else {
+        m = Array<float>(Shape{H, W});
+        mask_from_data(View<const complex64>(k.view()), m.view());
+    }
+
+    // The k-space centre: the energy peak of the measured samples against where the header puts
+    // the centre (row H/2, column W/2 after placing the lines by the encoding limits).
+    double best = -1.0;
+    for (index_t y = 0; y < H; ++y)
+        for (index_t x = 0; x < W; ++x) {
+            if (m[y * W + x] == 0.0f) continue;
+            double e = 0.0;
+            for (index_t c = 0; c < C; ++c) e += double(norm(k[(c * H + y) * W + x]));
+            if (e > best) {
+                best = e;
+                a.peak_row = y;
+                a.peak_column = x;
+            }
+        }
+    {
+        const index_t dr = a.peak_row - H / 2, dc = a.peak_column - W / 2;
+        const bool ok = std::abs(dr) <= std::max<index_t>(2, H / 16) && std::abs(dc) <= std::max<index_t>(2, W / 16);
+        const auto near_edge = [](index_t i, index_t n) { return i < n / 8 || i >= n - n / 8; };
+        std::string msg = "k-space energy peak of slice " + std::to_string(mid) + " at row " + std::to_string(a.peak_row) +
+                          ", column " + std::to_string(a.peak_column) + "; the header puts the centre at row " +
+                          std::to_string(H / 2) + ", column " + std::to_string(W / 2);
+        if (!ok) {
+            msg += " (off by " + std::to_string(dr) + ", " + std::to_string(dc) + ")";
+            if (near_edge(a.peak_row, H) && near_edge(a.peak_column, W))
+                msg += ": the zero frequency sits in a corner, so the k-space looks stored in FFT order "
+                       "(uncentred); apply fftshift over the last two axes (numpy.fft.fftshift(k, axes=(-2, -1))) "
+                       "when converting";
+            else
+                msg += ": the echo is not where the header's encoding limits (kspace_encoding_step_1 center, "
+                       "center_sample) put it; check the conversion (were partial-Fourier or asymmetric-echo lines "
+                       "stored from index 0 without the header saying so?)";
+        }
+        report_check("mri.kspace_centre", ok, msg);
+    }
+
+    if (h.format == "ismrmrd")
+        report_check("mri.reversed_lines", true,
+                     h.reversed_lines > 0 ? std::to_string(h.reversed_lines) +
+                                                " readouts flagged ACQ_IS_REVERSE were flipped back along the readout"
+                                          : std::string("no readout is flagged ACQ_IS_REVERSE"));
+
+    const Array<complex64> noise = reader.noise_samples();
+    if (!noise.empty()) {
+        const double ratio = h.noise_dwell_us > 0.0 && h.acquisition_dwell_us > 0.0
+                                 ? h.noise_dwell_us / h.acquisition_dwell_us
+                                 : 1.0;
+        a.noise = noise_whitening(View<const complex64>(noise.view()), ratio, h.path + ": noise pre-scan");
+        std::string msg = "noise pre-scan: " + std::to_string(h.noise_scans) + " acquisitions, " +
+                          std::to_string(a.noise.samples) + " samples per coil (dwell " + detail::num(h.noise_dwell_us) +
+                          " us, imaging " + detail::num(h.acquisition_dwell_us) + " us); coil noise std max/min " +
+                          detail::num(a.noise.std_ratio) + ", largest coil correlation " +
+                          detail::num(a.noise.max_correlation) + "; ";
+        if (!method) msg += "recon whitens the coils with it (Cholesky of the covariance) unless pre-whitening is turned off";
+        else if (prewhiten) msg += "the coils are whitened with it (Cholesky of the covariance)";
+        else msg += "not applied (pre-whitening turned off: RunOptions.prewhiten)";
+        report_check("mri.noise_prewhitening", true, msg);
+    } else {
+        report_check("mri.noise_prewhitening", true,
+                     "no noise pre-scan (ACQ_IS_NOISE_MEASUREMENT) in the file: the coils are not whitened, and the "
+                     "noise level for the residual comes from the image background");
+    }
+
+    a.partial_fourier = detect_partial_fourier(m.view(), h.first_row, h.last_row, h.first_column, h.last_column);
+    const PartialFourier& pf = a.partial_fourier;
+    if (!pf.any()) {
+        report_check("mri.partial_fourier", true, "the sampled k-space is symmetric about the centre (no partial Fourier)");
+    } else {
+        std::string what = "partial Fourier";
+        if (pf.cols.partial) what += ", " + pf.cols.describe("phase encode") + (pf.cols.declared ? " as the header says" : "");
+        if (pf.rows.partial) what += ", " + pf.rows.describe("readout") + (pf.rows.declared ? " as the header says" : "");
+        if (!method) {
+            report_check("mri.partial_fourier", true,
+                         what + "; recon fills the left-out part (zf by POCS, the iterative methods with a "
+                                "phase-constrained model)");
+        } else if (*method == Method::zero_filled && pocs) {
+            report_check("mri.partial_fourier", true, what + ": the left-out part is filled by POCS before the inverse FFT");
+        } else if (pocs) {
+            report_check("mri.partial_fourier", true,
+                         what + ": " + method_name(*method) +
+                             " fits a real image times the phase of the symmetric centre (phase-constrained), which "
+                             "fills the left-out part");
+        } else {
+            report_check("mri.partial_fourier", false,
+                         what + ": the left-out part is not estimated (filling turned off: RunOptions.pocs), so the image "
+                                "loses resolution along that axis; turn filling on (POCS for zf, a "
+                                "phase-constrained model for the iterative methods)");
+        }
+    }
+
+    if (h.recon_height > 0 && h.height >= 2 * h.recon_height)
+        report_check("mri.readout_oversampling", true,
+                     "the readout is " + detail::num(double(h.height) / double(h.recon_height)) +
+                         "x oversampled (" + std::to_string(h.height) + " samples for a recon size of " +
+                         std::to_string(h.recon_height) + "): the image is cropped to the centre " +
+                         std::to_string(h.recon_height) + " rows after the inverse FFT");
+    else
+        report_check("mri.readout_oversampling", true,
+                     "readout of " + std::to_string(h.height) + " samples for a recon size of " +
+                         std::to_string(h.recon_height) + " rows (no oversampling to remove beyond the centre crop)");
+    return a;
+}
+
+RunSummary run_recon(const RunOptions& o) {
+    const auto t0 = std::chrono::steady_clock::now();
+    o.validate();
+    io::require_distinct_paths(o.input, o.output);
+    const ScanReader reader = ScanReader::open(o.input);
+    const ScanHeader& h = reader.header();
+    RunSummary sum;
+    sum.header = h;
+    const Array<float> run_mask = choose_mask(reader, o.undersample, o.mask, sum.mask_source);
+    const Method method = o.recon.method;
+    const ScanAssessment assessment = assess_scan(reader, run_mask.view(), &method, o.prewhiten, o.pocs);
+    sum.noise = assessment.noise;
+    sum.partial_fourier = assessment.partial_fourier;
+    sum.whitened = o.prewhiten && assessment.noise.samples > 0;
+    ReconOptions recon = o.recon;
+    if (o.pocs) recon.partial_fourier = assessment.partial_fourier;
+    const bool need_maps = method != Method::zero_filled;
+    Array<complex64> truth_maps;
+    if (need_maps && o.maps == MapsSource::truth) {
+        truth_maps = reader.truth_sensitivities();
+        // Given maps live in the coil space of the data: whitened data need whitened maps.
+        if (sum.whitened) {
+            if (truth_maps.rank() == 3) apply_whitening(assessment.noise, truth_maps.view());
+            else
+                for (index_t s = 0; s < truth_maps.dim(0); ++s) apply_whitening(assessment.noise, truth_maps.view().item(s));
+        }
+    }
+    const Array<float> reference = reader.reference();
+    double residual_sum = 0.0, residual_norm = 0.0, variance_sum = 0.0;
+
+    const index_t S = h.slices, rh = h.recon_height, rw = h.recon_width;
+    Array<float> volume(Shape{S, rh, rw});
+    SolverResult merged;
+    std::vector<std::int64_t> history_slice;
+    double acc_sum = 0.0;
+    Array<float> last_mask;
+    // One reconstructor for all slices: its SENSE operator and FFT plans are made for the first
+    // slice and take the next slices' maps and mask; it masks each slice's data once, on the device.
+    SliceReconstructor reconstructor(recon);
+    Array<complex64> ones;  // single-coil maps
+    for (index_t s = 0; s < S; ++s) {
+        Array<complex64> k = reader.read_slice(s);
+        if (sum.whitened) apply_whitening(assessment.noise, k.view());
+        const Array<float> m = slice_mask(run_mask, k);
+        acc_sum += acceleration_over(m, h);
+        // sigma^2 per sample: the pre-scan's (whitened or not, its mean coil variance), else the
+        // image background of this slice (which masks the data itself).
+        const double variance = assessment.noise.samples > 0
+                                    ? assessment.noise.variance
+                                    : background_noise_variance(View<const complex64>(k.view()), m.view());
+        variance_sum += variance;
+        // ESPIRiT reads only the calibration region, which the mask samples fully: the data need no
+        // masking before it.
+        View<const complex64> maps;
+        Array<complex64> estimated;
+        if (need_maps) {
+            if (o.maps == MapsSource::truth) maps = slice_maps(truth_maps, s);
+            else if (h.coils == 1) {
+                if (ones.shape() != k.shape()) {
+                    ones = Array<complex64>(k.shape());
+                    fill(ones.view(), complex64(1.0f));
+                }
+                maps = ones.view();
+            } else {
+                estimated = espirit(View<const complex64>(k.view()), m.view(), o.espirit, o.recon.device).maps;
+                maps = estimated.view();
+            }
+        }
+        const SliceRecon r = reconstructor.reconstruct(k.view(), m.view(), maps, s, S);
+        if (r.residual_sq >= 0.0 && variance > 0.0) {
+            residual_sum += r.residual_sq;
+            residual_norm += double(r.measured) * variance;
+        }
+        const Array<float> c = center_crop(View<const float>(r.magnitude.view()), rh, rw);
+        std::copy(c.begin(), c.end(), volume.data() + s * rh * rw);
+        for (const auto& it : r.solver.history) {
+            IterationInfo info = it;
+            info.elapsed_s += merged.elapsed_s;
+            merged.history.push_back(info);
+            history_slice.push_back(s);
+        }
+        merged.iterations += r.solver.iterations;
+        merged.elapsed_s += r.solver.elapsed_s;
+        merged.stop_reason = r.solver.stop_reason;
+        merged.converged = r.solver.converged;
+        sum.iterations = r.solver.iterations;
+        last_mask = m.clone();
+    }
+    sum.acceleration = acc_sum / double(S);
+    sum.stop_reason = merged.stop_reason;
+    sum.noise_variance = variance_sum / double(S);
+    sum.noise_source = assessment.noise.samples > 0 ? "noise pre-scan" : (sum.noise_variance > 0.0 ? "image background" : "");
+    if (residual_norm > 0.0) sum.residual = residual_sum / residual_norm;
+    if (method == Method::zero_filled)
+        report_check("mri.data_fit", true,
+                     "zero-filled inverts the measured samples exactly: no data-fit residual (an iterative method "
+                     "reports one)");
+    else if (sum.residual < 0.0)
+        report_check("mri.data_fit", true, "no noise estimate (no pre-scan, nothing measured): residual not normalised");
+    else {
+        const bool fits = sum.residual <= k_residual_warning;
+        std::string msg = "noise-normalised residual " + detail::num(sum.residual) + " (||A x - y||^2 per measured sample / " +
+                          "noise variance " + detail::num(sum.noise_variance) + " from the " + sum.noise_source +
+                          "; 1: the model explains the data down to the noise, below 1: it fits noise too, as with "
+                          "as many unknowns as samples)";
+        if (!fits)
+            msg += ": the model leaves far more than noise unexplained; check the coil maps (the ESPIRiT crop, or "
+                   "their source), the mask, and the conventions above (k-space centre, reversed lines), or lower the "
+                   "regularisation weight (ReconOptions.lambda)";
+        report_check("mri.data_fit", fits, msg);
+    }
+    if (!reference.empty()) sum.quality = fastmri_quality(reference.view(), volume.view());
+
+    // One set for the .h5 and its PNGs: both land, or neither (and never over the input).
+    io::OutputSet outputs(o.input);
+    ReconstructionAttributes a;
+    a.method = method_name(method);
+    a.lambda = o.recon.resolved_lambda();
+    a.iterations = o.recon.resolved_iterations();
+    a.maps = need_maps ? maps_source_name(o.maps) : "none";
+    a.mask_source = sum.mask_source;
+    a.undersampled = o.undersample;
+    if (o.undersample) {
+        a.mask_kind = mask_kind_name(o.mask.kind);
+        a.mask_seed = std::int64_t(o.mask.seed);
+        a.requested_acceleration = o.mask.acceleration;
+    }
+    a.acceleration = sum.acceleration;
+    a.espirit = o.espirit;
+    a.device = device_name(o.recon.device);
+    a.prewhitened = sum.whitened;
+    a.partial_fourier = !sum.partial_fourier.any()        ? "none"
+                        : !o.pocs                         ? "not filled"
+                        : method == Method::zero_filled   ? "pocs"
+                                                          : "phase-constrained";
+    a.noise_variance = sum.noise_variance;
+    a.noise_source = sum.noise_source;
+    a.residual = sum.residual;
+    a.input = o.input;
+    a.quality = sum.quality;
+    const Array<std::int64_t> slice_of =
+        Array<std::int64_t>::from(history_slice, Shape{index_t(history_slice.size())});
+    write_reconstruction(outputs, o.output, volume.view(), merged, slice_of.view(), last_mask.view(), a);
+    if (!o.png_prefix.empty()) sum.previews = write_previews(outputs, o.png_prefix, volume.view(), reference.view());
+    outputs.commit();
+    sum.seconds = seconds_since(t0);
+    return sum;
+}
+
+EspiritRunSummary run_espirit(const EspiritRunOptions& o) {
+    const auto t0 = std::chrono::steady_clock::now();
+    o.validate();
+    io::require_distinct_paths(o.input, o.output);
+    const ScanReader reader = ScanReader::open(o.input);
+    const ScanHeader& h = reader.header();
+    EspiritRunSummary sum;
+    sum.header = h;
+    std::string source;
+    const Array<float> run_mask = choose_mask(reader, o.undersample, o.mask, source);
+    Array<complex64> maps(Shape{h.slices, h.coils, h.height, h.width});
+    Array<float> eig(Shape{h.slices, h.height, h.width});
+    for (index_t s = 0; s < h.slices; ++s) {
+        if (o.progress) {
+            ProgressInfo p;
+            p.part = s;
+            p.parts = h.slices;
+            (void)o.progress(p);
+        }
+        Array<complex64> k = reader.read_slice(s);
+        const Array<float> m = slice_mask(run_mask, k);
+        apply_mask(View<const complex64>(k.view()), m.view(), k.view());
+        const EspiritResult r = espirit(View<const complex64>(k.view()), m.view(), o.espirit, o.device);
+        copy(View<const complex64>(r.maps.view()), maps.view().item(s));
+        copy(View<const float>(r.eigenvalues.view()), eig.view().item(s));
+        sum.kernels_kept.push_back(r.kernels_kept);
+        sum.box = r.box;
+    }
+    io::OutputSet outputs(o.input);
+    write_maps(outputs, o.output, maps.view(), eig.view(), o.espirit, sum.box, o.input);
+    outputs.commit();
+    sum.seconds = seconds_since(t0);
+    return sum;
+}
+
+}  // namespace lumen::mri
