@@ -179,7 +179,7 @@ void setup(CLI::App& app) {
             }
             mri::restrict_columns(mask.view(), first_column, so.width);
         }
-        if (!mask.empty()) mri::apply_mask(View<const complex64>(scan.kspace.view()), mask.view(), scan.kspace.view());
+        if (!mask.empty()) mri::apply_mask(scan.kspace.view(), mask.view(), scan.kspace.view());
         if (sim_format == "ismrmrd") {
             mri::IsmrmrdWriteOptions wo;
             wo.mask = mask.view();

@@ -100,7 +100,7 @@ const Data& data() {
 
 // NRMSE of a magnitude image [H][W] (centre kR x kR) against the truth, after the best scale.
 double quality(const Array<float>& magnitude) {
-    const Array<float> c = center_crop(View<const float>(magnitude.view()), kR, kR);
+    const Array<float> c = center_crop(magnitude.view(), kR, kR);
     const Array<float>& t = data().scan.target;
     double tc = 0, cc = 0, tt = 0;
     for (index_t i = 0; i < c.size(); ++i) {

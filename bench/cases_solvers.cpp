@@ -30,8 +30,8 @@ LUMEN_BENCH_CASE("solvers/nesterov-overhead",
     Array<complex64> g_obj(Shape{H, H}, dev), g_probe(Shape{P, P}, dev);
     const double unknown_bytes = double(H * H + P * P) * sizeof(complex64);
     bench.time("copy of the unknowns (one pass)", [&] {
-        copy(View<const complex64>(obj), g_obj.view());
-        copy(View<const complex64>(probe), g_probe.view());
+        copy(obj, g_obj.view());
+        copy(probe, g_probe.view());
     }, {}, {2.0 * unknown_bytes, 0.0});
     // Per gradient: x and t read, g written, then g read again by the norm.
     bench.time("gradient only x20", [&] {

@@ -31,7 +31,7 @@ inline bool cuda_error_from_a_running_kernel(cudaError_t status) {
 }
 
 inline std::string cuda_error_hint(cudaError_t status) {
-    if (status == cudaErrorMemoryAllocation) return " (the GPU is out of memory: try a smaller problem or --device cpu)";
+    if (status == cudaErrorMemoryAllocation) return " (the GPU is out of memory: try a smaller problem or the CPU)";
     if (cuda_error_from_a_running_kernel(status))
         return " (raised by an earlier kernel: rerun with LUMEN_CUDA_SYNC=1 to name it, or under compute-sanitizer)";
     return "";

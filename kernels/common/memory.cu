@@ -123,7 +123,7 @@ void* device_alloc(std::size_t bytes) {
         cudaGetLastError();
         throw Error(ErrorCode::out_of_memory, "cannot allocate " + std::to_string(bytes >> 20) +
                                                   " MiB on the GPU (" + cudaGetErrorString(status) +
-                                                  "): try a smaller problem or --device cpu");
+                                                  "): try a smaller problem or the CPU");
     }
     return p;
 }

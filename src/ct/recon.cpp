@@ -276,7 +276,7 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
     // right device is used in place, never copied.
     Array<float> t_moved;
     if (t_in.device() != dev) t_moved = Array<float>::copy_of(t_in, dev);
-    const View<const float> t = t_in.device() == dev ? t_in : View<const float>(t_moved);
+    const View<const float> t = t_in.device() == dev ? t_in : t_moved;
     const Projector A(g, dev);
     Array<float> x(g.volume_shape(), dev);
     const int iters = o.iterations > 0 ? o.iterations : default_iterations(o.method, o.objective);
@@ -288,7 +288,7 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
     if (o.progress || o.inspect) {
         so.callback = [&](const IterationInfo& info) {
             const bool go_on = o.progress ? o.progress(ProgressInfo{info, 0, 1}) : true;
-            return (o.inspect ? o.inspect(info, View<const float>(x)) : true) && go_on;
+            return (o.inspect ? o.inspect(info, x) : true) && go_on;
         };
     }
     const std::string context = "CT reconstruction (" + std::string(method_name(o.method)) + ")";
@@ -395,7 +395,7 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
                            "intensities");
             Array<float> t_copy;
             if (dev != Device::cpu) t_copy = Array<float>::copy_of(t, Device::cpu);
-            const View<const float> t_host = dev == Device::cpu ? t : View<const float>(t_copy);
+            const View<const float> t_host = dev == Device::cpu ? t : t_copy;
             double curvature = 0.0;
             Array<float> gain_d, dark_d;
             if (!poisson) {
@@ -456,7 +456,7 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
                     const double tv = detail::reduce<double>(
                         dev, xs[0].size(), kern::ct::SmoothTvF{dx.data(), xs[0].size(), eps});
                     D->apply_adjoint(dx, tv_grad);
-                    axpy(float(lam), View<const float>(tv_grad), grads[0]);
+                    axpy(float(lam), tv_grad, grads[0]);
                     loss += lam * tv;
                 }
                 return loss;
@@ -476,7 +476,7 @@ ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNo
                 ax = Array<float>(g.projection_shape(), dev);
                 for (float v : noise->variance) informative += (v > 0.0f && std::isfinite(v)) ? 1.0 : 0.0;
                 so.discrepancy.misfit = [&]() {
-                    A.apply(View<const float>(x), ax.view());
+                    A.apply(x, ax.view());
                     const double sum = detail::reduce<double>(
                         dev, ax.size(), kern::ct::NoiseWeightedResidualF{ax.data(), b_log.data(), variance.data()});
                     return informative > 0.0 ? sum / informative : std::nan("");

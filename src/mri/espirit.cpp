@@ -186,7 +186,7 @@ EspiritResult espirit(View<const complex64> kspace, View<const float> mask_in, c
                 }
         }
         View<complex64> dst = gram.view().items(first, chunk);
-        copy(View<const complex64>(host_chunk.view()), dst);
+        copy(host_chunk.view(), dst);
         plan.inverse_centered(dst);
     }
 

@@ -486,8 +486,8 @@ void write_fastmri(const std::string& file, View<const complex64> kspace, const 
     if (!o.reconstruction_rss.empty()) {
         out.write(single_coil ? "/reconstruction_esc" : "/reconstruction_rss", o.reconstruction_rss);
         const Array<float> t = Array<float>::copy_of(o.reconstruction_rss, Device::cpu);
-        out.set_attr("/", "max", max_abs(View<const float>(t.view())));
-        out.set_attr("/", "norm", norm2(View<const float>(t.view())));
+        out.set_attr("/", "max", max_abs(t.view()));
+        out.set_attr("/", "norm", norm2(t.view()));
     }
     if (!o.truth_image.empty()) out.write("/lumen/truth/image", o.truth_image);
     if (!o.truth_sensitivities.empty()) out.write("/lumen/truth/sensitivities", o.truth_sensitivities);

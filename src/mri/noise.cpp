@@ -102,7 +102,7 @@ void apply_whitening(const NoiseWhitening& w, View<complex64> kspace) {
     const index_t n = kspace.size() / w.coils;
     const Array<complex64> wm =
         Array<complex64>::copy_of(View<const complex64>(w.whitener.data(), Shape{w.coils, w.coils}), dev);
-    const Array<complex64> in = Array<complex64>::copy_of(View<const complex64>(kspace), dev);
+    const Array<complex64> in = Array<complex64>::copy_of(kspace, dev);
     detail::for_each(dev, n, kern::WhitenF{wm.data(), in.data(), kspace.data(), n, w.coils});
 }
 
@@ -113,7 +113,7 @@ double background_noise_variance(View<const complex64> kspace, View<const float>
     Array<complex64> x = Array<complex64>::copy_of(kspace, Device::cpu);
     const Array<float> m = Array<float>::copy_of(mask, Device::cpu);
     const index_t C = x.dim(0), H = x.dim(1), W = x.dim(2);
-    apply_mask(View<const complex64>(x.view()), m.view(), x.view());
+    apply_mask(x.view(), m.view(), x.view());
     double measured = 0.0;
     for (index_t i = 0; i < m.size(); ++i) measured += m[i] != 0.0f ? 1.0 : 0.0;
     if (measured == 0.0) return 0.0;

@@ -129,11 +129,11 @@ void pocs_partial_fourier(View<complex64> kspace, View<const float> mask, const 
         }
     const Array<float> fill_d = fill.to(dev), window_d = window.to(dev), mask_d = Array<float>::copy_of(mask, dev);
     const FftPlan plan = FftPlan::for_shape(kspace.shape(), 2, dev);
-    Array<complex64> data = Array<complex64>::copy_of(View<const complex64>(kspace), dev);
-    apply_mask(View<const complex64>(data.view()), mask_d.view(), data.view());
+    Array<complex64> data = Array<complex64>::copy_of(kspace, dev);
+    apply_mask(data.view(), mask_d.view(), data.view());
     // The phase estimate from the symmetric centre only: its k-space is what both sides share.
     Array<complex64> phase(kspace.shape(), dev);
-    apply_mask(View<const complex64>(data.view()), window_d.view(), phase.view());
+    apply_mask(data.view(), window_d.view(), phase.view());
     plan.inverse_centered(phase.view());
     detail::for_each(dev, phase.size(), kern::UnitPhaseF{phase.data(), phase.data()});
     Array<complex64> k = data.clone();
@@ -143,7 +143,7 @@ void pocs_partial_fourier(View<complex64> kspace, View<const float> mask, const 
         plan.forward_centered(k.view());
         detail::for_each(dev, k.size(), kern::PocsConsistencyF{data.data(), mask_d.data(), fill_d.data(), k.data(), n});
     }
-    copy(View<const complex64>(k.view()), kspace);
+    copy(k.view(), kspace);
 }
 
 namespace {
@@ -160,7 +160,7 @@ public:
     Device device() const override { return a_->device(); }
     void apply(View<const complex64> r, View<complex64> y) const override {
         detail::for_each(device(), r.size(), kern::ApplyPhaseF{r.data(), phase_.data(), tmp_.data()});
-        a_->apply(View<const complex64>(tmp_.view()), y);
+        a_->apply(tmp_.view(), y);
     }
     void apply_adjoint(View<const complex64> y, View<complex64> r) const override {
         a_->apply_adjoint(y, tmp_.view());
@@ -168,7 +168,7 @@ public:
     }
     void apply_normal(View<const complex64> r, View<complex64> out) const override {
         detail::for_each(device(), r.size(), kern::ApplyPhaseF{r.data(), phase_.data(), tmp_.data()});
-        a_->apply_normal(View<const complex64>(tmp_.view()), tmp2_.view());
+        a_->apply_normal(tmp_.view(), tmp2_.view());
         detail::for_each(device(), out.size(), kern::ProjectPhaseF{tmp2_.data(), phase_.data(), out.data()});
     }
 
@@ -197,10 +197,10 @@ PhaseConstrained phase_constrained(LinOpPtr<complex64> A, View<const complex64> 
     out.phase = Array<complex64>::copy_of(image, dev);
     const FftPlan plan = FftPlan::for_shape(out.phase.shape(), 2, dev);
     plan.forward_centered(out.phase.view());
-    apply_mask(View<const complex64>(out.phase.view()), window_d.view(), out.phase.view());
+    apply_mask(out.phase.view(), window_d.view(), out.phase.view());
     plan.inverse_centered(out.phase.view());
     detail::for_each(dev, out.phase.size(), kern::UnitPhaseF{out.phase.data(), out.phase.data()});
-    out.op = std::make_shared<PhaseConstrainedOperator>(std::move(A), View<const complex64>(out.phase.view()));
+    out.op = std::make_shared<PhaseConstrainedOperator>(std::move(A), out.phase.view());
     return out;
 }
 

@@ -104,8 +104,8 @@ struct SliceReconstructor::State {
     void load_data(View<const complex64> kspace, View<const float> m) {
         if (y.shape() != kspace.shape() || y.device() != dev) y = Array<complex64>(kspace.shape(), dev);
         y.assign(kspace);
-        apply_mask(View<const complex64>(y.view()), m, y.view());
-        require(max_abs(View<const complex64>(y.view())) > 0.0,
+        apply_mask(y.view(), m, y.view());
+        require(max_abs(y.view()) > 0.0,
                 "reconstruct_slice: no k-space sample is both measured and inside the mask; expected data where the "
                 "mask is 1");
     }
@@ -147,13 +147,13 @@ struct SliceReconstructor::State {
                 if (crop) op = compose<complex64>(model, crop);
                 Array<complex64> xp(padded, dev);
                 const ProxFn<complex64> prox = [&](View<complex64> v, double step) {
-                    psi->apply(View<const complex64>(v), coef.view());
+                    psi->apply(v, coef.view());
                     soft_threshold(coef.view(), lambda * step);
-                    psi->apply_adjoint(View<const complex64>(coef.view()), v);
+                    psi->apply_adjoint(coef.view(), v);
                 };
                 const RegValueFn<complex64> reg = [&](View<const complex64> v) {
                     psi->apply(v, coef.view());
-                    return lambda * l1_norm(View<const complex64>(coef.view()));
+                    return lambda * l1_norm(coef.view());
                 };
                 // ||A||^2 <= max_p sum_c |S_c(p)|^2: the mask and the unitary FFT are contractions.
                 const double bound = detail::reduce<double>(dev, H * W, kern::CoilPowerF{A->maps().data(), H * W, C},
@@ -161,8 +161,8 @@ struct SliceReconstructor::State {
                 FistaOptions fo;
                 fo.step = bound > 0.0 ? 1.0 / bound : 0.0;
                 const SolverResult r = fista(*op, b, xp.view(), prox, reg, fo, so);
-                const Array<complex64> cropped = center_crop(View<const complex64>(xp.view()), H, W);
-                copy(View<const complex64>(cropped.view()), x);
+                const Array<complex64> cropped = center_crop(xp.view(), H, W);
+                copy(cropped.view(), x);
                 return r;
             }
             case Method::tv: {
@@ -190,7 +190,7 @@ struct SliceReconstructor::State {
             zf_plan = std::make_unique<FftPlan>(FftPlan::for_shape(y.shape(), 2, dev));
         zf_plan->inverse_centered(y.view());
         Array<float> mag(plane(H, W), dev);
-        rss(View<const complex64>(y.view()), mag.view());
+        rss(y.view(), mag.view());
         SliceRecon r;
         r.magnitude = mag.to(Device::cpu);
         return r;
@@ -207,8 +207,8 @@ struct SliceReconstructor::State {
         load_data(kspace, A->mask());
         SliceRecon r;
         Array<complex64> x(plane(H, W), dev);
-        A->apply_adjoint(View<const complex64>(y.view()), x.view());
-        const double s = percentile_abs(View<const complex64>(x.view()), 0.99);
+        A->apply_adjoint(y.view(), x.view());
+        const double s = percentile_abs(x.view(), 0.99);
         require(s > 0.0 && std::isfinite(s),
                 "reconstruct_slice: the coil-combined zero-filled image is zero; the coil maps and the measured "
                 "k-space do not overlap (all-zero maps?)");
@@ -239,7 +239,7 @@ struct SliceReconstructor::State {
             (void)solve(A, b, x.view(), o, lambda, nullptr);
             // The first estimate in the data's units, as the phase is taken from it.
             scale(complex64(float(s)), x.view());
-            constrained = phase_constrained(A, View<const complex64>(x.view()), o.partial_fourier);
+            constrained = phase_constrained(A, x.view(), o.partial_fourier);
             model = constrained.op;
             fill(x.view(), complex64(0.0f));
         }
@@ -250,14 +250,14 @@ struct SliceReconstructor::State {
         // problem, so times s^2).
         {
             Array<complex64> ax(kspace.shape(), dev);
-            A->apply(View<const complex64>(x.view()), ax.view());
+            A->apply(x.view(), ax.view());
             axpy(complex64(-1.0f), b, ax.view());
-            r.residual_sq = norm2_squared(View<const complex64>(ax.view())) * s * s;
+            r.residual_sq = norm2_squared(ax.view()) * s * s;
             r.measured = index_t(std::llround(sum(A->mask()))) * C;
         }
         scale(complex64(float(s)), x.view());
         Array<float> mag(plane(H, W), dev);
-        sense_magnitude(View<const complex64>(x.view()), A->maps(), mag.view());
+        sense_magnitude(x.view(), A->maps(), mag.view());
         r.magnitude = mag.to(Device::cpu);
         r.image = x.to(Device::cpu);
         return r;
@@ -306,7 +306,7 @@ Quality fastmri_quality(View<const float> reference, View<const float> recon) {
     // fastMRI compares on the common centre crop.
     const index_t h = std::min(reference.dim(1), recon.dim(1)), w = std::min(reference.dim(2), recon.dim(2));
     const Array<float> ref = center_crop(reference, h, w), rec = center_crop(recon, h, w);
-    const double peak = max_abs(View<const float>(ref.view()));
+    const double peak = max_abs(ref.view());
     Quality q;
     q.nmse = nmse(ref.view(), rec.view());
     q.psnr_db = psnr(ref.view(), rec.view(), peak);

@@ -55,7 +55,7 @@ Array<float> choose_mask(const ScanReader& reader, bool undersample, const MaskS
         restrict_columns(m.view(), h.first_column, h.last_column);
         if (h.has_mask) {
             const Array<float> own = reader.file_mask();
-            mul(View<const float>(own.view()), View<const float>(m.view()), m.view());
+            mul(own.view(), m.view(), m.view());
         }
         source = "generated";
     } else if (h.has_mask) {
@@ -78,7 +78,7 @@ View<const complex64> slice_maps(const Array<complex64>& truth, index_t slice) {
 Array<float> slice_mask(const Array<float>& run_mask, const Array<complex64>& k) {
     if (!run_mask.empty()) return run_mask.clone();
     Array<float> m(Shape{k.dim(1), k.dim(2)});
-    mask_from_data(View<const complex64>(k.view()), m.view());
+    mask_from_data(k.view(), m.view());
     return m;
 }
 
@@ -111,7 +111,7 @@ ScanAssessment assess_scan(const ScanReader& reader, View<const float> run_mask,
     if (!run_mask.empty()) m = Array<float>::copy_of(run_mask, Device::cpu);
     else {
         m = Array<float>(Shape{H, W});
-        mask_from_data(View<const complex64>(k.view()), m.view());
+        mask_from_data(k.view(), m.view());
     }
 
     // The k-space centre: the energy peak of the measured samples against where the header puts
@@ -160,7 +160,7 @@ ScanAssessment assess_scan(const ScanReader& reader, View<const float> run_mask,
         const double ratio = h.noise_dwell_us > 0.0 && h.acquisition_dwell_us > 0.0
                                  ? h.noise_dwell_us / h.acquisition_dwell_us
                                  : 1.0;
-        a.noise = noise_whitening(View<const complex64>(noise.view()), ratio, h.path + ": noise pre-scan");
+        a.noise = noise_whitening(noise.view(), ratio, h.path + ": noise pre-scan");
         std::string msg = "noise pre-scan: " + std::to_string(h.noise_scans) + " acquisitions, " +
                           std::to_string(a.noise.samples) + " samples per coil (dwell " + detail::num(h.noise_dwell_us) +
                           " us, imaging " + detail::num(h.acquisition_dwell_us) + " us); coil noise std max/min " +
@@ -265,7 +265,7 @@ RunSummary run_recon(const RunOptions& o) {
         // image background of this slice (which masks the data itself).
         const double variance = assessment.noise.samples > 0
                                     ? assessment.noise.variance
-                                    : background_noise_variance(View<const complex64>(k.view()), m.view());
+                                    : background_noise_variance(k.view(), m.view());
         variance_sum += variance;
         // ESPIRiT reads only the calibration region, which the mask samples fully: the data need no
         // masking before it.
@@ -280,7 +280,7 @@ RunSummary run_recon(const RunOptions& o) {
                 }
                 maps = ones.view();
             } else {
-                estimated = espirit(View<const complex64>(k.view()), m.view(), o.espirit, o.recon.device).maps;
+                estimated = espirit(k.view(), m.view(), o.espirit, o.recon.device).maps;
                 maps = estimated.view();
             }
         }
@@ -289,7 +289,7 @@ RunSummary run_recon(const RunOptions& o) {
             residual_sum += r.residual_sq;
             residual_norm += double(r.measured) * variance;
         }
-        const Array<float> c = center_crop(View<const float>(r.magnitude.view()), rh, rw);
+        const Array<float> c = center_crop(r.magnitude.view(), rh, rw);
         std::copy(c.begin(), c.end(), volume.data() + s * rh * rw);
         for (const auto& it : r.solver.history) {
             IterationInfo info = it;
@@ -386,10 +386,10 @@ EspiritRunSummary run_espirit(const EspiritRunOptions& o) {
         }
         Array<complex64> k = reader.read_slice(s);
         const Array<float> m = slice_mask(run_mask, k);
-        apply_mask(View<const complex64>(k.view()), m.view(), k.view());
-        const EspiritResult r = espirit(View<const complex64>(k.view()), m.view(), o.espirit, o.device);
-        copy(View<const complex64>(r.maps.view()), maps.view().item(s));
-        copy(View<const float>(r.eigenvalues.view()), eig.view().item(s));
+        apply_mask(k.view(), m.view(), k.view());
+        const EspiritResult r = espirit(k.view(), m.view(), o.espirit, o.device);
+        copy(r.maps.view(), maps.view().item(s));
+        copy(r.eigenvalues.view(), eig.view().item(s));
         sum.kernels_kept.push_back(r.kernels_kept);
         sum.box = r.box;
     }

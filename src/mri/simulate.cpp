@@ -125,7 +125,7 @@ SimulatedScan simulate(const SimulationOptions& o) {
         const SenseOperator A(scan.sensitivities.view(), full.view(), Device::cpu);
         A.apply(xs, ks);
         if (o.noise > 0.0) {
-            const double rms = std::sqrt(norm2_squared(View<const complex64>(ks)) / double(ks.size()));
+            const double rms = std::sqrt(norm2_squared(ks) / double(ks.size()));
             const double sigma = o.noise * rms / std::sqrt(2.0);
             for (index_t i = 0; i < ks.size(); ++i) {
                 const double r = std::sqrt(-2.0 * std::log(uniform())), t = 2.0 * kPi * uniform();

@@ -150,7 +150,7 @@ void Model::adjoint_probe(View<const complex64> g, View<const complex64> object,
     });
     if (s.subpixel) {
         s.plan_one.inverse(acc);
-        copy(View<const complex64>(acc.view()), View<complex64>(out.data(), Shape{s.m}, out.device()));
+        copy(acc.view(), View<complex64>(out.data(), Shape{s.m}, out.device()));
     }
 }
 
@@ -272,7 +272,7 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
     });
     if (want_p && s.subpixel) {
         s.plan_one.inverse(acc);
-        copy(View<const complex64>(acc.view()), View<complex64>(grad_probe.data(), Shape{s.m}, grad_probe.device()));
+        copy(acc.view(), View<complex64>(grad_probe.data(), Shape{s.m}, grad_probe.device()));
     }
     return total;
 }

@@ -31,7 +31,7 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
     const float* mask = s.mask.empty() ? nullptr : s.mask.data();
 
     Array<complex64> psi(Shape{m}, dev), pj(Shape{m}, dev), pj_old(Shape{m}, dev), acc(Shape{m}, dev);
-    const double energy0 = norm2_squared(View<const complex64>(probe.view()));
+    const double energy0 = norm2_squared(probe.view());
     const double total_photons = std::max(model.data_total(), 1e-30);
 
     std::vector<index_t> order(static_cast<std::size_t>(J));
@@ -56,7 +56,7 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
                     s.plan_one.forward(acc);
                     detail::for_each(dev, m, kp::ShiftSpectrumF{w, s.shift_tables(), acc.data(), pj.data()});
                     s.plan_one.inverse(pj);
-                    copy(View<const complex64>(pj.view()), pj_old.view());
+                    copy(pj.view(), pj_old.view());
                 } else {
                     copy(View<const complex64>(s.shifted.data() + j * m, Shape{m}, dev), pj.view());
                 }
@@ -74,21 +74,21 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
                                                    float(max_p), float(max_o), o.regularized ? 1 : 0, refine ? 1 : 0});
             if (refine && s.subpixel) {
                 // Move the update of T_j P back to P: P += T_j^H (T_j P' - T_j P).
-                lin_comb(complex64(1.0f), View<const complex64>(pj.view()), complex64(-1.0f),
-                         View<const complex64>(pj_old.view()), pj.view());
+                lin_comb(complex64(1.0f), pj.view(), complex64(-1.0f),
+                         pj_old.view(), pj.view());
                 s.plan_one.forward(pj);
                 fill(acc.view(), complex64(0.0f));
                 detail::for_each(dev, m, kp::UnshiftSumGatherF{w, 1, s.shift_tables(), pj.data(), acc.data()});
                 s.plan_one.inverse(acc);
-                axpy(complex64(1.0f), View<const complex64>(acc.view()), probe.view().reshaped(Shape{m}));
+                axpy(complex64(1.0f), acc.view(), probe.view().reshaped(Shape{m}));
             }
         }
-        if (!std::isfinite(loss) || !all_finite(View<const complex64>(object.view())))
+        if (!std::isfinite(loss) || !all_finite(object.view()))
             throw Error(ErrorCode::failure, std::string(o.regularized ? "rPIE" : "ePIE") + " diverged at sweep " +
                                                 std::to_string(k) + " (non-finite values)");
         if (refine) {
             // Same scale convention as AWF: the probe keeps its starting energy.
-            const double e = norm2_squared(View<const complex64>(probe.view()));
+            const double e = norm2_squared(probe.view());
             if (e > 0 && std::isfinite(e)) {
                 const double c = std::sqrt(e / energy0);
                 scale(complex64(float(1.0 / c)), probe.view());

@@ -213,7 +213,7 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
     const double lo0 = steps.lipschitz_object, lp0 = steps.lipschitz_probe;
     // The object alone (probe held fixed) takes the full step 1 / (kappa L_O).
     const double object_alone = 1.0 / (steps.curvature * lo0);
-    const double energy0 = norm2_squared(View<const complex64>(probe.view()));
+    const double energy0 = norm2_squared(probe.view());
 
     NesterovOptions<complex64> nopt;
     nopt.momentum = opt.method == Method::awf;
@@ -311,7 +311,7 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt) {
                                                        : estimate_probe(model, scan.intensities, scan.mask, opt.loss))
                                                 : scan.probe.clone())
                                  .to(dev);
-    require(all_finite(View<const complex64>(probe.view())), "ptycho::reconstruct: the probe has non-finite values");
+    require(all_finite(probe.view()), "ptycho::reconstruct: the probe has non-finite values");
     model.set_probe(probe.view());
     Array<complex64> object(object_shape, dev);
     fill(object.view(), complex64(1.0f, 0.0f));

@@ -64,7 +64,7 @@ SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<floa
         lin_comb(1.0f, b, -1.0f, res, res.view());
         const double rr = norm2_squared<float>(res);
         if (!std::isfinite(rr)) mon.diverged(k, "the residual b - A x");
-        copy(View<const float>(cand), x);
+        copy(cand, x);
         const double misfit = mon.residual_misfit<float>(res.view(), View<const float>());
         if (!mon.record(k, 0.5 * rr, detail::relative(m.a, m.b), sirt.relaxation, misfit)) break;
     }

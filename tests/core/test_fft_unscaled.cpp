@@ -18,7 +18,7 @@ TEST(FftUnscaled, TimesTheUnitaryScaleIsThePlainTransform) {
             plan.execute(a.view(), dir, false);
             plan.execute_unscaled(b.view(), dir);
             for (auto& v : b) v = v * plan.unitary_scale();
-            EXPECT_LT(test::max_rel_diff(View<const complex64>(a.view()), View<const complex64>(b.view())), 1e-6)
+            EXPECT_LT(test::max_rel_diff(a.view(), b.view()), 1e-6)
                 << shape.str();
         }
     }

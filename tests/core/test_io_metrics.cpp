@@ -31,8 +31,8 @@ TEST(Hdf5, RoundTripsEveryType) {
     Array<std::int64_t> n = Array<std::int64_t>::from({1, -2, 3}, Shape{3});
     {
         io::H5Writer w(path);
-        w.write("/a/b/floats", View<const float>(f));
-        w.write("/complex", View<const complex64>(c));
+        w.write("/a/b/floats", f);
+        w.write("/complex", c);
         w.write("/ints", View<const std::int64_t>(n));
         w.write_string("/header", "<xml>hello</xml>");
         w.write_scalar("/energy", 1.25e-15);
@@ -68,7 +68,7 @@ TEST(Hdf5, ErrorsNameFileDatasetFoundAndExpected) {
     {
         io::H5Writer w(path);
         Array<float> f(Shape{4, 4});
-        w.write("/data", View<const float>(f));
+        w.write("/data", f);
         w.commit();
     }
     io::H5File r = io::H5File::open(path);
@@ -102,7 +102,7 @@ TEST(Hdf5, UncommittedWriteLeavesNoFileAndNeverTouchesTarget) {
     {
         io::H5Writer w(path);
         Array<float> f(Shape{3});
-        w.write("/x", View<const float>(f));
+        w.write("/x", f);
         // no commit: as if the run failed
     }
     std::ifstream in(path);

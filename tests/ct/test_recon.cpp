@@ -110,8 +110,8 @@ TEST(CtRecon, BeerLambertGradientMatchesFiniteDifferences) {
     Array<float> d = test::random_real(g.volume_shape(), 5);
     const double h = 1e-3;
     Array<float> xp = x.clone(), xm = x.clone();
-    axpy(float(h), View<const float>(d), xp.view());
-    axpy(float(-h), View<const float>(d), xm.view());
+    axpy(float(h), d, xp.view());
+    axpy(float(-h), d, xm.view());
     const double fp = beer_lambert_loss(A, t, xp, dummy, work), fm = beer_lambert_loss(A, t, xm, dummy, work);
     const double numeric = (fp - fm) / (2 * h);
     const double analytic = dot<float>(grad, d);
@@ -207,16 +207,7 @@ TEST(CtRecon, NonlinearWithSmoothedTvHelpsOnSparseViews) {
 // Options are checked by one validate() that names the field, never a command-line flag; an
 // unknown name is invalid_option too (issue #15).
 TEST(CtRecon, InvalidOptionsNameTheirField) {
-    auto field_of = [](const std::function<void()>& f) -> std::string {
-        try {
-            f();
-        } catch (const Error& e) {
-            EXPECT_EQ(e.code(), ErrorCode::invalid_option) << e.what();
-            EXPECT_EQ(std::string(e.what()).find("--"), std::string::npos) << e.what();
-            return e.field();
-        }
-        return "(no error)";
-    };
+    const auto field_of = test::invalid_option_field;
     EXPECT_EQ(field_of([] { parse_method("magic"); }), "ReconOptions.method");
     EXPECT_EQ(field_of([] { parse_stop("soon"); }), "ReconOptions.stop");
     EXPECT_EQ(field_of([] { parse_objective("l1"); }), "ReconOptions.objective");

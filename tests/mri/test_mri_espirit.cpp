@@ -101,7 +101,7 @@ Array<float> cg_sense_image(const SimulatedScan& s, View<const complex64> maps, 
     Array<complex64> x(Shape{h, w});
     SolverOptions so;
     so.max_iterations = iters;
-    cg_normal(A, View<const complex64>(y.view()), x.view(), 1e-6, so);
+    cg_normal(A, y.view(), x.view(), 1e-6, so);
     Array<float> mag(Shape{h, w});
     sense_magnitude(x.view(), maps, mag.view());
     return center_crop(mag.view(), s.recon_height, s.recon_width);

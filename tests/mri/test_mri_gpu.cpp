@@ -25,21 +25,21 @@ TEST(MriGpu, SenseOperatorParity) {
     Array<complex64> y(Shape{6, 40, 36}), yd(Shape{6, 40, 36}, Device::cuda);
     cpu.apply(x.view(), y.view());
     gpu.apply(xd.view(), yd.view());
-    EXPECT_LT(test::max_rel_diff(View<const complex64>(y.view()), View<const complex64>(yd.view())), 1e-5);
+    EXPECT_LT(test::max_rel_diff(y.view(), yd.view()), 1e-5);
     Array<complex64> n(Shape{40, 36}), nd(Shape{40, 36}, Device::cuda);
     cpu.apply_normal(x.view(), n.view());
     gpu.apply_normal(xd.view(), nd.view());
-    EXPECT_LT(test::max_rel_diff(View<const complex64>(n.view()), View<const complex64>(nd.view())), 1e-5);
+    EXPECT_LT(test::max_rel_diff(n.view(), nd.view()), 1e-5);
     cpu.apply_adjoint(y.view(), n.view());
     gpu.apply_adjoint(yd.view(), nd.view());
-    EXPECT_LT(test::max_rel_diff(View<const complex64>(n.view()), View<const complex64>(nd.view())), 1e-5);
+    EXPECT_LT(test::max_rel_diff(n.view(), nd.view()), 1e-5);
     Array<float> r(Shape{40, 36}), rd(Shape{40, 36}, Device::cuda);
-    rss(View<const complex64>(y.view()), r.view());
-    rss(View<const complex64>(yd.view()), rd.view());
-    EXPECT_LT(test::max_rel_diff(View<const float>(r.view()), View<const float>(rd.view())), 1e-6);
-    const Array<float> c = center_crop(View<const float>(r.view()), 20, 30);
-    const Array<float> cd = center_crop(View<const float>(rd.view()), 20, 30);
-    EXPECT_EQ(test::max_rel_diff(View<const float>(c.view()), View<const float>(cd.view())), 0.0);
+    rss(y.view(), r.view());
+    rss(yd.view(), rd.view());
+    EXPECT_LT(test::max_rel_diff(r.view(), rd.view()), 1e-6);
+    const Array<float> c = center_crop(r.view(), 20, 30);
+    const Array<float> cd = center_crop(rd.view(), 20, 30);
+    EXPECT_EQ(test::max_rel_diff(c.view(), cd.view()), 0.0);
 }
 
 TEST(MriGpu, EspiritAndReconstructionParity) {
@@ -58,7 +58,7 @@ TEST(MriGpu, EspiritAndReconstructionParity) {
     const View<const complex64> k(s.kspace.data(), Shape{8, 128, 96});
     const EspiritResult ec = espirit(k, mask.view(), EspiritOptions{}, Device::cpu);
     const EspiritResult eg = espirit(k, mask.view(), EspiritOptions{}, Device::cuda);
-    EXPECT_LT(test::max_rel_diff(View<const complex64>(ec.maps.view()), View<const complex64>(eg.maps.view())), 1e-3);
+    EXPECT_LT(test::max_rel_diff(ec.maps.view(), eg.maps.view()), 1e-3);
     for (Method m : {Method::zero_filled, Method::cg_sense, Method::l1_wavelet, Method::tv}) {
         ReconOptions ro;
         ro.method = m;
@@ -73,12 +73,12 @@ TEST(MriGpu, EspiritAndReconstructionParity) {
 TEST(MriGpu, WhiteningAndPocsParity) {
     LUMEN_REQUIRE_GPU();
     const Array<complex64> noise = test::random_complex(Shape{5, 400}, 4);
-    const NoiseWhitening w = noise_whitening(View<const complex64>(noise.view()), 1.0, "parity");
+    const NoiseWhitening w = noise_whitening(noise.view(), 1.0, "parity");
     const Array<complex64> k = test::random_complex(Shape{5, 48, 40}, 5);
     Array<complex64> kc = k.clone(), kg = k.to(Device::cuda);
     apply_whitening(w, kc.view());
     apply_whitening(w, kg.view());
-    EXPECT_LT(test::max_rel_diff(View<const complex64>(kc.view()), View<const complex64>(kg.view())), 1e-5);
+    EXPECT_LT(test::max_rel_diff(kc.view(), kg.view()), 1e-5);
 
     // POCS on a partial-Fourier plane (the first 12 of 40 columns left out).
     Array<float> mask(Shape{48, 40});
@@ -89,7 +89,7 @@ TEST(MriGpu, WhiteningAndPocsParity) {
     Array<complex64> pc = k.clone(), pg = k.to(Device::cuda);
     pocs_partial_fourier(pc.view(), mask.view(), pf, 10);
     pocs_partial_fourier(pg.view(), mask.view(), pf, 10);
-    EXPECT_LT(test::max_rel_diff(View<const complex64>(pc.view()), View<const complex64>(pg.view())), 1e-4);
+    EXPECT_LT(test::max_rel_diff(pc.view(), pg.view()), 1e-4);
 
     // The phase-constrained model of the iterative methods.
     const Array<complex64> maps = test::random_complex(Shape{5, 48, 40}, 6);
@@ -104,5 +104,5 @@ TEST(MriGpu, WhiteningAndPocsParity) {
     Array<complex64> nc(Shape{48, 40}), ng(Shape{48, 40}, Device::cuda);
     cc.op->apply_normal(r.view(), nc.view());
     cg.op->apply_normal(rd.view(), ng.view());
-    EXPECT_LT(test::max_rel_diff(View<const complex64>(nc.view()), View<const complex64>(ng.view())), 1e-4);
+    EXPECT_LT(test::max_rel_diff(nc.view(), ng.view()), 1e-4);
 }

@@ -70,7 +70,7 @@ TEST(MriIo, FastMriRoundTripWithHeaderAndTruth) {
     EXPECT_EQ(h.first_column, 0);
     EXPECT_EQ(h.last_column, 48);
     const Array<complex64> k1 = r.read_slice(1);
-    EXPECT_EQ(test::max_rel_diff(View<const complex64>(k1.view()), s.kspace.view().item(1)), 0.0);
+    EXPECT_EQ(test::max_rel_diff(k1.view(), s.kspace.view().item(1)), 0.0);
     const Array<float> m = r.file_mask();
     for (index_t x = 0; x < 48; ++x) EXPECT_EQ(m[10 * 48 + x], cols[x]);
     const Array<float> ref = r.reference();
@@ -117,7 +117,7 @@ TEST(MriIo, IsmrmrdRoundTripKeepsTheAcquiredLines) {
     Array<complex64> k = s.kspace.clone();
     for (index_t sl = 0; sl < 2; ++sl) {
         View<complex64> v = k.view().item(sl);
-        apply_mask(View<const complex64>(v), mask.view(), v);
+        apply_mask(v, mask.view(), v);
     }
     write_ismrmrd(p, k.view(), mask.view(), 32, 32);
     const ScanReader r = ScanReader::open(p);
@@ -163,7 +163,7 @@ TEST(MriIo, BadInputsAreRejected) {
     EXPECT_EQ(open_and_read_error(file("nan.h5", [&](io::H5Writer& w) {
                   Array<complex64> k = s.kspace.clone();
                   k[5] = complex64(std::numeric_limits<float>::quiet_NaN(), 0.0f);
-                  w.write("/kspace", View<const complex64>(k.view()));
+                  w.write("/kspace", k.view());
               })),
               ErrorCode::bad_input);
     // A mask that does not match the k-space width.

@@ -139,7 +139,7 @@ TEST(MriReal, IsmrmrdOutputSetsTheLoopFlags) {
     EXPECT_EQ(r.header().noise_scans, 2);
     const Array<complex64> back = r.noise_samples();
     ASSERT_EQ(back.shape(), Shape({2, 100}));
-    EXPECT_EQ(test::max_rel_diff(View<const complex64>(back.view()), View<const complex64>(noise.view())), 0.0);
+    EXPECT_EQ(test::max_rel_diff(back.view(), noise.view()), 0.0);
 }
 
 TEST(MriReal, WhiteningDecorrelatesTheCoils) {
@@ -152,12 +152,12 @@ TEST(MriReal, WhiteningDecorrelatesTheCoils) {
                                 complex64(0.1f),        0,                      complex64(0.2f, 0.1f), complex64(1.0f)};
     // clang-format on
     const Array<complex64> pre = correlated_noise(L, C, 20000, 1);
-    const NoiseWhitening w = noise_whitening(View<const complex64>(pre.view()), 1.0, "test");
+    const NoiseWhitening w = noise_whitening(pre.view(), 1.0, "test");
     EXPECT_NEAR(w.std_ratio, 10.0 / std::sqrt(0.6 * 0.6 + 0.2 * 0.2 + 0.64), 0.5);
     EXPECT_GT(w.max_correlation, 0.4);
     Array<complex64> fresh = correlated_noise(L, C, 20000, 2);
     apply_whitening(w, fresh.view());
-    const NoiseWhitening after = noise_whitening(View<const complex64>(fresh.view()), 1.0, "test");
+    const NoiseWhitening after = noise_whitening(fresh.view(), 1.0, "test");
     // White, with the file's mean coil variance.
     EXPECT_LT(after.std_ratio, 1.05);
     EXPECT_LT(after.max_correlation, 0.04);
@@ -166,7 +166,7 @@ TEST(MriReal, WhiteningDecorrelatesTheCoils) {
     Array<complex64> dead = pre.clone();
     for (index_t i = 0; i < 20000; ++i) dead[2 * 20000 + i] = complex64(0.0f);
     try {
-        noise_whitening(View<const complex64>(dead.view()), 1.0, "scan.mrd: noise pre-scan");
+        noise_whitening(dead.view(), 1.0, "scan.mrd: noise pre-scan");
         FAIL() << "a dead channel was accepted";
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::bad_input);
@@ -179,7 +179,7 @@ TEST(MriReal, NoisePrescanPrewhitensTheReconstruction) {
     // RSS image; whitened, each coil counts by its SNR.
     const index_t C = 4;
     const SimulatedScan s = sim(C, 1, 64, 64);
-    const double rms = std::sqrt(norm2_squared(View<const complex64>(s.kspace.view())) / double(s.kspace.size()));
+    const double rms = std::sqrt(norm2_squared(s.kspace.view()) / double(s.kspace.size()));
     const float q = float(0.03 * rms);
     // clang-format off
     std::vector<complex64> L = {complex64(10.0f * q),          0,                   0,                   0,
@@ -362,7 +362,7 @@ TEST(MriReal, NoiseNormalisedResidualIsAboutOneForTheRightModel) {
                                        return o;
                                    }())
                                        .kspace;
-    const double rms2 = norm2_squared(View<const complex64>(clean.view())) / double(clean.size());
+    const double rms2 = norm2_squared(clean.view()) / double(clean.size());
     Array<float> full(Shape{64, 64});
     fill(full.view(), 1.0f);
     const double est = background_noise_variance(s.kspace.view().item(0), full.view());
@@ -392,7 +392,7 @@ TEST(MriReal, PocsFillsAnAsymmetricEcho) {
     ASSERT_TRUE(pf.rows.partial);
     ASSERT_FALSE(pf.cols.partial);
     Array<complex64> k = Array<complex64>::copy_of(s.kspace.view().item(0), Device::cpu);
-    apply_mask(View<const complex64>(k.view()), m.view(), k.view());
+    apply_mask(k.view(), m.view(), k.view());
     Array<complex64> filled = k.clone();
     pocs_partial_fourier(filled.view(), m.view(), pf, 20);
     // Measured samples are untouched; the left-out ones come back close to the truth.
@@ -428,16 +428,16 @@ TEST(MriReal, PhaseConstrainedModelIsRealAdjoint) {
     for (auto& v : r) v.im = 0.0f;
     const Array<complex64> y = test::random_complex(Shape{3, 32, 24}, 4);
     Array<complex64> ar(Shape{3, 32, 24}), ahy(Shape{32, 24}), n1(Shape{32, 24}), n2(Shape{32, 24});
-    pc.op->apply(View<const complex64>(r.view()), ar.view());
+    pc.op->apply(r.view(), ar.view());
     pc.op->apply_adjoint(y.view(), ahy.view());
-    const double lhs = dot(View<const complex64>(ar.view()), y.view()).re;
-    const double rhs = dot(View<const complex64>(r.view()), View<const complex64>(ahy.view())).re;
+    const double lhs = dot(ar.view(), y.view()).re;
+    const double rhs = dot(r.view(), ahy.view()).re;
     EXPECT_LT(std::abs(lhs - rhs) / std::abs(lhs), 1e-5);
     for (const auto& v : ahy) EXPECT_EQ(v.im, 0.0f);
     // The fused normal operator agrees with adjoint(apply).
-    pc.op->apply_normal(View<const complex64>(r.view()), n1.view());
-    pc.op->apply_adjoint(View<const complex64>(ar.view()), n2.view());
-    EXPECT_LT(test::max_rel_diff(View<const complex64>(n1.view()), View<const complex64>(n2.view())), 1e-5);
+    pc.op->apply_normal(r.view(), n1.view());
+    pc.op->apply_adjoint(ar.view(), n2.view());
+    EXPECT_LT(test::max_rel_diff(n1.view(), n2.view()), 1e-5);
 }
 
 namespace {

@@ -47,7 +47,7 @@ Outcome run(const SimulatedScan& s, const Array<float>& mask, const Array<comple
     const View<const complex64> k(s.kspace.data(), Shape{kC, kH, kW});
     const SliceRecon r = reconstruct_slice(k, mask.view(), maps.view(), o);
     Outcome out;
-    out.image = center_crop(View<const float>(r.magnitude.view()), kR, kR);
+    out.image = center_crop(r.magnitude.view(), kR, kR);
     out.image.reshape(Shape{1, kR, kR});
     out.q = fastmri_quality(s.target.view(), out.image.view());
     return out;

@@ -463,7 +463,7 @@ TEST(PtychoConventions, AGivenProbeIsRefinedByDefault) {
     Scan s = small(3, true, 81);
     // The file's probe is an estimate: the right beam, a different width (defocus).
     Array<complex64> estimate = make_probe(32, 0.4 * 32);
-    scale(complex64(float(std::sqrt(norm2_squared(View<const complex64>(s.true_probe.view()))))), estimate.view());
+    scale(complex64(float(std::sqrt(norm2_squared(s.true_probe.view())))), estimate.view());
     s.probe = std::move(estimate);
     ReconOptions o;
     o.iterations = 120;

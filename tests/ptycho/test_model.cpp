@@ -136,8 +136,8 @@ namespace {
 
 // r + g ||r|| / ||g||: random, but half along g.
 Array<complex64> toward(const Array<complex64>& g, Array<complex64> r) {
-    const double a = norm2(View<const complex64>(r.view())) / norm2(View<const complex64>(g.view()));
-    axpy(complex64(float(a)), View<const complex64>(g.view()), r.view());
+    const double a = norm2(r.view()) / norm2(g.view());
+    axpy(complex64(float(a)), g.view(), r.view());
     return r;
 }
 
@@ -173,27 +173,27 @@ void check_gradients(Loss loss, bool subpixel, bool with_mask, double fresnel = 
         // A random direction with a component along the gradient, so that the derivative is not
         // lost in the float rounding of f.
         const Array<complex64> d = toward(go, test::random_complex(Shape{H, W}, 100 + trial));
-        const double t = 2e-4 * norm2(View<const complex64>(obj)) / norm2(View<const complex64>(d));
+        const double t = 2e-4 * norm2(obj) / norm2(d);
         Array<complex64> plus = obj.clone(), minus = obj.clone();
-        axpy(complex64(float(t)), View<const complex64>(d), plus.view());
-        axpy(complex64(float(-t)), View<const complex64>(d), minus.view());
+        axpy(complex64(float(t)), d, plus.view());
+        axpy(complex64(float(-t)), d, minus.view());
         const double fd = (model.loss(loss, plus, {}, {}) - model.loss(loss, minus, {}, {})) / (2 * t);
-        const double an = dot(View<const complex64>(go), View<const complex64>(d)).re;
+        const double an = dot(go, d).re;
         EXPECT_NEAR(an, fd, 1e-3 * std::fabs(an)) << loss_name(loss) << " object, trial " << trial;
 
         // Probe direction.
         const Array<complex64> e = toward(gp, test::random_complex(Shape{my, mx}, 200 + trial));
-        const double s = 2e-4 * norm2(View<const complex64>(probe)) / norm2(View<const complex64>(e));
+        const double s = 2e-4 * norm2(probe) / norm2(e);
         Array<complex64> pp = probe.clone(), pm = probe.clone();
-        axpy(complex64(float(s)), View<const complex64>(e), pp.view());
-        axpy(complex64(float(-s)), View<const complex64>(e), pm.view());
+        axpy(complex64(float(s)), e, pp.view());
+        axpy(complex64(float(-s)), e, pm.view());
         model.set_probe(pp);
         const double fp = model.loss(loss, obj, {}, {});
         model.set_probe(pm);
         const double fm = model.loss(loss, obj, {}, {});
         model.set_probe(probe);
         const double fdp = (fp - fm) / (2 * s);
-        const double anp = dot(View<const complex64>(gp), View<const complex64>(e)).re;
+        const double anp = dot(gp, e).re;
         EXPECT_NEAR(anp, fdp, 1e-3 * std::fabs(anp)) << loss_name(loss) << " probe, trial " << trial;
     }
 }
@@ -248,7 +248,7 @@ TEST(PtychoModel, NearFieldPropagationMatchesDirectComputation) {
     Model ff(Shape{H, W}, Shape{my, mx}, pos, Device::cpu, ModelOptions{2, true});
     ff.set_probe(probe);
     ff.far_field(obj, far);
-    EXPECT_NEAR(norm2(View<const complex64>(psi)) / norm2(View<const complex64>(far)), 1.0, 1e-5);
+    EXPECT_NEAR(norm2(psi) / norm2(far), 1.0, 1e-5);
 }
 
 TEST(PtychoModel, LossIsZeroAtTheTruthAndMaskedPixelsAreIgnored) {

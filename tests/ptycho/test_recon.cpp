@@ -135,12 +135,12 @@ TEST(PtychoRecon, BlindAwfRecoversAProbeEstimatedFromTheData) {
     EXPECT_TRUE(r.result.probe_from_data);
     report("blind from data: object", r.nrmse.back());
     report("blind from data: probe", nrmse_complex(scan.true_probe.view(), r.result.probe.view(), true, true));
-    report("blind from data: probe energy", norm2_squared(View<const complex64>(r.result.probe.view())));
+    report("blind from data: probe energy", norm2_squared(r.result.probe.view()));
     // Measured: object 0.027, probe 0.038 (scale removed).
     EXPECT_LT(r.nrmse.back(), 0.045);
     EXPECT_LT(nrmse_complex(scan.true_probe.view(), r.result.probe.view(), true, true), 0.07);
     // The scale is fixed by the probe energy: the data's mean photon count per frame.
-    EXPECT_NEAR(norm2_squared(View<const complex64>(r.result.probe.view())), 1e5, 1e3);
+    EXPECT_NEAR(norm2_squared(r.result.probe.view()), 1e5, 1e3);
 }
 
 TEST(PtychoRecon, BlindAwfRefinesADefocusedProbe) {
@@ -149,7 +149,7 @@ TEST(PtychoRecon, BlindAwfRefinesADefocusedProbe) {
     Scan scan = simulate(o);
     // Start from a probe of the wrong width (a different defocus), with the right energy.
     Array<complex64> wrong = make_probe(o.frame, 0.4 * double(o.frame));
-    scale(complex64(float(std::sqrt(norm2_squared(View<const complex64>(scan.true_probe.view()))))), wrong.view());
+    scale(complex64(float(std::sqrt(norm2_squared(scan.true_probe.view())))), wrong.view());
     scan.probe = std::move(wrong);
     ReconOptions ro = with(Method::awf, 150);
     ro.refine_probe = true;
@@ -230,7 +230,7 @@ TEST(PtychoRecon, ProbeFromDataHasTheMeanPhotonCount) {
     SimulationOptions o = small_scan();
     const Scan scan = simulate(o);
     const Array<complex64> p = probe_from_data(scan.intensities);
-    EXPECT_NEAR(norm2_squared(View<const complex64>(p.view())), 1e5, 1.0);
+    EXPECT_NEAR(norm2_squared(p.view()), 1e5, 1.0);
     // Its far field has the mean pattern as intensity: centred, so the brightest pixel is near the middle.
     index_t best = 0;
     for (index_t i = 0; i < p.size(); ++i)
@@ -332,16 +332,7 @@ TEST(PtychoRecon, ProgressAndEstimatesCallbacks) {
 
 // Options speak in fields: validate() and the parsers throw invalid_option with the field.
 TEST(PtychoRecon, OptionErrorsNameTheirFields) {
-    auto field_of = [](const std::function<void()>& f) {
-        try {
-            f();
-        } catch (const Error& e) {
-            EXPECT_EQ(e.code(), ErrorCode::invalid_option) << e.what();
-            EXPECT_EQ(std::string(e.what()).find("--"), std::string::npos) << e.what();
-            return e.field();
-        }
-        return std::string("(no error)");
-    };
+    const auto field_of = test::invalid_option_field;
     ReconOptions o;
     o.iterations = -1;
     EXPECT_EQ(field_of([&] { o.validate(); }), "ReconOptions.iterations");

@@ -143,11 +143,11 @@ TEST(ParityGpu, SolverRuns) {
         return x.to(Device::cpu);
     };
     Array<float> xc = run(Device::cpu), xg = run(gpu);
-    EXPECT_LT(test::max_rel_diff(View<const float>(xc), View<const float>(xg)), 1e-4);
+    EXPECT_LT(test::max_rel_diff(xc, xg), 1e-4);
     Array<float> bc = b.clone();
     soft_threshold(bc.view(), 0.3);
     Array<float> bg = b.to(gpu);
     soft_threshold(bg.view(), 0.3);
-    EXPECT_EQ(test::max_rel_diff(View<const float>(bc), View<const float>(bg.to(Device::cpu))), 0.0);
+    EXPECT_EQ(test::max_rel_diff(bc, View<const float>(bg.to(Device::cpu))), 0.0);
     EXPECT_NEAR(total_variation<float>(b, 2, true), total_variation<float>(b.to(gpu), 2, true), 1e-9 * shape.size());
 }

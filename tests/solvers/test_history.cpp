@@ -22,7 +22,7 @@ TEST(History, WrittenAsFloat64WithAttributes) {
     const std::string path = test::temp_path("history.h5");
     {
         io::H5Writer out(path);
-        out.write("/volume", View<const float>(x));
+        out.write("/volume", x);
         write_history(out, res);
         write_history(out, res, "/lumen/inner_history");
         out.commit();

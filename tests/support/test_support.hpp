@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
 #include "lumen/core/device.hpp"
+#include "lumen/core/error.hpp"
 
 // In a *_gpu.cpp test: skip (reported as skipped by CTest) when no GPU can be used.
 #define LUMEN_REQUIRE_GPU()                                                          \
@@ -35,5 +37,18 @@ int run_command(const std::string& command, std::string* output = nullptr);
 // max_i |a_i - b_i| / max_i |a_i| (both copied to the host).
 double max_rel_diff(View<const float> a, View<const float> b);
 double max_rel_diff(View<const complex64> a, View<const complex64> b);
+
+// Runs f, which should throw Error(invalid_option), and returns the field it names ("(no error)"
+// when it throws nothing); fails the test if the code is another or the message names a flag.
+inline std::string invalid_option_field(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::invalid_option) << e.what();
+        EXPECT_EQ(std::string(e.what()).find("--"), std::string::npos) << e.what();
+        return e.field();
+    }
+    return "(no error)";
+}
 
 }  // namespace lumen::test

@@ -264,21 +264,20 @@ private:
     Device device_ = Device::cpu;
 };
 
-// Copies src into dst (same size; any devices).
-template <class T>
-void copy(View<const T> src, View<T> dst) {
-    require(src.size() == dst.size(), "lumen::copy: source size " + std::to_string(src.size()) +
-                                          " does not match destination size " + std::to_string(dst.size()));
-    if (src.size())
-        detail::copy_bytes(dst.data(), dst.device(), src.data(), src.device(), std::size_t(src.size()) * sizeof(T));
-}
-template <class T>
-void copy(View<T> src, View<T> dst) { copy(View<const T>(src), dst); }
-
 // Marks a parameter as not taking part in template argument deduction, so that T comes from
 // another argument (an operator) and an Array<T> or a View<T> converts to View<const T> here
 // (std::type_identity_t in C++20).
 template <class T> struct no_deduce { using type = T; };
 template <class T> using no_deduce_t = typename no_deduce<T>::type;
+
+// Copies src into dst (same size; any devices). T comes from dst; src may be an Array<T> or a
+// View<T> or View<const T>.
+template <class T>
+void copy(no_deduce_t<View<const T>> src, View<T> dst) {
+    require(src.size() == dst.size(), "lumen::copy: source size " + std::to_string(src.size()) +
+                                          " does not match destination size " + std::to_string(dst.size()));
+    if (src.size())
+        detail::copy_bytes(dst.data(), dst.device(), src.data(), src.device(), std::size_t(src.size()) * sizeof(T));
+}
 
 }  // namespace lumen
