@@ -11,6 +11,7 @@
 #include "lumen/linalg.hpp"
 #include "lumen/solvers/regularizers.hpp"
 #include "lumen/solvers/solvers.hpp"
+#include "tests/ct/sweep.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace lumen;
@@ -31,31 +32,7 @@ double quality_of(const Scan& s, const Array<float>& t, Method m, int iters, dou
     return q.psnr_db;
 }
 
-// PSNR (peak = max of the truth) over the voxels farther than two voxels from any voxel of the
-// truth above `dense`: the soft tissue where metal streaks show.
-double psnr_away_from(const Array<float>& truth, const Array<float>& x, float dense) {
-    const index_t nx = truth.dim(2), ny = truth.dim(1), nz = truth.dim(0);
-    double peak = 0, se = 0;
-    index_t count = 0;
-    for (float v : truth) peak = std::max(peak, double(v));
-    for (index_t z = 0; z < nz; ++z)
-        for (index_t y = 0; y < ny; ++y)
-            for (index_t xx = 0; xx < nx; ++xx) {
-                bool near = false;
-                for (index_t dz = -2; dz <= 2 && !near; ++dz)
-                    for (index_t dy = -2; dy <= 2 && !near; ++dy)
-                        for (index_t dx = -2; dx <= 2 && !near; ++dx) {
-                            const index_t zz = z + dz, yy = y + dy, x2 = xx + dx;
-                            if (zz < 0 || yy < 0 || x2 < 0 || zz >= nz || yy >= ny || x2 >= nx) continue;
-                            near = truth[(zz * ny + yy) * nx + x2] > dense;
-                        }
-                if (near) continue;
-                const index_t i = (z * ny + y) * nx + xx;
-                se += double(x[i] - truth[i]) * double(x[i] - truth[i]);
-                ++count;
-            }
-    return 10.0 * std::log10(peak * peak / (se / double(count)));
-}
+using sweep::psnr_away_from;  // PSNR away from the dense inserts (tests/ct/sweep.hpp)
 
 }  // namespace
 
