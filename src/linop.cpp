@@ -97,14 +97,14 @@ public:
         a_->apply(x, y);
         View<T> t = scratch(a_->range_shape());
         b_->apply(x, t);
-        axpy(T(1.0f), View<const T>(t), y);
+        axpy(T(1.0f), t, y);
     }
     void apply_adjoint(View<const T> y, View<T> x) const override {
         std::lock_guard<std::mutex> lock(mutex_);
         a_->apply_adjoint(y, x);
         View<T> t = scratch(a_->domain_shape());
         b_->apply_adjoint(y, t);
-        axpy(T(1.0f), View<const T>(t), x);
+        axpy(T(1.0f), t, x);
     }
 
 private:

@@ -11,3 +11,5 @@ LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::BeerLambertResidualF, SumD);
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::SmoothTvF, SumD);
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::PoissonResidualF, SumD);
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::NoiseWeightedResidualF, SumD);
+LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::NegatedF, lumen::kern::MaxOp);
+LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::ct::PoissonCurvatureF, lumen::kern::MaxOp);

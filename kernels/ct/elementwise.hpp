@@ -101,6 +101,35 @@ struct PoissonResidualF {
     }
 };
 
+// The nonlinear method's curvature bounds, reduced with MaxOp on the device the data are on. A NaN
+// ray counts as nothing (-1e308), as std::max on the host would skip it.
+// Least squares: -t[i] (the bound is 2 - min t).
+struct NegatedF {
+    const float* t;
+    LUMEN_HD double operator()(index_t i) const {
+        const double v = t[i];
+        return v == v ? -v : -1.0e308;
+    }
+};
+// Poisson: n + I gmax per ray, the deviance's second derivative in u = A x at most (src/ct/recon.cpp),
+// with I = max(n t + d, 0) the counts, n = gain[p], d = dark[p] (dark may be null: zero),
+// p = i mod per_view.
+struct PoissonCurvatureF {
+    const float* t;
+    const float* gain;
+    const float* dark;
+    index_t per_view;
+    LUMEN_HD double operator()(index_t i) const {
+        const index_t p = i % per_view;
+        const double n = gain[p], d = dark ? dark[p] : 0.0;
+        double counts = n * double(t[i]) + d;
+        counts = counts < 0.0 ? 0.0 : counts;
+        const double gmax = d <= 0.0 ? 0.0 : (n >= d ? 0.25 : n * d / ((n + d) * (n + d)));
+        const double c = n + counts * gmax;
+        return c == c ? c : -1.0e308;
+    }
+};
+
 // The Poisson variance of -log((I - dark) / gain) from the counts I: I / (I - dark)^2, plus the flat
 // field's share (white / (frames gain^2), per pixel p = i mod per_view); infinite when I <= dark.
 struct CountVarianceF {

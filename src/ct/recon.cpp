@@ -253,247 +253,282 @@ double poisson_loss(const Projector& A, View<const float> t, View<const float> g
     return loss;
 }
 
+// What one geometry's set-up makes and every call reuses: the projector pair (view matrices on the
+// device), the estimate's buffer when the caller's volume is elsewhere, the discrepancy rule's
+// variance.
+struct Reconstructor::State {
+    Geometry g;
+    ReconOptions o;
+    Projector A;
+    Array<float> x_buffer;
+    Array<float> variance;
+
+    State(const Geometry& geometry, ReconOptions options)
+        : g((geometry.validate(), geometry)), o((options.validate(), std::move(options))), A(g, o.device) {}
+
+    ReconInfo run(View<const float> t_in, const CountNoise* noise, View<float> volume) {
+        const auto t0 = std::chrono::steady_clock::now();
+        require_view(t_in, g.projection_shape(), "CT reconstruction", "transmission");
+        require_view(volume, g.volume_shape(), "CT reconstruction", "volume");
+        const double tau = o.discrepancy_tau > 0.0 ? o.discrepancy_tau : default_discrepancy_tau(o.method);
+        if (noise) {
+            require(noise->variance.shape() == g.projection_shape(),
+                    "CT reconstruction: the noise variance has shape " + noise->variance.shape().str() + ", expected " +
+                        g.projection_shape().str());
+            require(noise->gain.size() == g.nu * g.nv && (noise->dark.empty() || noise->dark.size() == g.nu * g.nv),
+                    "CT reconstruction: the flat and dark levels must have one value per detector pixel");
+        }
+        const Device dev = o.device;
+        // The projections move to the device only when they are not there already: a stack on the
+        // right device is used in place, never copied.
+        Array<float> t_moved;
+        if (t_in.device() != dev) t_moved = Array<float>::copy_of(t_in, dev);
+        const View<const float> t = t_in.device() == dev ? t_in : t_moved;
+        // The estimate lives in the caller's volume when that is on the device, else in a kept buffer.
+        if (volume.device() != dev && (x_buffer.shape() != g.volume_shape() || x_buffer.device() != dev))
+            x_buffer = Array<float>(g.volume_shape(), dev);
+        const View<float> x = volume.device() == dev ? volume : x_buffer.view();
+        fill(x, 0.0f);
+        const int iters = o.iterations > 0 ? o.iterations : default_iterations(o.method, o.objective);
+
+        ReconInfo out;
+        out.parameters.emplace_back("method", method_name(o.method));
+        SolverOptions so;
+        so.max_iterations = iters;
+        if (o.progress || o.inspect) {
+            so.callback = [&](const IterationInfo& info) {
+                const bool go_on = o.progress ? o.progress(ProgressInfo{info, 0, 1}) : true;
+                return (o.inspect ? o.inspect(info, x) : true) && go_on;
+            };
+        }
+        const std::string context = "CT reconstruction (" + std::string(method_name(o.method)) + ")";
+        // The discrepancy rule: the misfit is the mean over rays of (A x + log t)^2 / Var(-log t), the
+        // quantity noise_normalised_residual (lumen/ct/run.hpp) reports; rays without counts above
+        // the dark level (infinite variance) carry no information and are left out.
+        const bool iterative = o.method != Method::fdk;
+        if (iterative) {
+            out.parameters.emplace_back("iteration_cap", std::to_string(iters));
+            if (o.stop == Stop::discrepancy && noise) {
+                // Total data error = the counts' noise + the model's error (a voxel grid is not the
+                // object): without the second, at high counts the truth itself misfits by
+                // 1 + e^2 I and the rule would stop only after fitting the noise.
+                Array<float> v = noise->variance.clone();
+                const float e2 = float(o.model_error * o.model_error);
+                for (float& x : v) x += e2;
+                variance = v.to(dev);
+                so.discrepancy.tau = tau;
+                so.discrepancy.variance = variance.view();
+                out.parameters.emplace_back("stopping", "discrepancy");
+                out.parameters.emplace_back("discrepancy_tau", num(tau));
+                out.parameters.emplace_back("model_error", num(o.model_error));
+            } else {
+                out.parameters.emplace_back("stopping", o.stop == Stop::iterations ? "iterations"
+                                                                                    : "iterations (no counts to measure the noise)");
+            }
+        }
+        auto log_data = [&]() {
+            if (o.min_transmission > 0) out.parameters.emplace_back("clamp_transmission", num(o.min_transmission));
+            return line_integrals(t, o.min_transmission, context);
+        };
+
+        switch (o.method) {
+            case Method::fdk: {
+                const Array<float> b = log_data();
+                fdk(A, b, x, o.fdk);
+                out.solver.stop_reason = "direct";
+                out.parameters.emplace_back("filter", filter_window_name(o.fdk.window));
+                out.parameters.emplace_back("cutoff", num(o.fdk.cutoff));
+                out.parameters.emplace_back("short_scan", is_full_scan(g.angles) ? "no (full circle)" : "parker");
+                break;
+            }
+            case Method::sirt: {
+                const Array<float> b = log_data();
+                SirtOptions s;
+                s.relaxation = o.sirt_relaxation;
+                s.lower = 0.0f;
+                s.upper = std::numeric_limits<float>::max();
+                out.solver = sirt(A, b, x, s, so);
+                out.parameters.emplace_back("relaxation", num(o.sirt_relaxation));
+                out.parameters.emplace_back("nonnegative", "yes");
+                break;
+            }
+            case Method::cgls: {
+                const Array<float> b = log_data();
+                out.solver = projected_cgls(A, b, x, o.cgls_restart, so);
+                out.parameters.emplace_back("restart", std::to_string(o.cgls_restart));
+                out.parameters.emplace_back("nonnegative", o.cgls_restart > 0 ? "yes (projected between restarts)" : "no");
+                break;
+            }
+            case Method::tv: {
+                const Array<float> b = log_data();
+                AdmmTvOptions a;
+                a.dims = 3;
+                a.isotropic = true;
+                a.inner_cg_iterations = o.tv_inner;
+                a.nonnegative = true;
+                a.lambda = o.tv_lambda;
+                if (!(a.lambda > 0.0)) {
+                    // Relative weight: lambda scales like A^T b, so the result does not depend on the
+                    // units of the data or the number of views.
+                    Array<float> atb(g.volume_shape(), dev);
+                    A.apply_adjoint(b, atb);
+                    a.lambda = o.tv_weight * max_abs<float>(atb);
+                    out.parameters.emplace_back("tv_weight", num(o.tv_weight));
+                }
+                require(a.lambda > 0.0 && std::isfinite(a.lambda), context + ": the TV weight must be positive");
+                out.solver = admm_tv<float>(A, b, x, a, so);
+                out.parameters.emplace_back("lambda", num(a.lambda));
+                out.parameters.emplace_back("inner_cg_iterations", std::to_string(o.tv_inner));
+                break;
+            }
+            case Method::nonlinear: {
+                if (o.init == Init::fdk) {
+                    // The start only: rays with no transmitted signal are clamped for its log.
+                    const Array<float> b = line_integrals(t, std::max(o.min_transmission, 1e-4), context);
+                    FdkOptions start = o.fdk;
+                    if (start.short_scan == ShortScan::automatic && !is_full_scan(g.angles)) {
+                        // FDK needs 180 degrees plus the fan; without it start from zero.
+                        try {
+                            fdk(A, b, x, start);
+                        } catch (const Error&) {
+                            fill(x, 0.0f);
+                        }
+                    } else {
+                        fdk(A, b, x, start);
+                    }
+                    project_nonnegative(x);
+                }
+                const bool poisson = o.objective == Objective::poisson;
+                require_option(!poisson || noise, "ReconOptions.objective",
+                               "poisson needs the counts (flat and dark levels): reconstruct the scan, not normalised "
+                               "intensities");
+                // The bounds are reduced where t is: a device pipeline sends nothing to the host.
+                double curvature = 0.0;
+                Array<float> gain_d, dark_d;
+                if (!poisson) {
+                    // Smoothness of 0.5 (e^{-u} - t)^2 on u >= 0 (A x >= 0 for x >= 0): its second
+                    // derivative 2 e^{-2u} - t e^{-u} decreases in u for t < 4, so it is at most 2 - t,
+                    // and the loss's gradient is Lipschitz with (2 - min t) ||A||^2.
+                    const double lowest =
+                        std::min(1.0, -detail::reduce<double>(dev, t.size(), kern::ct::NegatedF{t.data()}, kern::MaxOp()));
+                    curvature = 2.0 - std::min(lowest, 1.0);
+                } else {
+                    // The deviance's second derivative in u = A x is a + I a d / lambda^2 with
+                    // a = n e^{-u} <= n on u >= 0 and a d / (a + d)^2 <= 1/4 (its maximum, at a = d;
+                    // n d / (n + d)^2 when n < d): at most n + I g per ray (kernels/ct/elementwise.hpp).
+                    gain_d = noise->gain.to(dev);
+                    if (!noise->dark.empty()) dark_d = noise->dark.to(dev);
+                    curvature = std::max(
+                        0.0, detail::reduce<double>(dev, t.size(),
+                                                    kern::ct::PoissonCurvatureF{t.data(), gain_d.data(),
+                                                                                dark_d.empty() ? nullptr : dark_d.data(),
+                                                                                g.nu * g.nv},
+                                                    kern::MaxOp()));
+                    require(curvature > 0.0 && std::isfinite(curvature),
+                            context + ": the flat field gives no counts; the poisson objective (ReconOptions.objective) "
+                                      "cannot be used");
+                }
+                const double norm = operator_norm<float>(A, o.power_iterations);
+                double lipschitz = curvature * norm * norm * 1.02;
+
+                // Optional smoothed TV, lambda sum_v sqrt(|(D x)_v|^2 + eps^2). Its gradient is
+                // Lipschitz with lambda ||D||^2 / eps <= 12 lambda / eps; lambda = w ||A||^2 eps makes
+                // that 12 w ||A||^2 and balances the TV gradient against the data gradient of a
+                // deviation of size eps, whatever the units (docs/ct.md).
+                LinOpPtr<float> D;
+                Array<float> dx;
+                float eps = float(o.nonlinear_tv_eps);
+                double lam = 0.0;
+                if (o.nonlinear_tv > 0.0) {
+                    D = finite_difference<float>(g.volume_shape(), 3, dev);
+                    dx = Array<float>(D->range_shape(), dev);
+                    if (!(eps > 0.0f)) eps = float(std::max(0.01 * max_abs<float>(x), 1e-6));
+                    lam = o.nonlinear_tv * norm * norm * double(eps);
+                    lipschitz += lam * 12.0 / double(eps);
+                    out.parameters.emplace_back("tv_weight", num(o.nonlinear_tv));
+                    out.parameters.emplace_back("tv_lambda", num(lam));
+                    out.parameters.emplace_back("tv_eps", num(eps));
+                }
+                Array<float> work(g.projection_shape(), dev);
+                Array<float> tv_grad;
+                if (lam > 0.0) tv_grad = Array<float>(g.volume_shape(), dev);
+                ObjectiveGradientFn<float> f = [&](const std::vector<View<const float>>& xs,
+                                                   const std::vector<View<float>>& grads) {
+                    double loss = poisson ? poisson_loss(A, t, gain_d, dark_d, xs[0], grads[0], work)
+                                          : beer_lambert_loss(A, t, xs[0], grads[0], work);
+                    if (lam > 0.0) {
+                        D->apply(xs[0], dx);
+                        const double tv = detail::reduce<double>(
+                            dev, xs[0].size(), kern::ct::SmoothTvF{dx.data(), xs[0].size(), eps});
+                        D->apply_adjoint(dx, tv_grad);
+                        axpy(float(lam), tv_grad, grads[0]);
+                        loss += lam * tv;
+                    }
+                    return loss;
+                };
+                NesterovOptions<float> n;
+                n.momentum = true;
+                n.adaptive_restart = true;
+                n.project = [](std::vector<View<float>>& xs) { project_nonnegative(xs[0]); };
+                const double step = 1.0 / lipschitz;
+                // The discrepancy rule measures x itself (nesterov evaluates the loss at the
+                // extrapolated point): one more forward projection per iteration. Rays with t <= 0
+                // have an infinite variance and drop out, so their log is never used.
+                Array<float> b_log, ax;
+                double informative = 0.0;
+                if (so.discrepancy.enabled()) {
+                    b_log = line_integrals(t, 1e-30, context);
+                    ax = Array<float>(g.projection_shape(), dev);
+                    for (float v : noise->variance) informative += (v > 0.0f && std::isfinite(v)) ? 1.0 : 0.0;
+                    so.discrepancy.misfit = [&]() {
+                        A.apply(x, ax.view());
+                        const double sum = detail::reduce<double>(
+                            dev, ax.size(), kern::ct::NoiseWeightedResidualF{ax.data(), b_log.data(), variance.data()});
+                        return informative > 0.0 ? sum / informative : std::nan("");
+                    };
+                }
+                out.solver = nesterov<float>(f, {Block<float>{x, step}}, n, so);
+                out.parameters.emplace_back("objective", objective_name(o.objective));
+                out.parameters.emplace_back("init", init_name(o.init));
+                out.parameters.emplace_back("step", num(step));
+                out.parameters.emplace_back("operator_norm", num(norm));
+                out.parameters.emplace_back("nonnegative", "yes");
+                break;
+            }
+        }
+        if (o.method != Method::fdk) out.parameters.emplace_back("iterations", std::to_string(out.solver.iterations));
+        require(all_finite<float>(x), context + ": the reconstruction is not finite");
+        if (x.data() != volume.data()) copy(x, volume);
+        out.elapsed_s = seconds_since(t0);
+        return out;
+    }
+};
+
+Reconstructor::Reconstructor(const Geometry& geometry, ReconOptions options)
+    : state_(std::make_unique<State>(geometry, std::move(options))) {}
+Reconstructor::Reconstructor(Reconstructor&&) noexcept = default;
+Reconstructor& Reconstructor::operator=(Reconstructor&&) noexcept = default;
+Reconstructor::~Reconstructor() = default;
+
+ReconInfo Reconstructor::reconstruct(View<const float> transmission, const CountNoise* noise, View<float> volume) {
+    return state_->run(transmission, noise, volume);
+}
+ReconInfo Reconstructor::reconstruct(View<const float> transmission, View<float> volume) {
+    return state_->run(transmission, nullptr, volume);
+}
+const Geometry& Reconstructor::geometry() const { return state_->g; }
+const ReconOptions& Reconstructor::options() const { return state_->o; }
+
 ReconResult reconstruct(const Geometry& g, View<const float> t_in, const ReconOptions& o) {
     return reconstruct(g, t_in, nullptr, o);
 }
 
 ReconResult reconstruct(const Geometry& g, View<const float> t_in, const CountNoise* noise, const ReconOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
-    g.validate();
-    require(t_in.shape() == g.projection_shape(), "CT reconstruction: projections of shape " + t_in.shape().str() +
-                                                      " do not match the geometry's " + g.projection_shape().str());
-    o.validate();
-    const double tau = o.discrepancy_tau > 0.0 ? o.discrepancy_tau : default_discrepancy_tau(o.method);
-    if (noise) {
-        require(noise->variance.shape() == g.projection_shape(),
-                "CT reconstruction: the noise variance has shape " + noise->variance.shape().str() + ", expected " +
-                    g.projection_shape().str());
-        require(noise->gain.size() == g.nu * g.nv && (noise->dark.empty() || noise->dark.size() == g.nu * g.nv),
-                "CT reconstruction: the flat and dark levels must have one value per detector pixel");
-    }
-    const Device dev = o.device;
-    // The projections move to the device only when they are not there already: a stack on the
-    // right device is used in place, never copied.
-    Array<float> t_moved;
-    if (t_in.device() != dev) t_moved = Array<float>::copy_of(t_in, dev);
-    const View<const float> t = t_in.device() == dev ? t_in : t_moved;
-    const Projector A(g, dev);
-    Array<float> x(g.volume_shape(), dev);
-    const int iters = o.iterations > 0 ? o.iterations : default_iterations(o.method, o.objective);
-
+    Reconstructor plan(g, o);
     ReconResult out;
-    out.parameters.emplace_back("method", method_name(o.method));
-    SolverOptions so;
-    so.max_iterations = iters;
-    if (o.progress || o.inspect) {
-        so.callback = [&](const IterationInfo& info) {
-            const bool go_on = o.progress ? o.progress(ProgressInfo{info, 0, 1}) : true;
-            return (o.inspect ? o.inspect(info, x) : true) && go_on;
-        };
-    }
-    const std::string context = "CT reconstruction (" + std::string(method_name(o.method)) + ")";
-    // The discrepancy rule: the misfit is the mean over rays of (A x + log t)^2 / Var(-log t), the
-    // quantity noise_normalised_residual (lumen/ct/run.hpp) reports; rays without counts above
-    // the dark level (infinite variance) carry no information and are left out.
-    Array<float> variance;
-    const bool iterative = o.method != Method::fdk;
-    if (iterative) {
-        out.parameters.emplace_back("iteration_cap", std::to_string(iters));
-        if (o.stop == Stop::discrepancy && noise) {
-            // Total data error = the counts' noise + the model's error (a voxel grid is not the
-            // object): without the second, at high counts the truth itself misfits by
-            // 1 + e^2 I and the rule would stop only after fitting the noise.
-            Array<float> v = noise->variance.clone();
-            const float e2 = float(o.model_error * o.model_error);
-            for (float& x : v) x += e2;
-            variance = v.to(dev);
-            so.discrepancy.tau = tau;
-            so.discrepancy.variance = variance.view();
-            out.parameters.emplace_back("stopping", "discrepancy");
-            out.parameters.emplace_back("discrepancy_tau", num(tau));
-            out.parameters.emplace_back("model_error", num(o.model_error));
-        } else {
-            out.parameters.emplace_back("stopping", o.stop == Stop::iterations ? "iterations"
-                                                                                : "iterations (no counts to measure the noise)");
-        }
-    }
-    auto log_data = [&]() {
-        if (o.min_transmission > 0) out.parameters.emplace_back("clamp_transmission", num(o.min_transmission));
-        return line_integrals(t, o.min_transmission, context);
-    };
-
-    switch (o.method) {
-        case Method::fdk: {
-            const Array<float> b = log_data();
-            fdk(A, b, x, o.fdk);
-            out.solver.stop_reason = "direct";
-            out.parameters.emplace_back("filter", filter_window_name(o.fdk.window));
-            out.parameters.emplace_back("cutoff", num(o.fdk.cutoff));
-            out.parameters.emplace_back("short_scan", is_full_scan(g.angles) ? "no (full circle)" : "parker");
-            break;
-        }
-        case Method::sirt: {
-            const Array<float> b = log_data();
-            SirtOptions s;
-            s.relaxation = o.sirt_relaxation;
-            s.lower = 0.0f;
-            s.upper = std::numeric_limits<float>::max();
-            out.solver = sirt(A, b, x, s, so);
-            out.parameters.emplace_back("relaxation", num(o.sirt_relaxation));
-            out.parameters.emplace_back("nonnegative", "yes");
-            break;
-        }
-        case Method::cgls: {
-            const Array<float> b = log_data();
-            out.solver = projected_cgls(A, b, x, o.cgls_restart, so);
-            out.parameters.emplace_back("restart", std::to_string(o.cgls_restart));
-            out.parameters.emplace_back("nonnegative", o.cgls_restart > 0 ? "yes (projected between restarts)" : "no");
-            break;
-        }
-        case Method::tv: {
-            const Array<float> b = log_data();
-            AdmmTvOptions a;
-            a.dims = 3;
-            a.isotropic = true;
-            a.inner_cg_iterations = o.tv_inner;
-            a.nonnegative = true;
-            a.lambda = o.tv_lambda;
-            if (!(a.lambda > 0.0)) {
-                // Relative weight: lambda scales like A^T b, so the result does not depend on the
-                // units of the data or the number of views.
-                Array<float> atb(g.volume_shape(), dev);
-                A.apply_adjoint(b, atb);
-                a.lambda = o.tv_weight * max_abs<float>(atb);
-                out.parameters.emplace_back("tv_weight", num(o.tv_weight));
-            }
-            require(a.lambda > 0.0 && std::isfinite(a.lambda), context + ": the TV weight must be positive");
-            out.solver = admm_tv<float>(A, b, x, a, so);
-            out.parameters.emplace_back("lambda", num(a.lambda));
-            out.parameters.emplace_back("inner_cg_iterations", std::to_string(o.tv_inner));
-            break;
-        }
-        case Method::nonlinear: {
-            if (o.init == Init::fdk) {
-                // The start only: rays with no transmitted signal are clamped for its log.
-                const Array<float> b = line_integrals(t, std::max(o.min_transmission, 1e-4), context);
-                FdkOptions start = o.fdk;
-                if (start.short_scan == ShortScan::automatic && !is_full_scan(g.angles)) {
-                    // FDK needs 180 degrees plus the fan; without it start from zero.
-                    try {
-                        fdk(A, b, x, start);
-                    } catch (const Error&) {
-                        fill(x.view(), 0.0f);
-                    }
-                } else {
-                    fdk(A, b, x, start);
-                }
-                project_nonnegative(x);
-            }
-            const bool poisson = o.objective == Objective::poisson;
-            require_option(!poisson || noise, "ReconOptions.objective",
-                           "poisson needs the counts (flat and dark levels): reconstruct the scan, not normalised "
-                           "intensities");
-            Array<float> t_copy;
-            if (dev != Device::cpu) t_copy = Array<float>::copy_of(t, Device::cpu);
-            const View<const float> t_host = dev == Device::cpu ? t : t_copy;
-            double curvature = 0.0;
-            Array<float> gain_d, dark_d;
-            if (!poisson) {
-                // Smoothness of 0.5 (e^{-u} - t)^2 on u >= 0 (A x >= 0 for x >= 0): its second
-                // derivative 2 e^{-2u} - t e^{-u} decreases in u for t < 4, so it is at most 2 - t,
-                // and the loss's gradient is Lipschitz with (2 - min t) ||A||^2.
-                double lowest = 1.0;
-                for (float v : t_host) lowest = std::min(lowest, double(v));
-                curvature = 2.0 - std::min(lowest, 1.0);
-            } else {
-                // The deviance's second derivative in u = A x is a + I a d / lambda^2 with
-                // a = n e^{-u} <= n on u >= 0 and a d / (a + d)^2 <= 1/4 (its maximum, at a = d;
-                // n d / (n + d)^2 when n < d): at most n + I g per ray (kernels/ct/elementwise.hpp).
-                const index_t per = g.nu * g.nv;
-                for (index_t i = 0; i < t_host.size(); ++i) {
-                    const index_t p = i % per;
-                    const double n = noise->gain[p], d = noise->dark.empty() ? 0.0 : noise->dark[p];
-                    const double counts = std::max(n * double(t_host[i]) + d, 0.0);
-                    const double gmax = d <= 0.0 ? 0.0 : (n >= d ? 0.25 : n * d / ((n + d) * (n + d)));
-                    curvature = std::max(curvature, n + counts * gmax);
-                }
-                require(curvature > 0.0 && std::isfinite(curvature),
-                        context + ": the flat field gives no counts; the poisson objective (ReconOptions.objective) "
-                                  "cannot be used");
-                gain_d = noise->gain.to(dev);
-                if (!noise->dark.empty()) dark_d = noise->dark.to(dev);
-            }
-            const double norm = operator_norm<float>(A, o.power_iterations);
-            double lipschitz = curvature * norm * norm * 1.02;
-
-            // Optional smoothed TV, lambda sum_v sqrt(|(D x)_v|^2 + eps^2). Its gradient is
-            // Lipschitz with lambda ||D||^2 / eps <= 12 lambda / eps; lambda = w ||A||^2 eps makes
-            // that 12 w ||A||^2 and balances the TV gradient against the data gradient of a
-            // deviation of size eps, whatever the units (docs/ct.md).
-            LinOpPtr<float> D;
-            Array<float> dx;
-            float eps = float(o.nonlinear_tv_eps);
-            double lam = 0.0;
-            if (o.nonlinear_tv > 0.0) {
-                D = finite_difference<float>(g.volume_shape(), 3, dev);
-                dx = Array<float>(D->range_shape(), dev);
-                if (!(eps > 0.0f)) eps = float(std::max(0.01 * max_abs<float>(x), 1e-6));
-                lam = o.nonlinear_tv * norm * norm * double(eps);
-                lipschitz += lam * 12.0 / double(eps);
-                out.parameters.emplace_back("tv_weight", num(o.nonlinear_tv));
-                out.parameters.emplace_back("tv_lambda", num(lam));
-                out.parameters.emplace_back("tv_eps", num(eps));
-            }
-            Array<float> work(g.projection_shape(), dev);
-            Array<float> tv_grad;
-            if (lam > 0.0) tv_grad = Array<float>(g.volume_shape(), dev);
-            ObjectiveGradientFn<float> f = [&](const std::vector<View<const float>>& xs,
-                                               const std::vector<View<float>>& grads) {
-                double loss = poisson ? poisson_loss(A, t, gain_d, dark_d, xs[0], grads[0], work)
-                                      : beer_lambert_loss(A, t, xs[0], grads[0], work);
-                if (lam > 0.0) {
-                    D->apply(xs[0], dx);
-                    const double tv = detail::reduce<double>(
-                        dev, xs[0].size(), kern::ct::SmoothTvF{dx.data(), xs[0].size(), eps});
-                    D->apply_adjoint(dx, tv_grad);
-                    axpy(float(lam), tv_grad, grads[0]);
-                    loss += lam * tv;
-                }
-                return loss;
-            };
-            NesterovOptions<float> n;
-            n.momentum = true;
-            n.adaptive_restart = true;
-            n.project = [](std::vector<View<float>>& xs) { project_nonnegative(xs[0]); };
-            const double step = 1.0 / lipschitz;
-            // The discrepancy rule measures x itself (nesterov evaluates the loss at the
-            // extrapolated point): one more forward projection per iteration. Rays with t <= 0
-            // have an infinite variance and drop out, so their log is never used.
-            Array<float> b_log, ax;
-            double informative = 0.0;
-            if (so.discrepancy.enabled()) {
-                b_log = line_integrals(t, 1e-30, context);
-                ax = Array<float>(g.projection_shape(), dev);
-                for (float v : noise->variance) informative += (v > 0.0f && std::isfinite(v)) ? 1.0 : 0.0;
-                so.discrepancy.misfit = [&]() {
-                    A.apply(x, ax.view());
-                    const double sum = detail::reduce<double>(
-                        dev, ax.size(), kern::ct::NoiseWeightedResidualF{ax.data(), b_log.data(), variance.data()});
-                    return informative > 0.0 ? sum / informative : std::nan("");
-                };
-            }
-            out.solver = nesterov<float>(f, {Block<float>{x.view(), step}}, n, so);
-            out.parameters.emplace_back("objective", objective_name(o.objective));
-            out.parameters.emplace_back("init", init_name(o.init));
-            out.parameters.emplace_back("step", num(step));
-            out.parameters.emplace_back("operator_norm", num(norm));
-            out.parameters.emplace_back("nonnegative", "yes");
-            break;
-        }
-    }
-    if (o.method != Method::fdk) out.parameters.emplace_back("iterations", std::to_string(out.solver.iterations));
-    require(all_finite<float>(x), context + ": the reconstruction is not finite");
-    out.volume = x.to(Device::cpu);
+    out.volume = Array<float>(g.volume_shape());
+    static_cast<ReconInfo&>(out) = plan.reconstruct(t_in, noise, out.volume.view());
     out.elapsed_s = seconds_since(t0);
     return out;
 }

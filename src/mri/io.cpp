@@ -481,7 +481,7 @@ void write_fastmri(const std::string& file, View<const complex64> kspace, const 
         const Shape s = m.rank() == 1 ? m.shape() : (rows_equal ? Shape{m.dim(1)} : m.shape());
         Array<std::uint8_t> u(s);
         for (index_t i = 0; i < u.size(); ++i) u[i] = m[i] != 0.0f ? 1 : 0;
-        out.write("/mask", View<const std::uint8_t>(u.view()));
+        out.write("/mask", u);
     }
     if (!o.reconstruction_rss.empty()) {
         out.write(single_coil ? "/reconstruction_esc" : "/reconstruction_rss", o.reconstruction_rss);
@@ -587,7 +587,7 @@ void write_reconstruction(io::OutputSet& outputs, const std::string& path, View<
     const Array<float> m = Array<float>::copy_of(mask, Device::cpu);
     Array<std::uint8_t> mask_u8(m.shape());
     for (index_t i = 0; i < mask_u8.size(); ++i) mask_u8[i] = m[i] != 0.0f ? 1 : 0;
-    out.write("/mask", View<const std::uint8_t>(mask_u8.view()));
+    out.write("/mask", mask_u8);
     out.set_attr("/", "method", a.method);
     out.set_attr("/", "lambda", a.lambda);
     out.set_attr("/", "iterations", a.iterations);
@@ -630,18 +630,16 @@ std::vector<std::string> write_previews(io::OutputSet& outputs, const std::strin
     require(volume.rank() == 3, "write_previews: expected a volume [slices][h][w], got " + volume.shape().str());
     const Array<float> vol = Array<float>::copy_of(volume, Device::cpu);
     const Array<float> ref = reference.empty() ? Array<float>() : Array<float>::copy_of(reference, Device::cpu);
-    const double top = max_abs(View<const float>((ref.empty() ? vol : ref).view()));
+    const double top = max_abs((ref.empty() ? vol : ref).view());
     const index_t S = vol.dim(0), rh = vol.dim(1), rw = vol.dim(2);
     std::vector<std::string> written;
     for (index_t s = 0; s < S; ++s) {
         const std::string p = slice_png(prefix, s);
-        io::write_png(outputs, p, View<const float>(vol.data() + s * rh * rw, Shape{rh, rw}), 0.0f, float(top));
+        io::write_png(outputs, p, vol.view().item(s), 0.0f, float(top));
         written.push_back(p);
         if (!ref.empty()) {
             const std::string q = slice_png(prefix + "_reference", s);
-            io::write_png(outputs, q,
-                          View<const float>(ref.data() + s * ref.dim(1) * ref.dim(2), Shape{ref.dim(1), ref.dim(2)}),
-                          0.0f, float(top));
+            io::write_png(outputs, q, ref.view().item(s), 0.0f, float(top));
             written.push_back(q);
         }
     }

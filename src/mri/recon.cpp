@@ -99,6 +99,15 @@ struct SliceReconstructor::State {
     int levels = 0;
     LinOpPtr<complex64> psi, crop;
     Array<complex64> coef;
+    Array<float> magnitude_buffer;      // the magnitude when the caller's view is on another device
+
+    // Where the magnitude is computed: the caller's view when it is on the device, else the buffer.
+    View<float> magnitude_on_device(View<float> out) {
+        if (out.device() == dev) return out;
+        if (magnitude_buffer.shape() != out.shape() || magnitude_buffer.device() != dev)
+            magnitude_buffer = Array<float>(out.shape(), dev);
+        return magnitude_buffer.view();
+    }
 
     // The data on the device, masked once: y = mask . kspace.
     void load_data(View<const complex64> kspace, View<const float> m) {
@@ -177,7 +186,7 @@ struct SliceReconstructor::State {
         return SolverResult{};
     }
 
-    SliceRecon zero_filled(View<const complex64> kspace, View<const float> m_in) {
+    SliceInfo zero_filled(View<const complex64> kspace, View<const float> m_in, View<float> magnitude) {
         const index_t H = kspace.dim(1), W = kspace.dim(2);
         if (mask.shape() != m_in.shape() || mask.device() != dev) mask = Array<float>(m_in.shape(), dev);
         mask.assign(m_in);
@@ -189,15 +198,14 @@ struct SliceReconstructor::State {
         if (!zf_plan || zf_plan->batch() != y.dim(0) || zf_plan->dims() != std::vector<index_t>{H, W})
             zf_plan = std::make_unique<FftPlan>(FftPlan::for_shape(y.shape(), 2, dev));
         zf_plan->inverse_centered(y.view());
-        Array<float> mag(plane(H, W), dev);
-        rss(y.view(), mag.view());
-        SliceRecon r;
-        r.magnitude = mag.to(Device::cpu);
-        return r;
+        const View<float> mag = magnitude_on_device(magnitude);
+        rss(y.view(), mag);
+        if (mag.data() != magnitude.data()) copy(mag, magnitude);
+        return SliceInfo{};
     }
 
-    SliceRecon iterative(View<const complex64> kspace, View<const float> m_in, View<const complex64> maps,
-                         index_t part, index_t parts) {
+    SliceInfo iterative(View<const complex64> kspace, View<const float> m_in, View<const complex64> maps,
+                        index_t part, index_t parts, View<float> magnitude, View<complex64> image) {
         const ReconOptions& o = options;
         const index_t C = kspace.dim(0), H = kspace.dim(1), W = kspace.dim(2);
         require(maps.shape() == kspace.shape(), "reconstruct_slice: coil maps of shape " + maps.shape().str() +
@@ -205,7 +213,7 @@ struct SliceReconstructor::State {
         // The maps and the mask go to the device once, into the operator, which masks the data too.
         set_operator(maps, m_in);
         load_data(kspace, A->mask());
-        SliceRecon r;
+        SliceInfo r;
         Array<complex64> x(plane(H, W), dev);
         A->apply_adjoint(y.view(), x.view());
         const double s = percentile_abs(x.view(), 0.99);
@@ -256,10 +264,10 @@ struct SliceReconstructor::State {
             r.measured = index_t(std::llround(sum(A->mask()))) * C;
         }
         scale(complex64(float(s)), x.view());
-        Array<float> mag(plane(H, W), dev);
-        sense_magnitude(x.view(), A->maps(), mag.view());
-        r.magnitude = mag.to(Device::cpu);
-        r.image = x.to(Device::cpu);
+        const View<float> mag = magnitude_on_device(magnitude);
+        sense_magnitude(x.view(), A->maps(), mag);
+        if (mag.data() != magnitude.data()) copy(mag, magnitude);
+        if (!image.empty()) copy(x.view(), image);
         return r;
     }
 };
@@ -275,21 +283,39 @@ SliceReconstructor::~SliceReconstructor() = default;
 
 const ReconOptions& SliceReconstructor::options() const { return state_->options; }
 
-SliceRecon SliceReconstructor::reconstruct(View<const complex64> kspace, View<const float> mask,
-                                           View<const complex64> maps, index_t part, index_t parts) {
-    require(kspace.rank() == 3, "reconstruct_slice: k-space must be [coils][H][W], got " + kspace.shape().str());
+SliceInfo SliceReconstructor::reconstruct(View<const complex64> kspace, View<const float> mask,
+                                          View<const complex64> maps, View<float> magnitude, View<complex64> image,
+                                          index_t part, index_t parts) {
+    const std::string where = "reconstruct_slice";
+    require(kspace.rank() == 3, where + ": k-space must be [coils][H][W], got " + kspace.shape().str());
     const index_t H = kspace.dim(1), W = kspace.dim(2);
-    require(mask.shape() == plane(H, W), "reconstruct_slice: mask of shape " + mask.shape().str() +
-                                             " does not match the k-space plane " + plane(H, W).str());
+    require_view(kspace, kspace.shape(), where, "kspace");
+    require_view(mask, plane(H, W), where, "mask");
+    require_view(magnitude, plane(H, W), where, "magnitude");
     const ReconOptions& o = state_->options;
+    if (o.method == Method::zero_filled && !image.empty())
+        throw Error(ErrorCode::bad_input, where + ": image: zero-filled has no SENSE image; pass an empty view", "image");
+    if (!image.empty()) require_view(image, plane(H, W), where, "image");
     if (o.progress) {
         ProgressInfo start;
         start.part = part;
         start.parts = parts;
         (void)o.progress(start);
     }
-    if (o.method == Method::zero_filled) return state_->zero_filled(kspace, mask);
-    return state_->iterative(kspace, mask, maps, part, parts);
+    if (o.method == Method::zero_filled) return state_->zero_filled(kspace, mask, magnitude);
+    require_view(maps, kspace.shape(), where, "maps");
+    return state_->iterative(kspace, mask, maps, part, parts, magnitude, image);
+}
+
+SliceRecon SliceReconstructor::reconstruct(View<const complex64> kspace, View<const float> mask,
+                                           View<const complex64> maps, index_t part, index_t parts) {
+    require(kspace.rank() == 3, "reconstruct_slice: k-space must be [coils][H][W], got " + kspace.shape().str());
+    const Shape image_shape = plane(kspace.dim(1), kspace.dim(2));
+    SliceRecon r;
+    r.magnitude = Array<float>(image_shape);
+    if (state_->options.method != Method::zero_filled) r.image = Array<complex64>(image_shape);
+    static_cast<SliceInfo&>(r) = reconstruct(kspace, mask, maps, r.magnitude, r.image, part, parts);
+    return r;
 }
 
 SliceRecon reconstruct_slice(View<const complex64> kspace, View<const float> mask, View<const complex64> maps,

@@ -71,7 +71,7 @@ Array<float> choose_mask(const ScanReader& reader, bool undersample, const MaskS
 // [slices][coils][H][W].
 View<const complex64> slice_maps(const Array<complex64>& truth, index_t slice) {
     if (truth.rank() == 3) return truth.view();
-    return View<const complex64>(truth.view().item(slice));
+    return truth.view().item(slice);
 }
 
 // Mask for one slice: the run's mask, or the non-zero samples of this slice.

@@ -52,15 +52,15 @@ Array<float> truth_target(View<const complex64> image, View<const complex64> sen
                 (per_slice && sensitivities.dim(0) == slices && sensitivities.dim(2) == h && sensitivities.dim(3) == w),
             "truth sensitivities of shape " + sensitivities.shape().str() + " do not match the truth image " +
                 image.shape().str() + "; expected [coils][H][W] or [slices][coils][H][W]");
-    const Array<complex64> x = Array<complex64>::copy_of(image, Device::cpu);
-    const Array<complex64> s = Array<complex64>::copy_of(sensitivities, Device::cpu);
+    // Host views are read in place, one slice (and its maps) at a time; device views are copied once.
+    Array<complex64> x_host, s_host;
+    if (image.device() != Device::cpu) x_host = Array<complex64>::copy_of(image, Device::cpu);
+    if (sensitivities.device() != Device::cpu) s_host = Array<complex64>::copy_of(sensitivities, Device::cpu);
+    const View<const complex64> x = image.device() == Device::cpu ? image : x_host.view();
+    const View<const complex64> s = sensitivities.device() == Device::cpu ? sensitivities : s_host.view();
     Array<float> full(Shape{slices, h, w});
-    const index_t per = per_slice ? s.size() / slices : 0;
-    const Shape map_shape = per_slice ? s.shape().drop_front() : s.shape();
     for (index_t sl = 0; sl < slices; ++sl)
-        sense_magnitude(View<const complex64>(x.data() + sl * h * w, Shape{h, w}),
-                        View<const complex64>(s.data() + sl * per, map_shape),
-                        View<float>(full.data() + sl * h * w, Shape{h, w}));
+        sense_magnitude(x.item(sl), per_slice ? s.item(sl) : s, full.view().item(sl));
     return center_crop(full.view(), recon_height, recon_width);
 }
 
@@ -139,9 +139,9 @@ SimulatedScan simulate(const SimulationOptions& o) {
     Array<float> full_rss(Shape{S, h, w});
     Array<complex64> coil_images(Shape{C, h, w});
     for (index_t s = 0; s < S; ++s) {
-        coil_images.assign(View<const complex64>(scan.kspace.data() + s * C * h * w, Shape{C, h, w}));
+        coil_images.assign(scan.kspace.view().item(s));
         plan.inverse_centered(coil_images.view());
-        rss(coil_images.view(), View<float>(full_rss.data() + s * h * w, Shape{h, w}));
+        rss(coil_images.view(), full_rss.view().item(s));
     }
     scan.rss = center_crop(full_rss.view(), rh, rw);
     return scan;

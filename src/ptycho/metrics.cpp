@@ -118,7 +118,7 @@ double object_nrmse(View<const complex64> truth_v, View<const complex64> est_v, 
         est = register_to(truth, est, region);
         remove_ramp(truth, est, region);
     }
-    return nrmse_complex(truth.view(), est.view(), true, blind, region.empty() ? View<const float>() : region.view());
+    return nrmse_complex(truth.view(), est.view(), true, blind, region.view());
 }
 
 FrcCurve fourier_ring_correlation(View<const complex64> a_v, View<const complex64> b_v, View<const float> region_v) {

@@ -175,13 +175,14 @@ Array<complex64> estimate_probe(Model& model, View<const float> intensities, Vie
 // The probe of a near-field scan without one: the square root of the mean frame (the probe's
 // intensity on the detector, the object's structure averaged out) propagated back to the sample,
 // i.e. the probe adjoint of a one-position model on a unit object.
-Array<complex64> near_field_probe(const Scan& scan, const ModelOptions& options) {
-    const Shape ps = scan.probe_shape();
-    const index_t J = scan.n_positions(), m = ps[0] * ps[1];
+Array<complex64> near_field_probe(View<const float> intensities_v, const ModelOptions& options) {
+    const Array<float> intensities = Array<float>::copy_of(intensities_v, Device::cpu);
+    const Shape ps = intensities.shape().drop_front();
+    const index_t J = intensities.dim(0), m = ps[0] * ps[1];
     Model one(ps, ps, Array<float>(Shape{1, 2}), Device::cpu, options);
     Array<complex64> g(Shape{1, ps[0], ps[1]}), ones(ps), probe(ps);
     for (index_t j = 0; j < J; ++j)
-        for (index_t r = 0; r < m; ++r) g[r].re += scan.intensities[j * m + r] / float(J);
+        for (index_t r = 0; r < m; ++r) g[r].re += intensities[j * m + r] / float(J);
     for (index_t r = 0; r < m; ++r) {
         g[r] = complex64(std::sqrt(std::max(g[r].re, 0.0f)), 0.0f);
         ones[r] = complex64(1.0f, 0.0f);
@@ -278,6 +279,154 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
 
 }  // namespace
 
+// What one layout's set-up makes and every call reuses.
+struct Reconstructor::State {
+    ReconOptions opt;
+    ScanLayout layout;
+    double aspect = 1.0;
+    Array<float> given_positions;  // host, as given (the orientation check tries the others from them)
+    Array<float> positions;        // host, after the orientation
+    Shape object_shape;
+    ModelOptions model_options;
+    std::unique_ptr<Model> model;
+    Array<complex64> object, probe;  // the estimates, on the device
+
+    State(View<const float> positions_in, const ScanLayout& l, ReconOptions o) : opt(std::move(o)), layout(l) {
+        opt.validate();
+        const char* where = "ptycho::Reconstructor";
+        require(layout.frame.rank() == 2 && layout.frame.size() > 0,
+                std::string(where) + ": the layout's frame must be [ny][nx], got " + layout.frame.str());
+        require(positions_in.rank() == 2 && positions_in.dim(1) == 2 && positions_in.dim(0) >= 1,
+                std::string(where) + ": expected positions [J][2], got " + positions_in.shape().str());
+        // The transposes swap metres, so they need the object pixel's aspect ratio.
+        aspect = layout.pixel_aspect();
+        given_positions = Array<float>::copy_of(positions_in, Device::cpu);
+        positions = opt.orientation == 0 ? given_positions.clone()
+                                         : orient_positions(given_positions, opt.orientation, aspect);
+        object_shape = layout.object.rank() == 2 && opt.orientation == 0 ? layout.object
+                                                                          : object_shape_for(positions, layout.frame);
+        model_options = layout.model_options(opt.batch, opt.subpixel);
+        model = std::make_unique<Model>(object_shape, layout.frame, positions, opt.device, model_options);
+    }
+
+    ReconInfo run(View<const float> intensities, View<const float> mask, View<const complex64> initial_probe,
+                  View<complex64> object_out, View<complex64> probe_out) {
+        const std::string where = "ptycho::reconstruct";
+        const Shape frame = layout.frame;
+        require_view(intensities, Shape{positions.dim(0), frame[0], frame[1]}, where, "intensities");
+        if (!mask.empty()) require_view(mask, frame, where, "mask");
+        if (!initial_probe.empty()) require_view(initial_probe, frame, where, "initial_probe");
+        require_view(object_out, object_shape, where, "object");
+        require_view(probe_out, frame, where, "probe");
+        const Device dev = opt.device;
+        const int iterations = opt.iterations > 0 ? opt.iterations : default_iterations(opt.method);
+        Model& m = *model;
+        m.set_data(intensities, mask);
+
+        ReconInfo r;
+        r.probe_from_data = initial_probe.empty();
+        r.refined_probe = opt.refine_probe || r.probe_from_data;
+        if (probe.shape() != frame || probe.device() != dev) probe = Array<complex64>(frame, dev);
+        if (r.probe_from_data) {
+            const Array<complex64> start = model_options.near_field() ? near_field_probe(intensities, model_options)
+                                                                      : estimate_probe(m, intensities, mask, opt.loss);
+            probe.assign(start);
+        } else {
+            probe.assign(initial_probe);
+        }
+        require(all_finite(probe.view()), "ptycho::reconstruct: the probe has non-finite values");
+        m.set_probe(probe.view());
+        if (object.shape() != object_shape || object.device() != dev) object = Array<complex64>(object_shape, dev);
+        fill(object.view(), complex64(1.0f, 0.0f));
+
+        // Plausibility of the scan with the starting probe; neither check changes the result.
+        const Array<complex64> probe_host = probe.to(Device::cpu);
+        check_overlap(positions, probe_host);
+        if (opt.check_orientation)
+            report_orientation(fit_orientation(given_positions, intensities, mask, probe_host, opt.orientation, aspect,
+                                               dev, 100, 12, model_options));
+
+        // A probe estimated from the data is far from the truth: hold it fixed for a few iterations
+        // so that the object takes shape first.
+        const int delay = opt.probe_delay >= 0 ? opt.probe_delay : (r.probe_from_data ? 5 : 0);
+        // The options' two callbacks as one per-iteration hook for the method loops.
+        IterationHook monitor;
+        const ReconOptions& o = opt;
+        if (o.progress || o.estimates)
+            monitor = [&o](const IterationInfo& info, View<const complex64> ob, View<const complex64> p) {
+                ProgressInfo progress;
+                progress.iteration = info;
+                if (o.estimates && !o.estimates(progress, ob, p)) return false;
+                return !o.progress || o.progress(progress);
+            };
+        if (opt.method == Method::awf || opt.method == Method::wf) {
+            r.solver = run_gradient(m, object, probe, opt, r.refined_probe, iterations, delay, r.steps, monitor);
+        } else {
+            PieOptions p;
+            p.regularized = opt.method == Method::rpie;
+            p.alpha = opt.alpha > 0 ? opt.alpha : (p.regularized ? 0.1 : 1.0);
+            p.beta = opt.beta > 0 ? opt.beta : 1.0;
+            p.refine_probe = r.refined_probe;
+            p.probe_delay = delay;
+            p.iterations = iterations;
+            p.seed = opt.seed;
+            r.solver = run_pie(m, object, probe, p, monitor);
+            r.steps.lipschitz_object = m.lipschitz_object();
+        }
+        m.set_probe(probe.view());
+        r.residual = m.residual(object.view());
+        copy(object.view(), object_out);
+        copy(probe.view(), probe_out);
+        return r;
+    }
+
+    Quality compare(View<const complex64> object_v, View<const complex64> probe_v, bool refined,
+                    View<const complex64> true_object, View<const complex64> true_probe) {
+        const std::string where = "ptycho::Reconstructor::compare_with_truth";
+        require_view(object_v, object_shape, where, "object");
+        require_view(probe_v, layout.frame, where, "probe");
+        require_view(true_object, object_shape, where, "true_object");
+        if (!true_probe.empty()) require_view(true_probe, layout.frame, where, "true_probe");
+        // The region the scan illuminates, from the true probe when there is one: this model,
+        // given that probe, is at the positions used.
+        model->set_probe(true_probe.empty() ? probe_v : true_probe);
+        const Array<float> region = illuminated_region(model->illumination().to(Device::cpu), 0.1);
+        const Array<complex64> object_host = Array<complex64>::copy_of(object_v, Device::cpu);
+        const Array<complex64> truth_host = Array<complex64>::copy_of(true_object, Device::cpu);
+        Quality q;
+        q.nrmse = object_nrmse(truth_host, object_host, region, refined);
+        if (!true_probe.empty() && refined) {
+            const Array<complex64> probe_host = Array<complex64>::copy_of(probe_v, Device::cpu);
+            const Array<complex64> true_probe_host = Array<complex64>::copy_of(true_probe, Device::cpu);
+            q.nrmse_probe = nrmse_complex(true_probe_host, probe_host, true, true);
+        }
+        return q;
+    }
+};
+
+Reconstructor::Reconstructor(View<const float> positions, const ScanLayout& layout, ReconOptions options)
+    : state_(std::make_unique<State>(positions, layout, std::move(options))) {}
+Reconstructor::Reconstructor(const Scan& scan, ReconOptions options)
+    : Reconstructor(scan.positions, scan.layout(), std::move(options)) {}
+Reconstructor::Reconstructor(Reconstructor&&) noexcept = default;
+Reconstructor& Reconstructor::operator=(Reconstructor&&) noexcept = default;
+Reconstructor::~Reconstructor() = default;
+
+ReconInfo Reconstructor::reconstruct(View<const float> intensities, View<const float> mask,
+                                     View<const complex64> initial_probe, View<complex64> object,
+                                     View<complex64> probe) {
+    return state_->run(intensities, mask, initial_probe, object, probe);
+}
+Quality Reconstructor::compare_with_truth(View<const complex64> object, View<const complex64> probe, bool refined_probe,
+                                          View<const complex64> true_object, View<const complex64> true_probe) {
+    return state_->compare(object, probe, refined_probe, true_object, true_probe);
+}
+Shape Reconstructor::object_shape() const { return state_->object_shape; }
+Shape Reconstructor::probe_shape() const { return state_->layout.frame; }
+View<const float> Reconstructor::positions() const { return state_->positions.view(); }
+Array<float> Reconstructor::illumination() const { return state_->model->illumination(); }
+const ReconOptions& Reconstructor::options() const { return state_->opt; }
+
 ReconResult reconstruct(const Scan& scan, const ReconOptions& opt) {
     opt.validate();
     require(!scan.intensities.empty() && scan.intensities.rank() == 3,
@@ -286,89 +435,16 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt) {
     require(scan.positions.shape() == Shape({J, 2}), "ptycho::reconstruct: expected positions [" + std::to_string(J) +
                                                          "][2] for the " + std::to_string(J) + " frames, got " +
                                                          scan.positions.shape().str());
-    const Shape probe_shape = scan.probe_shape();
-    // The transposes swap metres, so they need the object pixel's aspect ratio.
-    const double aspect = scan.geometry.valid() ? scan.geometry.object_pixel_y_m(probe_shape[0]) /
-                                                      scan.geometry.object_pixel_x_m(probe_shape[1])
-                                                : 1.0;
-    const Array<float> positions = opt.orientation == 0 ? Array<float>::copy_of(scan.positions, Device::cpu)
-                                                        : orient_positions(scan.positions, opt.orientation, aspect);
-    const Shape object_shape = scan.object_shape.rank() == 2 && opt.orientation == 0
-                                   ? scan.object_shape
-                                   : object_shape_for(positions, probe_shape);
-    const Device dev = opt.device;
-    const int iterations = opt.iterations > 0 ? opt.iterations : default_iterations(opt.method);
-
-    const ModelOptions model_options = scan.model_options(opt.batch, opt.subpixel);
-    Model model(object_shape, probe_shape, positions, dev, model_options);
-    model.set_data(scan.intensities, scan.mask);
-
+    Reconstructor plan(scan, opt);
     ReconResult r;
-    r.probe_from_data = scan.probe.empty();
-    r.refined_probe = opt.refine_probe || r.probe_from_data;
-    Array<complex64> probe = (r.probe_from_data ? (model_options.near_field()
-                                                       ? near_field_probe(scan, model_options)
-                                                       : estimate_probe(model, scan.intensities, scan.mask, opt.loss))
-                                                : scan.probe.clone())
-                                 .to(dev);
-    require(all_finite(probe.view()), "ptycho::reconstruct: the probe has non-finite values");
-    model.set_probe(probe.view());
-    Array<complex64> object(object_shape, dev);
-    fill(object.view(), complex64(1.0f, 0.0f));
-
-    // Plausibility of the scan with the starting probe; neither check changes the result.
-    const Array<complex64> probe_host = probe.to(Device::cpu);
-    check_overlap(positions, probe_host);
-    if (opt.check_orientation)
-        report_orientation(fit_orientation(scan.positions, scan.intensities, scan.mask, probe_host, opt.orientation,
-                                           aspect, dev, 100, 12, model_options));
-
-    // A probe estimated from the data is far from the truth: hold it fixed for a few iterations
-    // so that the object takes shape first.
-    const int delay = opt.probe_delay >= 0 ? opt.probe_delay : (r.probe_from_data ? 5 : 0);
-    // The options' two callbacks as one per-iteration hook for the method loops.
-    IterationHook monitor;
-    if (opt.progress || opt.estimates)
-        monitor = [&opt](const IterationInfo& info, View<const complex64> o, View<const complex64> p) {
-            ProgressInfo progress;
-            progress.iteration = info;
-            if (opt.estimates && !opt.estimates(progress, o, p)) return false;
-            return !opt.progress || opt.progress(progress);
-        };
-    if (opt.method == Method::awf || opt.method == Method::wf) {
-        r.solver = run_gradient(model, object, probe, opt, r.refined_probe, iterations, delay, r.steps, monitor);
-    } else {
-        PieOptions p;
-        p.regularized = opt.method == Method::rpie;
-        p.alpha = opt.alpha > 0 ? opt.alpha : (p.regularized ? 0.1 : 1.0);
-        p.beta = opt.beta > 0 ? opt.beta : 1.0;
-        p.refine_probe = r.refined_probe;
-        p.probe_delay = delay;
-        p.iterations = iterations;
-        p.seed = opt.seed;
-        r.solver = run_pie(model, object, probe, p, monitor);
-        r.steps.lipschitz_object = model.lipschitz_object();
-    }
-    model.set_probe(probe.view());
-    r.residual = model.residual(object.view());
-    r.positions = positions.clone();
-    r.illumination = model.illumination().to(Device::cpu);
-    r.object = object.to(Device::cpu);
-    r.probe = probe.to(Device::cpu);
+    r.object = Array<complex64>(plan.object_shape());
+    r.probe = Array<complex64>(plan.probe_shape());
+    static_cast<ReconInfo&>(r) = plan.reconstruct(scan.intensities, scan.mask, scan.probe, r.object, r.probe);
+    r.positions = Array<float>::copy_of(plan.positions(), Device::cpu);
+    r.illumination = plan.illumination().to(Device::cpu);
     // A truth is only comparable on its own grid (another orientation may transpose the object).
-    if (scan.has_truth() && r.object.shape() == scan.true_object.shape()) {
-        // The region the scan illuminates, from the true probe when the scan has it: this model,
-        // given that probe, is at the positions used.
-        Array<float> illumination;
-        if (!scan.true_probe.empty()) {
-            model.set_probe(scan.true_probe.view());
-            illumination = model.illumination().to(Device::cpu);
-        }
-        const Array<float> region = illuminated_region(scan.true_probe.empty() ? r.illumination : illumination, 0.1);
-        r.quality.nrmse = object_nrmse(scan.true_object, r.object, region, r.refined_probe);
-        if (!scan.true_probe.empty() && r.refined_probe)
-            r.quality.nrmse_probe = nrmse_complex(scan.true_probe.view(), r.probe.view(), true, true);
-    }
+    if (scan.has_truth() && r.object.shape() == scan.true_object.shape())
+        r.quality = plan.compare_with_truth(r.object, r.probe, r.refined_probe, scan.true_object, scan.true_probe);
     return r;
 }
 

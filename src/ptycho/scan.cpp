@@ -23,17 +23,22 @@ double Geometry::object_pixel_y_m(index_t frame_y) const {
 double Geometry::joules_from_kev(double kev) { return kev * k_kev; }
 double Geometry::joules_from_wavelength(double metres) { return k_planck * k_light / metres; }
 
-ModelOptions Scan::model_options(index_t batch, bool subpixel) const {
+ModelOptions ScanLayout::model_options(index_t batch, bool subpixel) const {
     ModelOptions o{batch, subpixel};
     if (near_field) {
-        require(geometry.valid() && probe_shape().rank() == 2,
+        require(geometry.valid() && frame.rank() == 2,
                 "ptycho: a near-field scan needs its geometry (energy, distance, pixel sizes) and frames");
         const double lz = geometry.wavelength_m() * geometry.distance_m;
-        const double wy = double(probe_shape()[0]) * geometry.pixel_y_m, wx = double(probe_shape()[1]) * geometry.pixel_x_m;
+        const double wy = double(frame[0]) * geometry.pixel_y_m, wx = double(frame[1]) * geometry.pixel_x_m;
         o.fresnel_y = lz / (wy * wy);
         o.fresnel_x = lz / (wx * wx);
     }
     return o;
+}
+
+double ScanLayout::pixel_aspect() const {
+    return geometry.valid() && frame.rank() == 2 ? geometry.object_pixel_y_m(frame[0]) / geometry.object_pixel_x_m(frame[1])
+                                                 : 1.0;
 }
 
 Array<float> positions_from_translations(View<const float> t_v, const Geometry& g, const Shape& probe_shape) {

@@ -74,16 +74,16 @@ SolverResult admm_tv(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, n
         A.apply_normal(p, q);
         grad(p, gtmp.view());
         grad_adj(gtmp.view(), dtmp.view());
-        axpy(rho_t, View<const T>(dtmp), q);
+        axpy(rho_t, dtmp, q);
     };
 
     A.apply_adjoint(b, rhs0.view());
     grad(xc, z.view());  // z = D x, u = 0
     for (int k = 1; k <= mon.max_iterations(); ++k) {
         // rhs = A^H b + rho D^H (z - u)
-        lin_comb(one, View<const T>(z), detail::scalar<T>(-1.0), View<const T>(u), gtmp.view());
+        lin_comb(one, z, detail::scalar<T>(-1.0), u, gtmp.view());
         grad_adj(gtmp.view(), dtmp.view());
-        lin_comb(one, View<const T>(rhs0), rho_t, View<const T>(dtmp), rhs.view());
+        lin_comb(one, rhs0, rho_t, dtmp, rhs.view());
         try {
             detail::cg_solve<T>(apply_m, rhs.view(), xw.view(), work, admm.inner_cg_iterations, nullptr, 0.0);
         } catch (const Error& e) {
@@ -101,9 +101,9 @@ SolverResult admm_tv(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, n
                                admm.isotropic});
         A.apply(xw.view(), axb.view());
         const double f = 0.5 * detail::diff_norm_sq<T>(axb.view(), b) + admm.lambda * zs.a;
-        const kern::Sum3 m = detail::step_measure<T>(xw.view(), xc, View<const T>());
+        const kern::Sum3 m = detail::step_measure<T>(xw.view(), xc, {});
         if (!std::isfinite(f) || !std::isfinite(m.a) || !std::isfinite(m.b)) mon.diverged(k, "the objective");
-        copy(View<const T>(xw), x);
+        copy(xw, x);
         const double used_rho = rho;
         if (admm.adaptive_rho && k <= k_admm_adapt_iterations) {
             // Residual balancing on the normalised residuals (scale-invariant):

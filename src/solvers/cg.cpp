@@ -39,7 +39,7 @@ SolverResult cg_normal(const LinearOperator<T>& A, no_deduce_t<View<const T>> b,
             "cg_normal: the Tikhonov weight lambda must be a finite number >= 0, got " + std::to_string(lambda));
     detail::require_array("cg_normal", "b", b, A.range_shape(), A.device());
     detail::require_array("cg_normal", "x", x, A.domain_shape(), A.device());
-    Array<T> rhs = zeros_like(View<const T>(x));
+    Array<T> rhs = zeros_like<T>(x);
     A.apply_adjoint(b, rhs.view());
     detail::CgWork<T> work(x);
     const T lam = scalar<T>(lambda);
@@ -67,7 +67,7 @@ SolverResult cgls(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_d
     A.apply_adjoint(b, s.view());
     const double ahb = norm2<T>(s);
     A.apply(xc, q.view());
-    lin_comb(one, b, scalar<T>(-1.0), View<const T>(q), r.view());
+    lin_comb(one, b, scalar<T>(-1.0), q, r.view());
     A.apply_adjoint(r, s.view());
     if (damp != 0.0) axpy(scalar<T>(-damp), xc, s.view());
     double gamma = norm2_squared<T>(s);
@@ -76,26 +76,26 @@ SolverResult cgls(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_d
         mon.mark_converged();
         return mon.finish();
     }
-    copy(View<const T>(s), p.view());
+    copy(s, p.view());
     for (int k = 1; k <= mon.max_iterations(); ++k) {
         A.apply(p, q.view());
         const double delta = norm2_squared<T>(q) + (damp != 0.0 ? damp * norm2_squared<T>(p) : 0.0);
         const double alpha = gamma / delta;
         if (!std::isfinite(alpha) || !(delta > 0.0)) mon.diverged(k, "the step length");
-        axpy(scalar<T>(-alpha), View<const T>(q), r.view());
+        axpy(scalar<T>(-alpha), q, r.view());
         A.apply_adjoint(r, s.view());
         // s = A^H r - damp (x + alpha p), without touching x yet.
-        if (damp != 0.0) detail::comb3(one, View<const T>(s), -d, xc, scalar<T>(-damp * alpha), View<const T>(p), s.view());
+        if (damp != 0.0) detail::comb3<T>(one, s, -d, xc, scalar<T>(-damp * alpha), p, s.view());
         const double gamma_new = norm2_squared<T>(s);
         const double rr = norm2_squared<T>(r);
         if (!std::isfinite(gamma_new) || !std::isfinite(rr)) mon.diverged(k, "the residual");
-        axpy(scalar<T>(alpha), View<const T>(p), x);
+        axpy(scalar<T>(alpha), p, x);
         const double objective = rr + (damp != 0.0 ? damp * norm2_squared<T>(xc) : 0.0);
-        axpby(one, View<const T>(s), scalar<T>(gamma_new / gamma), p.view());
+        axpby(one, s, scalar<T>(gamma_new / gamma), p.view());
         gamma = gamma_new;
         const double measure = ahb > 0.0 ? std::sqrt(gamma) / ahb : std::sqrt(gamma);
         // r = b - A x is CGLS's recursive residual: the misfit costs no operator call.
-        const double misfit = mon.residual_misfit<T>(r.view(), View<const T>());
+        const double misfit = mon.residual_misfit<T>(r.view(), {});
         if (!mon.record(k, objective, measure, alpha, misfit)) break;
     }
     return mon.finish();

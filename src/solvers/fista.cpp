@@ -42,20 +42,20 @@ SolverResult fista(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_
     A.apply(xc, ax.view());
     double f_prev = objective(ax.view(), xc);
     if (!std::isfinite(f_prev)) mon.diverged(1, "the objective at the starting point");
-    lin_comb(one, View<const T>(ax), minus_one, b, r.view());  // r = A y - b with y = x_0
+    lin_comb(one, ax, minus_one, b, r.view());  // r = A y - b with y = x_0
 
     double t = 1.0;
     for (int k = 1; k <= mon.max_iterations(); ++k) {
         A.apply_adjoint(r, grad.view());
         copy(xc, x_prev.view());
-        lin_comb(one, View<const T>(y), detail::scalar<T>(-step), View<const T>(grad), x);
+        lin_comb(one, y, detail::scalar<T>(-step), grad, x);
         if (prox) prox(x, step);
         std::swap(ax, ax_prev);
         A.apply(xc, ax.view());
         const double f = objective(ax.view(), xc);
-        const kern::Sum3 m = detail::step_measure<T>(xc, x_prev.view(), View<const T>());
+        const kern::Sum3 m = detail::step_measure<T>(xc, x_prev.view(), {});
         if (!std::isfinite(f) || !std::isfinite(m.a) || !std::isfinite(m.b)) {
-            copy(View<const T>(x_prev), x);
+            copy(x_prev, x);
             mon.diverged(k, std::isfinite(f) ? "the updated estimate" : "the objective");
         }
         double beta = 0.0;
@@ -70,8 +70,8 @@ SolverResult fista(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_
         }
         // y = x + beta (x - x_prev);  r = A y - b
         const T bp = detail::scalar<T>(1.0 + beta), bm = detail::scalar<T>(-beta);
-        lin_comb(bp, xc, bm, View<const T>(x_prev), y.view());
-        detail::comb3(bp, View<const T>(ax), bm, View<const T>(ax_prev), minus_one, b, r.view());
+        lin_comb(bp, xc, bm, x_prev, y.view());
+        detail::comb3<T>(bp, ax, bm, ax_prev, minus_one, b, r.view());
         f_prev = f;
         const double misfit = mon.residual_misfit<T>(ax.view(), b);
         if (!mon.record(k, f, detail::relative(m.a, m.b), step, misfit)) break;

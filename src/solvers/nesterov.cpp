@@ -87,7 +87,7 @@ SolverResult nesterov(const ObjectiveGradientFn<T>& f, std::vector<Block<T>> blo
             }
         }
         if (!std::isfinite(step_sq) || !std::isfinite(size_sq)) {
-            for (std::size_t b = 0; b < nb; ++b) copy(View<const T>(x_prev[b].view()), x_views[b]);
+            for (std::size_t b = 0; b < nb; ++b) copy(x_prev[b], x_views[b]);
             mon.diverged(k, "the updated estimate");
         }
 
@@ -102,8 +102,7 @@ SolverResult nesterov(const ObjectiveGradientFn<T>& f, std::vector<Block<T>> blo
             }
             // y_{k+1} = x_{k+1} + beta (x_{k+1} - x_k)
             for (std::size_t b = 0; b < nb; ++b)
-                lin_comb(detail::scalar<T>(1.0 + beta), View<const T>(x_views[b]), detail::scalar<T>(-beta),
-                         View<const T>(x_prev[b].view()), y[b].view());
+                lin_comb(detail::scalar<T>(1.0 + beta), x_views[b], detail::scalar<T>(-beta), x_prev[b], y[b].view());
         }
         if (!mon.record(k, fy, detail::relative(step_sq, size_sq), blocks[0].step)) break;
     }

@@ -65,7 +65,7 @@ SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<floa
         const double rr = norm2_squared<float>(res);
         if (!std::isfinite(rr)) mon.diverged(k, "the residual b - A x");
         copy(cand, x);
-        const double misfit = mon.residual_misfit<float>(res.view(), View<const float>());
+        const double misfit = mon.residual_misfit<float>(res.view(), {});
         if (!mon.record(k, 0.5 * rr, detail::relative(m.a, m.b), sirt.relaxation, misfit)) break;
     }
     return mon.finish();

@@ -33,7 +33,7 @@ TEST(Hdf5, RoundTripsEveryType) {
         io::H5Writer w(path);
         w.write("/a/b/floats", f);
         w.write("/complex", c);
-        w.write("/ints", View<const std::int64_t>(n));
+        w.write("/ints", n);
         w.write_string("/header", "<xml>hello</xml>");
         w.write_scalar("/energy", 1.25e-15);
         w.set_attr("/", "method", "awf");
@@ -122,7 +122,7 @@ TEST(Png, WritesAValidFile) {
     char sig[8];
     f.read(sig, 8);
     EXPECT_EQ(std::string(sig + 1, 3), "PNG");
-    EXPECT_THROW(io::write_png(path, View<const float>(Array<float>(Shape{3, 3, 3}))), Error);
+    EXPECT_THROW(io::write_png(path, Array<float>(Shape{3, 3, 3})), Error);
 }
 
 TEST(Metrics, HandComputedValues) {

@@ -97,7 +97,7 @@ Array<float> cg_sense_image(const SimulatedScan& s, View<const complex64> maps, 
     const index_t C = s.kspace.dim(1), h = s.kspace.dim(2), w = s.kspace.dim(3);
     const SenseOperator A(maps, mask.view(), Device::cpu);
     Array<complex64> y(Shape{C, h, w});
-    apply_mask(View<const complex64>(s.kspace.data(), Shape{C, h, w}), mask.view(), y.view());
+    apply_mask(s.kspace.view().item(0), mask, y.view());
     Array<complex64> x(Shape{h, w});
     SolverOptions so;
     so.max_iterations = iters;
@@ -113,7 +113,7 @@ TEST(MriEspirit, MapsMatchTrueSensitivitiesUpToPhase) {
     const SimulatedScan s = small_scan();
     const index_t C = 8, h = 128, w = 96;
     EspiritOptions eo;
-    const EspiritResult r = espirit(View<const complex64>(s.kspace.data(), Shape{C, h, w}), {}, eo, Device::cpu);
+    const EspiritResult r = espirit(s.kspace.view().item(0), {}, eo, Device::cpu);
     EXPECT_EQ(r.box.rows, 24);
     EXPECT_EQ(r.box.cols, 24);
     EXPECT_GT(r.kernels_kept, 0);
@@ -153,7 +153,7 @@ TEST(MriEspirit, CgSenseWithEspiritMapsMatchesTrueMaps) {
     spec.seed = 3;
     const Array<float> mask = make_mask(spec, h, w);
     Array<complex64> y(Shape{C, h, w});
-    apply_mask(View<const complex64>(s.kspace.data(), Shape{C, h, w}), mask.view(), y.view());
+    apply_mask(s.kspace.view().item(0), mask, y.view());
     const EspiritResult r = espirit(y.view(), mask.view(), EspiritOptions{}, Device::cpu);
     // True maps zeroed away from the object (2-pixel margin), as ESPIRiT's eigenvalue crop does:
     // without that support both are solving for the empty background too.

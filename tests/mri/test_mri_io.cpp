@@ -126,7 +126,7 @@ TEST(MriIo, IsmrmrdRoundTripKeepsTheAcquiredLines) {
     EXPECT_EQ(h.slices, 2);
     EXPECT_EQ(h.coils, 3);
     EXPECT_EQ(h.recon_height, 32);
-    EXPECT_EQ(test::max_rel_diff(View<const complex64>(r.read_slice(1).view()), View<const complex64>(k.view().item(1))), 0.0);
+    EXPECT_EQ(test::max_rel_diff(r.read_slice(1), k.view().item(1)), 0.0);
     const Array<float> m = r.file_mask();
     for (index_t i = 0; i < m.size(); ++i) EXPECT_EQ(m[i], mask[i]);
 }
@@ -151,12 +151,12 @@ TEST(MriIo, BadInputsAreRejected) {
               ErrorCode::bad_input);
     // Wrong rank.
     EXPECT_EQ(open_and_read_error(file("rank2.h5", [](io::H5Writer& w) {
-                  w.write("/kspace", View<const complex64>(Array<complex64>(Shape{8, 8}).view()));
+                  w.write("/kspace", Array<complex64>(Shape{8, 8}));
               })),
               ErrorCode::bad_input);
     // All-zero k-space.
     EXPECT_EQ(open_and_read_error(file("zeros.h5", [](io::H5Writer& w) {
-                  w.write("/kspace", View<const complex64>(Array<complex64>(Shape{1, 2, 8, 8}).view()));
+                  w.write("/kspace", Array<complex64>(Shape{1, 2, 8, 8}));
               })),
               ErrorCode::bad_input);
     // NaN.

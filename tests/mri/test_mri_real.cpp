@@ -83,7 +83,7 @@ TEST(MriReal, ReversedReadoutsAreFlippedBack) {
     const ScanReader r = ScanReader::open(p);
     EXPECT_EQ(r.header().reversed_lines, 2 * 24);
     for (index_t sl = 0; sl < 2; ++sl)
-        EXPECT_EQ(test::max_rel_diff(View<const complex64>(r.read_slice(sl).view()), s.kspace.view().item(sl)), 0.0);
+        EXPECT_EQ(test::max_rel_diff(r.read_slice(sl), s.kspace.view().item(sl)), 0.0);
 
     RunOptions o;
     o.input = p;
@@ -236,7 +236,7 @@ std::string partial_fourier_file(const SimulatedScan& s, index_t first, bool dec
     restrict_columns(m.view(), first, W);
     Array<complex64> k = s.kspace.clone();
     for (index_t sl = 0; sl < k.dim(0); ++sl)
-        apply_mask(View<const complex64>(k.view().item(sl)), m.view(), k.view().item(sl));
+        apply_mask(k.view().item(sl), m, k.view().item(sl));
     FastMriWriteOptions wo;
     wo.truth_image = s.image.view();
     wo.truth_sensitivities = s.sensitivities.view();
@@ -531,7 +531,7 @@ TEST(MriReal, MeasuredSiemensGradientEcho) {
     FastMriWriteOptions fo;
     fo.recon_height = fo.recon_width = 256;
     const std::string bad = test::temp_path("gre07_mirrored.h5");
-    write_fastmri(bad, View<const complex64>(mirrored.data(), Shape{1, 1, 256, 256}), fo);
+    write_fastmri(bad, mirrored.view().reshaped(Shape{1, 1, 256, 256}), fo);
     o.input = bad;
     o.output = test::temp_path("gre07_mirrored_out.h5");
     run_recon(o);

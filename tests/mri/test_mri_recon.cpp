@@ -55,7 +55,7 @@ Outcome run(const SimulatedScan& s, const Array<float>& mask, const Array<comple
 
 Array<complex64> espirit_maps(const SimulatedScan& s, const Array<float>& mask) {
     Array<complex64> y(Shape{kC, kH, kW});
-    apply_mask(View<const complex64>(s.kspace.data(), Shape{kC, kH, kW}), mask.view(), y.view());
+    apply_mask(s.kspace.view().item(0), mask, y.view());
     return espirit(y.view(), mask.view(), EspiritOptions{}, Device::cpu).maps;
 }
 

@@ -178,7 +178,7 @@ struct LeastSquares {
     double operator()(View<const T> x, View<T> grad) {
         ++calls;
         A->apply(x, r.view());
-        axpy(T(-1.0f), View<const T>(b), r.view());
+        axpy(T(-1.0f), b, r.view());
         A->apply_adjoint(r, grad);
         return 0.5 * norm2_squared<T>(r);
     }
@@ -273,8 +273,8 @@ void nesterov_two_blocks(Device dev) {
     ObjectiveGradientFn<T> f = [&](const std::vector<View<const T>>& x, const std::vector<View<T>>& g) {
         a1->apply(x[0], r.view());
         a2->apply(x[1], t.view());
-        lin_comb(T(1.0f), View<const T>(t), T(-1.0f), View<const T>(bd), t.view());
-        axpy(T(1.0f), View<const T>(t), r.view());
+        lin_comb(T(1.0f), t, T(-1.0f), bd, t.view());
+        axpy(T(1.0f), t, r.view());
         a1->apply_adjoint(r, g[0]);
         a2->apply_adjoint(r, g[1]);
         return 0.5 * norm2_squared<T>(r);
@@ -553,7 +553,7 @@ void expect_guard(Device dev, Array<T>& x, const std::function<void(View<T>, con
     SolverOptions opt;
     opt.max_iterations = 100;
     opt.callback = [&](const IterationInfo& info) {
-        copy(View<const T>(x), last.view());
+        copy(x, last.view());
         last_iteration = info.iteration;
         EXPECT_TRUE(std::isfinite(info.objective));
         return true;
@@ -569,7 +569,7 @@ void expect_guard(Device dev, Array<T>& x, const std::function<void(View<T>, con
     }
     EXPECT_GE(last_iteration, 2) << solver;
     EXPECT_TRUE(all_finite<T>(x)) << solver;
-    EXPECT_EQ(test::max_rel_diff(View<const T>(x), View<const T>(last)), 0.0) << solver << ": estimate not restored";
+    EXPECT_EQ(test::max_rel_diff(x, last), 0.0) << solver << ": estimate not restored";
     (void)dev;
 }
 

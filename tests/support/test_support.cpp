@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -89,5 +90,18 @@ double max_rel_diff(View<const complex64> a_v, View<const complex64> b_v) {
     }
     return scale > 0 ? diff / scale : diff;
 }
+
+namespace {
+template <class T>
+bool same_bits_of(View<const T> a_v, View<const T> b_v) {
+    if (a_v.shape() != b_v.shape() || a_v.size() != b_v.size()) return false;
+    if (a_v.empty()) return true;  // (a null view has no elements whatever its shape)
+    const Array<T> a = Array<T>::copy_of(a_v, Device::cpu), b = Array<T>::copy_of(b_v, Device::cpu);
+    return std::memcmp(a.data(), b.data(), std::size_t(a.size()) * sizeof(T)) == 0;
+}
+}  // namespace
+
+bool same_bits(View<const float> a, View<const float> b) { return same_bits_of(a, b); }
+bool same_bits(View<const complex64> a, View<const complex64> b) { return same_bits_of(a, b); }
 
 }  // namespace lumen::test

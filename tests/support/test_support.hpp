@@ -38,6 +38,23 @@ int run_command(const std::string& command, std::string* output = nullptr);
 double max_rel_diff(View<const float> a, View<const float> b);
 double max_rel_diff(View<const complex64> a, View<const complex64> b);
 
+// True when a and b hold the same bits (same shape; both copied to the host): results that must
+// not change, compared exactly.
+bool same_bits(View<const float> a, View<const float> b);
+bool same_bits(View<const complex64> a, View<const complex64> b);
+
+// Runs f, which should throw Error(code), and returns the field the error names ("(no error)"
+// when it throws nothing); fails the test if the code is another.
+inline std::string error_field(ErrorCode code, const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), code) << e.what();
+        return e.field();
+    }
+    return "(no error)";
+}
+
 // Runs f, which should throw Error(invalid_option), and returns the field it names ("(no error)"
 // when it throws nothing); fails the test if the code is another or the message names a flag.
 inline std::string invalid_option_field(const std::function<void()>& f) {

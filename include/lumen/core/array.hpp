@@ -280,4 +280,21 @@ void copy(no_deduce_t<View<const T>> src, View<T> dst) {
         detail::copy_bytes(dst.data(), dst.device(), src.data(), src.device(), std::size_t(src.size()) * sizeof(T));
 }
 
+// Checks a caller's view argument of a plan object (ct::Reconstructor, ...): not null, of the
+// expected shape, on a device this build and machine can use. Throws Error(bad_input) (or
+// Error(no_gpu) for a cuda view without a GPU) whose message starts with `where` and whose field()
+// is `name`, the parameter ("volume", "object", ...).
+template <class T>
+void require_view(const View<T>& view, const Shape& expected, const std::string& where, const std::string& name) {
+    if (view.shape() != expected)
+        throw Error(ErrorCode::bad_input,
+                    where + ": " + name + " has shape " + view.shape().str() + ", expected " + expected.str(), name);
+    if (!view.data() && expected.size() > 0)
+        throw Error(ErrorCode::bad_input, where + ": " + name + " is a null view of shape " + expected.str(), name);
+    if (view.device() == Device::cuda && !cuda_available())
+        throw Error(ErrorCode::no_gpu, where + ": " + name + " is a cuda view, but " +
+                                           (cuda_enabled() ? "no GPU can be used now" : "lumen was built without CUDA"),
+                    name);
+}
+
 }  // namespace lumen

@@ -32,7 +32,9 @@ public:
     Error(ErrorCode code, const std::string& message, std::string field = {})
         : std::runtime_error(message), code_(code), field_(std::move(field)) {}
     ErrorCode code() const noexcept { return code_; }
-    // For invalid_option: the option field ("ReconOptions.iterations"); empty otherwise.
+    // For invalid_option: the option field ("ReconOptions.iterations"); for a caller's view that a
+    // plan object refuses (require_view in lumen/core/array.hpp): the parameter ("volume"); empty
+    // otherwise.
     const std::string& field() const noexcept { return field_; }
     // The process exit status an app returns: 2 for the caller's mistakes (input, options, usage,
     // no GPU), 1 for failures of the run itself.

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -126,16 +127,53 @@ struct ReconOptions {
     void validate() const;
 };
 
-struct ReconResult {
-    Array<float> volume;              // [nz][ny][nx] on the host, attenuation per mm
-    SolverResult solver;              // iterations, history (empty for fdk)
+// What a reconstruction did, without the volume itself (Reconstructor::reconstruct writes that
+// into the caller's view).
+struct ReconInfo {
+    SolverResult solver;              // iterations, stop_reason, history (empty for fdk)
     double elapsed_s = 0.0;
     // What was used, for the output's attributes and the summary (name, value as text).
     std::vector<std::pair<std::string, std::string>> parameters;
 };
 
+struct ReconResult : ReconInfo {
+    Array<float> volume;              // [nz][ny][nx] on the host, attenuation per mm
+};
+
+// Reconstructions of one geometry with one set of options, call after call: the projector pair
+// (its view matrices on options.device) and the device buffers are made once and kept, so a
+// series of scans (a time series, a parameter sweep, a Python loop) pays the set-up once. Input
+// and output views may be on either device; the work runs on options.device, and when the
+// transmission and the volume are both there nothing goes through the host (the nonlinear
+// method's curvature bound and the discrepancy rule read only the small CountNoise on the host).
+// Not for use by several threads at once.
+class Reconstructor {
+public:
+    // Validates the geometry (Error(bad_input)) and the options (Error(invalid_option) naming the
+    // field).
+    Reconstructor(const Geometry& geometry, ReconOptions options);
+    Reconstructor(Reconstructor&&) noexcept;
+    Reconstructor& operator=(Reconstructor&&) noexcept;
+    ~Reconstructor();
+
+    // transmission: normalised intensities [n_angles][nv][nu] (any device; read in place when on
+    // options().device). volume: [nz][ny][nx] (any device), overwritten with the result.
+    // `noise` (may be null) as for the reconstruct() functions below. A view of the wrong shape is
+    // Error(bad_input) whose field() names it ("transmission", "volume").
+    ReconInfo reconstruct(View<const float> transmission, const CountNoise* noise, View<float> volume);
+    ReconInfo reconstruct(View<const float> transmission, View<float> volume);
+
+    const Geometry& geometry() const;
+    const ReconOptions& options() const;
+
+    struct State;
+
+private:
+    std::unique_ptr<State> state_;
+};
+
 // Reconstructs from normalised intensities t [n_angles][nv][nu] (any device; moved to
-// options.device). `noise` (may be null) gives the counts' noise: without it there is no
+// options.device), through a Reconstructor of its own. `noise` (may be null) gives the counts' noise: without it there is no
 // discrepancy rule (the run stops at the cap) and no Poisson objective.
 ReconResult reconstruct(const Geometry& geometry, View<const float> transmission, const CountNoise* noise,
                         const ReconOptions& options);

@@ -56,10 +56,10 @@ struct ReconOptions {
     double resolved_lambda() const { return lambda ? *lambda : default_lambda(method); }
 };
 
-struct SliceRecon {
-    Array<float> magnitude;     // [H][W] on the host: RSS of the estimated coil images
-    Array<complex64> image;     // [H][W] on the host: the SENSE image x (empty for zero-filled)
-    SolverResult solver;
+// What one slice's reconstruction did, without the images (SliceReconstructor::reconstruct writes
+// those into the caller's views).
+struct SliceInfo {
+    SolverResult solver;        // iterations, stop_reason, history (empty for zero-filled)
     double data_scale = 1.0;    // s
     double lambda = 0.0;        // the relative weight used
     // ||M (A x - y)||^2 over the measured samples (in the data's units) and their number (samples
@@ -67,6 +67,11 @@ struct SliceRecon {
     // inverts the samples exactly, so has no residual to speak of).
     double residual_sq = -1.0;
     index_t measured = 0;
+};
+
+struct SliceRecon : SliceInfo {
+    Array<float> magnitude;     // [H][W] on the host: RSS of the estimated coil images
+    Array<complex64> image;     // [H][W] on the host: the SENSE image x (empty for zero-filled)
 };
 
 // Reconstructs slice after slice with what one slice's set-up makes kept for the next: one
@@ -88,6 +93,13 @@ public:
     // part / parts: the slice, for options().progress.
     SliceRecon reconstruct(View<const complex64> kspace, View<const float> mask, View<const complex64> maps,
                            index_t part = 0, index_t parts = 1);
+    // The same into the caller's views, on either device: magnitude [H][W] and image [H][W] (the
+    // SENSE image; may be empty, and must be for zero-filled, which has none). When the inputs
+    // and outputs are on options().device nothing goes through the host but the scale s (the
+    // 99th percentile of one coil-combined image, sorted on the host). A view of the wrong shape
+    // is Error(bad_input) whose field() names it ("kspace", "mask", "maps", "magnitude", "image").
+    SliceInfo reconstruct(View<const complex64> kspace, View<const float> mask, View<const complex64> maps,
+                          View<float> magnitude, View<complex64> image, index_t part = 0, index_t parts = 1);
     const ReconOptions& options() const;
 
     struct State;

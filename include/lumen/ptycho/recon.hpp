@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "lumen/core/array.hpp"
@@ -79,22 +80,77 @@ struct StepSizes {
     double curvature = 1;                             // far-field factor (kappa; 4 for Poisson; 1 amplitude)
 };
 
-struct ReconResult {
-    Array<complex64> object;  // [H][W] host
-    Array<complex64> probe;   // [my][mx] host
-    Array<float> illumination;  // [H][W] host, for the final probe
-    SolverResult solver;
+// What a reconstruction did, without the estimates themselves (Reconstructor::reconstruct writes
+// those into the caller's views).
+struct ReconInfo {
+    SolverResult solver;        // iterations, stop_reason, history
     StepSizes steps;
     bool refined_probe = false;
     bool probe_from_data = false;
-    Array<float> positions;     // [J][2] the positions used (after the orientation)
     Model::Residual residual;   // the final fit against the data (noise-normalised: residual.ratio())
     // Against the scan's truth (simulations: Scan::true_object, true_probe) when it has one and the
-    // object lies on the truth's grid; NaN otherwise. nrmse: the object over the region the true
-    // probe (else the final probe) illuminates (at least 0.1 of the maximum), after the global
-    // phase (known probe) or also the shift, ramp and complex scale (refined probe) are removed;
-    // nrmse_probe: the probe (complex scale removed) when it was refined.
+    // object lies on the truth's grid; NaN otherwise (Reconstructor::compare_with_truth). nrmse:
+    // the object over the region the true probe (else the final probe) illuminates (at least 0.1
+    // of the maximum), after the global phase (known probe) or also the shift, ramp and complex
+    // scale (refined probe) are removed; nrmse_probe: the probe (complex scale removed) when it
+    // was refined.
     Quality quality;
+};
+
+struct ReconResult : ReconInfo {
+    Array<complex64> object;    // [H][W] host
+    Array<complex64> probe;     // [my][mx] host
+    Array<float> illumination;  // [H][W] host, for the final probe
+    Array<float> positions;     // [J][2] the positions used (after the orientation)
+};
+
+// Reconstructions of one scan layout (positions, frame, object grid, geometry) with one set of
+// options, call after call: the model (its batched FFT plans, the positions and work buffers on
+// options.device), the object and probe estimates' buffers and the orientation are set up once
+// and kept, so a series of scans on the same positions (a tomography's angles, a parameter sweep,
+// a Python loop) pays the set-up once. Measurements and results are views on either device; the
+// work runs on options.device, and only the starting probe (one frame, for the overlap check)
+// comes to the host, plus the mean pattern when the probe is estimated from the data. Not for
+// use by several threads at once.
+class Reconstructor {
+public:
+    // positions: [J][2] object pixels (any device), before options.orientation is applied.
+    // Validates the options (Error(invalid_option) naming the field) and the layout
+    // (Error(bad_input): a window leaving the object, a non-finite position).
+    Reconstructor(View<const float> positions, const ScanLayout& layout, ReconOptions options);
+    // The scan's positions and layout (its measurements, probe and truth are not used here).
+    Reconstructor(const Scan& scan, ReconOptions options);
+    Reconstructor(Reconstructor&&) noexcept;
+    Reconstructor& operator=(Reconstructor&&) noexcept;
+    ~Reconstructor();
+
+    // intensities: [J][ny][nx] photons in detector order (any device); mask: [ny][nx] 1 measured,
+    // 0 ignored (any device; empty: all measured); initial_probe: [ny][nx] centred (any device;
+    // empty: estimated from the data, as reconstruct(Scan) does). object: [H][W]
+    // (object_shape()) and probe: [ny][nx], any device, overwritten with the estimates. A view of
+    // the wrong shape is Error(bad_input) whose field() names it ("intensities", "object", ...).
+    // ReconInfo::quality stays NaN (compare_with_truth measures it).
+    ReconInfo reconstruct(View<const float> intensities, View<const float> mask, View<const complex64> initial_probe,
+                          View<complex64> object, View<complex64> probe);
+
+    // How close a result of this plan (object [H][W], probe [ny][nx], any device) is to a truth
+    // (true_object [H][W]; true_probe [ny][nx] or empty), by the rules of ReconInfo::quality;
+    // refined_probe: whether the probe was refined (ReconInfo::refined_probe).
+    Quality compare_with_truth(View<const complex64> object, View<const complex64> probe, bool refined_probe,
+                               View<const complex64> true_object, View<const complex64> true_probe = {});
+
+    // The object grid [H][W], the frame [ny][nx], the positions used [J][2] (host, after the
+    // orientation), the illumination of the probe last reconstructed [H][W] (options().device).
+    Shape object_shape() const;
+    Shape probe_shape() const;
+    View<const float> positions() const;
+    Array<float> illumination() const;
+    const ReconOptions& options() const;
+
+    struct State;
+
+private:
+    std::unique_ptr<State> state_;
 };
 
 // Reconstructs a scan from a flat object (|O| = 1) and the scan's probe (refined unless
@@ -103,7 +159,7 @@ struct ReconResult {
 // probe, one is estimated from the data: the pupil amplitude of probe_from_data() with the defocus
 // (quadratic pupil phase, 13 candidate beam widths up to 3/4 of the frame) that fits the data best
 // after a few object-only AWF iterations; the probe is then refined jointly. Validates the options
-// first (ReconOptions::validate).
+// first (ReconOptions::validate). Through a Reconstructor of its own.
 ReconResult reconstruct(const Scan& scan, const ReconOptions& options);
 
 // The steps above for the model's current probe, at `object`.

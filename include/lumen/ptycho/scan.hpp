@@ -31,6 +31,22 @@ struct Geometry {
     static double joules_from_wavelength(double metres);
 };
 
+// A scan's layout: what a reconstruction's set-up depends on besides the positions, nothing
+// measured (ptycho::Reconstructor takes it with the positions; Scan::layout() gives a scan's).
+struct ScanLayout {
+    Shape frame;            // [ny][nx] the detector frame, the probe's shape
+    Shape object;           // [H][W]; empty: object_shape_for(the positions used, frame)
+    Geometry geometry;      // may be invalid (unknown): the orientations then take square object pixels
+    bool near_field = false;  // as Scan::near_field (needs a valid geometry)
+
+    // The model's options: far field, or the near-field coefficients lambda z / (n p)^2 per axis
+    // from the geometry (Error(bad_input) when a near-field layout has no geometry or frame).
+    ModelOptions model_options(index_t batch = 0, bool subpixel = true) const;
+    // The object pixel's aspect ratio dy / dx (1 without a geometry), which the transposing
+    // orientations need.
+    double pixel_aspect() const;
+};
+
 struct Scan {
     Array<float> intensities;   // [J][ny][nx] photons, detector order (zero frequency at the centre)
     Array<float> positions;     // [J][2] (row, column) object pixels, window top-left corners
@@ -50,9 +66,10 @@ struct Scan {
     index_t n_positions() const { return intensities.empty() ? 0 : intensities.dim(0); }
     Shape probe_shape() const { return intensities.empty() ? Shape{} : intensities.shape().drop_front(); }
     bool has_truth() const { return !true_object.empty(); }
-    // The model's options for this scan: far field, or the near-field coefficients
-    // lambda z / (n p)^2 per axis from the geometry.
-    ModelOptions model_options(index_t batch = 0, bool subpixel = true) const;
+    // Its layout (frame, object shape, geometry, near_field), without the arrays.
+    ScanLayout layout() const { return ScanLayout{probe_shape(), object_shape, geometry, near_field}; }
+    // The model's options for this scan (ScanLayout::model_options).
+    ModelOptions model_options(index_t batch = 0, bool subpixel = true) const { return layout().model_options(batch, subpixel); }
 };
 
 // Object-pixel positions from translations in metres: t is [J][3] (x, y, z); returns [J][2]
