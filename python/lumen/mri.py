@@ -46,13 +46,16 @@ class SliceReconstructor:
     from one slice to the next (lumen::mri::SliceReconstructor). Options as keyword arguments."""
 
     def __init__(self, *, progress: Optional[Callable] = None, **kwargs):
-        self._raised = None
+        # An exception in `progress` stops the slice and is raised again from reconstruct(). It is
+        # kept in a box the callback holds, not on self: the C++ reconstructor holds the callback,
+        # and a callback holding self would make a cycle through C++ that the GC cannot see.
+        self._raised = raised = []
 
         def guarded(info):
             try:
                 return progress(info)
-            except BaseException as e:  # stop the slice; raised again after it (reconstruct)
-                self._raised = e
+            except BaseException as e:
+                raised.append(e)
                 return False
 
         self._impl = _mri._slice_reconstructor(options(**kwargs), guarded if progress else None)
@@ -63,9 +66,10 @@ class SliceReconstructor:
 
     def reconstruct(self, kspace, mask, maps=None, part: int = 0, parts: int = 1) -> SliceRecon:
         result = self._impl.reconstruct(kspace, mask, maps, part, parts)
-        if self._raised is not None:
-            raised, self._raised = self._raised, None
-            raise raised
+        if self._raised:
+            error = self._raised.pop()
+            self._raised.clear()
+            raise error
         return result
 
 

@@ -11,6 +11,7 @@
 #include <nanobind/stl/vector.h>
 
 #include <exception>
+#include <typeinfo>
 #include <memory>
 #include <string>
 #include <utility>
@@ -91,7 +92,13 @@ View<T> view_of(const Array& a, const char* what) {
 template <class T>
 View<const T> input(nb::handle obj, const char* what) {
     InArray a;
-    if (!nb::try_cast(obj, a, false))
+    bool ok = false;
+    try {
+        ok = nb::try_cast(obj, a, false);
+    } catch (const std::bad_cast&) {
+        ok = false;
+    }
+    if (!ok)
         throw nb::type_error((std::string(what) + ": expected a " + Element<T>::name + " array, got " +
                               describe_object(obj))
                                  .c_str());
@@ -100,8 +107,18 @@ View<const T> input(nb::handle obj, const char* what) {
 // The same, holding the ndarray (and with it the Python object) for as long as the caller keeps it.
 template <class T>
 View<T> output(nb::handle obj, const char* what) {
+    // numpy says when an array is read-only; other libraries' arrays are writable.
+    if (nb::hasattr(obj, "flags") && nb::hasattr(obj.attr("flags"), "writeable") &&
+        !nb::cast<bool>(obj.attr("flags").attr("writeable")))
+        throw nb::value_error((std::string(what) + ": the array is read-only").c_str());
     OutArray a;
-    if (!nb::try_cast(obj, a, false))
+    bool ok = false;
+    try {
+        ok = nb::try_cast(obj, a, false);
+    } catch (const std::bad_cast&) {
+        ok = false;
+    }
+    if (!ok)
         throw nb::type_error((std::string(what) + ": expected a writable " + Element<T>::name + " array, got " +
                               describe_object(obj))
                                  .c_str());
@@ -152,8 +169,8 @@ public:
     explicit Progress(nb::object callable);
     ProgressCallback callback() const;
     // Wraps any callback signature: f(args...) is called with the GIL held; the same error rules.
-    template <class R, class... Args>
-    std::function<R(Args...)> wrap(R stop_value, std::function<R(nb::object, Args...)> call) const {
+    template <class R, class... Args, class Call>
+    std::function<R(Args...)> wrap(R stop_value, Call call) const {
         if (!state_) return {};
         auto state = state_;
         return [state, stop_value, call](Args... args) -> R {

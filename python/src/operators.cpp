@@ -3,6 +3,8 @@
 // expects a LinearOperator (shape, dtype, matvec, rmatvec), and the FFT plan.
 #include <nanobind/stl/shared_ptr.h>
 
+#include <chrono>
+
 #include "common.hpp"
 #include "lumen/fft.hpp"
 #include "lumen/linop.hpp"
@@ -29,8 +31,8 @@ nb::object apply(const LinearOperator<T>& op, Which which, nb::handle x, nb::han
     const Shape out_shape = which == Which::forward ? op.range_shape() : op.domain_shape();
     const char* in_name = which == Which::adjoint ? "y" : "x";
     View<const T> in = input<T>(x, in_name);
+    const bool column = in.rank() == 2 && in.dim(1) == 1;
     if (flat) {
-        const bool column = in.rank() == 2 && in.dim(1) == 1;
         if (!(in.rank() == 1 || column) || in.size() != in_shape.size())
             throw nb::value_error((std::string(in_name) + ": expected shape (" + std::to_string(in_shape.size()) +
                                    ",) or (" + std::to_string(in_shape.size()) + ", 1), got " + in.shape().str())
@@ -59,7 +61,6 @@ nb::object apply(const LinearOperator<T>& op, Which which, nb::handle x, nb::han
     }
     if (!out.is_none()) return nb::borrow(out);
     if (flat) {
-        const bool column = nb::len(x.attr("shape")) == 2;
         fresh.reshape(column ? Shape{out_shape.size(), 1} : Shape{out_shape.size()});
     }
     return give(std::move(fresh), framework_of(x));
@@ -104,6 +105,19 @@ void bind_operator(nb::module_& m, const char* doc) {
             return operator_norm(op, iterations, seed);
         }, nb::arg("iterations") = 30, nb::arg("seed") = 7,
              "Largest singular value by power iteration on A^H A.")
+        .def("_time_apply", [](const Op& op, nb::handle x, nb::handle out, int repeats) {
+            // For the overhead benchmark (python/bench): `repeats` applications timed inside C++,
+            // the baseline for the same calls made from Python.
+            View<const T> in = input<T>(x, "x");
+            View<T> dst = output<T>(out, "out");
+            require_shape(in.shape(), op.domain_shape(), "x");
+            require_shape(dst.shape(), op.range_shape(), "out");
+            nb::gil_scoped_release release;
+            const auto start = std::chrono::steady_clock::now();
+            for (int i = 0; i < repeats; ++i) op.apply(in, dst);
+            synchronize(op.device());
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        }, nb::arg("x"), nb::arg("out"), nb::arg("repeats"))
         .def("__repr__", [](const Op& op) {
             return std::string(operator_class_name<T>()) + "(" + op.range_shape().str() + " <- " +
                    op.domain_shape().str() + ", " + device_name(op.device()) + ")";
