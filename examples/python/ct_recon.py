@@ -15,6 +15,7 @@ root = pathlib.Path(__file__).resolve().parents[2]
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--scan", default=root / "data" / "ct_sample.h5")
 parser.add_argument("--device", default="cpu")
+parser.add_argument("--iterations", type=int, default=100, help="SIRT's cap (the discrepancy rule stops it first)")
 parser.add_argument("--out", default="out")
 args = parser.parse_args()
 
@@ -22,7 +23,7 @@ scan = lumen.ct.read_scan(args.scan)
 print(scan.geometry.describe())
 results = {}
 for method in ("fdk", "sirt"):
-    r = lumen.ct.reconstruct(scan, method=method, device=args.device)
+    r = lumen.ct.reconstruct(scan, method=method, device=args.device, iterations=args.iterations)
     q = lumen.ct.compare_with_truth(scan.truth, r.volume)
     results[method] = r.volume
     print(f"{method}: PSNR {q.psnr_db:.1f} dB, SSIM {q.ssim:.3f}, {r.solver.iterations} iterations "

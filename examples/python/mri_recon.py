@@ -17,6 +17,7 @@ root = pathlib.Path(__file__).resolve().parents[2]
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--scan", default=root / "data" / "mri_sample.h5")
 parser.add_argument("--device", default="cpu")
+parser.add_argument("--slices", type=int, default=0, help="reconstruct the first N slices (0: all)")
 parser.add_argument("--out", default="out")
 args = parser.parse_args()
 
@@ -28,16 +29,17 @@ print(f"{h.slices} slices, {h.coils} coils, {h.height} x {h.width}, acceleration
       f"{1 / lumen.mri.sampled_fraction(mask):.1f}")
 
 rec = lumen.mri.SliceReconstructor(method="l1-wavelet", device=args.device)
+slices = h.slices if args.slices <= 0 else min(args.slices, h.slices)
 zero_filled, volume = [], []
-for s in range(h.slices):
+for s in range(slices):
     kspace = reader.read_slice(s) * mask  # numpy broadcasting: the undersampled data
     maps, _ = lumen.mri.espirit(kspace, mask, device=args.device)
-    r = rec.reconstruct(kspace, mask, maps, s, h.slices)
+    r = rec.reconstruct(kspace, mask, maps, s, slices)
     volume.append(lumen.mri.center_crop(r.magnitude, h.recon_height, h.recon_width))
     zf = lumen.mri.reconstruct_slice(kspace, mask, None, method="zf")
     zero_filled.append(lumen.mri.center_crop(zf.magnitude, h.recon_height, h.recon_width))
 volume, zero_filled = np.stack(volume), np.stack(zero_filled)
-reference = reader.reference()
+reference = reader.reference()[:slices]
 for name, v in (("zero-filled", zero_filled), ("L1-wavelet", volume)):
     q = lumen.mri.fastmri_quality(reference, v)
     print(f"{name}: PSNR {q.psnr_db:.1f} dB, SSIM {q.ssim:.3f}")
