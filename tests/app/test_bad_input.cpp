@@ -332,6 +332,21 @@ std::vector<Case> cases() {
                      test::set_ismrmrd_samples(in, 3, 4000);
                  },
                  {"/dataset/data", "acquisition 3", "4000 samples"}});
+    // fuzz_mri (fuzz/reproducers/fuzz_mri/ismrmrd_data_heap_object_shorter_than_its_length.h5): a
+    // record whose header (65535 samples x 2 channels) and stored length (131070) agree while its
+    // heap object holds 256 bytes; libHDF5 and libismrmrd read 1 MB from it.
+    v.push_back({"mri_ismrmrd_heap_object_shorter_than_its_length", "lumen-mri", mri_recon(),
+                 [](const std::string&, const std::string& in) {
+                     std::string log;
+                     ASSERT_EQ(test::run_command(test::app_path("lumen-mri") + " simulate " + in +
+                                                     " --size 16x16 --coils 2 --format ismrmrd -q",
+                                                 &log),
+                               0)
+                         << log;
+                     test::set_ismrmrd_samples(in, 5, 65535);
+                     test::set_ismrmrd_data_length(in, 5, 131070);
+                 },
+                 {"/dataset/data", "acquisition 5", "131070 elements", "256 bytes"}});
     // A table declaring a billion acquisitions in a tiny file: refused at once, not read record by
     // record for hours.
     v.push_back({"mri_ismrmrd_declares_a_billion_acquisitions", "lumen-mri", "info {in}",
