@@ -29,6 +29,18 @@ void add_common_options(CLI::App& cmd, CommonOptions& options, bool with_iters) 
     cmd.add_flag("--strict", options.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
 }
 
+void add_checkpoint_options(CLI::App& cmd, io::CheckpointOptions& options) {
+    cmd.add_option("--checkpoint", options.path,
+                   "save the iterative state here on SIGINT/SIGTERM (and with --checkpoint-every); default with "
+                   "--checkpoint-every: OUTPUT.checkpoint.h5");
+    cmd.add_option("--checkpoint-every", options.every, "also save a checkpoint after every N iterations")
+        ->check(CLI::PositiveNumber);
+    cmd.add_option("--resume", options.resume,
+                   "continue from this checkpoint (same input and options); the result equals an uninterrupted run's");
+    flag_for_field("CheckpointOptions.path", "--checkpoint");
+    flag_for_field("CheckpointOptions.every", "--checkpoint-every");
+}
+
 CheckReporter::CheckReporter(std::string prog, const CommonOptions& options, bool verbose_ok)
     : prog_(std::move(prog)), quiet_(options.quiet), strict_(options.strict), verbose_ok_(verbose_ok),
       scope_([this](const CheckResult& library_result) {
@@ -180,6 +192,13 @@ int run_app(const std::string& prog, const std::string& description, int argc, c
         std::cerr << prog << ": error: " << e.what() << "\n(see '" << prog << " --help')\n";
         return 2;
     } catch (const Error& e) {
+        if (e.code() == ErrorCode::interrupted) {
+            // A checkpoint was saved for SIGINT/SIGTERM: say where, then die of that signal (its
+            // temporaries are gone already), as a run without checkpoints would.
+            std::cerr << prog << ": " << e.what() << "\n";
+            io::die_of_pending_signal();
+            return e.exit_code();
+        }
         std::cerr << prog << ": error: " << with_flag(e) << "\n";
         return e.exit_code();
     } catch (const std::bad_alloc&) {

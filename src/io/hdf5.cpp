@@ -394,6 +394,11 @@ Array<float> H5File::read_float(const std::string& ds, int expected_rank) const 
     return impl_->read_with<float>(ds, expected_rank, H5T_NATIVE_FLOAT, [&](hid_t t) { Impl::check_real(w, t); });
 }
 
+Array<double> H5File::read_double(const std::string& ds, int expected_rank) const {
+    const std::string w = impl_->where(ds);
+    return impl_->read_with<double>(ds, expected_rank, H5T_NATIVE_DOUBLE, [&](hid_t t) { Impl::check_real(w, t); });
+}
+
 Array<std::int64_t> H5File::read_int(const std::string& ds, int expected_rank) const {
     const std::string w = impl_->where(ds);
     Handle d = impl_->open_dataset(ds);
