@@ -13,6 +13,7 @@
 
 #include "lumen/core/error.hpp"
 #include "lumen/io/output.hpp"
+#include "lumen/io/watchdog.hpp"
 #include "lumen/version.hpp"
 
 namespace lumen::app {
@@ -183,6 +184,8 @@ int run_app(const std::string& prog, const std::string& description, int argc, c
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string(prog) + " (lumen) " + LUMEN_VERSION);
     try {
+        // Reads of user files get a time limit (LUMEN_READ_TIMEOUT; lumen/io/watchdog.hpp).
+        io::enable_read_watchdog();
         setup(app);
         app.parse(argc, argv);
         return 0;

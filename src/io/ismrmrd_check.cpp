@@ -17,6 +17,7 @@
 
 #include "lumen/core/error.hpp"
 #include "lumen/io/output.hpp"
+#include "lumen/io/watchdog.hpp"
 
 namespace lumen::io {
 
@@ -253,6 +254,7 @@ bool raw_sizes(const std::string& path, hid_t file, hid_t d, hid_t ftype, hid_t 
 }  // namespace
 
 void check_ismrmrd_acquisitions(const std::string& path, const std::string& dataset) {
+    const ReadWatch watch(path);  // a bound on time inside libHDF5 (lumen/io/watchdog.hpp)
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     const std::string w = path + ": dataset " + dataset;
     Id file{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};

@@ -127,6 +127,15 @@ SignalDeferral::~SignalDeferral() {
 
 int signal_pending() noexcept { return g_pending; }
 
+void remove_staged_outputs() noexcept {
+    for (int kind = 1; kind <= 2; ++kind)
+        for (Slot& s : g_slots)
+            if (s.state.load(std::memory_order_acquire) == kind) {
+                if (kind == 1) ::unlink(s.path);
+                else ::rmdir(s.path);
+            }
+}
+
 void die_of_pending_signal() noexcept {
     const int sig = g_pending;
     if (sig == 0) return;

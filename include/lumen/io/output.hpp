@@ -101,6 +101,10 @@ int signal_pending() noexcept;
 // 130 for SIGINT, 143 for SIGTERM). Returns only when no signal was recorded.
 void die_of_pending_signal() noexcept;
 
+// Removes every staged file and staging directory of this process now (what the signal handlers
+// do; for the read watchdog, lumen/io/watchdog.hpp, before it ends the program).
+void remove_staged_outputs() noexcept;
+
 // The memory a run may use, in bytes: the smallest of physical memory, RLIMIT_AS and
 // RLIMIT_DATA, or LUMEN_MEMORY_LIMIT (bytes, or with a K/M/G/T suffix) when that is set.
 std::uint64_t memory_limit_bytes();
