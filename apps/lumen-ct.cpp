@@ -307,6 +307,7 @@ void setup(CLI::App& app) {
                                   "(default: the output path without .h5)");
     rec->add_flag("--no-png", no_png, "do not write the PNG previews");
     app::add_common_options(*rec, rec_common, true);
+    app::add_checkpoint_options(*rec, ro.checkpoint);
     add_scan_options(*rec, rec_scan);
     rec->callback([] {
         const auto t0 = std::chrono::steady_clock::now();

@@ -243,6 +243,7 @@ void setup(CLI::App& app) {
     rec_mask.add(*rec);
     add_espirit_options(*rec, ro.espirit);
     app::add_common_options(*rec, rec_common, true);
+    app::add_checkpoint_options(*rec, ro.checkpoint);
     rec->callback([] {
         ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
         ro.prewhiten = !no_prewhiten;

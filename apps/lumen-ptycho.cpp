@@ -151,6 +151,7 @@ void setup(CLI::App& app) {
     rec->add_option("--png", png, "PNG previews PREFIX_object_amplitude.png, ... (default: the output path without .h5)");
     rec->add_flag("--no-png", no_png, "do not write the PNG previews");
     app::add_common_options(*rec, rec_common, true);
+    app::add_checkpoint_options(*rec, ro.checkpoint);
     rec->callback([] {
         const auto start = std::chrono::steady_clock::now();
         if (fixed_probe && refine_probe_flag) throw Error(ErrorCode::usage, "--fixed-probe and --refine-probe contradict each other");

@@ -13,6 +13,7 @@
 
 #include "lumen/core/error.hpp"
 #include "lumen/io/output.hpp"
+#include "lumen/io/watchdog.hpp"
 #include "lumen/version.hpp"
 
 namespace lumen::app {
@@ -27,6 +28,18 @@ void add_common_options(CLI::App& cmd, CommonOptions& options, bool with_iters) 
     cmd.add_flag("--quiet,-q", options.quiet, "no progress output on stderr");
     cmd.add_flag("--json", options.json, "print a machine-readable summary on stdout");
     cmd.add_flag("--strict", options.strict, "treat a failed plausibility check (a warning) as an error, exit 2");
+}
+
+void add_checkpoint_options(CLI::App& cmd, io::CheckpointOptions& options) {
+    cmd.add_option("--checkpoint", options.path,
+                   "save the iterative state here on SIGINT/SIGTERM (and with --checkpoint-every); default with "
+                   "--checkpoint-every: OUTPUT.checkpoint.h5");
+    cmd.add_option("--checkpoint-every", options.every, "also save a checkpoint after every N iterations")
+        ->check(CLI::PositiveNumber);
+    cmd.add_option("--resume", options.resume,
+                   "continue from this checkpoint (same input and options); the result equals an uninterrupted run's");
+    flag_for_field("CheckpointOptions.path", "--checkpoint");
+    flag_for_field("CheckpointOptions.every", "--checkpoint-every");
 }
 
 CheckReporter::CheckReporter(std::string prog, const CommonOptions& options, bool verbose_ok)
@@ -171,6 +184,8 @@ int run_app(const std::string& prog, const std::string& description, int argc, c
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string(prog) + " (lumen) " + LUMEN_VERSION);
     try {
+        // Reads of user files get a time limit (LUMEN_READ_TIMEOUT; lumen/io/watchdog.hpp).
+        io::enable_read_watchdog();
         setup(app);
         app.parse(argc, argv);
         return 0;
@@ -180,6 +195,13 @@ int run_app(const std::string& prog, const std::string& description, int argc, c
         std::cerr << prog << ": error: " << e.what() << "\n(see '" << prog << " --help')\n";
         return 2;
     } catch (const Error& e) {
+        if (e.code() == ErrorCode::interrupted) {
+            // A checkpoint was saved for SIGINT/SIGTERM: say where, then die of that signal (its
+            // temporaries are gone already), as a run without checkpoints would.
+            std::cerr << prog << ": " << e.what() << "\n";
+            io::die_of_pending_signal();
+            return e.exit_code();
+        }
         std::cerr << prog << ": error: " << with_flag(e) << "\n";
         return e.exit_code();
     } catch (const std::bad_alloc&) {

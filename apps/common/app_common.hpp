@@ -15,6 +15,7 @@
 #include "lumen/core/checks.hpp"
 #include "lumen/core/device.hpp"
 #include "lumen/core/quality.hpp"
+#include "lumen/io/checkpoint.hpp"
 
 namespace lumen::app {
 
@@ -29,6 +30,10 @@ struct CommonOptions {
 
 // Adds --device, --quiet, --json and --strict (and --iters when with_iters) to a subcommand.
 void add_common_options(CLI::App& cmd, CommonOptions& options, bool with_iters = true);
+
+// Adds --checkpoint FILE, --checkpoint-every N and --resume FILE to a recon subcommand
+// (docs/cli.md, "Checkpoints and --resume").
+void add_checkpoint_options(CLI::App& cmd, io::CheckpointOptions& options);
 
 // Builds the app (setup adds subcommands with callbacks), parses, runs, and maps every error to
 // its exit code with a one-line message "PROG: error: ..." on stderr.

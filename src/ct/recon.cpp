@@ -40,10 +40,21 @@ SolverResult projected_cgls(const Projector& A, View<const float> b, View<float>
     SolverResult total;
     total.stop_reason = "max_iterations";
     int done = 0;
+    // Checkpoints (issue #10): a resumed run starts with the cycle holding the state's iteration;
+    // only that cycle resumes, and every cycle counts the run's iterations.
+    Checkpointing cycle_checkpoint;
+    if (options.checkpoint) {
+        cycle_checkpoint = *options.checkpoint;
+        if (const SolverState* s = cycle_checkpoint.resume) done = s->iteration > 0 ? (s->iteration - 1) / restart * restart : 0;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     bool stop = false;
     while (done < options.max_iterations && !stop) {
         SolverOptions cycle;
+        if (options.checkpoint) {
+            cycle.checkpoint = &cycle_checkpoint;
+            cycle.iteration_offset = done;
+        }
         cycle.max_iterations = std::min(restart, options.max_iterations - done);
         cycle.tolerance = options.tolerance;
         // The misfit is measured inside the cycle, before the projection onto x >= 0 (which only
@@ -62,6 +73,12 @@ SolverResult projected_cgls(const Projector& A, View<const float> b, View<float>
             return true;
         };
         const SolverResult r = cgls<float>(A, b, x, 0.0, cycle);
+        cycle_checkpoint.resume = nullptr;
+        if (r.stop_reason == "interrupted") {
+            total.stop_reason = "interrupted";
+            done += r.iterations;
+            break;
+        }
         clamp(x, 0.0f, std::numeric_limits<float>::max());
         done += std::max(r.iterations, 1);
         if (stop) total.stop_reason = "callback";
@@ -301,6 +318,34 @@ struct Reconstructor::State {
                 return (o.inspect ? o.inspect(info, x) : true) && go_on;
             };
         }
+        // Checkpoints (issue #10): the solvers save their own state; this adds the method's name and
+        // the whole history (a resumed run continues it), and checks that a resumed state is this
+        // method's.
+        const std::string state_method = std::string("ct.") + method_name(o.method);
+        std::vector<IterationInfo> history;
+        Checkpointing checkpoint;
+        const bool checkpointing = o.method != Method::fdk && (o.checkpoint.enabled() || o.checkpoint.resume);
+        if (checkpointing) {
+            checkpoint = o.checkpoint;
+            if (const SolverState* s = o.checkpoint.resume) {
+                require(s->method == state_method, "CT reconstruction: the checkpoint holds the state of " +
+                                                       s->method + ", not of " + state_method);
+                history = s->history;
+            }
+            if (o.checkpoint.save)
+                checkpoint.save = [&](const SolverState& solver_state) {
+                    SolverState s = solver_state;
+                    s.method = state_method;
+                    s.history = history;
+                    o.checkpoint.save(s);
+                };
+            so.checkpoint = &checkpoint;
+            IterationCallback user = so.callback;
+            so.callback = [&, user](const IterationInfo& info) {
+                history.push_back(info);
+                return user ? user(info) : true;
+            };
+        }
         const std::string context = "CT reconstruction (" + std::string(method_name(o.method)) + ")";
         // The discrepancy rule: the misfit is the mean over rays of (A x + log t)^2 / Var(-log t), the
         // quantity noise_normalised_residual (lumen/ct/run.hpp) reports; rays without counts above
@@ -495,6 +540,11 @@ struct Reconstructor::State {
                 out.parameters.emplace_back("nonnegative", "yes");
                 break;
             }
+        }
+        if (checkpointing && o.checkpoint.resume) {
+            // The resumed run's history is the checkpoint's followed by this run's.
+            out.solver.history = history;
+            out.solver.iterations = std::max(out.solver.iterations, history.empty() ? 0 : history.back().iteration);
         }
         if (o.method != Method::fdk) out.parameters.emplace_back("iterations", std::to_string(out.solver.iterations));
         require(all_finite<float>(x), context + ": the reconstruction is not finite");

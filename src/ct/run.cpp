@@ -78,6 +78,8 @@ RunSummary run_recon(const RunOptions& o) {
     require_option(!o.output.empty(), "RunOptions.output", "no output file given");
     o.recon.validate();
     io::require_distinct_paths(o.input, o.output);
+    // Checkpoints (issue #10): checked against the input and options before any work.
+    io::RunCheckpoint checkpoint(o.checkpoint, "lumen-ct recon", o.input, o.output, checkpoint_options(o));
     Scan scan = read_scan(o.input, o.read);
     require_recon_memory(scan, o.input);
     RunSummary s;
@@ -85,7 +87,11 @@ RunSummary run_recon(const RunOptions& o) {
     // on the CPU) and the residual.
     const Array<float> t_host = transmission(scan, Device::cpu);
     s.axis = resolve_axis(scan, t_host);
-    ReconResult r = o.recon.device == Device::cpu ? reconstruct(scan, t_host.view(), o.recon) : reconstruct(scan, o.recon);
+    ReconOptions recon = o.recon;
+    recon.checkpoint = checkpoint.hook();
+    ReconResult r = recon.device == Device::cpu ? reconstruct(scan, t_host.view(), recon) : reconstruct(scan, recon);
+    checkpoint.after(r.solver.stop_reason, "recon " + o.input + " -o " + o.output + " --resume " + checkpoint.path() +
+                                               " and the same options");
     s.residual = residual_of(scan, t_host, r.volume, o.recon.device, &s.residual_rays);
     report_residual(s.residual, s.residual_rays);
     r.parameters.emplace_back("rotation_centre_column", detail::num(s.axis.column));
@@ -103,7 +109,44 @@ RunSummary run_recon(const RunOptions& o) {
     s.previews = write_reconstruction(outputs, o.output, scan.geometry, r, device_name(o.recon.device),
                                       s.has_truth ? &s.quality : nullptr, o.png_prefix);
     outputs.commit();
+    checkpoint.finished();
     return s;
+}
+
+std::vector<std::pair<std::string, std::string>> checkpoint_options(const RunOptions& o) {
+    const ReconOptions& r = o.recon;
+    const FdkOptions& f = r.fdk;
+    using detail::num;
+    std::string geometry;
+    for (const auto& [k, v] : o.read.geometry) geometry += (geometry.empty() ? "" : ", ") + k + " = " + v;
+    // Every field that changes the iterates; the device too (GPU and CPU sums differ in rounding).
+    return {{"ReconOptions.method", method_name(r.method)},
+            {"ReconOptions.device", device_name(r.device)},
+            {"ReconOptions.iterations", std::to_string(r.iterations)},
+            {"ReconOptions.stop", stop_name(r.stop)},
+            {"ReconOptions.discrepancy_tau", num(r.discrepancy_tau)},
+            {"ReconOptions.model_error", num(r.model_error)},
+            {"ReconOptions.min_transmission", num(r.min_transmission)},
+            {"ReconOptions.sirt_relaxation", num(r.sirt_relaxation)},
+            {"ReconOptions.cgls_restart", std::to_string(r.cgls_restart)},
+            {"ReconOptions.objective", objective_name(r.objective)},
+            {"ReconOptions.tv_lambda", num(r.tv_lambda)},
+            {"ReconOptions.tv_weight", num(r.tv_weight)},
+            {"ReconOptions.tv_inner", std::to_string(r.tv_inner)},
+            {"ReconOptions.init", init_name(r.init)},
+            {"ReconOptions.nonlinear_tv", num(r.nonlinear_tv)},
+            {"ReconOptions.nonlinear_tv_eps", num(r.nonlinear_tv_eps)},
+            {"ReconOptions.power_iterations", std::to_string(r.power_iterations)},
+            {"ReconOptions.fdk.cutoff", num(f.cutoff)},
+            {"ReconOptions.fdk.window", filter_window_name(f.window)},
+            {"ReadOptions.centre_column", num(o.read.centre_column)},
+            {"ReadOptions.estimate_centre", o.read.estimate_centre ? "yes" : "no"},
+            {"ReadOptions.clockwise", o.read.clockwise ? "yes" : "no"},
+            {"ReadOptions.flip_u", o.read.flip_u ? "yes" : "no"},
+            {"ReadOptions.flip_v", o.read.flip_v ? "yes" : "no"},
+            {"ReadOptions.theta_units", std::to_string(int(o.read.theta_units))},
+            {"ReadOptions.geometry_file", o.read.geometry_file},
+            {"ReadOptions.geometry", geometry}};
 }
 
 Scan run_simulate(const std::string& output, const SimulationOptions& options, Device device) {

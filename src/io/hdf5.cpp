@@ -1,5 +1,6 @@
 // HDF5 C API behind RAII handles. See include/lumen/io/hdf5.hpp for the contract.
 #include "lumen/io/hdf5.hpp"
+#include "lumen/io/watchdog.hpp"
 
 #include <hdf5.h>
 #include <poll.h>
@@ -345,6 +346,7 @@ H5File& H5File::operator=(H5File&&) noexcept = default;
 H5File::~H5File() = default;
 
 H5File H5File::open(const std::string& path) {
+    const ReadWatch watch(path);
     quiet_hdf5();
     std::error_code ec;
     const auto st = std::filesystem::status(path, ec);
@@ -362,14 +364,19 @@ H5File H5File::open(const std::string& path) {
 }
 
 const std::string& H5File::path() const { return impl_->path; }
-bool H5File::exists(const std::string& name) const { return impl_->exists(name); }
+bool H5File::exists(const std::string& name) const {
+    const ReadWatch watch(impl_->path);
+    return impl_->exists(name);
+}
 bool H5File::is_dataset(const std::string& name) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     if (!impl_->exists(name)) return false;
     Handle o(H5Oopen(impl_->file.get(), name.c_str(), H5P_DEFAULT), H5Oclose);
     return o.valid() && H5Iget_type(o.get()) == H5I_DATASET;
 }
 
 std::vector<std::string> H5File::list(const std::string& group) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     require(impl_->exists(group), impl_->path + ": group " + group + " is missing");
     Handle g(H5Gopen2(impl_->file.get(), group.c_str(), H5P_DEFAULT), H5Gclose);
     require(g.valid(), impl_->path + ": " + group + " is not a group");
@@ -387,14 +394,25 @@ std::vector<std::string> H5File::list(const std::string& group) const {
     return names;
 }
 
-DatasetInfo H5File::info(const std::string& dataset) const { return impl_->info(dataset); }
+DatasetInfo H5File::info(const std::string& dataset) const {
+    const ReadWatch watch(impl_->path);
+    return impl_->info(dataset);
+}
 
 Array<float> H5File::read_float(const std::string& ds, int expected_rank) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     const std::string w = impl_->where(ds);
     return impl_->read_with<float>(ds, expected_rank, H5T_NATIVE_FLOAT, [&](hid_t t) { Impl::check_real(w, t); });
 }
 
+Array<double> H5File::read_double(const std::string& ds, int expected_rank) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
+    const std::string w = impl_->where(ds);
+    return impl_->read_with<double>(ds, expected_rank, H5T_NATIVE_DOUBLE, [&](hid_t t) { Impl::check_real(w, t); });
+}
+
 Array<std::int64_t> H5File::read_int(const std::string& ds, int expected_rank) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     const std::string w = impl_->where(ds);
     Handle d = impl_->open_dataset(ds);
     Handle ftype(H5Dget_type(d.get()), H5Tclose);
@@ -418,6 +436,7 @@ Array<std::int64_t> H5File::read_int(const std::string& ds, int expected_rank) c
 }
 
 Array<float> H5File::read_float_items(const std::string& ds, index_t first, index_t count) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     const std::string w = impl_->where(ds);
     return impl_->read_with<float>(ds, -1, H5T_NATIVE_FLOAT, [&](hid_t t) { Impl::check_real(w, t); }, first, count);
 }
@@ -432,6 +451,7 @@ Handle complex_mem_type(const ComplexNames& names) {
 }  // namespace
 
 Array<complex64> H5File::read_complex(const std::string& ds, int expected_rank) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     Handle d = impl_->open_dataset(ds);
     Handle ftype(H5Dget_type(d.get()), H5Tclose);
     const ComplexNames names = impl_->complex_names(ds, ftype.get());
@@ -440,6 +460,7 @@ Array<complex64> H5File::read_complex(const std::string& ds, int expected_rank) 
 }
 
 Array<complex64> H5File::read_complex_items(const std::string& ds, index_t first, index_t count) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     Handle d = impl_->open_dataset(ds);
     Handle ftype(H5Dget_type(d.get()), H5Tclose);
     const ComplexNames names = impl_->complex_names(ds, ftype.get());
@@ -448,6 +469,7 @@ Array<complex64> H5File::read_complex_items(const std::string& ds, index_t first
 }
 
 double H5File::read_scalar(const std::string& ds) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     Handle d = impl_->open_dataset(ds);
     Handle t(H5Dget_type(d.get()), H5Tclose);
     Impl::check_real(impl_->where(ds), t.get());
@@ -461,6 +483,7 @@ double H5File::read_scalar(const std::string& ds) const {
 }
 
 std::string H5File::read_string(const std::string& ds) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     Handle d = impl_->open_dataset(ds);
     Handle ftype(H5Dget_type(d.get()), H5Tclose);
     const H5T_class_t cls = H5Tget_class(ftype.get());
@@ -501,11 +524,13 @@ std::string H5File::read_string(const std::string& ds) const {
 }
 
 bool H5File::has_attr(const std::string& object, const std::string& name) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     if (!impl_->exists(object)) return false;
     return H5Aexists_by_name(impl_->file.get(), object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
 }
 
 double H5File::attr_double(const std::string& object, const std::string& name) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     const std::string w = impl_->path + ": attribute " + name + " of " + object;
     require(has_attr(object, name), w + " is missing");
     Handle a(H5Aopen_by_name(impl_->file.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
@@ -528,6 +553,7 @@ double H5File::attr_double(const std::string& object, const std::string& name) c
 }
 
 std::string H5File::attr_string(const std::string& object, const std::string& name) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     const std::string w = impl_->path + ": attribute " + name + " of " + object;
     require(has_attr(object, name), w + " is missing");
     Handle a(H5Aopen_by_name(impl_->file.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);

@@ -9,10 +9,15 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "lumen/core/error.hpp"
 #include "lumen/io/output.hpp"
+#include "lumen/io/watchdog.hpp"
 
 namespace lumen::io {
 
@@ -55,9 +60,87 @@ std::uint32_t le32(const unsigned char* p) {
 }
 std::uint16_t le16(const unsigned char* p) { return std::uint16_t(p[0] | p[1] << 8); }
 
+std::uint64_t le64(const unsigned char* p) { return std::uint64_t(le32(p)) | std::uint64_t(le32(p + 4)) << 32; }
+
+// Where a variable-length sequence's elements lie: an object of a global heap collection.
+struct HeapId {
+    std::uint64_t collection = 0;  // the collection's address (relative to the base address)
+    std::uint32_t index = 0;       // the object's index within it
+};
+
 struct Sizes {
     std::uint16_t samples, channels, traj_dims;
     std::uint64_t traj_len, data_len;  // elements stored
+    HeapId traj_heap, data_heap;
+};
+
+// The sizes of the objects of global heap collections, read straight from the file's bytes.
+// A sequence's stored length is only a claim: libHDF5 1.10 sizes its conversion buffer by it and
+// copies the heap object into that buffer, and libismrmrd then reads length x element bytes out
+// of it, past the object when the object is smaller (fuzz_mri found a record claiming 131070
+// complex samples whose heap object held 256 bytes). The collection layout is the file format's
+// (HDF5 specification, "Global Heap"): "GCOL", version 1, 3 reserved bytes, the collection's size,
+// then objects (index 2 bytes, reference count 2, reserved 4, size, data padded to 8 bytes) up to
+// the free-space object of index 0. Every size is checked against what was read.
+class HeapObjects {
+public:
+    HeapObjects(int fd, std::uint64_t base, std::uint64_t file_size, std::string where)
+        : fd_(fd), base_(base), file_size_(file_size), where_(std::move(where)) {}
+
+    // The size in bytes of the object `id` names; throws Error(bad_input) when it does not exist.
+    std::uint64_t size_of(const HeapId& id) {
+        const auto& objects = collection(id.collection);
+        const auto it = std::find_if(objects.begin(), objects.end(),
+                                     [&](const std::pair<std::uint32_t, std::uint64_t>& o) { return o.first == id.index; });
+        require(it != objects.end(), where_ + " points at object " + std::to_string(id.index) +
+                                         " of the global heap collection at " + std::to_string(id.collection) +
+                                         ", which does not hold it (corrupt file)");
+        return it->second;
+    }
+
+private:
+    const std::vector<std::pair<std::uint32_t, std::uint64_t>>& collection(std::uint64_t address) {
+        const auto found = cache_.find(address);
+        if (found != cache_.end()) return found->second;
+        const std::string at = where_ + ": the global heap collection at " + std::to_string(address);
+        require(address <= file_size_ && base_ <= file_size_ - address && file_size_ - address - base_ >= 16,
+                at + " lies past the end of the file (corrupt file)");
+        unsigned char head[16];
+        read_at(head, 16, base_ + address, at);
+        require(std::memcmp(head, "GCOL", 4) == 0 && head[4] == 1, at + " is not one (corrupt file)");
+        const std::uint64_t size = le64(head + 8);
+        require(size >= 16 && size <= file_size_ - address - base_, at + " claims " + std::to_string(size) +
+                                                                        " bytes, more than the file holds (corrupt file)");
+        std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
+        read_at(bytes.data(), bytes.size(), base_ + address, at);
+        std::vector<std::pair<std::uint32_t, std::uint64_t>> objects;
+        std::uint64_t pos = 16;
+        while (pos + 16 <= size) {
+            const std::uint16_t index = le16(&bytes[std::size_t(pos)]);
+            const std::uint64_t object = le64(&bytes[std::size_t(pos + 8)]);
+            if (index == 0) break;  // free space: the rest of the collection
+            require(object <= size - pos - 16, at + ": object " + std::to_string(index) + " claims " +
+                                                   std::to_string(object) + " bytes, past the collection's end (corrupt file)");
+            objects.emplace_back(index, object);
+            pos += 16 + (object + 7) / 8 * 8;
+        }
+        return cache_.emplace(address, std::move(objects)).first->second;
+    }
+
+    void read_at(unsigned char* out, std::size_t n, std::uint64_t offset, const std::string& at) const {
+        std::size_t got = 0;
+        while (got < n) {
+            const ssize_t r = ::pread(fd_, out + got, n - got, off_t(offset + got));
+            if (r < 0 && errno == EINTR) continue;
+            require(r > 0, at + " cannot be read (corrupt file)");
+            got += std::size_t(r);
+        }
+    }
+
+    int fd_;
+    std::uint64_t base_, file_size_;
+    std::string where_;
+    std::map<std::uint64_t, std::vector<std::pair<std::uint32_t, std::uint64_t>>> cache_;
 };
 
 // The stored sequence lengths straight from the raw chunks, without reading a payload: libHDF5
@@ -67,7 +150,8 @@ struct Sizes {
 // fields, which is what libismrmrd writes; returns false for anything else (then the checked
 // HDF5 read below is used).
 bool raw_sizes(const std::string& path, hid_t file, hid_t d, hid_t ftype, hid_t fhead, hsize_t n,
-               hsize_t file_size, const std::string& w, std::vector<Sizes>& out) {
+               hsize_t file_size, std::size_t data_stored, std::size_t traj_stored, const std::string& w,
+               std::vector<Sizes>& out) {
     Id dcpl{H5Dget_create_plist(d), H5Pclose};
     if (dcpl.id < 0 || H5Pget_layout(dcpl.id) != H5D_CHUNKED || H5Pget_nfilters(dcpl.id) != 0) return false;
     hsize_t chunk = 0;
@@ -100,6 +184,9 @@ bool raw_sizes(const std::string& path, hid_t file, hid_t d, hid_t ftype, hid_t 
     {
         Id fcpl{H5Fget_create_plist(file), H5Pclose};
         if (fcpl.id < 0 || H5Pget_userblock(fcpl.id, &base) < 0) return false;
+        // Heap ids as parsed below: 8-byte addresses and lengths (what libHDF5 writes by default).
+        std::size_t sizeof_addr = 0, sizeof_size = 0;
+        if (H5Pget_sizes(fcpl.id, &sizeof_addr, &sizeof_size) < 0 || sizeof_addr != 8 || sizeof_size != 8) return false;
     }
     // The chunk's bytes are read here, not by H5Dread_chunk: that call reads as many bytes as
     // the layout message claims, which a corrupt file sets apart from the size the index gives
@@ -142,7 +229,24 @@ bool raw_sizes(const std::string& path, hid_t file, hid_t d, hid_t ftype, hid_t 
             z.traj_dims = le16(r + o_head + o_td);
             z.traj_len = le32(r + o_traj);
             z.data_len = le32(r + o_data);
+            z.traj_heap = HeapId{le64(r + o_traj + 4), le32(r + o_traj + 12)};
+            z.data_heap = HeapId{le64(r + o_data + 4), le32(r + o_data + 12)};
         }
+    }
+    // Each non-empty sequence's heap object must hold what its length claims (see HeapObjects).
+    HeapObjects heap(fd, base, file_size, w);
+    for (hsize_t k = 0; k < n; ++k) {
+        const Sizes& z = out[std::size_t(k)];
+        const auto check = [&](const char* member, std::uint64_t length, std::size_t element, const HeapId& id) {
+            if (length == 0) return;
+            const std::uint64_t held = heap.size_of(id);
+            require(held / element >= length,
+                    w + ": acquisition " + std::to_string(k) + "'s " + member + " claims " + std::to_string(length) +
+                        " elements but its stored object holds " + std::to_string(held) + " bytes (" +
+                        std::to_string(held / element) + " elements; corrupt file)");
+        };
+        check("data", z.data_len, data_stored, z.data_heap);
+        check("traj", z.traj_len, traj_stored, z.traj_heap);
     }
     return true;
 }
@@ -150,6 +254,7 @@ bool raw_sizes(const std::string& path, hid_t file, hid_t d, hid_t ftype, hid_t 
 }  // namespace
 
 void check_ismrmrd_acquisitions(const std::string& path, const std::string& dataset) {
+    const ReadWatch watch(path);  // a bound on time inside libHDF5 (lumen/io/watchdog.hpp)
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     const std::string w = path + ": dataset " + dataset;
     Id file{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
@@ -205,7 +310,8 @@ void check_ismrmrd_acquisitions(const std::string& path, const std::string& data
     require(n <= file_size / 64, w + " declares " + std::to_string(n) + " acquisitions, more than a file of " +
                                      std::to_string(file_size) + " bytes can hold");
     std::vector<Sizes> raw;
-    if (raw_sizes(path, file.id, d.id, ftype.id, fhead.id, n, file_size, w, raw)) {
+    if (raw_sizes(path, file.id, d.id, ftype.id, fhead.id, n, file_size, H5Tget_size(data_base.id),
+                  H5Tget_size(traj_base.id), w, raw)) {
         for (hsize_t k = 0; k < n; ++k) {
             const Sizes& z = raw[std::size_t(k)];
             const std::uint64_t want_data = 8ull * z.samples * z.channels, want_traj = 4ull * z.samples * z.traj_dims;

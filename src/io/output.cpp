@@ -53,7 +53,29 @@ void release_slot(int slot) noexcept {
     if (slot >= 0) g_slots[slot].state.store(0, std::memory_order_release);
 }
 
+// SignalDeferral's state: whether one lives, and the signal it recorded.
+std::atomic<int> g_defer{0};
+volatile sig_atomic_t g_pending = 0;
+
+extern "C" void lumen_cleanup_on_signal(int sig);
+
+void arm(int sig) {
+    struct sigaction sa {};
+    sa.sa_handler = lumen_cleanup_on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int other : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&sa.sa_mask, other);
+    sa.sa_flags = SA_RESETHAND;
+    ::sigaction(sig, &sa, nullptr);
+}
+
 extern "C" void lumen_cleanup_on_signal(int sig) {
+    if ((sig == SIGINT || sig == SIGTERM) && g_defer.load(std::memory_order_acquire) && g_pending == 0) {
+        // Deferred to the next iteration boundary (SignalDeferral). SA_RESETHAND has reset the
+        // disposition: re-armed (sigaction is async-signal-safe), a second signal cleans up.
+        g_pending = sig;
+        arm(sig);
+        return;
+    }
     const int saved = errno;
     // Files first, then the (then empty) directories holding them.
     for (int kind = 1; kind <= 2; ++kind)
@@ -85,14 +107,40 @@ void install_cleanup_handlers() {
             struct sigaction old {};
             // A signal the caller chose to ignore (nohup, a shell's background job) stays ignored.
             if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
-            struct sigaction sa {};
-            sa.sa_handler = lumen_cleanup_on_signal;
-            sigemptyset(&sa.sa_mask);
-            for (int other : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&sa.sa_mask, other);
-            sa.sa_flags = SA_RESETHAND;
-            ::sigaction(sig, &sa, nullptr);
+            arm(sig);
         }
     });
+}
+
+SignalDeferral::SignalDeferral() {
+    install_cleanup_handlers();
+    int expected = 0;
+    if (!g_defer.compare_exchange_strong(expected, 1))
+        throw Error(ErrorCode::internal, "two checkpointing runs at once in one process");
+    g_pending = 0;
+}
+
+SignalDeferral::~SignalDeferral() {
+    g_defer.store(0, std::memory_order_release);
+    if (g_pending != 0 && !acted_on_) die_of_pending_signal();
+}
+
+int signal_pending() noexcept { return g_pending; }
+
+void remove_staged_outputs() noexcept {
+    for (int kind = 1; kind <= 2; ++kind)
+        for (Slot& s : g_slots)
+            if (s.state.load(std::memory_order_acquire) == kind) {
+                if (kind == 1) ::unlink(s.path);
+                else ::rmdir(s.path);
+            }
+}
+
+void die_of_pending_signal() noexcept {
+    const int sig = g_pending;
+    if (sig == 0) return;
+    std::fflush(stderr);
+    lumen_cleanup_on_signal(sig);  // g_defer is 0 here: removes the staged files, dies of sig
 }
 
 OutputSet::OutputSet(std::string input) : input_(std::move(input)) {}

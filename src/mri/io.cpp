@@ -20,6 +20,7 @@
 #include "lumen/io/history.hpp"
 #include "lumen/io/output.hpp"
 #include "lumen/io/png.hpp"
+#include "lumen/io/watchdog.hpp"
 #include "lumen/linalg.hpp"
 #include "lumen/mri/mask.hpp"
 #include "lumen/mri/simulate.hpp"
@@ -209,6 +210,8 @@ std::unique_ptr<ScanReader::Impl> open_ismrmrd(const std::string& file) {
     h.format = "ismrmrd";
     // libismrmrd trusts each record's header for how much to copy (src/io/ismrmrd_check.hpp).
     io::check_ismrmrd_acquisitions(file);
+    // libismrmrd reads the whole table here: under the read time limit (lumen/io/watchdog.hpp).
+    const io::ReadWatch watch(file);
     try {
         ISMRMRD::Dataset d(file.c_str(), "dataset", false);
         std::string xml;

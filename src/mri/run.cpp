@@ -216,10 +216,39 @@ ScanAssessment assess_scan(const ScanReader& reader, View<const float> run_mask,
     return a;
 }
 
+std::vector<std::pair<std::string, std::string>> checkpoint_options(const RunOptions& o) {
+    using detail::num;
+    const ReconOptions& r = o.recon;
+    return {{"ReconOptions.method", method_name(r.method)},
+            {"ReconOptions.device", device_name(r.device)},
+            {"ReconOptions.iterations", std::to_string(r.iterations)},
+            {"ReconOptions.lambda", r.lambda ? num(*r.lambda) : "default"},
+            {"ReconOptions.tolerance", num(r.tolerance)},
+            {"ReconOptions.wavelet_levels", std::to_string(r.wavelet_levels)},
+            {"ReconOptions.pocs_iterations", std::to_string(r.pocs_iterations)},
+            {"RunOptions.undersample", o.undersample ? "yes" : "no"},
+            {"MaskSpec.kind", mask_kind_name(o.mask.kind)},
+            {"MaskSpec.acceleration", num(o.mask.acceleration)},
+            {"MaskSpec.center_fraction", num(o.mask.center_fraction)},
+            {"MaskSpec.calibration", std::to_string(o.mask.calibration)},
+            {"MaskSpec.seed", std::to_string(o.mask.seed)},
+            {"RunOptions.maps", maps_source_name(o.maps)},
+            {"EspiritOptions.kernel", std::to_string(o.espirit.kernel)},
+            {"EspiritOptions.calibration", std::to_string(o.espirit.calibration)},
+            {"EspiritOptions.threshold", num(o.espirit.threshold)},
+            {"EspiritOptions.crop", num(o.espirit.crop)},
+            {"EspiritOptions.iterations", std::to_string(o.espirit.iterations)},
+            {"RunOptions.prewhiten", o.prewhiten ? "yes" : "no"},
+            {"RunOptions.pocs", o.pocs ? "yes" : "no"}};
+}
+
 RunSummary run_recon(const RunOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     o.validate();
     io::require_distinct_paths(o.input, o.output);
+    // Checkpoints (issue #10), slice by slice: checked against the input and options first.
+    io::RunCheckpoint checkpoint(o.checkpoint, "lumen-mri recon", o.input, o.output, checkpoint_options(o));
+    const Checkpointing hook = checkpoint.hook();
     const ScanReader reader = ScanReader::open(o.input);
     const ScanHeader& h = reader.header();
     RunSummary sum;
@@ -252,11 +281,82 @@ RunSummary run_recon(const RunOptions& o) {
     std::vector<std::int64_t> history_slice;
     double acc_sum = 0.0;
     Array<float> last_mask;
+    // Checkpoints (issue #10): the state is everything the slices done so far contributed; a
+    // resumed run starts at the slice the checkpoint names (the one that was running).
+    const std::string state_method = std::string("mri.") + method_name(method);
+    index_t first_slice = 0;
+    if (const SolverState* st = hook.resume) {
+        require(st->method == state_method, o.input + ": the checkpoint holds the state of " + st->method + ", not of " +
+                                                state_method);
+        require(st->part >= 0 && st->part <= S, "checkpoint: slice " + std::to_string(st->part) + " is outside the " +
+                                                    std::to_string(S) + " slices of " + o.input);
+        first_slice = st->part;
+        st->get("volume", volume.view());
+        residual_sum = st->scalar("residual_sum");
+        residual_norm = st->scalar("residual_norm");
+        variance_sum = st->scalar("variance_sum");
+        acc_sum = st->scalar("acc_sum");
+        merged.elapsed_s = st->scalar("elapsed_s");
+        merged.converged = st->scalar("converged") != 0.0;
+        sum.iterations = int(st->scalar("slice_iterations"));
+        merged.iterations = st->iteration;
+        merged.history = st->history;
+        if (!merged.history.empty()) {
+            Array<float> slices(Shape{index_t(merged.history.size())});
+            st->get("history_slice", slices.view());
+            for (float v : slices) history_slice.push_back(std::int64_t(v));
+        }
+        if (first_slice > 0) {
+            for (const auto& [name, a] : st->reals)
+                if (name == "last_mask") last_mask = a.clone();
+        }
+    }
+    auto save_state = [&](index_t next_slice) {
+        SolverState st;
+        st.method = state_method;
+        st.part = next_slice;
+        st.iteration = merged.iterations;
+        st.put("volume", View<const float>(volume.view()));
+        if (!last_mask.empty()) st.put("last_mask", View<const float>(last_mask.view()));
+        if (!history_slice.empty()) {
+            Array<float> slices(Shape{index_t(history_slice.size())});
+            for (std::size_t i = 0; i < history_slice.size(); ++i) slices[index_t(i)] = float(history_slice[i]);
+            st.put("history_slice", View<const float>(slices.view()));
+        }
+        st.put("residual_sum", residual_sum);
+        st.put("residual_norm", residual_norm);
+        st.put("variance_sum", variance_sum);
+        st.put("acc_sum", acc_sum);
+        st.put("elapsed_s", merged.elapsed_s);
+        st.put("converged", merged.converged ? 1.0 : 0.0);
+        st.put("slice_iterations", double(sum.iterations));
+        st.history = merged.history;
+        hook.save(st);
+    };
+    // A signal stops the running slice's solver at its next iteration (the slice is restarted on
+    // resume); zero-filled, which has no iterations, stops between slices.
+    bool interrupted = false;
+    if (hook.enabled()) {
+        const ProgressCallback user = recon.progress;
+        recon.progress = [&interrupted, &hook, user](const ProgressInfo& p) {
+            const bool go_on = user ? user(p) : true;
+            if (p.iteration.iteration > 0 && hook.stop_requested && hook.stop_requested()) {
+                interrupted = true;
+                return false;
+            }
+            return go_on;
+        };
+    }
     // One reconstructor for all slices: its SENSE operator and FFT plans are made for the first
     // slice and take the next slices' maps and mask; it masks each slice's data once, on the device.
     SliceReconstructor reconstructor(recon);
     Array<complex64> ones;  // single-coil maps
-    for (index_t s = 0; s < S; ++s) {
+    for (index_t s = first_slice; s < S; ++s) {
+        if (hook.enabled() && hook.stop_requested && hook.stop_requested()) interrupted = true;
+        if (interrupted) {
+            save_state(s);
+            break;
+        }
         Array<complex64> k = reader.read_slice(s);
         if (sum.whitened) apply_whitening(assessment.noise, k.view());
         const Array<float> m = slice_mask(run_mask, k);
@@ -285,6 +385,10 @@ RunSummary run_recon(const RunOptions& o) {
             }
         }
         const SliceRecon r = reconstructor.reconstruct(k.view(), m.view(), maps, s, S);
+        if (interrupted) {
+            save_state(s);  // without this slice: it is restarted on resume
+            break;
+        }
         if (r.residual_sq >= 0.0 && variance > 0.0) {
             residual_sum += r.residual_sq;
             residual_norm += double(r.measured) * variance;
@@ -303,7 +407,10 @@ RunSummary run_recon(const RunOptions& o) {
         merged.converged = r.solver.converged;
         sum.iterations = r.solver.iterations;
         last_mask = m.clone();
+        if (hook.enabled() && hook.every > 0 && (s + 1) % hook.every == 0 && s + 1 < S) save_state(s + 1);
     }
+    checkpoint.after(interrupted ? "interrupted" : "", "recon " + o.input + " -o " + o.output + " --resume " +
+                                                          checkpoint.path() + " and the same options");
     sum.acceleration = acc_sum / double(S);
     sum.stop_reason = merged.stop_reason;
     sum.noise_variance = variance_sum / double(S);
@@ -361,6 +468,7 @@ RunSummary run_recon(const RunOptions& o) {
     write_reconstruction(outputs, o.output, volume.view(), merged, slice_of.view(), last_mask.view(), a);
     if (!o.png_prefix.empty()) sum.previews = write_previews(outputs, o.png_prefix, volume.view(), reference.view());
     outputs.commit();
+    checkpoint.finished();
     sum.seconds = seconds_since(t0);
     return sum;
 }

@@ -40,8 +40,20 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
 
     SolverResult result;
     result.stop_reason = "max_iterations";
+    // Checkpoint hook (issue #10): restore object and probe, replay the sweeps' shuffles.
+    int first = 1;
+    if (const SolverState* state = o.checkpoint ? o.checkpoint->resume : nullptr) {
+        require(state->iteration >= 0 && state->iteration <= o.iterations,
+                "ptycho: the checkpoint is at sweep " + std::to_string(state->iteration) + ", outside 0 to " +
+                    std::to_string(o.iterations));
+        state->get("object", object.view());
+        state->get("probe", probe.view());
+        model.set_probe(probe.view());
+        for (first = 1; first <= state->iteration; ++first) std::shuffle(order.begin(), order.end(), rng);
+        result.iterations = state->iteration;
+    }
     const auto start = std::chrono::steady_clock::now();
-    for (int k = 1; k <= o.iterations; ++k) {
+    for (int k = first; k <= o.iterations; ++k) {
         const bool refine = o.refine_probe && k > o.probe_delay;
         std::shuffle(order.begin(), order.end(), rng);
         double loss = 0;
@@ -108,6 +120,18 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
         if (monitor && !monitor(info, object.view(), probe.view())) {
             result.stop_reason = "callback";
             break;
+        }
+        bool stop = false;  // checkpoint hook (issue #10)
+        if (o.checkpoint && o.checkpoint->due(k, &stop)) {
+            SolverState state;
+            state.iteration = k;
+            state.put("object", View<const complex64>(object.view()));
+            state.put("probe", View<const complex64>(probe.view()));
+            o.checkpoint->save(state);
+            if (stop) {
+                result.stop_reason = "interrupted";
+                break;
+            }
         }
     }
     return result;

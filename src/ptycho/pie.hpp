@@ -22,6 +22,9 @@ struct PieOptions {
     int probe_delay = 0;       // sweeps with the probe fixed first
     int iterations = 50;       // sweeps
     std::uint64_t seed = 1;
+    // Checkpoints (issue #10): the state is the object, the probe and the sweep count; the
+    // position order is replayed from the seed.
+    const Checkpointing* checkpoint = nullptr;
 };
 
 // Updates object and probe (on the model's device) in place; the model's data and probe must be

@@ -208,7 +208,8 @@ void append_history(SolverResult& total, const SolverResult& part) {
 
 // AWF (momentum) or WF (none) on the object, then (blind) on object and probe together.
 SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex64>& probe, const ReconOptions& opt,
-                          bool refine, int iterations, int delay, StepSizes& steps, const IterationHook& monitor) {
+                          bool refine, int iterations, int delay, StepSizes& steps, const IterationHook& monitor,
+                          const Checkpointing* checkpoint) {
     const Loss loss = opt.loss;
     steps = step_sizes(model, loss, object.view(), refine);
     const double lo0 = steps.lipschitz_object, lp0 = steps.lipschitz_probe;
@@ -223,8 +224,21 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
     SolverResult total;
     total.stop_reason = "max_iterations";
     bool stopped = false;
+    // Checkpoints (issue #10): a phase wholly before the resumed iteration is skipped (the state
+    // holds its result), the phase holding it resumes, later phases start as they would have.
+    const SolverState* pending_resume = checkpoint ? checkpoint->resume : nullptr;
+    Checkpointing phase_checkpoint;
     auto run_phase = [&](bool blind, int count) {
         if (count <= 0 || stopped) return;
+        if (checkpoint) {
+            if (pending_resume && pending_resume->iteration > total.iterations + count) {
+                total.iterations += count;
+                return;
+            }
+            phase_checkpoint = *checkpoint;
+            phase_checkpoint.resume = pending_resume;
+            pending_resume = nullptr;
+        }
         std::vector<Block<complex64>> blocks{{object.view(), blind ? steps.object : object_alone}};
         if (blind) blocks.push_back({probe.view(), steps.probe});
         ObjectiveGradientFn<complex64> f = [&, blind](const std::vector<View<const complex64>>& x,
@@ -257,6 +271,10 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
         SolverOptions sopt;
         sopt.max_iterations = count;
         const int offset = total.iterations;
+        if (checkpoint) {
+            sopt.checkpoint = &phase_checkpoint;
+            sopt.iteration_offset = offset;
+        }
         const double t_offset = total.elapsed_s;
         if (monitor) {
             sopt.callback = [&, offset, t_offset](const IterationInfo& info) {
@@ -269,6 +287,7 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
             };
         }
         append_history(total, nesterov<complex64>(f, blocks, nopt, sopt));
+        if (total.stop_reason == "interrupted") stopped = true;
     };
     const int fixed = refine ? std::min(delay, iterations) : iterations;
     run_phase(false, fixed);
@@ -359,8 +378,35 @@ struct Reconstructor::State {
                 if (o.estimates && !o.estimates(progress, ob, p)) return false;
                 return !o.progress || o.progress(progress);
             };
+        // Checkpoints (issue #10): the loops save their state; this adds the method's name and the
+        // whole history (a resumed run continues it) and checks that a resumed state is this method's.
+        const std::string state_method = std::string("ptycho.") + method_name(opt.method);
+        std::vector<IterationInfo> history;
+        Checkpointing checkpoint;
+        const bool checkpointing = opt.checkpoint.enabled() || opt.checkpoint.resume;
+        if (checkpointing) {
+            checkpoint = opt.checkpoint;
+            if (const SolverState* s = opt.checkpoint.resume) {
+                require(s->method == state_method, "ptycho::reconstruct: the checkpoint holds the state of " +
+                                                       s->method + ", not of " + state_method);
+                history = s->history;
+            }
+            if (opt.checkpoint.save)
+                checkpoint.save = [&](const SolverState& loop_state) {
+                    SolverState s = loop_state;
+                    s.method = state_method;
+                    s.history = history;
+                    o.checkpoint.save(s);
+                };
+            IterationHook user = monitor;
+            monitor = [&history, user](const IterationInfo& info, View<const complex64> ob, View<const complex64> p) {
+                history.push_back(info);
+                return user ? user(info, ob, p) : true;
+            };
+        }
         if (opt.method == Method::awf || opt.method == Method::wf) {
-            r.solver = run_gradient(m, object, probe, opt, r.refined_probe, iterations, delay, r.steps, monitor);
+            r.solver = run_gradient(m, object, probe, opt, r.refined_probe, iterations, delay, r.steps, monitor,
+                                    checkpointing ? &checkpoint : nullptr);
         } else {
             PieOptions p;
             p.regularized = opt.method == Method::rpie;
@@ -370,9 +416,11 @@ struct Reconstructor::State {
             p.probe_delay = delay;
             p.iterations = iterations;
             p.seed = opt.seed;
+            if (checkpointing) p.checkpoint = &checkpoint;
             r.solver = run_pie(m, object, probe, p, monitor);
             r.steps.lipschitz_object = m.lipschitz_object();
         }
+        if (checkpointing && opt.checkpoint.resume) r.solver.history = history;  // the checkpoint's, then this run's
         m.set_probe(probe.view());
         r.residual = m.residual(object.view());
         copy(object.view(), object_out);

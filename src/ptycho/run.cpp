@@ -2,6 +2,7 @@
 #include "lumen/ptycho/run.hpp"
 
 #include <cmath>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -9,11 +10,42 @@
 
 namespace lumen::ptycho {
 
+std::vector<std::pair<std::string, std::string>> checkpoint_options(const RunOptions& o) {
+    const ReconOptions& r = o.recon;
+    auto num = [](double v) {
+        std::ostringstream s;
+        s.precision(17);
+        s << v;
+        return s.str();
+    };
+    return {{"ReconOptions.method", method_name(r.method)},
+            {"ReconOptions.loss", loss_name(r.loss)},
+            {"ReconOptions.device", device_name(r.device)},
+            {"ReconOptions.iterations", std::to_string(r.iterations)},
+            {"ReconOptions.refine_probe", r.refine_probe ? "yes" : "no"},
+            {"ReconOptions.orientation", std::to_string(r.orientation)},
+            {"ReconOptions.probe_delay", std::to_string(r.probe_delay)},
+            {"ReconOptions.restart", r.restart ? "yes" : "no"},
+            {"ReconOptions.alpha", num(r.alpha)},
+            {"ReconOptions.beta", num(r.beta)},
+            {"ReconOptions.subpixel", r.subpixel ? "yes" : "no"},
+            {"ReconOptions.batch", std::to_string(r.batch)},
+            {"ReconOptions.seed", std::to_string(r.seed)},
+            {"RunOptions.frame_order", std::to_string(int(o.frame_order))},
+            {"RunOptions.propagation", std::to_string(int(o.propagation))}};
+}
+
 RunSummary run_recon(const RunOptions& o) {
     io::require_distinct_paths(o.input, o.output);
+    // Checkpoints (issue #10): checked against the input and options before any work.
+    io::RunCheckpoint checkpoint(o.checkpoint, "lumen-ptycho recon", o.input, o.output, checkpoint_options(o));
     bool reordered = false;
     const Scan scan = read_scan_for_recon(o.input, o.frame_order, &reordered, o.propagation);
-    const ReconResult r = reconstruct(scan, o.recon);
+    ReconOptions recon = o.recon;
+    recon.checkpoint = checkpoint.hook();
+    const ReconResult r = reconstruct(scan, recon);
+    checkpoint.after(r.solver.stop_reason, "recon " + o.input + " -o " + o.output + " --resume " + checkpoint.path() +
+                                               " and the same options");
 
     RunSummary s;
     s.positions = scan.n_positions();
@@ -40,6 +72,7 @@ RunSummary run_recon(const RunOptions& o) {
     write_result(outputs, o.output, r, o.recon, extra);
     if (!o.png_prefix.empty()) write_previews(outputs, o.png_prefix, r);
     outputs.commit();
+    checkpoint.finished();
     return s;
 }
 

@@ -79,7 +79,18 @@ SolverResult admm_tv(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, n
 
     A.apply_adjoint(b, rhs0.view());
     grad(xc, z.view());  // z = D x, u = 0
-    for (int k = 1; k <= mon.max_iterations(); ++k) {
+    // Checkpoint hook (issue #10): the state is x (the inner CG's warm start too), z, the scaled
+    // dual u and the penalty rho (adapted in the first iterations).
+    const int first = mon.first_iteration();
+    if (const SolverState* state = mon.resume()) {
+        state->get("x", x);
+        copy(xc, xw.view());
+        state->get("z", z.view());
+        state->get("u", u.view());
+        rho = state->scalar("rho");
+        rho_t = detail::scalar<T>(rho);
+    }
+    for (int k = first; k <= mon.max_iterations(); ++k) {
         // rhs = A^H b + rho D^H (z - u)
         lin_comb(one, z, detail::scalar<T>(-1.0), u, gtmp.view());
         grad_adj(gtmp.view(), dtmp.view());
@@ -122,7 +133,14 @@ SolverResult admm_tv(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, n
             }
         }
         const double misfit = mon.residual_misfit<T>(axb.view(), b);
-        if (!mon.record(k, f, detail::relative(m.a, m.b), used_rho, misfit)) break;
+        const bool go_on = mon.record(k, f, detail::relative(m.a, m.b), used_rho, misfit);
+        const auto put_state = [&](SolverState& s) {  // issue #10
+            s.put("x", xc);
+            s.put("z", View<const T>(z.view()));
+            s.put("u", View<const T>(u.view()));
+            s.put("rho", rho);
+        };
+        if (!mon.checkpoint(k, go_on, put_state)) break;
     }
     return mon.finish();
 }

@@ -62,6 +62,11 @@ SolverResult cgls(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_d
     Array<T> r = zeros_like(b), q = zeros_like(b);
     Array<T> s = zeros_like(xc), p = zeros_like(xc);
     const T one = scalar<T>(1.0), d = scalar<T>(damp);
+    // Checkpoint hook (issue #10): CGLS's state is x, the recursive residual r, the direction p
+    // and gamma = ||s||^2; x is restored first, r, p and gamma after the set-up below.
+    const int first = mon.first_iteration();
+    const SolverState* state = mon.resume();
+    if (state) state->get("x", x);
 
     // Normaliser ||A^H b||, then r = b - A x, s = A^H r - damp x.
     A.apply_adjoint(b, s.view());
@@ -77,7 +82,12 @@ SolverResult cgls(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_d
         return mon.finish();
     }
     copy(s, p.view());
-    for (int k = 1; k <= mon.max_iterations(); ++k) {
+    if (state) {
+        state->get("r", r.view());
+        state->get("p", p.view());
+        gamma = state->scalar("gamma");
+    }
+    for (int k = first; k <= mon.max_iterations(); ++k) {
         A.apply(p, q.view());
         const double delta = norm2_squared<T>(q) + (damp != 0.0 ? damp * norm2_squared<T>(p) : 0.0);
         const double alpha = gamma / delta;
@@ -96,7 +106,14 @@ SolverResult cgls(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_d
         const double measure = ahb > 0.0 ? std::sqrt(gamma) / ahb : std::sqrt(gamma);
         // r = b - A x is CGLS's recursive residual: the misfit costs no operator call.
         const double misfit = mon.residual_misfit<T>(r.view(), {});
-        if (!mon.record(k, objective, measure, alpha, misfit)) break;
+        const bool go_on = mon.record(k, objective, measure, alpha, misfit);
+        const auto put_state = [&](SolverState& st) {  // issue #10
+            st.put("x", xc);
+            st.put("r", View<const T>(r.view()));
+            st.put("p", View<const T>(p.view()));
+            st.put("gamma", gamma);
+        };
+        if (!mon.checkpoint(k, go_on, put_state)) break;
     }
     return mon.finish();
 }

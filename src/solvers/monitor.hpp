@@ -115,6 +115,53 @@ public:
                                             ". Try a smaller step size or check the data for NaN/Inf.");
     }
 
+    // ---- Checkpoints (issue #10; lumen/core/progress.hpp). A solver that supports them restores
+    // its arrays from resume() before its loop, runs k from first_iteration(), and calls
+    // checkpoint() after every record() with a function that puts its state.
+
+    // The state to start from (nullptr: the beginning). Throws Error(bad_input) when it lies
+    // outside this call's iterations.
+    const SolverState* resume() const {
+        const SolverState* s = options_.checkpoint ? options_.checkpoint->resume : nullptr;
+        if (!s) return nullptr;
+        const int local = s->iteration - options_.iteration_offset;
+        require(local >= 0 && local <= options_.max_iterations,
+                solver_ + ": the checkpoint is at iteration " + std::to_string(s->iteration) + ", outside iterations " +
+                    std::to_string(options_.iteration_offset + 1) + " to " +
+                    std::to_string(options_.iteration_offset + options_.max_iterations) + " of this run");
+        return s;
+    }
+    // The first iteration this call runs: 1, or the one after the resumed state's.
+    int first_iteration() {
+        const SolverState* s = resume();
+        if (!s) return 1;
+        result_.iterations = s->iteration - options_.iteration_offset;
+        return result_.iterations + 1;
+    }
+    // After iteration k (this call's count) was recorded with result `go_on`: saves the state
+    // that `fill` puts when a save is due (also after this call's last iteration, which need not
+    // be the run's: projected CGLS's cycles, ptychography's phases); returns false when the
+    // solver must stop (go_on was false, or a stop was requested: stop_reason "interrupted").
+    template <class Fill>
+    bool checkpoint(int k, bool go_on, const Fill& fill) {
+        const Checkpointing* c = options_.checkpoint;
+        if (!c) return go_on;
+        bool stop = false;
+        const int run_k = options_.iteration_offset + k;
+        if (!c->due(run_k, &stop)) return go_on;
+        SolverState state;
+        state.method = solver_;
+        state.iteration = run_k;
+        fill(state);
+        state.history = result_.history;
+        c->save(state);
+        if (stop) {
+            result_.stop_reason = "interrupted";
+            return false;
+        }
+        return go_on;
+    }
+
     SolverResult finish() {
         result_.elapsed_s = seconds();
         return std::move(result_);

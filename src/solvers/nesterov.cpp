@@ -53,8 +53,18 @@ SolverResult nesterov(const ObjectiveGradientFn<T>& f, std::vector<Block<T>> blo
     }
 
     double t = 1.0;
+    // Checkpoint hook (issue #10): the state is every block's x, its extrapolated point y (with
+    // momentum) and the momentum weight t; x_prev is rewritten before it is read.
+    const int first = mon.first_iteration();
+    if (const SolverState* state = mon.resume()) {
+        for (std::size_t b = 0; b < nb; ++b) {
+            state->get("x" + std::to_string(b), x_views[b]);
+            if (momentum) state->get("y" + std::to_string(b), y[b].view());
+        }
+        t = state->scalar("t");
+    }
     const bool hooks = static_cast<bool>(nesterov.project) || static_cast<bool>(nesterov.post_iteration);
-    for (int k = 1; k <= mon.max_iterations(); ++k) {
+    for (int k = first; k <= mon.max_iterations(); ++k) {
         // f and its gradient at y_k (x_k without momentum).
         const double fy = f(eval_views, grad_views);
         if (!std::isfinite(fy)) mon.diverged(k, "the objective");
@@ -104,7 +114,15 @@ SolverResult nesterov(const ObjectiveGradientFn<T>& f, std::vector<Block<T>> blo
             for (std::size_t b = 0; b < nb; ++b)
                 lin_comb(detail::scalar<T>(1.0 + beta), x_views[b], detail::scalar<T>(-beta), x_prev[b], y[b].view());
         }
-        if (!mon.record(k, fy, detail::relative(step_sq, size_sq), blocks[0].step)) break;
+        const bool go_on = mon.record(k, fy, detail::relative(step_sq, size_sq), blocks[0].step);
+        const auto put_state = [&](SolverState& s) {  // issue #10
+            for (std::size_t b = 0; b < nb; ++b) {
+                s.put("x" + std::to_string(b), View<const T>(x_views[b]));
+                if (momentum) s.put("y" + std::to_string(b), View<const T>(y[b].view()));
+            }
+            s.put("t", t);
+        };
+        if (!mon.checkpoint(k, go_on, put_state)) break;
     }
     return mon.finish();
 }

@@ -47,12 +47,17 @@ SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<floa
     ones_d = Array<float>();
     ones_r = Array<float>();
 
+    // Checkpoint hook (issue #10): x alone is SIRT's state; the weights and the residual below
+    // are recomputed from it exactly as the loop computes them.
+    const int first = mon.first_iteration();
+    if (const SolverState* state = mon.resume()) state->get("x", x);
+
     // res = b - A x
     A.apply(xc, res.view());
     lin_comb(1.0f, b, -1.0f, res, res.view());
     if (!std::isfinite(norm2_squared<float>(res))) mon.diverged(1, "the initial residual b - A x");
     const float relax = float(sirt.relaxation);
-    for (int k = 1; k <= mon.max_iterations(); ++k) {
+    for (int k = first; k <= mon.max_iterations(); ++k) {
         mul(row, res, res.view());
         A.apply_adjoint(res, cand.view());
         // cand = P(x + relax C A^T R (b - A x)), measured against x.
@@ -66,7 +71,8 @@ SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<floa
         if (!std::isfinite(rr)) mon.diverged(k, "the residual b - A x");
         copy(cand, x);
         const double misfit = mon.residual_misfit<float>(res.view(), {});
-        if (!mon.record(k, 0.5 * rr, detail::relative(m.a, m.b), sirt.relaxation, misfit)) break;
+        const bool go_on = mon.record(k, 0.5 * rr, detail::relative(m.a, m.b), sirt.relaxation, misfit);
+        if (!mon.checkpoint(k, go_on, [&](SolverState& s) { s.put("x", xc); })) break;  // issue #10
     }
     return mon.finish();
 }

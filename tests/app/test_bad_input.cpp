@@ -225,6 +225,11 @@ std::vector<Case> cases() {
                      },
                      {"afile", "not a directory"}});
         v.push_back({p + "_output_is_input", app, "recon {in} -o {in} -q", valid_for(app), {"in.h5", "is the input"}});
+        // The read watchdog (lumen/io/watchdog.hpp): a read that stays inside the library past
+        // LUMEN_READ_TIMEOUT ends the run with exit 2 naming the file. The stall is the test hook
+        // (reads of files named *stall* sleep LUMEN_TEST_READ_STALL seconds inside their watch).
+        v.push_back({p + "_read_past_the_time_limit", app, recon_for(app), valid_for(app),
+                     {"stall.h5", "LUMEN_READ_TIMEOUT"}, "stall.h5", "LUMEN_READ_TIMEOUT=1 LUMEN_TEST_READ_STALL=30"});
         v.push_back({p + "_output_links_to_input", app, "recon {in} -o {dir}/link.h5 -q",
                      [app](const std::string& dir, const std::string& in) {
                          valid_for(app)(dir, in);
@@ -332,6 +337,22 @@ std::vector<Case> cases() {
                      test::set_ismrmrd_samples(in, 3, 4000);
                  },
                  {"/dataset/data", "acquisition 3", "4000 samples"}});
+    // fuzz_mri (fuzz/reproducers/fuzz_mri/ismrmrd_data_heap_object_shorter_than_its_length.h5): a
+    // record whose header (65535 samples, 1 channel) and stored length (131070 floats) agree while
+    // its heap object holds 256 bytes; libHDF5 1.10 and libismrmrd 1.8 read 512 KB from it (under
+    // ASan: a heap over-read; without: a later, unrelated refusal or garbage accepted).
+    v.push_back({"mri_ismrmrd_heap_object_shorter_than_its_length", "lumen-mri", mri_recon(),
+                 [](const std::string&, const std::string& in) {
+                     std::string log;
+                     ASSERT_EQ(test::run_command(test::app_path("lumen-mri") + " simulate " + in +
+                                                     " --size 32x16 --coils 1 --format ismrmrd -q",
+                                                 &log),
+                               0)
+                         << log;
+                     test::set_ismrmrd_samples(in, 5, 65535);
+                     test::set_ismrmrd_data_length(in, 5, 131070);
+                 },
+                 {"/dataset/data", "acquisition 5", "131070 elements", "256 bytes"}});
     // A table declaring a billion acquisitions in a tiny file: refused at once, not read record by
     // record for hours.
     v.push_back({"mri_ismrmrd_declares_a_billion_acquisitions", "lumen-mri", "info {in}",

@@ -186,6 +186,39 @@ void set_ismrmrd_samples(const std::string& path, std::uint64_t record, std::uin
     H5Fclose(f);
 }
 
+void set_ismrmrd_data_length(const std::string& path, std::uint64_t record, std::uint32_t length) {
+    std::uint64_t where = 0;
+    {
+        const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        check(f >= 0, "opening " + path);
+        const hid_t d = H5Dopen2(f, "/dataset/data", H5P_DEFAULT);
+        check(d >= 0, "opening /dataset/data");
+        const hid_t dcpl = H5Dget_create_plist(d);
+        hsize_t chunk = 0;
+        check(H5Pget_chunk(dcpl, 1, &chunk) == 1 && H5Pget_nfilters(dcpl) == 0, "a chunked, unfiltered table");
+        const hid_t type = H5Dget_type(d);
+        const std::size_t rec = H5Tget_size(type);
+        const std::size_t data_offset = H5Tget_member_offset(type, unsigned(H5Tget_member_index(type, "data")));
+        hsize_t first = record / chunk * chunk, bytes = 0;
+        unsigned filters = 0;
+        haddr_t addr = HADDR_UNDEF;
+        check(H5Dget_chunk_info_by_coord(d, &first, &filters, &addr, &bytes) >= 0 && addr != HADDR_UNDEF,
+              "locating the record's chunk");
+        where = addr + (record - first) * rec + data_offset;  // no user block in lumen's files
+        H5Tclose(type);
+        H5Pclose(dcpl);
+        H5Dclose(d);
+        H5Fclose(f);
+    }
+    std::fstream io(path, std::ios::binary | std::ios::in | std::ios::out);
+    check(bool(io), "reopening " + path);
+    const unsigned char le[4] = {static_cast<unsigned char>(length), static_cast<unsigned char>(length >> 8),
+                                 static_cast<unsigned char>(length >> 16), static_cast<unsigned char>(length >> 24)};
+    io.seekp(std::streamoff(where));
+    io.write(reinterpret_cast<const char*>(le), 4);
+    check(bool(io), "writing the sequence length");
+}
+
 std::string file_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return "";

@@ -46,6 +46,12 @@ private:
 // stored samples stay as they are): a header that claims more data than the record holds.
 void set_ismrmrd_samples(const std::string& path, std::uint64_t record, std::uint16_t samples);
 
+// Overwrites the stored length (elements) of one record's `data` sequence in /dataset/data's raw
+// chunk, leaving its heap object as it is: a record whose length and header agree but whose
+// stored object is shorter than both claim (fuzz_mri's heap over-read). The table must be
+// chunked and unfiltered, as libismrmrd writes it.
+void set_ismrmrd_data_length(const std::string& path, std::uint64_t record, std::uint32_t length);
+
 // The bytes of a file ("" when missing), for before/after comparisons.
 std::string file_bytes(const std::string& path);
 

@@ -22,6 +22,7 @@ enum class ErrorCode {
     failure,         // the reconstruction itself failed: diverged, non-finite values
     out_of_memory,   // host or device allocation failed
     internal,        // a bug in lumen
+    interrupted,     // stopped by a signal after saving a checkpoint (the apps then die of the signal)
 };
 
 // "bad_input", "invalid_option", ...: for --json and logs.
@@ -62,6 +63,7 @@ inline const char* error_code_name(ErrorCode code) noexcept {
         case ErrorCode::failure: return "failure";
         case ErrorCode::out_of_memory: return "out_of_memory";
         case ErrorCode::internal: return "internal";
+        case ErrorCode::interrupted: return "interrupted";
     }
     return "unknown";
 }

@@ -120,6 +120,9 @@ struct ReconOptions {
     // options.device; e.g. to score it against a truth, as the stopping tests and the sweep do);
     // returning false stops the run (stop_reason "callback").
     std::function<bool(const IterationInfo&, View<const float> x)> inspect;
+    // Checkpoints of the iterative methods (lumen/core/progress.hpp; issue #10): saved when due,
+    // resumed from when `resume` is set. fdk has no iterations and ignores it.
+    Checkpointing checkpoint;
 
     // Throws Error(invalid_option) naming the first field out of range ("ReconOptions.iterations",
     // "ReconOptions.fdk.cutoff", ...) or inconsistent with another (an objective other than least

@@ -10,6 +10,7 @@
 #include "lumen/ct/io.hpp"
 #include "lumen/ct/recon.hpp"
 #include "lumen/ct/simulate.hpp"
+#include "lumen/io/checkpoint.hpp"
 
 namespace lumen::ct {
 
@@ -21,7 +22,13 @@ struct RunOptions {
     ReadOptions read;
     ReconOptions recon;
     std::string png_prefix;  // previews PREFIX_{axial,coronal,sagittal}.png; empty: none
+    // Checkpoints of the iterative methods and resuming from one (lumen/io/checkpoint.hpp); a
+    // run stopped by SIGINT/SIGTERM throws Error(interrupted) after saving.
+    io::CheckpointOptions checkpoint;
 };
+// The options a CT checkpoint records: those that change the result (ReconOptions fields), as
+// (field, value text). A resume with any of them different is refused naming the field.
+std::vector<std::pair<std::string, std::string>> checkpoint_options(const RunOptions& options);
 struct RunSummary {
     Geometry geometry;
     SolverResult solver;

@@ -48,6 +48,8 @@ public:
     Array<float> read_float(const std::string& dataset, int expected_rank = -1) const;
     Array<complex64> read_complex(const std::string& dataset, int expected_rank = -1) const;
     Array<std::int64_t> read_int(const std::string& dataset, int expected_rank = -1) const;
+    // Real numbers as float64 (histories and checkpoints, which must come back exactly).
+    Array<double> read_double(const std::string& dataset, int expected_rank = -1) const;
     // Items [first, first + count) along the first axis only (e.g. some slices of a large volume).
     Array<float> read_float_items(const std::string& dataset, index_t first, index_t count) const;
     Array<complex64> read_complex_items(const std::string& dataset, index_t first, index_t count) const;

@@ -76,6 +76,35 @@ int create_exclusive(const std::string& path, const std::string& what);
 // status still says which signal ended the run. Idempotent.
 void install_cleanup_handlers();
 
+// While a SignalDeferral lives (one at a time; the run_* functions hold one while a checkpointing
+// reconstruction iterates), the first SIGINT or SIGTERM does not end the run: the handler only
+// records it (signal-safe: one flag), the iteration loop sees signal_pending() at its next
+// iteration boundary, saves a checkpoint and stops, and the program then dies of that signal with
+// its temporaries removed (die_of_pending_signal). A second signal ends the run at once, as
+// without a deferral. Installs the clean-up handlers when the program has not.
+class SignalDeferral {
+public:
+    SignalDeferral();
+    ~SignalDeferral();  // a recorded signal nobody acted on (acted_on()) is delivered now
+    SignalDeferral(const SignalDeferral&) = delete;
+    SignalDeferral& operator=(const SignalDeferral&) = delete;
+    // The caller saved a checkpoint for the recorded signal and will report it (and then call
+    // die_of_pending_signal()).
+    void acted_on() { acted_on_ = true; }
+
+private:
+    bool acted_on_ = false;
+};
+// The signal recorded by a SignalDeferral (SIGINT or SIGTERM), 0 when none.
+int signal_pending() noexcept;
+// Removes every staged file of this process and dies of the recorded signal (so a shell sees
+// 130 for SIGINT, 143 for SIGTERM). Returns only when no signal was recorded.
+void die_of_pending_signal() noexcept;
+
+// Removes every staged file and staging directory of this process now (what the signal handlers
+// do; for the read watchdog, lumen/io/watchdog.hpp, before it ends the program).
+void remove_staged_outputs() noexcept;
+
 // The memory a run may use, in bytes: the smallest of physical memory, RLIMIT_AS and
 // RLIMIT_DATA, or LUMEN_MEMORY_LIMIT (bytes, or with a K/M/G/T suffix) when that is set.
 std::uint64_t memory_limit_bytes();

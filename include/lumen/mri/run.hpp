@@ -9,6 +9,7 @@
 
 #include "lumen/core/progress.hpp"
 #include "lumen/core/quality.hpp"
+#include "lumen/io/checkpoint.hpp"
 #include "lumen/mri/espirit.hpp"
 #include "lumen/mri/io.hpp"
 #include "lumen/mri/mask.hpp"
@@ -39,11 +40,18 @@ struct RunOptions {
     std::string png_prefix;       // previews PREFIX_sNNN.png (and PREFIX_reference_sNNN.png); empty: none
     bool prewhiten = true;        // whiten the coils with the file's noise pre-scan, when it has one
     bool pocs = true;             // fill a partial-Fourier scan's left-out part (zf: POCS; others: phase-constrained)
+    // Checkpoints and resuming (lumen/io/checkpoint.hpp) at slice granularity: a checkpoint holds
+    // the completed slices; the slice running when SIGINT/SIGTERM came is restarted on resume.
+    // `every` counts completed slices. A stopped run throws Error(interrupted) after saving.
+    io::CheckpointOptions checkpoint;
 
     // recon, mask (when undersample) and espirit (when its maps are used): Error(invalid_option)
     // naming the field ("ReconOptions.lambda", "MaskSpec.acceleration", "EspiritOptions.kernel").
     void validate() const;
 };
+
+// The options an MRI checkpoint records (those that change the result) as (field, value text).
+std::vector<std::pair<std::string, std::string>> checkpoint_options(const RunOptions& options);
 
 struct RunSummary {
     ScanHeader header;

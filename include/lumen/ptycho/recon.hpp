@@ -67,6 +67,9 @@ struct ReconOptions {
     // current object and probe, for what needs the estimates themselves (the NRMSE against a
     // truth per iteration in the tests and benchmarks). Empty: not called.
     EstimateCallback estimates;
+    // Checkpoints (lumen/core/progress.hpp; issue #10): saved when due, resumed from when
+    // `resume` is set (object, probe, the solver's momentum, the iteration count).
+    Checkpointing checkpoint;
 
     // Throws Error(invalid_option) naming the field ("ReconOptions.iterations") when a field is
     // out of range: iterations, batch, alpha, beta >= 0 (alpha, beta finite), orientation 0 to 7.

@@ -3,8 +3,11 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lumen/core/quality.hpp"
+#include "lumen/io/checkpoint.hpp"
 #include "lumen/ptycho/io.hpp"
 #include "lumen/ptycho/recon.hpp"
 #include "lumen/ptycho/simulate.hpp"
@@ -18,7 +21,12 @@ struct RunOptions {
     std::string output;      // HDF5 result
     std::string png_prefix;  // PNG previews PREFIX_*.png (empty: none)
     ReconOptions recon;      // progress through recon.progress
+    // Checkpoints and resuming (lumen/io/checkpoint.hpp); a run stopped by SIGINT/SIGTERM
+    // throws Error(interrupted) after saving.
+    io::CheckpointOptions checkpoint;
 };
+// The options a ptychography checkpoint records (those that change the result) as (field, text).
+std::vector<std::pair<std::string, std::string>> checkpoint_options(const RunOptions& options);
 
 struct RunSummary {
     index_t positions = 0;

@@ -50,13 +50,20 @@ struct SolverOptions {
     double tolerance = 0.0;       // 0: run all iterations
     IterationCallback callback;   // optional: progress, custom stopping, recording the error against a truth
     DiscrepancyRule discrepancy;  // optional: stop where the noise says
+    // Checkpoints (lumen/core/progress.hpp; sirt, cgls, nesterov and admm_tv support them): the
+    // solver saves its state through it when due, stops with stop_reason "interrupted" when a
+    // stop was requested, and starts from checkpoint->resume when set. `iteration_offset`: the
+    // iterations the caller ran before this call (projected CGLS's cycles, ptychography's
+    // phases), so that states and `every` count the run's iterations, not this call's.
+    const Checkpointing* checkpoint = nullptr;
+    int iteration_offset = 0;
 };
 
 struct SolverResult {
     int iterations = 0;
     bool converged = false;       // stopped on tolerance
     // "max_iterations", "tolerance" (also: exact solution reached), "discrepancy" (the misfit
-    // reached tau), "callback"
+    // reached tau), "callback", "interrupted" (a checkpoint was saved on request)
     std::string stop_reason;
     double discrepancy_tau = 0.0; // the rule's tau when one was set (0: none)
     std::vector<IterationInfo> history;
