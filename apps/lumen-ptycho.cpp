@@ -46,6 +46,11 @@ void register_flags() {
              {"ReconOptions.alpha", "--alpha"},
              {"ReconOptions.beta", "--beta"},
              {"ReconOptions.batch", "--batch"},
+             {"ReconOptions.modes", "--modes"},
+             {"ReconOptions.refine_positions", "--refine-positions"},
+             {"ReconOptions.position_delay", "--position-delay"},
+             {"SimulationOptions.probe_modes", "--probe-modes"},
+             {"SimulationOptions.source_blur", "--source-blur"},
              {"RunOptions.frame_order", "--frame-order"},
              {"RunOptions.propagation", "--propagation"},
          })
