@@ -46,6 +46,11 @@ void register_flags() {
              {"ReconOptions.alpha", "--alpha"},
              {"ReconOptions.beta", "--beta"},
              {"ReconOptions.batch", "--batch"},
+             {"ReconOptions.modes", "--modes"},
+             {"ReconOptions.refine_positions", "--refine-positions"},
+             {"ReconOptions.position_delay", "--position-delay"},
+             {"SimulationOptions.probe_modes", "--probe-modes"},
+             {"SimulationOptions.source_blur", "--source-blur"},
              {"RunOptions.frame_order", "--frame-order"},
              {"RunOptions.propagation", "--propagation"},
          })
@@ -80,6 +85,10 @@ void setup(CLI::App& app) {
     sim->add_option("--distance", so.distance_m, "sample-detector distance (m)")->capture_default_str();
     sim->add_option("--detector-pixel", so.detector_pixel_m, "detector pixel size (m)")->capture_default_str();
     sim->add_option("--seed", so.seed, "seed of the object, scan and noise")->capture_default_str();
+    sim->add_option("--probe-modes", so.probe_modes,
+                    "partially coherent probe: the strongest modes of a finite source that make the data")->capture_default_str();
+    sim->add_option("--source-blur", so.source_blur,
+                    "rms beam displacement across the source, pixels per axis (default: frame / 32)");
     app::add_common_options(*sim, sim_common, false);
     sim->callback([] {
         const auto start = std::chrono::steady_clock::now();
@@ -144,6 +153,12 @@ void setup(CLI::App& app) {
     rec->add_option("--alpha", ro.recon.alpha, "epie/rpie object update strength (default: epie 1, rpie 0.1)");
     rec->add_option("--beta", ro.recon.beta, "epie/rpie probe update strength (default: 1)");
     rec->add_flag("--no-subpixel", no_subpixel, "round positions to whole pixels");
+    rec->add_option("--modes", ro.recon.modes,
+                    "awf/wf: incoherent probe modes (mixed-state probe; written as /probe_modes)")->capture_default_str();
+    rec->add_flag("--refine-positions", ro.recon.refine_positions,
+                  "awf/wf: refine the scan positions (written as /positions)");
+    rec->add_option("--position-delay", ro.recon.position_delay,
+                    "iterations before the positions move (with --refine-positions)")->capture_default_str();
     rec->add_option("--batch", ro.recon.batch, "frames per batched FFT (default: automatic)");
     rec->add_option("--seed", ro.recon.seed, "epie/rpie position order seed")->capture_default_str();
     static std::string png;
@@ -206,6 +221,11 @@ void setup(CLI::App& app) {
                       {"propagation", s.near_field ? "near" : "far"},
                       {"residual_per_pixel", number_or_null(s.residual_per_pixel)},
                       {"residual_ratio", number_or_null(s.residual_ratio)},
+                      {"modes", ro.recon.modes},
+                      {"mode_fractions", s.mode_fractions},
+                      {"refined_positions", s.refined_positions},
+                      {"position_error", number_or_null(s.position_error)},
+                      {"recorded_position_error", number_or_null(s.recorded_position_error)},
                       {"warnings", checks.warning_count()}});
             app::print_json(j);
         } else {
@@ -216,6 +236,14 @@ void setup(CLI::App& app) {
             out << kProg << ": residual (sqrt y - |Psi|)^2 per measured pixel " << s.residual_per_pixel << ", "
                 << s.residual_ratio << "x what Poisson noise on photon counts gives (about 1: the model "
                 << "fits to the noise; far above 1: it does not fit)\n";
+            if (!s.mode_fractions.empty()) {
+                out << kProg << ": " << s.mode_fractions.size() << " probe modes, power fractions";
+                for (double f : s.mode_fractions) out << " " << f;
+                out << "\n";
+            }
+            if (s.refined_positions && std::isfinite(s.position_error))
+                out << kProg << ": positions refined: rms error " << s.recorded_position_error << " px as recorded, "
+                    << s.position_error << " px refined (against the file's true positions, mean offset removed)\n";
             if (checks.warning_count() > 0)
                 out << kProg << ": " << checks.warning_count() << " plausibility warning(s), see above\n";
             if (s.quality.measured())

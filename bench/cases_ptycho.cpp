@@ -265,3 +265,50 @@ LUMEN_BENCH_CASE("ptycho/awf-iteration", "AWF s/iteration, object only and blind
                      {{"frames/s", double(J)}}, gradient_work(double(J), P, O, blind));
     }
 }
+
+// Mixed-state probes and position refinement (docs/ptychography.md): blind AWF s/iteration against
+// the number of probe modes K, and with position refinement (from the first iteration). The scan is
+// ptycho/awf-iteration's. Modes: the median step; positions: the mean step, because the
+// Gauss-Newton curvature is refreshed every 5th iteration.
+LUMEN_BENCH_CASE("ptycho/depth", "blind AWF s/iteration against probe modes K and with position refinement") {
+    const bool large = bench.large();
+    const index_t J = std::stol(param(bench, "ptycho_positions", large ? "16384" : "400"));
+    const index_t frame = std::stol(param(bench, "ptycho_frame", large ? "128" : "64"));
+    SimulationOptions so = scan_options(bench, J, frame);
+    so.poisson = false;
+    const Scan scan = simulate(so, bench.device());
+    const double P = double(frame * frame), O = double(scan.object_shape.size());
+    const std::string size = std::to_string(J) + " x " + std::to_string(frame) + "^2";
+    auto steps_of = [](const ReconResult& r) {
+        std::vector<double> steps;
+        for (std::size_t i = 1; i < r.solver.history.size(); ++i)
+            steps.push_back(r.solver.history[i].elapsed_s - r.solver.history[i - 1].elapsed_s);
+        return steps;
+    };
+    auto run = [&](index_t modes, bool positions) {
+        ReconOptions o;
+        o.method = Method::awf;
+        o.iterations = std::stoi(param(bench, "ptycho_iters", "11"));
+        o.probe_delay = 0;
+        o.modes = modes;
+        o.refine_positions = positions;
+        o.position_delay = 0;
+        o.device = bench.device();
+        std::vector<double> steps = steps_of(reconstruct(scan, o));
+        if (steps.empty()) return;
+        double s = 0;
+        if (positions) {
+            for (double v : steps) s += v / double(steps.size());
+        } else {
+            std::nth_element(steps.begin(), steps.begin() + long(steps.size() / 2), steps.end());
+            s = steps[steps.size() / 2];
+        }
+        const std::string label = std::string("K=") + std::to_string(modes) + (positions ? " +positions " : " ") + size;
+        // Each mode costs the FFTs and products of one more probe.
+        bench::Work work = gradient_work(double(J) * double(modes), P, O, true);
+        bench.record(label, s, {{"frames/s", double(J)}}, work);
+    };
+    for (index_t k : {1, 2, 3, 5}) run(k, false);
+    run(1, true);
+    run(3, true);
+}

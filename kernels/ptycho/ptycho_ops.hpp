@@ -201,6 +201,97 @@ struct UnshiftSumGatherF {
     }
 };
 
+// The derivative of the loss with respect to the scan positions (docs/ptychography.md, "Position
+// refinement"). Moving position j by dp along axis a moves its probe T_j P by dp, whose spectrum is
+// D_j P^ (P^ = F P) and whose derivative is (-2 pi i s_a / n_a) D_j P^ (s_a: the signed frequency of
+// the bin along a). With h_j = conj(S_j O) (.) F^H R_j (the exit-wave gradient times the conjugate
+// object, what the probe adjoint computes) and F unitary,
+//   df/dp_{j,a} = Re <F h_j, (-2 pi i s_a / n_a) D_j P^> = 2 pi sum_r (s_a(r) / n_a) Im(conj(F h_j(r)) D_j(r) P^(r)).
+// One element per (position, axis), looping over the frame; one launch per probe mode adds its
+// term. shift.phase_y null: integer positions (D_j = 1).
+struct PositionGradientGatherF {
+    index_t first;                    // the position in buffer frame 0
+    ShiftTables shift;
+    const complex64* spectra;         // [count][m] F h_j of one mode
+    const complex64* probe_spectrum;  // [m] F P of that mode
+    float* out;                       // [J][2] (row, column)
+    LUMEN_HD void operator()(index_t e) const {
+        const index_t b = e / 2, axis = e - 2 * b, j = first + b;
+        const index_t my = shift.my, mx = shift.mx, mm = my * mx;
+        const index_t n = axis == 0 ? my : mx;
+        double acc = 0.0;
+        for (index_t r = 0; r < mm; ++r) {
+            const index_t ry = r / mx, rx = r - ry * mx;
+            const index_t q = axis == 0 ? ry : rx;
+            const double s = double(q < (n + 1) / 2 ? q : q - n) / double(n);
+            if (s == 0.0) continue;
+            complex64 z = probe_spectrum[r];
+            if (shift.phase_y) z = shift.at(j, ry, rx) * z;
+            acc += s * double((conj(spectra[b * mm + r]) * z).im);
+        }
+        out[2 * j + axis] += float(2.0 * kPi * acc);
+    }
+};
+
+// The losses (FarFieldLossF below).
+enum LossKind : int { loss_amplitude = 0, loss_intensity = 1, loss_poisson = 2 };
+
+// The spectrum of d(T_j P)/dp_a, (-2 pi i s_a / n_a) D_j(r) P^(r), for the positions of a batch
+// (an inverse FFT gives the derivative of the shifted probe). shift.phase_y null: D_j = 1.
+struct ShiftDerivativeSpectrumF {
+    Windows w;
+    ShiftTables shift;
+    const complex64* spectrum;  // [m] F P (one mode)
+    complex64* out;             // [count][m]
+    int axis;
+    LUMEN_HD void operator()(index_t i) const {
+        const WindowIndex x = w.at(i);
+        const index_t n = axis == 0 ? w.my : w.mx, q = axis == 0 ? x.ry : x.rx;
+        const float c = float(2.0 * kPi * double(q < (n + 1) / 2 ? q : q - n) / double(n));
+        complex64 z = spectrum[x.r];
+        if (shift.phase_y) z = shift.at(x.j, x.ry, x.rx) * z;
+        out[x.b * w.m() + x.r] = complex64(c * z.im, -c * z.re);  // -i c z
+    }
+};
+
+// The Gauss-Newton curvature of the loss along one position coordinate (docs/ptychography.md,
+// "Position refinement"): with I = sum_k |Psi_k|^2 and its derivative dI = sum_k 2 Re(conj(Psi_k)
+// dPsi_k) along the coordinate, sum over the frame of w(I) dI^2, w = 1 / (4 I) (amplitude loss:
+// (d sqrt I)^2), 1 (intensity), 1 / (I + eps) (Poisson: the Fisher information). Exact at a
+// zero residual. One element per position of the batch, looping over its frame; masked pixels
+// count nothing.
+struct PositionCurvatureGatherF {
+    const complex64* psi;   // [modes][count][m] model fields
+    const complex64* dpsi;  // [modes][count][m] their derivatives along the coordinate
+    const float* mask;      // [m] or null
+    index_t m, count, modes;
+    int loss;
+    float eps;
+    index_t first;
+    int axis;
+    float* out;  // [J][2]
+    LUMEN_HD void operator()(index_t b) const {
+        const index_t stride = count * m;
+        double acc = 0.0;
+        for (index_t r = 0; r < m; ++r) {
+            if (mask && mask[r] == 0.0f) continue;
+            const index_t i = b * m + r;
+            double intensity = 0.0, d = 0.0;
+            for (index_t k = 0; k < modes; ++k) {
+                const complex64 v = psi[i + k * stride], dv = dpsi[i + k * stride];
+                intensity += double(norm(v));
+                d += 2.0 * (double(v.re) * double(dv.re) + double(v.im) * double(dv.im));
+            }
+            if (d == 0.0) continue;
+            const double w = loss == loss_amplitude ? (intensity > 0.0 ? 0.25 / intensity : 0.0)
+                             : loss == loss_intensity ? 1.0
+                                                      : 1.0 / (intensity + double(eps));
+            acc += w * d * d;
+        }
+        out[2 * (first + b) + axis] = float(acc);
+    }
+};
+
 // The far-field losses, per detector pixel with measured intensity y and model field Psi
 // (I = |Psi|^2); each returns its loss term and overwrites Psi with the gradient of that term with
 // respect to (Re Psi, Im Psi) written as a complex number (twice the Wirtinger derivative
@@ -210,39 +301,53 @@ struct UnshiftSumGatherF {
 //   poisson:    I - y - y log(I / y)  (deviance / 2, zero at I = y)
 //                                                grad 2 (1 - y / (I + eps)) Psi
 // Masked pixels (mask 0) contribute nothing and get a zero gradient.
-enum LossKind : int { loss_amplitude = 0, loss_intensity = 1, loss_poisson = 2 };
 
 struct FarFieldLossF {
-    complex64* psi;      // [count][m]: in the model field, out the gradient
+    complex64* psi;      // [modes][count][m]: in the model fields, out their gradients
     const float* data;   // [count][m] measured intensities, FFT order
     const float* mask;   // [m] or null
     index_t m;
     int loss;
     float eps;           // Poisson guard
+    index_t modes = 1;   // incoherent probe modes: I = sum_k |Psi_k|^2
+    index_t stride = 0;  // elements between the modes' fields (count * m)
     LUMEN_HD double operator()(index_t i) const {
-        const complex64 v = psi[i];
         if (mask && mask[i % m] == 0.0f) {
-            psi[i] = complex64(0.0f, 0.0f);
+            for (index_t k = 0; k < modes; ++k) psi[i + k * stride] = complex64(0.0f, 0.0f);
             return 0.0;
         }
+        float intensity = 0.0f;
+        for (index_t k = 0; k < modes; ++k) intensity += norm(psi[i + k * stride]);
         const float y = data[i] > 0.0f ? data[i] : 0.0f;
-        const float intensity = norm(v);
+        // Every loss is a function of I alone, so each mode's gradient is one real factor times
+        // that mode's field: 2 df/d conj(Psi_k) = 2 f'(I) Psi_k.
+        float factor;
+        double value;
         if (loss == loss_amplitude) {
             const float a = math::sqrt(intensity), s = math::sqrt(y);
-            psi[i] = a > 0.0f ? v * (1.0f - s / a) : complex64(0.0f, 0.0f);
+            factor = a > 0.0f ? 1.0f - s / a : 0.0f;
             const double d = double(a) - double(s);
-            return 0.5 * d * d;
-        }
-        if (loss == loss_intensity) {
+            value = 0.5 * d * d;
+        } else if (loss == loss_intensity) {
             const float d = intensity - y;
-            psi[i] = v * (2.0f * d);
-            return 0.5 * double(d) * double(d);
+            factor = 2.0f * d;
+            value = 0.5 * double(d) * double(d);
+        } else {
+            factor = 2.0f * (1.0f - y / (intensity + eps));
+            const double id = double(intensity) + double(eps);
+            value = y > 0.0f ? id - double(y) - double(y) * math::log(id / double(y)) : id;
         }
-        psi[i] = v * (2.0f * (1.0f - y / (intensity + eps)));
-        const double id = double(intensity) + double(eps);
-        return y > 0.0f ? id - double(y) - double(y) * math::log(id / double(y)) : id;
+        for (index_t k = 0; k < modes; ++k) psi[i + k * stride] = psi[i + k * stride] * factor;
+        return value;
     }
 };
+
+// The model intensity of one detector pixel: the incoherent sum over the probe modes.
+LUMEN_HD inline double mode_intensity(const complex64* psi, index_t i, index_t modes, index_t stride) {
+    double sum = 0.0;
+    for (index_t k = 0; k < modes; ++k) sum += double(norm(psi[i + k * stride]));
+    return sum;
+}
 
 // Far-field curvature bound of the intensity loss, 6 I - 2 y, per pixel (reduced with MaxOp).
 struct IntensityCurvatureF {
@@ -250,9 +355,10 @@ struct IntensityCurvatureF {
     const float* data;
     const float* mask;
     index_t m;
+    index_t modes = 1, stride = 0;  // as in FarFieldLossF
     LUMEN_HD double operator()(index_t i) const {
         if (mask && mask[i % m] == 0.0f) return 0.0;
-        return 6.0 * double(norm(psi[i])) - 2.0 * double(data[i] > 0.0f ? data[i] : 0.0f);
+        return 6.0 * mode_intensity(psi, i, modes, stride) - 2.0 * double(data[i] > 0.0f ? data[i] : 0.0f);
     }
 };
 
@@ -284,9 +390,10 @@ struct AmplitudeResidualF {
     const float* mask;  // [m] or null
     index_t m;
     int what;
+    index_t modes = 1, stride = 0;  // as in FarFieldLossF
     LUMEN_HD double operator()(index_t i) const {
         if (mask && mask[i % m] == 0.0f) return 0.0;
-        const double lam = double(norm(psi[i]));
+        const double lam = mode_intensity(psi, i, modes, stride);
         if (what == 1) return poisson_amplitude_variance(lam);
         const double d = math::sqrt(double(data[i] > 0.0f ? data[i] : 0.0f)) - math::sqrt(lam);
         return d * d;
@@ -315,11 +422,12 @@ struct TransferF {
     }
 };
 
-// |Psi|^2 (forward model intensities)
+// sum_k |Psi_k|^2 (forward model intensities, summed over the probe modes)
 struct IntensityF {
     const complex64* psi;
     float* out;
-    LUMEN_HD void operator()(index_t i) const { out[i] = norm(psi[i]); }
+    index_t modes = 1, stride = 0;  // as in FarFieldLossF
+    LUMEN_HD void operator()(index_t i) const { out[i] = float(mode_intensity(psi, i, modes, stride)); }
 };
 
 // ---- ePIE / rPIE, one position at a time (pixels of one window are independent) ------------

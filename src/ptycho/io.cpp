@@ -49,6 +49,9 @@ void write_result(io::OutputSet& set, const std::string& path, const ReconResult
     w.write("/object", r.object.view());
     w.write("/probe", r.probe.view());
     w.write("/illumination", r.illumination.view());
+    // Mixed-state probe: every mode (docs/formats.md); refined positions: where the windows ended.
+    if (!r.probe_modes.empty()) w.write("/probe_modes", r.probe_modes.view());
+    if (r.refined_positions) w.write("/positions", r.positions.view());
     write_history(w, r.solver);
     w.set_attr("/", "method", method_name(opt.method));
     if (opt.method == Method::awf || opt.method == Method::wf) {

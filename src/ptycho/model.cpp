@@ -68,6 +68,7 @@ Shape Model::object_shape() const { return Shape{impl_->H, impl_->W}; }
 Shape Model::probe_shape() const { return Shape{impl_->my, impl_->mx}; }
 Shape Model::data_shape() const { return Shape{impl_->J, impl_->my, impl_->mx}; }
 index_t Model::positions() const { return impl_->J; }
+index_t Model::modes() const { return impl_->K; }
 Device Model::device() const { return impl_->device; }
 bool Model::subpixel() const { return impl_->subpixel; }
 index_t Model::batch() const { return impl_->batch; }
@@ -80,16 +81,61 @@ double Model::poisson_eps() const { return std::max(1e-3 * impl_->data_mean, 1e-
 
 void Model::set_probe(View<const complex64> probe) {
     Impl& s = *impl_;
-    require(probe.shape() == probe_shape(),
-            "ptycho::Model::set_probe: expected a probe of shape " + probe_shape().str() + ", got " + probe.shape().str());
-    copy(probe, s.probe.view());
+    const bool all_modes = probe.shape() == s.probe.shape();
+    require(all_modes || probe.shape() == probe_shape(),
+            "ptycho::Model::set_probe: expected a probe of shape " + s.probe.shape().str() +
+                (s.K > 1 ? " or " + probe_shape().str() : std::string()) + ", got " + probe.shape().str());
+    if (all_modes) {
+        copy(probe, s.probe.view());
+    } else {
+        fill(s.probe.view(), complex64(0.0f));
+        copy(probe, View<complex64>(s.probe.data(), probe_shape(), s.device));
+    }
     s.update_shifted();
 }
 
-View<const complex64> Model::probe() const { return impl_->probe.view(); }
+void Model::set_positions(View<const float> positions) {
+    Impl& s = *impl_;
+    require(positions.shape() == Shape({s.J, 2}), "ptycho::Model::set_positions: expected positions [" +
+                                                      std::to_string(s.J) + "][2], got " + positions.shape().str());
+    s.move_to(positions);
+}
+
+void Model::position_curvature(Loss loss, View<const complex64> object, View<float> out) const {
+    const Impl& s = *impl_;
+    s.require_view("position_curvature (object)", object.shape(), object_shape(), object.device());
+    s.require_view("position_curvature (output)", out.shape(), Shape{s.J, 2}, out.device());
+    const int kind = loss == Loss::amplitude ? kp::loss_amplitude
+                     : loss == Loss::intensity ? kp::loss_intensity
+                                               : kp::loss_poisson;
+    const float eps = has_data() ? float(poisson_eps()) : 1e-12f;
+    if (s.work2.size() < s.batch * s.K * s.m) s.work2 = Array<complex64>(Shape{s.batch * s.K * s.m}, s.device);
+    const float* mask = s.mask.empty() ? nullptr : s.mask.data();
+    s.for_batches([&](index_t, index_t j0, index_t count) {
+        const index_t cm = count * s.m;
+        View<complex64> psi = s.work_view(count);
+        View<complex64> dpsi(s.work2.data(), Shape{s.K * cm}, s.device);
+        s.forward_batch(object.data(), j0, count, psi);
+        for (int axis = 0; axis < 2; ++axis) {
+            // dPsi_jk = F(S_j O (.) d(T_j P_k)/dp): the shifted probes' derivatives, times the object.
+            for (index_t k = 0; k < s.K; ++k)
+                detail::for_each(s.device, cm, kp::ShiftDerivativeSpectrumF{s.windows(j0), s.shift_tables(),
+                                                                           s.probe_spectrum.data() + k * s.m,
+                                                                           dpsi.data() + k * cm, axis});
+            s.plan_for(count).inverse(dpsi);
+            for (index_t k = 0; k < s.K; ++k)
+                detail::for_each(s.device, cm, kp::ExitWaveF{s.windows(j0), kp::ProbeRef{dpsi.data() + k * cm, s.m, j0},
+                                                            object.data(), dpsi.data() + k * cm});
+            s.propagate(s.plan_for(count), dpsi, count * s.K);
+            detail::for_each(s.device, count, kp::PositionCurvatureGatherF{psi.data(), dpsi.data(), mask, s.m, count, s.K,
+                                                                           kind, eps, j0, axis, out.data()});
+        }
+    });
+}
 
 void Model::far_field(View<const complex64> object, View<complex64> out) const {
     const Impl& s = *impl_;
+    s.require_single_mode("far_field");
     s.require_view("far_field (object)", object.shape(), object_shape(), object.device());
     s.require_view("far_field (output)", out.shape(), data_shape(), out.device());
     s.for_batches([&](index_t, index_t j0, index_t count) {
@@ -99,6 +145,7 @@ void Model::far_field(View<const complex64> object, View<complex64> out) const {
 
 void Model::adjoint_object(View<const complex64> g, View<complex64> out) const {
     const Impl& s = *impl_;
+    s.require_single_mode("adjoint_object");
     s.require_view("adjoint_object (input)", g.shape(), data_shape(), g.device());
     s.require_view("adjoint_object (output)", out.shape(), object_shape(), out.device());
     fill(out, complex64(0.0f));
@@ -112,6 +159,7 @@ void Model::adjoint_object(View<const complex64> g, View<complex64> out) const {
 
 void Model::far_field_of_probe(View<const complex64> probe, View<const complex64> object, View<complex64> out) const {
     const Impl& s = *impl_;
+    s.require_single_mode("far_field_of_probe");
     s.require_view("far_field_of_probe (probe)", probe.shape(), probe_shape(), probe.device());
     s.require_view("far_field_of_probe (object)", object.shape(), object_shape(), object.device());
     s.require_view("far_field_of_probe (output)", out.shape(), data_shape(), out.device());
@@ -137,6 +185,7 @@ void Model::far_field_of_probe(View<const complex64> probe, View<const complex64
 
 void Model::adjoint_probe(View<const complex64> g, View<const complex64> object, View<complex64> out) const {
     const Impl& s = *impl_;
+    s.require_single_mode("adjoint_probe");
     s.require_view("adjoint_probe (input)", g.shape(), data_shape(), g.device());
     s.require_view("adjoint_probe (object)", object.shape(), object_shape(), object.device());
     s.require_view("adjoint_probe (output)", out.shape(), probe_shape(), out.device());
@@ -162,7 +211,7 @@ void Model::intensities(View<const complex64> object, View<float> out) const {
     s.for_batches([&](index_t, index_t j0, index_t count) {
         View<complex64> buf = s.work_view(count);
         s.forward_batch(object.data(), j0, count, buf);
-        detail::for_each(s.device, count * s.m, kern::ptycho::IntensityF{buf.data(), tmp.data()});
+        detail::for_each(s.device, count * s.m, kern::ptycho::IntensityF{buf.data(), tmp.data(), s.K, count * s.m});
         // FFT order -> detector order (fftshift); near-field images stay as they are.
         detail::for_each(s.device, count * s.m,
                          kp::frame_shift(tmp.data(), out.data() + j0 * s.m, s.my, s.mx, s.near ? 0 : (s.my + 1) / 2,
@@ -239,20 +288,25 @@ void Model::set_data(View<const float> intensities, View<const float> mask) {
     }
 }
 
-double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad_object, View<complex64> grad_probe) const {
+double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad_object, View<complex64> grad_probe,
+                   View<float> grad_positions) const {
     const Impl& s = *impl_;
     require(has_data(), "ptycho::Model::loss: no measurements (call set_data first)");
     s.require_view("loss (object)", object.shape(), object_shape(), object.device());
-    const bool want_o = !grad_object.empty(), want_p = !grad_probe.empty();
+    const bool want_o = !grad_object.empty(), want_p = !grad_probe.empty(), want_x = !grad_positions.empty();
+    if (want_x) {
+        s.require_view("loss (position gradient)", grad_positions.shape(), Shape{s.J, 2}, grad_positions.device());
+        fill(grad_positions, 0.0f);
+    }
     if (want_o) {
         s.require_view("loss (object gradient)", grad_object.shape(), object_shape(), grad_object.device());
         fill(grad_object, complex64(0.0f));
     }
     Array<complex64> acc;
     if (want_p) {
-        s.require_view("loss (probe gradient)", grad_probe.shape(), probe_shape(), grad_probe.device());
+        s.require_view("loss (probe gradient)", grad_probe.shape(), s.probe.shape(), grad_probe.device());
         fill(grad_probe, complex64(0.0f));
-        if (s.subpixel) acc = Array<complex64>(Shape{s.m}, s.device);
+        if (s.subpixel) acc = Array<complex64>(Shape{s.K * s.m}, s.device);
     }
     const int kind = loss == Loss::amplitude ? kp::loss_amplitude
                      : loss == Loss::intensity ? kp::loss_intensity
@@ -264,15 +318,18 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
         s.forward_batch(object.data(), j0, count, buf);
         total += detail::reduce<double>(
             s.device, count * s.m,
-            kp::FarFieldLossF{buf.data(), s.data.data() + j0 * s.m, s.mask.empty() ? nullptr : s.mask.data(), s.m, kind, eps});
-        if (!want_o && !want_p) return;
-        s.back_propagate(s.plan_for(count), buf, count);
+            kp::FarFieldLossF{buf.data(), s.data.data() + j0 * s.m, s.mask.empty() ? nullptr : s.mask.data(), s.m, kind, eps,
+                              s.K, count * s.m});
+        if (!want_o && !want_p && !want_x) return;
+        s.back_propagate(s.plan_for(count), buf, count * s.K);
         if (want_o) s.object_adjoint_batch(k, j0, count, buf, grad_object.data());
-        if (want_p) s.probe_adjoint_batch(object.data(), j0, count, buf, grad_probe.data(), acc.data());
+        if (want_p || want_x)
+            s.probe_adjoint_batch(object.data(), j0, count, buf, want_p ? grad_probe.data() : nullptr,
+                                  want_p ? acc.data() : nullptr, want_x ? grad_positions.data() : nullptr);
     });
     if (want_p && s.subpixel) {
-        s.plan_one.inverse(acc);
-        copy(acc.view(), View<complex64>(grad_probe.data(), Shape{s.m}, grad_probe.device()));
+        s.plan_all_modes().inverse(acc);
+        copy(acc.view(), View<complex64>(grad_probe.data(), Shape{s.K * s.m}, grad_probe.device()));
     }
     return total;
 }
@@ -287,8 +344,10 @@ Model::Residual Model::residual(View<const complex64> object) const {
         View<complex64> buf = s.work_view(count);
         s.forward_batch(object.data(), j0, count, buf);
         const float* y = s.data.data() + j0 * s.m;
-        r.squared += detail::reduce<double>(s.device, count * s.m, kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 0});
-        r.expected += detail::reduce<double>(s.device, count * s.m, kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 1});
+        r.squared += detail::reduce<double>(s.device, count * s.m,
+                                            kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 0, s.K, count * s.m});
+        r.expected += detail::reduce<double>(s.device, count * s.m,
+                                             kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 1, s.K, count * s.m});
     });
     index_t measured = s.m;
     if (!s.mask.empty()) {
@@ -309,7 +368,8 @@ double Model::intensity_curvature(View<const complex64> object) const {
         s.forward_batch(object.data(), j0, count, buf);
         best = std::max(best, detail::reduce<double>(s.device, count * s.m,
                                                      kp::IntensityCurvatureF{buf.data(), s.data.data() + j0 * s.m,
-                                                                             s.mask.empty() ? nullptr : s.mask.data(), s.m},
+                                                                             s.mask.empty() ? nullptr : s.mask.data(), s.m,
+                                                                             s.K, count * s.m},
                                                      kern::MaxOp()));
     });
     return best;

@@ -26,8 +26,10 @@ void require_positions(View<const float> positions, const std::string& what);
 
 struct Model::Impl {
     index_t J = 0, my = 0, mx = 0, m = 0, H = 0, W = 0, batch = 1;
+    index_t K = 1;  // incoherent probe modes
     Device device = Device::cpu;
     bool subpixel = false;
+    bool allow_subpixel = true;  // ModelOptions::subpixel
     Array<index_t> corners_host;
     Array<float> frac_host;
     Array<index_t> corners;  // on the device
@@ -38,9 +40,12 @@ struct Model::Impl {
     };
     std::vector<std::vector<Group>> groups;
     Array<index_t> group_list;  // host
-    Array<complex64> probe;     // [my][mx]
-    Array<complex64> shifted;   // [J][my][mx] when subpixel
+    Array<complex64> probe;     // [my][mx], or [K][my][mx] with probe modes
+    Array<complex64> probe_spectrum;  // [K][m] F P_k (FFT order), for the position gradient
+    Array<complex64> shifted;   // [K][J][my][mx] when subpixel: P_jk = T_j P_k
+    // plan_batch and plan_tail transform the K modes of a batch at once (batch * K frames).
     FftPlan plan_batch, plan_one;
+    std::optional<FftPlan> plan_modes;  // K frames (K > 1)
     std::optional<FftPlan> plan_tail;
     mutable Array<complex64> work, work2, spectrum;
     mutable Array<float> illum_buf, power_buf;
@@ -52,11 +57,13 @@ struct Model::Impl {
 
     Impl(const Shape& obj, const Shape& prb, View<const float> positions_v, Device dev, const ModelOptions& opt)
         : plan_batch(make_plans(obj, prb, positions_v, dev, opt)), plan_one({prb[0], prb[1]}, 1, dev) {
-        if (J % batch) plan_tail.emplace(std::vector<index_t>{my, mx}, J % batch, dev);
-        probe = Array<complex64>(Shape{my, mx}, device);
-        work = Array<complex64>(Shape{batch * m}, device);
+        if (J % batch) plan_tail.emplace(std::vector<index_t>{my, mx}, (J % batch) * K, dev);
+        if (K > 1) plan_modes.emplace(std::vector<index_t>{my, mx}, K, dev);
+        probe = Array<complex64>(K > 1 ? Shape{K, my, mx} : Shape{my, mx}, device);
+        probe_spectrum = Array<complex64>(Shape{K * m}, device);
+        work = Array<complex64>(Shape{batch * K * m}, device);
         spectrum = Array<complex64>(Shape{m}, device);
-        if (subpixel) shifted = Array<complex64>(Shape{J, my, mx}, device);
+        if (subpixel) shifted = Array<complex64>(Shape{K * J * m}, device);
         if (device == Device::cpu) make_groups();
         near = opt.near_field();
         if (near) make_transfer(opt.fresnel_y, opt.fresnel_x);
@@ -105,13 +112,26 @@ struct Model::Impl {
         require(obj.rank() == 2 && obj[0] >= prb[0] && obj[1] >= prb[1],
                 "ptycho::Model: the object shape must be [H][W] at least as large as the probe " + prb.str() +
                     ", got " + obj.str());
+        require(opt.modes >= 1 && opt.modes <= 64,
+                "ptycho::Model: the number of probe modes must be 1 to 64, got " + std::to_string(opt.modes));
         device = dev;
+        K = opt.modes;
+        allow_subpixel = opt.subpixel;
         J = positions_v.dim(0);
         my = prb[0];
         mx = prb[1];
         m = my * mx;
         H = obj[0];
         W = obj[1];
+        place(positions_v);
+        const index_t per_batch = std::max<index_t>(1, (index_t(256) << 20) / (K * m * index_t(sizeof(complex64))));
+        batch = std::min(J, opt.batch > 0 ? opt.batch : per_batch);
+        return FftPlan({my, mx}, batch * K, device);
+    }
+
+    // The integer corners and sub-pixel remainders of the positions (and the shift tables); the
+    // windows must lie inside the object.
+    void place(View<const float> positions_v) {
         const Array<float> p = Array<float>::copy_of(positions_v, Device::cpu);
         corners_host = Array<index_t>(Shape{J, 2});
         frac_host = Array<float>(Shape{J, 2});
@@ -120,8 +140,8 @@ struct Model::Impl {
             for (int a = 0; a < 2; ++a) {
                 const double v = p[2 * j + a];
                 if (!std::isfinite(v)) require(false, "ptycho::Model: position " + std::to_string(j) + " is not finite");
-                double c = opt.subpixel ? std::floor(v) : std::round(v);
-                double f = opt.subpixel ? v - c : 0.0;
+                double c = allow_subpixel ? std::floor(v) : std::round(v);
+                double f = allow_subpixel ? v - c : 0.0;
                 // Remainders within float rounding of a whole pixel count as integer positions.
                 if (f > 1.0 - 1e-5) {
                     c += 1.0;
@@ -137,14 +157,23 @@ struct Model::Impl {
             if (!(r >= 0 && c >= 0 && r + my <= H && c + mx <= W))
                 require(false,
                     "ptycho::Model: the probe window of position " + std::to_string(j) + " at (" + std::to_string(p[2 * j]) +
-                        ", " + std::to_string(p[2 * j + 1]) + ") leaves the object " + obj.str());
+                        ", " + std::to_string(p[2 * j + 1]) + ") leaves the object " + Shape{H, W}.str());
         }
         subpixel = any_frac;
         corners = corners_host.to(device);
         if (subpixel) make_shift_tables();
-        const index_t per_batch = std::max<index_t>(1, (index_t(256) << 20) / (m * index_t(sizeof(complex64))));
-        batch = std::min(J, opt.batch > 0 ? opt.batch : per_batch);
-        return FftPlan({my, mx}, batch, device);
+    }
+
+    // New positions (position refinement): corners, remainders, shift tables, the CPU colouring
+    // and the shifted probes follow; batches and plans stay.
+    void move_to(View<const float> positions_v) {
+        place(positions_v);
+        if (subpixel && shifted.empty()) shifted = Array<complex64>(Shape{K * J * m}, device);
+        if (device == Device::cpu) {
+            groups.clear();
+            make_groups();
+        }
+        update_shifted();
     }
 
     // The separable Fourier-shift factors exp(-2 pi i k f / n) per position and axis (signed k),
@@ -164,7 +193,9 @@ struct Model::Impl {
         phase_y = ty.to(device);
         phase_x = tx.to(device);
     }
-    kp::ShiftTables shift_tables() const { return kp::ShiftTables{phase_y.data(), phase_x.data(), my, mx}; }
+    kp::ShiftTables shift_tables() const {
+        return subpixel ? kp::ShiftTables{phase_y.data(), phase_x.data(), my, mx} : kp::ShiftTables{nullptr, nullptr, my, mx};
+    }
 
     // Colouring for race-free CPU overlap-add: positions in cells of the window size; a colour is
     // (cell row parity, cell column parity, rank within the cell). Two windows of one colour are
@@ -190,13 +221,16 @@ struct Model::Impl {
         group_list = Array<index_t>::from(list, Shape{index_t(list.size())});
     }
 
+    // The plan for a batch of `count` positions: count * K frames (the modes of each position).
     const FftPlan& plan_for(index_t count) const { return count == batch ? plan_batch : *plan_tail; }
+    const FftPlan& plan_all_modes() const { return K > 1 ? *plan_modes : plan_one; }
 
     kp::Windows windows(index_t j0) const {
         return kp::Windows{corners.data(), nullptr, j0, j0, my, mx, W};
     }
-    kp::ProbeRef probe_ref() const {
-        return subpixel ? kp::ProbeRef{shifted.data(), m, 0} : kp::ProbeRef{probe.data(), 0, 0};
+    // The probe (mode k) as the positions see it.
+    kp::ProbeRef probe_ref(index_t k = 0) const {
+        return subpixel ? kp::ProbeRef{shifted.data() + k * J * m, m, 0} : kp::ProbeRef{probe.data() + k * m, 0, 0};
     }
 
     template <class Body>
@@ -222,58 +256,81 @@ struct Model::Impl {
     static View<complex64> frames(View<complex64> all, index_t j0, index_t count, index_t m) {
         return View<complex64>(all.data() + j0 * m, Shape{count * m}, all.device());
     }
-    View<complex64> work_view(index_t count) const { return View<complex64>(work.data(), Shape{count * m}, device); }
+    // The batch buffer: [K][count][m] (mode-major, so one mode's frames are contiguous).
+    View<complex64> work_view(index_t count) const { return View<complex64>(work.data(), Shape{K * count * m}, device); }
 
-    // psi = F(P_j O_j) for positions [j0, j0 + count) into `out` (count frames).
+    // psi_k = F(P_jk O_j) for positions [j0, j0 + count) and every mode into `out` ([K][count][m]).
     void forward_batch(const complex64* object, index_t j0, index_t count, View<complex64> out) const {
-        detail::for_each(device, count * m, kp::ExitWaveF{windows(j0), probe_ref(), object, out.data()});
-        propagate(plan_for(count), out, count);
+        for (index_t k = 0; k < K; ++k)
+            detail::for_each(device, count * m, kp::ExitWaveF{windows(j0), probe_ref(k), object, out.data() + k * count * m});
+        propagate(plan_for(count), out, count * K);
     }
 
-    // Recomputes the shifted probes P_j = F^H D_j F P.
+    // Recomputes the probe spectra F P_k and the shifted probes P_jk = F^H D_j F P_k.
     void update_shifted() {
+        copy(View<const complex64>(probe.data(), Shape{K * m}, device), probe_spectrum.view());
+        plan_all_modes().forward(probe_spectrum);
         if (!subpixel) return;
-        copy(View<const complex64>(probe.view().reshaped(Shape{m})), spectrum.view());
-        plan_one.forward(spectrum);
         for_batches([&](index_t, index_t j0, index_t count) {
-            View<complex64> out = frames(shifted.view(), j0, count, m);
-            detail::for_each(device, count * m, kp::ShiftSpectrumF{windows(j0), shift_tables(), spectrum.data(), out.data()});
-            plan_for(count).inverse(out);
+            View<complex64> buf = work_view(count);
+            for (index_t k = 0; k < K; ++k)
+                detail::for_each(device, count * m, kp::ShiftSpectrumF{windows(j0), shift_tables(), probe_spectrum.data() + k * m,
+                                                                      buf.data() + k * count * m});
+            plan_for(count).inverse(buf);
+            for (index_t k = 0; k < K; ++k)
+                copy(View<const complex64>(buf.data() + k * count * m, Shape{count * m}, device),
+                     View<complex64>(shifted.data() + (k * J + j0) * m, Shape{count * m}, device));
         });
     }
 
-    // Adds B^H-side sums of the (inverse-FFT'd) batch g onto out [m]: sum_j conj(O_j) g_j for
-    // integer positions; with sub-pixel shifts the products go through F, conj(D_j) and are summed
-    // into `acc_spectrum`, which the caller transforms back once at the end.
+    // The probe side of a batch of exit-wave gradients g ([K][count][m], after back-propagation;
+    // overwritten): adds the B^H sums onto out [K][m] when `out` is not null (sum_j conj(O_j) g_jk
+    // for integer positions; with sub-pixel shifts the products go through F, conj(D_j) and are
+    // summed into `acc_spectrum` [K][m], which the caller transforms back once at the end), and the
+    // position gradient onto grad_positions [J][2] when that is not null.
     void probe_adjoint_batch(const complex64* object, index_t j0, index_t count, View<complex64> g,
-                             complex64* out, complex64* acc_spectrum) const {
-        if (!subpixel) {
-            detail::for_each(device, m, kp::ProbeAdjointGatherF{windows(j0), count, object, g.data(), out});
-            return;
-        }
-        detail::for_each(device, count * m, kp::ConjObjectMulF{windows(j0), object, g.data()});
+                             complex64* out, complex64* acc_spectrum, float* grad_positions = nullptr) const {
+        const index_t cm = count * m;
+        if (out && !subpixel)
+            for (index_t k = 0; k < K; ++k)
+                detail::for_each(device, m, kp::ProbeAdjointGatherF{windows(j0), count, object, g.data() + k * cm, out + k * m});
+        if (!(out && subpixel) && !grad_positions) return;
+        for (index_t k = 0; k < K; ++k)
+            detail::for_each(device, cm, kp::ConjObjectMulF{windows(j0), object, g.data() + k * cm});
         plan_for(count).forward(g);
-        detail::for_each(device, m, kp::UnshiftSumGatherF{windows(j0), count, shift_tables(), g.data(), acc_spectrum});
+        for (index_t k = 0; k < K; ++k) {
+            if (grad_positions)
+                detail::for_each(device, 2 * count,
+                                 kp::PositionGradientGatherF{j0, shift_tables(), g.data() + k * cm,
+                                                             probe_spectrum.data() + k * m, grad_positions});
+            if (out && subpixel)
+                detail::for_each(device, m, kp::UnshiftSumGatherF{windows(j0), count, shift_tables(), g.data() + k * cm,
+                                                                  acc_spectrum + k * m});
+        }
     }
 
-    void object_adjoint_batch(index_t k, index_t j0, index_t count, View<complex64> g, complex64* out) const {
-        const kp::ProbeRef pr = probe_ref();
-        const complex64* gd = g.data();
-        scatter(k, j0, count, [&](auto atomic, const kp::Windows& w) {
-            return kp::ObjectAdjointF<decltype(atomic)::value>{w, pr, gd, out};
-        });
+    void object_adjoint_batch(index_t batch_index, index_t j0, index_t count, View<complex64> g, complex64* out) const {
+        for (index_t k = 0; k < K; ++k) {
+            const kp::ProbeRef pr = probe_ref(k);
+            const complex64* gd = g.data() + k * count * m;
+            scatter(batch_index, j0, count, [&](auto atomic, const kp::Windows& w) {
+                return kp::ObjectAdjointF<decltype(atomic)::value>{w, pr, gd, out};
+            });
+        }
     }
 
-    // sum_j |P_j|^2 onto the object grid `out` (zeroed here).
+    // sum_j sum_k |P_jk|^2 onto the object grid `out` (zeroed here).
     void illumination_into(View<float> out) const {
         fill(out, 0.0f);
-        const kp::ProbeRef pr = probe_ref();
         float* od = out.data();
-        for_batches([&](index_t k, index_t j0, index_t count) {
-            scatter(k, j0, count, [&](auto atomic, const kp::Windows& w) {
-                return kp::IlluminationF<decltype(atomic)::value>{w, pr, od};
+        for (index_t mode = 0; mode < K; ++mode) {
+            const kp::ProbeRef pr = probe_ref(mode);
+            for_batches([&](index_t k, index_t j0, index_t count) {
+                scatter(k, j0, count, [&](auto atomic, const kp::Windows& w) {
+                    return kp::IlluminationF<decltype(atomic)::value>{w, pr, od};
+                });
             });
-        });
+        }
     }
     // sum_j |O(c_j + r)|^2 onto the probe grid `out` (zeroed here).
     void object_power_into(const complex64* object, View<float> out) const {
@@ -284,6 +341,11 @@ struct Model::Impl {
     }
     static double max_of(View<const float> v) {
         return detail::reduce<double>(v.device(), v.size(), kern::SumF<float, double>{v.data()}, kern::MaxOp());
+    }
+
+    void require_single_mode(const char* what) const {
+        require(K == 1, std::string("ptycho::Model::") + what + ": the linear maps are the single-mode model; this model has " +
+                            std::to_string(K) + " probe modes (use loss() and intensities())");
     }
 
     void require_view(const char* what, const Shape& got, const Shape& want, Device dev) const {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -14,8 +15,10 @@
 #include "lumen/metrics.hpp"
 #include "lumen/ptycho/conventions.hpp"
 #include "lumen/ptycho/metrics.hpp"
+#include "lumen/ptycho/modes.hpp"
 #include "lumen/solvers/solvers.hpp"
 #include "src/ptycho/pie.hpp"
+#include "src/ptycho/positions.hpp"
 
 namespace lumen::ptycho {
 
@@ -37,6 +40,18 @@ void ReconOptions::validate() const {
                    "must be a number >= 0 (0: the method's default), got " + std::to_string(beta));
     require_option(batch >= 0, "ReconOptions.batch",
                    "must be at least 0 (0: automatic), got " + std::to_string(batch));
+    // Mixed-state probes and position refinement (docs/ptychography.md).
+    const bool gradient_method = method == Method::awf || method == Method::wf;
+    require_option(modes >= 1 && modes <= 64, "ReconOptions.modes", "must be 1 to 64, got " + std::to_string(modes));
+    require_option(modes == 1 || gradient_method, "ReconOptions.modes", "probe modes need the awf or wf method");
+    require_option(modes == 1 || refine_probe, "ReconOptions.modes",
+                   "probe modes are refined from their starting guess; they need the probe refined");
+    require_option(!refine_positions || gradient_method, "ReconOptions.refine_positions",
+                   "position refinement needs the awf or wf method");
+    require_option(position_delay >= 0, "ReconOptions.position_delay",
+                   "must be at least 0, got " + std::to_string(position_delay));
+    require_option(!refine_positions || !(checkpoint.enabled() || checkpoint.resume), "ReconOptions.checkpoint",
+                   "a checkpoint does not hold refined positions; refine positions without checkpoints");
 }
 
 const char* method_name(Method method) noexcept {
@@ -191,6 +206,21 @@ Array<complex64> near_field_probe(View<const float> intensities_v, const ModelOp
     return probe;
 }
 
+// The rms distance of positions a to b after removing the mean offset (pixels, both axes).
+double position_rms_error(const Array<float>& a, const Array<float>& b) {
+    const index_t J = a.dim(0);
+    double mean[2] = {0, 0};
+    for (index_t j = 0; j < J; ++j)
+        for (int k = 0; k < 2; ++k) mean[k] += (double(a[2 * j + k]) - double(b[2 * j + k])) / double(J);
+    double sum = 0;
+    for (index_t j = 0; j < J; ++j)
+        for (int k = 0; k < 2; ++k) {
+            const double d = double(a[2 * j + k]) - double(b[2 * j + k]) - mean[k];
+            sum += d * d;
+        }
+    return std::sqrt(sum / double(J));
+}
+
 // Joins the history of a second solver run onto the first (iterations and times continued).
 void append_history(SolverResult& total, const SolverResult& part) {
     const int k0 = total.iterations;
@@ -209,7 +239,8 @@ void append_history(SolverResult& total, const SolverResult& part) {
 // AWF (momentum) or WF (none) on the object, then (blind) on object and probe together.
 SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex64>& probe, const ReconOptions& opt,
                           bool refine, int iterations, int delay, StepSizes& steps, const IterationHook& monitor,
-                          const Checkpointing* checkpoint) {
+                          const Checkpointing* checkpoint, std::unique_ptr<PositionRefiner>& refiner,
+                          View<const float> positions) {
     const Loss loss = opt.loss;
     steps = step_sizes(model, loss, object.view(), refine);
     const double lo0 = steps.lipschitz_object, lp0 = steps.lipschitz_probe;
@@ -228,6 +259,13 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
     // holds its result), the phase holding it resumes, later phases start as they would have.
     const SolverState* pending_resume = checkpoint ? checkpoint->resume : nullptr;
     Checkpointing phase_checkpoint;
+    // Position refinement: the loss also fills df/dp, and the positions step after each iteration.
+    int done = 0;
+    if (opt.refine_positions)
+        refiner = std::make_unique<PositionRefiner>(model, positions, opt.position_delay, loss);
+    auto position_gradient = [&]() -> View<float> {
+        return refiner && refiner->wanted(done + 1) ? refiner->gradient() : View<float>();
+    };
     auto run_phase = [&](bool blind, int count) {
         if (count <= 0 || stopped) return;
         if (checkpoint) {
@@ -243,9 +281,9 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
         if (blind) blocks.push_back({probe.view(), steps.probe});
         ObjectiveGradientFn<complex64> f = [&, blind](const std::vector<View<const complex64>>& x,
                                                       const std::vector<View<complex64>>& g) {
-            if (!blind) return model.loss(loss, x[0], g[0], {});
+            if (!blind) return model.loss(loss, x[0], g[0], {}, position_gradient());
             model.set_probe(x[1]);
-            const double value = model.loss(loss, x[0], g[0], g[1]);
+            const double value = model.loss(loss, x[0], g[0], g[1], position_gradient());
             // The base steps are 1 / L at the start; L_O and L_P follow the other unknown, so the
             // gradients are scaled by L(start) / L(now): the solver then steps by 1 / L(now).
             const double lo = model.lipschitz_object(), lp = model.lipschitz_probe(x[0]);
@@ -255,19 +293,20 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
             }
             return value;
         };
-        if (blind) {
-            // Scale ambiguity: (c O, P / c) fits the data as well as (O, P); restoring the probe's
-            // starting energy after each step keeps both at the scale the data give them.
-            nopt.post_iteration = [energy0](std::vector<View<complex64>>& x) {
+        nopt.post_iteration = [&, blind, energy0](std::vector<View<complex64>>& x) {
+            ++done;
+            if (blind) {
+                // Scale ambiguity: (c O, P / c) fits the data as well as (O, P); restoring the
+                // probe's starting energy after each step keeps both at the scale the data give them.
                 const double e = norm2_squared(View<const complex64>(x[1]));
-                if (!(e > 0) || !std::isfinite(e)) return;
-                const double c = std::sqrt(e / energy0);
-                scale(complex64(float(1.0 / c)), x[1]);
-                scale(complex64(float(c)), x[0]);
-            };
-        } else {
-            nopt.post_iteration = nullptr;
-        }
+                if (e > 0 && std::isfinite(e)) {
+                    const double c = std::sqrt(e / energy0);
+                    scale(complex64(float(1.0 / c)), x[1]);
+                    scale(complex64(float(c)), x[0]);
+                }
+            }
+            if (refiner) refiner->step(done, x[0]);
+        };
         SolverOptions sopt;
         sopt.max_iterations = count;
         const int offset = total.iterations;
@@ -325,7 +364,9 @@ struct Reconstructor::State {
         object_shape = layout.object.rank() == 2 && opt.orientation == 0 ? layout.object
                                                                           : object_shape_for(positions, layout.frame);
         model_options = layout.model_options(opt.batch, opt.subpixel);
-        model = std::make_unique<Model>(object_shape, layout.frame, positions, opt.device, model_options);
+        ModelOptions with_modes = model_options;
+        with_modes.modes = opt.modes;
+        model = std::make_unique<Model>(object_shape, layout.frame, positions, opt.device, with_modes);
     }
 
     ReconInfo run(View<const float> intensities, View<const float> mask, View<const complex64> initial_probe,
@@ -341,25 +382,24 @@ struct Reconstructor::State {
         const int iterations = opt.iterations > 0 ? opt.iterations : default_iterations(opt.method);
         Model& m = *model;
         m.set_data(intensities, mask);
+        // A previous call's refinement moved the model's positions: every call starts from the plan's.
+        if (opt.refine_positions) m.set_positions(positions.view());
 
         ReconInfo r;
         r.probe_from_data = initial_probe.empty();
         r.refined_probe = opt.refine_probe || r.probe_from_data;
-        if (probe.shape() != frame || probe.device() != dev) probe = Array<complex64>(frame, dev);
-        if (r.probe_from_data) {
-            const Array<complex64> start = model_options.near_field() ? near_field_probe(intensities, model_options)
-                                                                      : estimate_probe(m, intensities, mask, opt.loss);
-            probe.assign(start);
-        } else {
-            probe.assign(initial_probe);
-        }
-        require(all_finite(probe.view()), "ptycho::reconstruct: the probe has non-finite values");
+        // The starting (first-mode) probe; K > 1 modes start from it (initial_probe_modes).
+        const Array<complex64> probe_host =
+            r.probe_from_data ? (model_options.near_field() ? near_field_probe(intensities, model_options)
+                                                            : estimate_probe(m, intensities, mask, opt.loss))
+                              : Array<complex64>::copy_of(initial_probe, Device::cpu);
+        require(all_finite(probe_host.view()), "ptycho::reconstruct: the probe has non-finite values");
+        probe = (opt.modes > 1 ? initial_probe_modes(probe_host, opt.modes) : probe_host.clone()).to(dev);
         m.set_probe(probe.view());
         if (object.shape() != object_shape || object.device() != dev) object = Array<complex64>(object_shape, dev);
         fill(object.view(), complex64(1.0f, 0.0f));
 
         // Plausibility of the scan with the starting probe; neither check changes the result.
-        const Array<complex64> probe_host = probe.to(Device::cpu);
         check_overlap(positions, probe_host);
         if (opt.check_orientation)
             report_orientation(fit_orientation(given_positions, intensities, mask, probe_host, opt.orientation, aspect,
@@ -405,8 +445,13 @@ struct Reconstructor::State {
             };
         }
         if (opt.method == Method::awf || opt.method == Method::wf) {
+            std::unique_ptr<PositionRefiner> refiner;
             r.solver = run_gradient(m, object, probe, opt, r.refined_probe, iterations, delay, r.steps, monitor,
-                                    checkpointing ? &checkpoint : nullptr);
+                                    checkpointing ? &checkpoint : nullptr, refiner, positions);
+            if (refiner) {
+                r.refined_positions = true;
+                r.positions = refiner->positions().clone();
+            }
         } else {
             PieOptions p;
             p.regularized = opt.method == Method::rpie;
@@ -421,10 +466,23 @@ struct Reconstructor::State {
             r.steps.lipschitz_object = m.lipschitz_object();
         }
         if (checkpointing && opt.checkpoint.resume) r.solver.history = history;  // the checkpoint's, then this run's
+        if (opt.modes > 1) {
+            // The gauge of the modes: orthogonal, by descending power (the fit does not change).
+            const std::vector<double> powers = orthogonalize_modes(probe.view());
+            double total_power = 0;
+            for (double p : powers) total_power += p;
+            for (double p : powers) r.mode_fractions.push_back(total_power > 0 ? p / total_power : 0.0);
+        }
         m.set_probe(probe.view());
         r.residual = m.residual(object.view());
+        if (!r.refined_positions) r.positions = positions.clone();
         copy(object.view(), object_out);
-        copy(probe.view(), probe_out);
+        if (opt.modes > 1) {
+            r.probe_modes = probe.to(Device::cpu);
+            copy(probe.view().item(0), probe_out);  // the strongest mode
+        } else {
+            copy(probe.view(), probe_out);
+        }
         return r;
     }
 
@@ -488,8 +546,12 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt) {
     r.object = Array<complex64>(plan.object_shape());
     r.probe = Array<complex64>(plan.probe_shape());
     static_cast<ReconInfo&>(r) = plan.reconstruct(scan.intensities, scan.mask, scan.probe, r.object, r.probe);
-    r.positions = Array<float>::copy_of(plan.positions(), Device::cpu);
     r.illumination = plan.illumination().to(Device::cpu);
+    if (scan.true_positions.shape() == r.positions.shape() && opt.orientation == 0) {
+        r.position_error = position_rms_error(r.positions, scan.true_positions);
+        r.recorded_position_error =
+            position_rms_error(Array<float>::copy_of(plan.positions(), Device::cpu), scan.true_positions);
+    }
     // A truth is only comparable on its own grid (another orientation may transpose the object).
     if (scan.has_truth() && r.object.shape() == scan.true_object.shape())
         r.quality = plan.compare_with_truth(r.object, r.probe, r.refined_probe, scan.true_object, scan.true_probe);

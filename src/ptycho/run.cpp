@@ -64,6 +64,10 @@ RunSummary run_recon(const RunOptions& o) {
     s.residual_per_pixel = r.residual.per_pixel();
     s.residual_ratio = r.residual.ratio();
     s.quality = r.quality;
+    s.mode_fractions = r.mode_fractions;
+    s.refined_positions = r.refined_positions;
+    s.position_error = r.position_error;
+    s.recorded_position_error = r.recorded_position_error;
     std::vector<std::pair<std::string, double>> extra;
     if (std::isfinite(s.quality.nrmse)) extra.push_back({"nrmse_object", s.quality.nrmse});
     if (std::isfinite(s.quality.nrmse_probe)) extra.push_back({"nrmse_probe", s.quality.nrmse_probe});

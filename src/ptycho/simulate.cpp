@@ -10,6 +10,7 @@
 
 #include "lumen/fft.hpp"
 #include "lumen/ptycho/model.hpp"
+#include "lumen/ptycho/modes.hpp"
 #include "src/text.hpp"
 
 namespace lumen::ptycho {
@@ -36,6 +37,10 @@ void SimulationOptions::validate() const {
     const double diameter = beam_diameter > 0 ? beam_diameter : 0.5 * double(frame);
     require_option(diameter < double(frame), "SimulationOptions.beam_diameter",
                    "must be smaller than the frame (" + std::to_string(frame) + " pixels)");
+    require_option(probe_modes >= 1 && probe_modes <= 16, "SimulationOptions.probe_modes",
+                   "must be 1 to 16, got " + std::to_string(probe_modes));
+    require_option(std::isfinite(source_blur) && source_blur >= 0 && source_blur < 0.25 * double(frame),
+                   "SimulationOptions.source_blur", "must be >= 0 and below a quarter of the frame (0: frame / 32)");
 }
 
 namespace {
@@ -158,6 +163,50 @@ Array<complex64> make_probe(index_t frame, double diameter) {
     return p;
 }
 
+Array<complex64> make_probe_modes(index_t frame, double diameter, index_t modes, double source_blur) {
+    require(modes >= 1, "ptycho::make_probe_modes: the number of modes must be at least 1");
+    const double blur = source_blur > 0 ? source_blur : double(frame) / 32.0;
+    const Array<complex64> probe = make_probe(frame, diameter);
+    const index_t n = frame, m = n * n;
+    // The source as a 9 x 9 grid of points over +-2 rms per axis with Gaussian weights; each point
+    // displaces the beam by its offset (a Fourier shift of the probe).
+    const int side = 9;
+    const index_t members = side * side;
+    std::vector<double> t(side), w(side);
+    double wsum = 0;
+    for (int i = 0; i < side; ++i) {
+        t[std::size_t(i)] = -2.0 + 4.0 * double(i) / double(side - 1);
+        w[std::size_t(i)] = std::exp(-0.5 * t[std::size_t(i)] * t[std::size_t(i)]);
+        wsum += w[std::size_t(i)];
+    }
+    FftPlan plan({n, n}, 1, Device::cpu);
+    Array<complex64> spectrum = probe.clone();
+    plan.forward(spectrum);
+    Array<complex64> ensemble(Shape{members, n, n});
+    for (int a = 0; a < side; ++a)
+        for (int b = 0; b < side; ++b) {
+            const double dy = blur * t[std::size_t(a)], dx = blur * t[std::size_t(b)];
+            const double weight = w[std::size_t(a)] * w[std::size_t(b)] / (wsum * wsum);
+            Array<complex64> q(Shape{n, n});
+            for (index_t y = 0; y < n; ++y)
+                for (index_t x = 0; x < n; ++x) {
+                    const double ky = double(y < (n + 1) / 2 ? y : y - n), kx = double(x < (n + 1) / 2 ? x : x - n);
+                    const double ph = -2.0 * kPi * (ky * dy + kx * dx) / double(n);
+                    q[y * n + x] = spectrum[y * n + x] * complex64(float(std::sqrt(weight) * std::cos(ph)),
+                                                                   float(std::sqrt(weight) * std::sin(ph)));
+                }
+            plan.inverse(q);
+            for (index_t r = 0; r < m; ++r) ensemble[(a * side + b) * m + r] = q[r];
+        }
+    const std::vector<double> powers = orthogonalize_modes(ensemble.view());
+    double kept = 0;
+    for (index_t k = 0; k < modes; ++k) kept += powers[std::size_t(k)];
+    Array<complex64> out(Shape{modes, n, n});
+    const float s = float(1.0 / std::sqrt(kept));
+    for (index_t i = 0; i < modes * m; ++i) out[i] = ensemble[i] * s;
+    return out;
+}
+
 Array<float> make_scan(index_t count, ScanPattern pattern, double diameter, double overlap, double jitter,
                        std::uint64_t seed) {
     require(count >= 1, "ptycho::make_scan: the number of positions must be at least 1, got " + std::to_string(count));
@@ -232,7 +281,13 @@ Scan simulate(const SimulationOptions& o, Device device) {
     Scan s;
     s.object_shape = shape;
     s.true_object = make_test_object(shape, o.min_amplitude, o.phase_range, o.seed);
-    s.true_probe = make_probe(M, diameter);
+    if (o.probe_modes > 1) {
+        s.true_probe_modes = make_probe_modes(M, diameter, o.probe_modes, o.source_blur);
+        s.true_probe = Array<complex64>(Shape{M, M});
+        for (index_t i = 0; i < M * M; ++i) s.true_probe[i] = s.true_probe_modes[i];
+    } else {
+        s.true_probe = make_probe(M, diameter);
+    }
     s.true_positions = truth.clone();
     s.positions = std::move(recorded);
     s.geometry.energy_j = Geometry::joules_from_kev(o.energy_kev);
@@ -242,9 +297,11 @@ Scan simulate(const SimulationOptions& o, Device device) {
     s.near_field = o.near_field;
     s.intensities = Array<float>(Shape{J, M, M});  // the frame shape, for model_options()
 
-    Model model(shape, Shape{M, M}, truth, device, s.model_options());
+    ModelOptions model_options = s.model_options();
+    model_options.modes = o.probe_modes;
+    Model model(shape, Shape{M, M}, truth, device, model_options);
     const Array<complex64> obj_d = s.true_object.to(device);
-    model.set_probe(s.true_probe.to(device));
+    model.set_probe((o.probe_modes > 1 ? s.true_probe_modes : s.true_probe).to(device));
     Array<float> y(model.data_shape(), device);
     model.intensities(obj_d, y);
     s.intensities = y.to(Device::cpu);
@@ -253,6 +310,8 @@ Scan simulate(const SimulationOptions& o, Device device) {
     for (index_t i = 0; i < s.intensities.size(); ++i) total += s.intensities[i];
     const double scale = o.photons * double(J) / total;
     for (index_t i = 0; i < s.true_probe.size(); ++i) s.true_probe[i] = s.true_probe[i] * float(std::sqrt(scale));
+    for (index_t i = 0; i < s.true_probe_modes.size(); ++i)
+        s.true_probe_modes[i] = s.true_probe_modes[i] * float(std::sqrt(scale));
     std::mt19937_64 rng(o.seed * 0xBF58476D1CE4E5B9ULL + 3);
     for (index_t i = 0; i < s.intensities.size(); ++i) {
         const double mean = double(s.intensities[i]) * scale;

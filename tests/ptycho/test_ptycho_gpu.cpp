@@ -1,5 +1,6 @@
 // CPU-vs-GPU parity of the ptychography model (atomic overlap-add, gathers, batched cuFFT, Fourier
 // shifts, losses) and of the reconstructions. Skips without a GPU.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -79,6 +80,49 @@ TEST_P(PtychoGpu, ModelMatchesTheCpu) {
     }
     EXPECT_LT(adjoint_test(*object_operator(gpu), 5), 1e-5);
     EXPECT_LT(adjoint_test(*probe_operator(gpu, obj_d), 6), 1e-5);
+}
+
+// Three probe modes: intensities, losses and every gradient (object, modes, positions), the
+// Gauss-Newton position curvature, and moved positions, against the CPU.
+TEST_P(PtychoGpu, ModesAndPositionGradientsMatchTheCpu) {
+    LUMEN_REQUIRE_GPU();
+    const bool subpixel = GetParam();
+    const index_t H = 90, W = 84, m = 32, J = 37, K = 3;
+    const Array<float> pos = positions(J, H, W, m, subpixel);
+    ModelOptions mo{16, true};
+    mo.modes = K;
+    Model cpu(Shape{H, W}, Shape{m, m}, pos, Device::cpu, mo);
+    Model gpu(Shape{H, W}, Shape{m, m}, pos, Device::cuda, mo);
+    const Array<complex64> probe = test::random_complex(Shape{K, m, m}, 11), obj = test::random_complex(Shape{H, W}, 12);
+    const Array<complex64> obj_d = obj.to(Device::cuda);
+    cpu.set_probe(probe);
+    gpu.set_probe(probe.to(Device::cuda));
+    Array<float> y(cpu.data_shape()), y_d(gpu.data_shape(), Device::cuda);
+    cpu.intensities(test::random_complex(Shape{H, W}, 13), y);
+    gpu.intensities(test::random_complex(Shape{H, W}, 13).to(Device::cuda), y_d);
+    EXPECT_LT(test::max_rel_diff(y, host(y_d)), 1e-4);
+    cpu.set_data(y);
+    gpu.set_data(y_d);
+    EXPECT_LT(test::max_rel_diff(cpu.illumination(), host(gpu.illumination())), 1e-5);
+    for (Loss l : {Loss::amplitude, Loss::poisson}) {
+        Array<complex64> go(Shape{H, W}), gp(Shape{K, m, m}), go_d(Shape{H, W}, Device::cuda), gp_d(Shape{K, m, m}, Device::cuda);
+        Array<float> gx(Shape{J, 2}), gx_d(Shape{J, 2}, Device::cuda), c(Shape{J, 2}), c_d(Shape{J, 2}, Device::cuda);
+        const double f = cpu.loss(l, obj, go, gp, gx), f_d = gpu.loss(l, obj_d, go_d, gp_d, gx_d);
+        EXPECT_NEAR(f_d / f, 1.0, 1e-5) << loss_name(l);
+        EXPECT_LT(test::max_rel_diff(go, host(go_d)), 1e-4) << loss_name(l);
+        EXPECT_LT(test::max_rel_diff(gp, host(gp_d)), 1e-4) << loss_name(l);
+        EXPECT_LT(test::max_rel_diff(gx, host(gx_d)), 1e-3) << loss_name(l);
+        cpu.position_curvature(l, obj, c);
+        gpu.position_curvature(l, obj_d, c_d);
+        EXPECT_LT(test::max_rel_diff(c, host(c_d)), 1e-3) << loss_name(l);
+    }
+    Array<float> moved = pos.clone();
+    for (index_t i = 0; i < moved.size(); ++i) moved[i] = std::max(0.0f, moved[i] - 0.37f);
+    cpu.set_positions(moved);
+    gpu.set_positions(moved.to(Device::cuda));
+    cpu.intensities(obj, y);
+    gpu.intensities(obj_d, y_d);
+    EXPECT_LT(test::max_rel_diff(y, host(y_d)), 1e-4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Positions, PtychoGpu, ::testing::Values(false, true));

@@ -51,6 +51,9 @@ struct ModelOptions {
     // H(k) = exp(-i pi (a_y ky^2 + a_x kx^2)) (signed FFT-order frequencies), and the measured
     // frames are images in the window's own order (no reordering).
     double fresnel_y = 0, fresnel_x = 0;
+    // Incoherent probe modes K (mixed-state probe): the measured intensity is
+    // sum_k |F(P_jk (.) S_j O)|^2 (docs/ptychography.md, "Mixed-state probes"). 1: one coherent probe.
+    index_t modes = 1;
     bool near_field() const { return fresnel_y != 0 || fresnel_x != 0; }
 };
 
@@ -68,6 +71,7 @@ public:
     Shape probe_shape() const;
     Shape data_shape() const;  // [J][my][mx]
     index_t positions() const;
+    index_t modes() const;  // K (ModelOptions::modes)
     Device device() const;
     // True when some position has a sub-pixel remainder (and subpixel was not turned off).
     bool subpixel() const;
@@ -76,10 +80,20 @@ public:
     const Array<index_t>& corners() const;
     const Array<float>& remainders() const;
 
-    // Sets the probe [my][mx] (any device; copied) and recomputes the shifted copies P_j.
+    // Sets the probe (any device; copied) and recomputes the shifted copies P_j: [K][my][mx] sets
+    // every mode; [my][mx] (any K) sets mode 0 and zeroes the others (a single-mode model of the
+    // same scan, e.g. to score a single probe).
     void set_probe(View<const complex64> probe);
+    // [my][mx] (K = 1) or [K][my][mx].
     View<const complex64> probe() const;
 
+    // Moves the scan positions ([J][2], any device; position refinement). The windows must stay
+    // inside the object; the batches and plans are kept, the shifted probes recomputed.
+    void set_positions(View<const float> positions);
+
+    // The linear maps below (far_field, adjoint_object, far_field_of_probe, adjoint_probe, and the
+    // LinOps built on them) are the single-mode model (K = 1); the losses and maps after them
+    // handle any K.
     // Psi = A O for the current probe: [J][my][mx], FFT order.
     void far_field(View<const complex64> object, View<complex64> out) const;
     // out = A^H g = sum_j S_j^T conj(P_j) F^H g_j, [H][W].
@@ -108,9 +122,15 @@ public:
     double data_total() const;  // sum of all measured intensities
 
     // The loss f(O, P) for the current probe, and its gradients (2 df/d conj) with respect to the
-    // object [H][W] and the probe [my][mx] into the views that are not empty.
+    // object [H][W] and the probe (the shape of probe(): every mode) into the views that are not
+    // empty; and df/dp, the derivative with respect to the positions [J][2] (row, column; real),
+    // into grad_positions when that is not empty.
     double loss(Loss loss, View<const complex64> object, View<complex64> grad_object,
-                View<complex64> grad_probe) const;
+                View<complex64> grad_probe, View<float> grad_positions = {}) const;
+    // The Gauss-Newton curvature of the loss along each position coordinate, [J][2] (device of
+    // the model): sum over the frame of w(I) (dI/dp)^2 (docs/ptychography.md, "Position
+    // refinement"); exact where the model fits the data. Costs about two gradients.
+    void position_curvature(Loss loss, View<const complex64> object, View<float> out) const;
     // How well the model fits the measurements at this object: the sum over measured pixels of
     // (sqrt y - |Psi|)^2, the same sum's expectation if y were Poisson counts with mean |Psi|^2
     // (1/4 per bright pixel, less for dark ones), and the number of measured pixels. ratio() =

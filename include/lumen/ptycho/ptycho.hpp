@@ -7,6 +7,7 @@
 #include "lumen/ptycho/io.hpp"
 #include "lumen/ptycho/metrics.hpp"
 #include "lumen/ptycho/model.hpp"
+#include "lumen/ptycho/modes.hpp"
 #include "lumen/ptycho/recon.hpp"
 #include "lumen/ptycho/run.hpp"
 #include "lumen/ptycho/scan.hpp"

@@ -12,10 +12,12 @@
 // (O, P) -> (c O, P / c) is fixed after every iteration by restoring the probe's initial energy.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
@@ -34,7 +36,8 @@ const char* method_name(Method method) noexcept;
 int default_iterations(Method method) noexcept;
 
 // The current estimates after an iteration (on the reconstruction's device): object [H][W] and
-// probe [my][mx]. Returning false stops the run (stop_reason "callback").
+// probe [my][mx] (with K probe modes: [K][my][mx], not yet orthogonalised). Returning false stops
+// the run (stop_reason "callback").
 using EstimateCallback =
     std::function<bool(const ProgressInfo& info, View<const complex64> object, View<const complex64> probe)>;
 
@@ -57,6 +60,14 @@ struct ReconOptions {
     double alpha = 0;             // (r)PIE object strength; 0: ePIE 1, rPIE 0.1
     double beta = 0;              // (r)PIE probe strength; 0: 1
     bool subpixel = true;         // false rounds positions to whole pixels
+    // Mixed-state probe: K incoherent probe modes (AWF / WF, probe refined). The starting modes
+    // come from the scan's or the estimated probe (initial_probe_modes); the result's modes are
+    // orthogonal, by descending power (docs/ptychography.md, "Mixed-state probes").
+    index_t modes = 1;
+    // Position refinement (AWF / WF): the positions move along the loss's gradient after
+    // `position_delay` iterations (docs/ptychography.md, "Position refinement").
+    bool refine_positions = false;
+    int position_delay = 10;
     index_t batch = 0;            // frames per batched FFT (0: automatic)
     std::uint64_t seed = 1;       // (r)PIE position order
     Device device = Device::cpu;
@@ -72,7 +83,9 @@ struct ReconOptions {
     Checkpointing checkpoint;
 
     // Throws Error(invalid_option) naming the field ("ReconOptions.iterations") when a field is
-    // out of range: iterations, batch, alpha, beta >= 0 (alpha, beta finite), orientation 0 to 7.
+    // out of range: iterations, batch, alpha, beta >= 0 (alpha, beta finite), orientation 0 to 7,
+    // modes 1 to 64 (more than 1: AWF / WF with the probe refined), refine_positions only with
+    // AWF / WF, position_delay >= 0.
     // reconstruct() calls it.
     void validate() const;
 };
@@ -90,6 +103,16 @@ struct ReconInfo {
     StepSizes steps;
     bool refined_probe = false;
     bool probe_from_data = false;
+    Array<float> positions;     // [J][2] host, the positions used (after the orientation; refined ones when refined)
+    // K > 1: every mode [K][my][mx] (host), orthogonal, by descending power (probe is mode 0), and
+    // each mode's fraction of the total power. Empty for one mode.
+    Array<complex64> probe_modes;
+    std::vector<double> mode_fractions;
+    bool refined_positions = false;
+    // Against Scan::true_positions (simulations): the rms distance (pixels, both axes together)
+    // of the positions used to the true ones after removing the mean offset (a common translation
+    // cannot be determined); the same for the scan's recorded positions. NaN without a truth.
+    double position_error = NAN, recorded_position_error = NAN;
     Model::Residual residual;   // the final fit against the data (noise-normalised: residual.ratio())
     // Against the scan's truth (simulations: Scan::true_object, true_probe) when it has one and the
     // object lies on the truth's grid; NaN otherwise (Reconstructor::compare_with_truth). nrmse:
@@ -104,7 +127,6 @@ struct ReconResult : ReconInfo {
     Array<complex64> object;    // [H][W] host
     Array<complex64> probe;     // [my][mx] host
     Array<float> illumination;  // [H][W] host, for the final probe
-    Array<float> positions;     // [J][2] the positions used (after the orientation)
 };
 
 // Reconstructions of one scan layout (positions, frame, object grid, geometry) with one set of

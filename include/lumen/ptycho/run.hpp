@@ -46,6 +46,12 @@ struct RunSummary {
     // The final fit: mean (sqrt y - |Psi|)^2 per measured pixel, and that sum over its Poisson
     // expectation (about 1 when the model fits photon counts to the noise).
     double residual_per_pixel = NAN, residual_ratio = NAN;
+    // Probe modes (ReconResult::mode_fractions: each mode's share of the power; empty for one mode)
+    // and position refinement (ReconResult::position_error and recorded_position_error: rms
+    // pixels against the file's true positions, NaN without them).
+    std::vector<double> mode_fractions;
+    bool refined_positions = false;
+    double position_error = NAN, recorded_position_error = NAN;
 };
 
 // Reads IN (CXI), reconstructs, scores against the truth when the file has one (and the result

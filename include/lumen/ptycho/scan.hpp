@@ -60,7 +60,8 @@ struct Scan {
     Shape object_shape;         // [H][W]
     // Ground truth (simulated scans; empty otherwise).
     Array<complex64> true_object;   // [H][W]
-    Array<complex64> true_probe;    // [ny][nx]
+    Array<complex64> true_probe;    // [ny][nx] (a partially coherent probe: its strongest mode)
+    Array<complex64> true_probe_modes;  // [K][ny][nx] a simulated partially coherent probe's modes; else empty
     Array<float> true_positions;    // [J][2] the positions the data were made with
 
     index_t n_positions() const { return intensities.empty() ? 0 : intensities.dim(0); }

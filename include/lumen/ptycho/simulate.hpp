@@ -34,6 +34,13 @@ struct SimulationOptions {
     // Near-field (Fresnel) frames: images at `distance_m` with pixels `detector_pixel_m` (the
     // object pixel), propagated with the Fresnel transfer function (Scan::near_field).
     bool near_field = false;
+    // Partially coherent probe (docs/ptychography.md, "Mixed-state probes"): the beam of a source
+    // of finite size, an incoherent mixture of copies of the probe displaced laterally with a
+    // Gaussian spread of rms `source_blur` pixels per axis (0: frame / 32), decomposed into
+    // orthogonal modes of which the `probe_modes` strongest make the data (Scan::true_probe_modes).
+    // 1: one coherent probe.
+    index_t probe_modes = 1;
+    double source_blur = 0;
     std::uint64_t seed = 1;
 
     // Throws Error(invalid_option) naming the field ("SimulationOptions.frame") when a field is out
@@ -52,6 +59,10 @@ Array<complex64> make_probe(index_t frame, double diameter);
 // the given linear overlap; raster with uniform jitter, or a Fermat spiral.
 Array<float> make_scan(index_t count, ScanPattern pattern, double diameter, double overlap, double jitter,
                        std::uint64_t seed);
+
+// The K strongest orthogonal modes [K][frame][frame] of the partially coherent beam described
+// above (SimulationOptions::source_blur), by descending power, total power 1.
+Array<complex64> make_probe_modes(index_t frame, double diameter, index_t modes, double source_blur);
 
 // The whole simulation: object, probe, scan, intensities (with Poisson noise at the given photon
 // count), recorded positions with errors, truth. The forward model runs on `device`. Validates the
