@@ -12,13 +12,14 @@ from typing import Callable, Optional, Union
 
 from . import _options
 from ._lumen import ct as _ct
-from ._lumen.ct import (CountNoise, FdkOptions, Geometry, Projector, ReadOptions, ReconOptions, ReconResult, Scan,
+from ._lumen.ct import (CountNoise, FdkOptions, Geometry, Projector, ReadOptions, ReconInfo, ReconOptions, ReconResult, Scan,
                         SimulationOptions, VolumeGrid, compare_with_truth, count_noise, default_cone_geometry,
                         equally_spaced_angles, line_integrals, simulation_geometry, transmission, write_reconstruction,
                         write_scan)
 
 __all__ = [
-    "CountNoise", "FdkOptions", "Geometry", "Projector", "ReadOptions", "ReconOptions", "ReconResult", "Scan",
+    "CountNoise", "FdkOptions", "Geometry", "Projector", "ReadOptions", "ReconInfo", "ReconOptions", "ReconResult",
+    "Reconstructor", "Scan",
     "SimulationOptions", "VolumeGrid", "compare_with_truth", "count_noise", "default_cone_geometry",
     "equally_spaced_angles", "fdk", "line_integrals", "options", "read_scan", "reconstruct", "simulate",
     "simulation_geometry", "transmission", "write_reconstruction", "write_scan",
@@ -54,6 +55,49 @@ def reconstruct(source: Union[Scan, Geometry], transmission=None, *, noise: Opti
     if transmission is None:
         raise TypeError("reconstruct(geometry, transmission, ...): the normalised intensities are missing")
     return _ct._reconstruct(source, transmission, noise, opts, progress)
+
+
+class Reconstructor:
+    """Reconstructions of one geometry call after call: the projector pair (its view matrices on
+    the options' device) and the device buffers are made once (lumen::ct::Reconstructor). Options
+    as keyword arguments, as for :func:`reconstruct`.
+
+        rec = lumen.ct.Reconstructor(geometry, method="sirt", device="cuda")
+        volume, info = rec.reconstruct(t, noise=lumen.ct.count_noise(scan))
+    """
+
+    def __init__(self, geometry: Geometry, *, progress: Progress = None, **kwargs):
+        # As mri.SliceReconstructor: an exception in `progress` stops the run and is raised again
+        # from reconstruct(); it is kept in a box the callback holds (no cycle through C++).
+        self._raised = raised = []
+
+        def guarded(info):
+            try:
+                return progress(info)
+            except BaseException as e:
+                raised.append(e)
+                return False
+
+        self._impl = _ct._reconstructor(geometry, options(**kwargs), guarded if progress else None)
+
+    @property
+    def geometry(self) -> Geometry:
+        return self._impl.geometry
+
+    @property
+    def options(self) -> ReconOptions:
+        return self._impl.options
+
+    def reconstruct(self, transmission, noise: Optional[CountNoise] = None, *, out=None):
+        """One scan: normalised intensities float32 [n_angles, nv, nu]; ``noise`` (count_noise)
+        turns the discrepancy rule on. Returns ``(volume, info)``; ``out`` (float32 [nz, ny, nx])
+        is written in place when given."""
+        result = self._impl.reconstruct(transmission, noise, out)
+        if self._raised:
+            error = self._raised.pop()
+            self._raised.clear()
+            raise error
+        return result
 
 
 def fdk(projector: Projector, line_integrals, out=None, **kwargs):

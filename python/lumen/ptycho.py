@@ -12,12 +12,13 @@ from typing import Callable, Optional
 
 from . import _options
 from ._lumen import ptycho as _ptycho
-from ._lumen.ptycho import (Geometry, Model, ModelOptions, ReconOptions, ReconResult, Residual, Scan,
+from ._lumen.ptycho import (Geometry, Model, ModelOptions, ReconInfo, ReconOptions, ReconResult, Residual, Scan,
                             SimulationOptions, StepSizes, illuminated_region, object_nrmse, object_operator,
                             object_shape_for, probe_from_data, probe_operator, read_cxi, write_cxi, write_result)
 
 __all__ = [
-    "Geometry", "Model", "ModelOptions", "ReconOptions", "ReconResult", "Residual", "Scan", "SimulationOptions",
+    "Geometry", "Model", "ModelOptions", "ReconInfo", "ReconOptions", "ReconResult", "Reconstructor", "Residual", "Scan",
+    "SimulationOptions",
     "StepSizes", "illuminated_region", "model", "object_nrmse", "object_operator", "object_shape_for", "options",
     "probe_from_data", "probe_operator", "read_cxi", "reconstruct", "simulate", "write_cxi", "write_result",
 ]
@@ -33,6 +34,62 @@ def reconstruct(scan: Scan, *, progress: Optional[Callable] = None, **kwargs) ->
     'wf', 'epie', 'rpie'), loss ('amplitude', 'intensity', 'poisson'), iterations, refine_probe,
     device, ... ``progress(info)`` after every iteration; False stops."""
     return _ptycho._reconstruct(scan, options(**kwargs), progress)
+
+
+class Reconstructor:
+    """Reconstructions of one scan layout (positions, frame, object grid, geometry) call after
+    call: the model, its FFT plans and device buffers are made once (lumen::ptycho::Reconstructor).
+    Built from a scan whose positions and layout later scans share; options as keyword arguments.
+
+        rec = lumen.ptycho.Reconstructor(scan, method="awf", iterations=50)
+        obj, probe, info = rec.reconstruct(scan.intensities)
+    """
+
+    def __init__(self, scan: Scan, *, progress: Optional[Callable] = None, **kwargs):
+        # As mri.SliceReconstructor: an exception in `progress` stops the run and is raised again
+        # from reconstruct(); it is kept in a box the callback holds (no cycle through C++).
+        self._raised = raised = []
+
+        def guarded(info):
+            try:
+                return progress(info)
+            except BaseException as e:
+                raised.append(e)
+                return False
+
+        self._impl = _ptycho._reconstructor(scan, options(**kwargs), guarded if progress else None)
+
+    @property
+    def options(self) -> ReconOptions:
+        return self._impl.options
+
+    @property
+    def object_shape(self):
+        return self._impl.object_shape
+
+    @property
+    def probe_shape(self):
+        return self._impl.probe_shape
+
+    @property
+    def positions(self):
+        return self._impl.positions
+
+    def reconstruct(self, intensities, mask=None, probe=None, *, object_out=None, probe_out=None):
+        """One scan on this layout: intensities float32 [J, ny, nx], mask float32 [ny, nx] (None:
+        all measured), probe complex64 [ny, nx] (None: estimated from the data). Returns
+        ``(object, probe, info)``; ``object_out``/``probe_out`` (complex64, on the options'
+        device) are written in place when given."""
+        result = self._impl.reconstruct(intensities, mask, probe, object_out, probe_out)
+        if self._raised:
+            error = self._raised.pop()
+            self._raised.clear()
+            raise error
+        return result
+
+    def compare_with_truth(self, obj, probe, refined_probe: bool, true_object, true_probe=None):
+        """NRMSE of object (and probe) against a truth on this layout's grid (lumen::Quality)."""
+        return self._impl.compare_with_truth(obj, probe, refined_probe, true_object, true_probe)
 
 
 def simulate(device: str = "cpu", **kwargs) -> Scan:

@@ -156,10 +156,11 @@ void bind_ct(nb::module_& top) {
     enum_property(options, "init", &ReconOptions::init, parse_init, init_name, "'fdk' or 'zero'");
     device_property(options);
 
-    nb::class_<ReconResult> result(m, "ReconResult", "A CT reconstruction: the volume (attenuation per mm) and what the solver did.");
-    result.def_ro("solver", &ReconResult::solver)
-        .def_ro("elapsed_s", &ReconResult::elapsed_s)
-        .def_ro("parameters", &ReconResult::parameters, "what was used, as (name, value) pairs");
+    nb::class_<ReconInfo> info(m, "ReconInfo", "What a reconstruction did (Reconstructor.reconstruct; ReconResult adds the volume).");
+    info.def_ro("solver", &ReconInfo::solver)
+        .def_ro("elapsed_s", &ReconInfo::elapsed_s)
+        .def_ro("parameters", &ReconInfo::parameters, "what was used, as (name, value) pairs");
+    nb::class_<ReconResult, ReconInfo> result(m, "ReconResult", "A CT reconstruction: the volume (attenuation per mm) and what the solver did.");
     result.def_prop_ro("volume", [](nb::handle self) { return borrow(nb::cast<ReconResult&>(self).volume, self); },
                        "[nz, ny, nx] float32, lumen's memory (kept alive by the array)");
 
@@ -187,6 +188,42 @@ void bind_ct(nb::module_& top) {
         p.rethrow_if_raised();
         return r;
     }, nb::arg("geometry"), nb::arg("transmission"), nb::arg("noise").none(), nb::arg("options"), nb::arg("progress") = nb::none());
+
+    nb::class_<Reconstructor>(m, "Reconstructor",
+                              "Reconstructions of one geometry, call after call, keeping the projector pair and "
+                              "device buffers (lumen::ct::Reconstructor).")
+        .def("reconstruct", [](Reconstructor& r, nb::handle transmission, const CountNoise* noise, nb::handle out) {
+            const Geometry& g = r.geometry();
+            View<const float> t = input<float>(transmission, "transmission");
+            require_shape(t.shape(), g.projection_shape(), "transmission");
+            // The volume: the caller's array (written in place), else a fresh one on the options' device.
+            Array<float> fresh;
+            View<float> dst;
+            if (out.is_none()) {
+                fresh = Array<float>(g.volume_shape(), r.options().device);
+                dst = fresh.view();
+            } else {
+                dst = output<float>(out, "out");
+                require_shape(dst.shape(), g.volume_shape(), "out");
+            }
+            ReconInfo info;
+            {
+                nb::gil_scoped_release release;
+                info = r.reconstruct(t, noise, dst);
+            }
+            nb::object volume = out.is_none() ? give(std::move(fresh), framework_of(transmission)) : nb::borrow(out);
+            return nb::make_tuple(volume, info);
+        }, nb::arg("transmission"), nb::arg("noise").none() = nb::none(), nb::arg("out") = nb::none(),
+             "One scan on this geometry: normalised intensities [n_angles, nv, nu] float32 (any device, not "
+             "copied when on the options' device). Returns (volume, info); `out` [nz, ny, nx] is written in place.")
+        .def_prop_ro("geometry", &Reconstructor::geometry)
+        .def_prop_ro("options", &Reconstructor::options);
+    m.def("_reconstructor", [](const Geometry& g, ReconOptions options, nb::object progress) {
+        // The callable stays with the reconstructor (as mri.SliceReconstructor's does).
+        Progress p(std::move(progress));
+        options.progress = p.callback();
+        return Reconstructor(g, options);
+    }, nb::arg("geometry"), nb::arg("options"), nb::arg("progress") = nb::none());
 
     m.def("compare_with_truth", [](nb::handle truth, nb::handle volume) {
         return compare_with_truth(input<float>(truth, "truth"), input<float>(volume, "volume"));

@@ -194,7 +194,11 @@ void bind_ptycho(nb::module_& top) {
         .def_rw("probe_delay", &ReconOptions::probe_delay).def_rw("restart", &ReconOptions::restart)
         .def_rw("alpha", &ReconOptions::alpha).def_rw("beta", &ReconOptions::beta)
         .def_rw("subpixel", &ReconOptions::subpixel).def_rw("batch", &ReconOptions::batch)
-        .def_rw("seed", &ReconOptions::seed).def("validate", &ReconOptions::validate);
+        .def_rw("seed", &ReconOptions::seed)
+        .def_rw("modes", &ReconOptions::modes, "incoherent probe modes (mixed states; AWF / WF)")
+        .def_rw("refine_positions", &ReconOptions::refine_positions, "refine the scan positions (AWF / WF)")
+        .def_rw("position_delay", &ReconOptions::position_delay, "iterations before positions move")
+        .def("validate", &ReconOptions::validate);
     enum_property(options, "method", &ReconOptions::method, parse_method, method_name, "'awf', 'wf', 'epie' or 'rpie'");
     enum_property(options, "loss", &ReconOptions::loss, parse_loss, loss_name, "'amplitude', 'intensity' or 'poisson'");
     options.def_prop_rw("device", [](const ReconOptions& c) { return std::string(device_name(c.device)); },
@@ -207,14 +211,81 @@ void bind_ptycho(nb::module_& top) {
     nb::class_<Model::Residual>(m, "Residual", "The fit against the data: ratio() about 1 at the Poisson noise level.")
         .def_ro("squared", &Model::Residual::squared).def_ro("expected", &Model::Residual::expected)
         .def_ro("pixels", &Model::Residual::pixels).def("ratio", &Model::Residual::ratio);
-    nb::class_<ReconResult> result(m, "ReconResult", "A ptychographic reconstruction: object, probe and what the solver did.");
-    result.def_ro("solver", &ReconResult::solver).def_ro("steps", &ReconResult::steps)
-        .def_ro("refined_probe", &ReconResult::refined_probe).def_ro("probe_from_data", &ReconResult::probe_from_data)
-        .def_ro("residual", &ReconResult::residual).def_ro("quality", &ReconResult::quality);
+    nb::class_<ReconInfo> info(m, "ReconInfo", "What a reconstruction did (Reconstructor.reconstruct; ReconResult adds the arrays).");
+    info.def_ro("solver", &ReconInfo::solver).def_ro("steps", &ReconInfo::steps)
+        .def_ro("refined_probe", &ReconInfo::refined_probe).def_ro("probe_from_data", &ReconInfo::probe_from_data)
+        .def_ro("residual", &ReconInfo::residual).def_ro("quality", &ReconInfo::quality)
+        .def_ro("mode_fractions", &ReconInfo::mode_fractions, "each probe mode's fraction of the power (modes > 1)")
+        .def_ro("refined_positions", &ReconInfo::refined_positions)
+        .def_ro("position_error", &ReconInfo::position_error, "rms px against the simulation's true positions (NaN: none)")
+        .def_ro("recorded_position_error", &ReconInfo::recorded_position_error);
+    info.def_prop_ro("positions", [](nb::handle s) { return borrow(nb::cast<ReconInfo&>(s).positions, s); },
+                     "[J, 2] float32: the positions used (refined ones when refined)");
+    info.def_prop_ro("probe_modes", [](nb::handle s) { return borrow(nb::cast<ReconInfo&>(s).probe_modes, s); },
+                     "[K, my, mx] complex64 by descending power (None for one mode)");
+    nb::class_<ReconResult, ReconInfo> result(m, "ReconResult", "A ptychographic reconstruction: object, probe and what the solver did.");
     result.def_prop_ro("object", [](nb::handle s) { return borrow(nb::cast<ReconResult&>(s).object, s); }, "[H, W] complex64");
     result.def_prop_ro("probe", [](nb::handle s) { return borrow(nb::cast<ReconResult&>(s).probe, s); }, "[my, mx] complex64");
     result.def_prop_ro("illumination", [](nb::handle s) { return borrow(nb::cast<ReconResult&>(s).illumination, s); }, "[H, W] float32");
-    result.def_prop_ro("positions", [](nb::handle s) { return borrow(nb::cast<ReconResult&>(s).positions, s); }, "[J, 2] float32");
+
+    nb::class_<Reconstructor>(m, "Reconstructor",
+                              "Reconstructions of one scan layout, call after call, keeping the model, its FFT plans "
+                              "and device buffers (lumen::ptycho::Reconstructor).")
+        .def("reconstruct", [](Reconstructor& r, nb::handle intensities, nb::handle mask, nb::handle probe,
+                               nb::handle object_out, nb::handle probe_out) {
+            View<const float> in = input<float>(intensities, "intensities");
+            View<const float> msk = optional_input<float>(mask, "mask");
+            View<const complex64> p0 = optional_input<complex64>(probe, "probe");
+            // Outputs: the caller's arrays (written in place), else fresh ones on the options' device.
+            Array<complex64> fresh_object, fresh_probe;
+            View<complex64> ov, pv;
+            const Device dev = r.options().device;
+            if (object_out.is_none()) {
+                fresh_object = Array<complex64>(r.object_shape(), dev);
+                ov = fresh_object.view();
+            } else {
+                ov = output<complex64>(object_out, "object_out");
+            }
+            if (probe_out.is_none()) {
+                fresh_probe = Array<complex64>(r.probe_shape(), dev);
+                pv = fresh_probe.view();
+            } else {
+                pv = output<complex64>(probe_out, "probe_out");
+            }
+            ReconInfo info;
+            {
+                nb::gil_scoped_release release;
+                info = r.reconstruct(in, msk, p0, ov, pv);
+            }
+            const Framework f = framework_of(intensities);
+            nb::object o = object_out.is_none() ? give(std::move(fresh_object), f) : nb::borrow(object_out);
+            nb::object pr = probe_out.is_none() ? give(std::move(fresh_probe), f) : nb::borrow(probe_out);
+            return nb::make_tuple(o, pr, std::move(info));
+        }, nb::arg("intensities"), nb::arg("mask") = nb::none(), nb::arg("probe") = nb::none(),
+             nb::arg("object_out") = nb::none(), nb::arg("probe_out") = nb::none(),
+             "One scan on this layout: intensities [J, ny, nx] float32, mask [ny, nx] (None: all measured), probe "
+             "[ny, nx] complex64 (None: estimated from the data). Returns (object, probe, info); object_out / "
+             "probe_out are written in place when given.")
+        .def("compare_with_truth", [](Reconstructor& r, nb::handle object, nb::handle probe, bool refined,
+                                      nb::handle true_object, nb::handle true_probe) {
+            return r.compare_with_truth(input<complex64>(object, "object"), input<complex64>(probe, "probe"), refined,
+                                        input<complex64>(true_object, "true_object"),
+                                        optional_input<complex64>(true_probe, "true_probe"));
+        }, nb::arg("object"), nb::arg("probe"), nb::arg("refined_probe"), nb::arg("true_object"),
+             nb::arg("true_probe") = nb::none())
+        .def_prop_ro("object_shape", [](const Reconstructor& r) { return shape_tuple(r.object_shape()); })
+        .def_prop_ro("probe_shape", [](const Reconstructor& r) { return shape_tuple(r.probe_shape()); })
+        .def_prop_ro("positions", [](nb::handle self) {
+            const View<const float> v = nb::cast<Reconstructor&>(self).positions();
+            return give(Array<float>::copy_of(v, Device::cpu));
+        }, "[J, 2] float32: the positions used (after the orientation)")
+        .def_prop_ro("options", &Reconstructor::options);
+    m.def("_reconstructor", [](const Scan& s, ReconOptions o, nb::object progress) {
+        // The callable stays with the reconstructor (as mri.SliceReconstructor's does).
+        Progress p(std::move(progress));
+        o.progress = p.callback();
+        return Reconstructor(s, o);
+    }, nb::arg("scan"), nb::arg("options"), nb::arg("progress") = nb::none());
 
     m.def("_reconstruct", [](const Scan& s, ReconOptions o, nb::object progress) {
         Progress p(std::move(progress));

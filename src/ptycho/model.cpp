@@ -94,6 +94,8 @@ void Model::set_probe(View<const complex64> probe) {
     s.update_shifted();
 }
 
+View<const complex64> Model::probe() const { return impl_->probe.view(); }
+
 void Model::set_positions(View<const float> positions) {
     Impl& s = *impl_;
     require(positions.shape() == Shape({s.J, 2}), "ptycho::Model::set_positions: expected positions [" +
