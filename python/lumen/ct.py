@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Union
 
 from . import _options
+from ._plan import Plan
 from ._lumen import ct as _ct
 from ._lumen.ct import (CountNoise, FdkOptions, Geometry, Projector, ReadOptions, ReconInfo, ReconOptions, ReconResult, Scan,
                         SimulationOptions, VolumeGrid, compare_with_truth, count_noise, default_cone_geometry,
@@ -57,7 +58,7 @@ def reconstruct(source: Union[Scan, Geometry], transmission=None, *, noise: Opti
     return _ct._reconstruct(source, transmission, noise, opts, progress)
 
 
-class Reconstructor:
+class Reconstructor(Plan):
     """Reconstructions of one geometry call after call: the projector pair (its view matrices on
     the options' device) and the device buffers are made once (lumen::ct::Reconstructor). Options
     as keyword arguments, as for :func:`reconstruct`.
@@ -67,37 +68,17 @@ class Reconstructor:
     """
 
     def __init__(self, geometry: Geometry, *, progress: Progress = None, **kwargs):
-        # As mri.SliceReconstructor: an exception in `progress` stops the run and is raised again
-        # from reconstruct(); it is kept in a box the callback holds (no cycle through C++).
-        self._raised = raised = []
-
-        def guarded(info):
-            try:
-                return progress(info)
-            except BaseException as e:
-                raised.append(e)
-                return False
-
-        self._impl = _ct._reconstructor(geometry, options(**kwargs), guarded if progress else None)
+        self._impl = _ct._reconstructor(geometry, options(**kwargs), self._progress_callback(progress))
 
     @property
     def geometry(self) -> Geometry:
         return self._impl.geometry
 
-    @property
-    def options(self) -> ReconOptions:
-        return self._impl.options
-
     def reconstruct(self, transmission, noise: Optional[CountNoise] = None, *, out=None):
         """One scan: normalised intensities float32 [n_angles, nv, nu]; ``noise`` (count_noise)
         turns the discrepancy rule on. Returns ``(volume, info)``; ``out`` (float32 [nz, ny, nx])
         is written in place when given."""
-        result = self._impl.reconstruct(transmission, noise, out)
-        if self._raised:
-            error = self._raised.pop()
-            self._raised.clear()
-            raise error
-        return result
+        return self._call("reconstruct", transmission, noise, out)
 
 
 def fdk(projector: Projector, line_integrals, out=None, **kwargs):

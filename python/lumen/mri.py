@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from . import _options
+from ._plan import Plan
 from ._lumen import mri as _mri
 from ._lumen.mri import (EspiritOptions, MaskSpec, ReconOptions, ScanHeader, ScanReader, SenseOperator,
                          SimulatedScan, SimulationOptions, SliceRecon, center_crop, fastmri_quality, fft_centered,
@@ -41,36 +42,17 @@ def reconstruct_slice(kspace, mask, maps=None, *, progress: Optional[Callable] =
     return _mri._reconstruct_slice(kspace, mask, maps, options(**kwargs), progress)
 
 
-class SliceReconstructor:
+class SliceReconstructor(Plan):
     """Reconstructs slice after slice with one SENSE operator, FFT plans and device buffers kept
     from one slice to the next (lumen::mri::SliceReconstructor). Options as keyword arguments."""
 
     def __init__(self, *, progress: Optional[Callable] = None, **kwargs):
-        # An exception in `progress` stops the slice and is raised again from reconstruct(). It is
-        # kept in a box the callback holds, not on self: the C++ reconstructor holds the callback,
-        # and a callback holding self would make a cycle through C++ that the GC cannot see.
-        self._raised = raised = []
-
-        def guarded(info):
-            try:
-                return progress(info)
-            except BaseException as e:
-                raised.append(e)
-                return False
-
-        self._impl = _mri._slice_reconstructor(options(**kwargs), guarded if progress else None)
-
-    @property
-    def options(self) -> ReconOptions:
-        return self._impl.options
+        self._impl = _mri._slice_reconstructor(options(**kwargs), self._progress_callback(progress))
 
     def reconstruct(self, kspace, mask, maps=None, part: int = 0, parts: int = 1) -> SliceRecon:
-        result = self._impl.reconstruct(kspace, mask, maps, part, parts)
-        if self._raised:
-            error = self._raised.pop()
-            self._raised.clear()
-            raise error
-        return result
+        """One slice (kspace complex64 [coils, H, W], mask [H, W], maps [coils, H, W] or None for
+        zero-filled); part/parts: which slice of how many, for progress."""
+        return self._call("reconstruct", kspace, mask, maps, part, parts)
 
 
 def make_mask(height: int, width: int, **kwargs):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from . import _options
+from ._plan import Plan
 from ._lumen import ptycho as _ptycho
 from ._lumen.ptycho import (Geometry, Model, ModelOptions, ReconInfo, ReconOptions, ReconResult, Residual, Scan,
                             SimulationOptions, StepSizes, illuminated_region, object_nrmse, object_operator,
@@ -36,7 +37,7 @@ def reconstruct(scan: Scan, *, progress: Optional[Callable] = None, **kwargs) ->
     return _ptycho._reconstruct(scan, options(**kwargs), progress)
 
 
-class Reconstructor:
+class Reconstructor(Plan):
     """Reconstructions of one scan layout (positions, frame, object grid, geometry) call after
     call: the model, its FFT plans and device buffers are made once (lumen::ptycho::Reconstructor).
     Built from a scan whose positions and layout later scans share; options as keyword arguments.
@@ -46,22 +47,7 @@ class Reconstructor:
     """
 
     def __init__(self, scan: Scan, *, progress: Optional[Callable] = None, **kwargs):
-        # As mri.SliceReconstructor: an exception in `progress` stops the run and is raised again
-        # from reconstruct(); it is kept in a box the callback holds (no cycle through C++).
-        self._raised = raised = []
-
-        def guarded(info):
-            try:
-                return progress(info)
-            except BaseException as e:
-                raised.append(e)
-                return False
-
-        self._impl = _ptycho._reconstructor(scan, options(**kwargs), guarded if progress else None)
-
-    @property
-    def options(self) -> ReconOptions:
-        return self._impl.options
+        self._impl = _ptycho._reconstructor(scan, options(**kwargs), self._progress_callback(progress))
 
     @property
     def object_shape(self):
@@ -80,12 +66,7 @@ class Reconstructor:
         all measured), probe complex64 [ny, nx] (None: estimated from the data). Returns
         ``(object, probe, info)``; ``object_out``/``probe_out`` (complex64, on the options'
         device) are written in place when given."""
-        result = self._impl.reconstruct(intensities, mask, probe, object_out, probe_out)
-        if self._raised:
-            error = self._raised.pop()
-            self._raised.clear()
-            raise error
-        return result
+        return self._call("reconstruct", intensities, mask, probe, object_out, probe_out)
 
     def compare_with_truth(self, obj, probe, refined_probe: bool, true_object, true_probe=None):
         """NRMSE of object (and probe) against a truth on this layout's grid (lumen::Quality)."""

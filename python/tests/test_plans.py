@@ -71,3 +71,24 @@ def test_ptycho_modes_and_positions_reach_python():
     assert result.positions.shape == scan.positions.shape
     with pytest.raises(lumen.LumenError, match="ReconOptions.modes"):
         lumen.ptycho.reconstruct(scan, method="epie", modes=2)
+
+
+def test_plan_progress_exception_is_raised_from_reconstruct():
+    scan = small_ct_scan()
+    t = lumen.ct.transmission(scan, "cpu")
+    seen = []
+
+    def progress(info):
+        seen.append(info.iteration.iteration)
+        if len(seen) == 2:
+            raise KeyError("stop here")
+
+    rec = lumen.ct.Reconstructor(scan.geometry, method="sirt", iterations=6, stop="iterations", progress=progress)
+    with pytest.raises(KeyError, match="stop here"):
+        rec.reconstruct(t)
+    assert seen == [1, 2]
+    # The plan stays usable: the next call runs (and raises again at its second iteration).
+    seen.clear()
+    with pytest.raises(KeyError):
+        rec.reconstruct(t)
+    assert seen == [1, 2]
