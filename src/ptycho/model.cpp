@@ -69,6 +69,8 @@ Shape Model::probe_shape() const { return Shape{impl_->my, impl_->mx}; }
 Shape Model::data_shape() const { return Shape{impl_->J, impl_->my, impl_->mx}; }
 index_t Model::positions() const { return impl_->J; }
 index_t Model::modes() const { return impl_->K; }
+index_t Model::slices() const { return impl_->N; }
+Shape Model::object_stack_shape() const { return impl_->stack_shape(); }
 Device Model::device() const { return impl_->device; }
 bool Model::subpixel() const { return impl_->subpixel; }
 index_t Model::batch() const { return impl_->batch; }
@@ -105,6 +107,7 @@ void Model::set_positions(View<const float> positions) {
 
 void Model::position_curvature(Loss loss, View<const complex64> object, View<float> out) const {
     const Impl& s = *impl_;
+    s.require_single_slice("position_curvature");
     s.require_view("position_curvature (object)", object.shape(), object_shape(), object.device());
     s.require_view("position_curvature (output)", out.shape(), Shape{s.J, 2}, out.device());
     const int kind = loss == Loss::amplitude ? kp::loss_amplitude
@@ -138,6 +141,7 @@ void Model::position_curvature(Loss loss, View<const complex64> object, View<flo
 void Model::far_field(View<const complex64> object, View<complex64> out) const {
     const Impl& s = *impl_;
     s.require_single_mode("far_field");
+    s.require_single_slice("far_field");
     s.require_view("far_field (object)", object.shape(), object_shape(), object.device());
     s.require_view("far_field (output)", out.shape(), data_shape(), out.device());
     s.for_batches([&](index_t, index_t j0, index_t count) {
@@ -148,6 +152,7 @@ void Model::far_field(View<const complex64> object, View<complex64> out) const {
 void Model::adjoint_object(View<const complex64> g, View<complex64> out) const {
     const Impl& s = *impl_;
     s.require_single_mode("adjoint_object");
+    s.require_single_slice("adjoint_object");
     s.require_view("adjoint_object (input)", g.shape(), data_shape(), g.device());
     s.require_view("adjoint_object (output)", out.shape(), object_shape(), out.device());
     fill(out, complex64(0.0f));
@@ -162,6 +167,7 @@ void Model::adjoint_object(View<const complex64> g, View<complex64> out) const {
 void Model::far_field_of_probe(View<const complex64> probe, View<const complex64> object, View<complex64> out) const {
     const Impl& s = *impl_;
     s.require_single_mode("far_field_of_probe");
+    s.require_single_slice("far_field_of_probe");
     s.require_view("far_field_of_probe (probe)", probe.shape(), probe_shape(), probe.device());
     s.require_view("far_field_of_probe (object)", object.shape(), object_shape(), object.device());
     s.require_view("far_field_of_probe (output)", out.shape(), data_shape(), out.device());
@@ -188,6 +194,7 @@ void Model::far_field_of_probe(View<const complex64> probe, View<const complex64
 void Model::adjoint_probe(View<const complex64> g, View<const complex64> object, View<complex64> out) const {
     const Impl& s = *impl_;
     s.require_single_mode("adjoint_probe");
+    s.require_single_slice("adjoint_probe");
     s.require_view("adjoint_probe (input)", g.shape(), data_shape(), g.device());
     s.require_view("adjoint_probe (object)", object.shape(), object_shape(), object.device());
     s.require_view("adjoint_probe (output)", out.shape(), probe_shape(), out.device());
@@ -207,7 +214,7 @@ void Model::adjoint_probe(View<const complex64> g, View<const complex64> object,
 
 void Model::intensities(View<const complex64> object, View<float> out) const {
     const Impl& s = *impl_;
-    s.require_view("intensities (object)", object.shape(), object_shape(), object.device());
+    s.require_view("intensities (object)", object.shape(), s.stack_shape(), object.device());
     s.require_view("intensities (output)", out.shape(), data_shape(), out.device());
     Array<float> tmp(Shape{s.batch * s.m}, s.device);
     s.for_batches([&](index_t, index_t j0, index_t count) {
@@ -229,6 +236,7 @@ Array<float> Model::illumination() const {
 
 Array<float> Model::object_power(View<const complex64> object) const {
     const Impl& s = *impl_;
+    s.require_single_slice("object_power");
     s.require_view("object_power", object.shape(), object_shape(), object.device());
     Array<float> out(probe_shape(), s.device);
     s.object_power_into(object.data(), out);
@@ -244,10 +252,46 @@ double Model::lipschitz_object() const {
 
 double Model::lipschitz_probe(View<const complex64> object) const {
     const Impl& s = *impl_;
-    s.require_view("lipschitz_probe", object.shape(), object_shape(), object.device());
+    s.require_view("lipschitz_probe", object.shape(), s.stack_shape(), object.device());
     if (s.power_buf.empty()) s.power_buf = Array<float>(probe_shape(), s.device);
     s.object_power_into(object.data(), s.power_buf);
-    return Impl::max_of(s.power_buf.view());
+    double lp = Impl::max_of(s.power_buf.view());
+    // Behind the first slice the probe's field passes unitary propagations and multiplications by
+    // the later slices, which scale its norm by at most their largest modulus.
+    for (index_t n = 2; n <= s.N; ++n) lp *= s.slice_max_power(object.data(), n);
+    return lp;
+}
+
+std::vector<double> Model::lipschitz_slices(View<const complex64> object) const {
+    const Impl& s = *impl_;
+    s.require_view("lipschitz_slices", object.shape(), s.stack_shape(), object.device());
+    std::vector<double> bound{lipschitz_object()};
+    if (s.N == 1) return bound;
+    // The illumination reaching slices 2..N: sum_j sum_k |q_njk|^2 on the object grid.
+    const index_t hw = s.object_size();
+    Array<float> maps(Shape{(s.N - 1) * hw}, s.device);
+    fill(maps.view(), 0.0f);
+    s.for_batches([&](index_t b, index_t j0, index_t count) {
+        s.forward_batch(object.data(), j0, count, s.work_view(count), false);
+        for (index_t n = 2; n <= s.N; ++n)
+            for (index_t k = 0; k < s.K; ++k) {
+                const kp::ProbeRef incident{s.layer(n, k, count), s.m, j0};
+                float* out = maps.data() + (n - 2) * hw;
+                s.scatter(b, j0, count, [&](auto atomic, const kp::Windows& w) {
+                    return kp::IlluminationF<decltype(atomic)::value>{w, incident, out};
+                });
+            }
+    });
+    for (index_t n = 2; n <= s.N; ++n)
+        bound.push_back(Impl::max_of(View<const float>(maps.data() + (n - 2) * hw, Shape{hw}, s.device)));
+    // What leaves slice n passes unitary propagations and the later slices: the norm of the
+    // perturbation grows by at most prod_{m > n} max |O_m|.
+    double behind = 1.0;
+    for (index_t n = s.N; n >= 1; --n) {
+        bound[std::size_t(n - 1)] *= behind;
+        behind *= s.slice_max_power(object.data(), n);
+    }
+    return bound;
 }
 
 void Model::set_data(View<const float> intensities, View<const float> mask) {
@@ -294,14 +338,14 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
                    View<float> grad_positions) const {
     const Impl& s = *impl_;
     require(has_data(), "ptycho::Model::loss: no measurements (call set_data first)");
-    s.require_view("loss (object)", object.shape(), object_shape(), object.device());
+    s.require_view("loss (object)", object.shape(), s.stack_shape(), object.device());
     const bool want_o = !grad_object.empty(), want_p = !grad_probe.empty(), want_x = !grad_positions.empty();
     if (want_x) {
         s.require_view("loss (position gradient)", grad_positions.shape(), Shape{s.J, 2}, grad_positions.device());
         fill(grad_positions, 0.0f);
     }
     if (want_o) {
-        s.require_view("loss (object gradient)", grad_object.shape(), object_shape(), grad_object.device());
+        s.require_view("loss (object gradient)", grad_object.shape(), s.stack_shape(), grad_object.device());
         fill(grad_object, complex64(0.0f));
     }
     Array<complex64> acc;
@@ -324,6 +368,7 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
                               s.K, count * s.m});
         if (!want_o && !want_p && !want_x) return;
         s.back_propagate(s.plan_for(count), buf, count * s.K);
+        if (s.N > 1) s.slices_adjoint_batch(k, object.data(), j0, count, buf, want_o ? grad_object.data() : nullptr);
         if (want_o) s.object_adjoint_batch(k, j0, count, buf, grad_object.data());
         if (want_p || want_x)
             s.probe_adjoint_batch(object.data(), j0, count, buf, want_p ? grad_probe.data() : nullptr,
@@ -339,7 +384,7 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
 Model::Residual Model::residual(View<const complex64> object) const {
     const Impl& s = *impl_;
     require(has_data(), "ptycho::Model::residual: no measurements (call set_data first)");
-    s.require_view("residual (object)", object.shape(), object_shape(), object.device());
+    s.require_view("residual (object)", object.shape(), s.stack_shape(), object.device());
     Residual r;
     const float* mask = s.mask.empty() ? nullptr : s.mask.data();
     s.for_batches([&](index_t, index_t j0, index_t count) {
@@ -364,6 +409,7 @@ Model::Residual Model::residual(View<const complex64> object) const {
 double Model::intensity_curvature(View<const complex64> object) const {
     const Impl& s = *impl_;
     require(has_data(), "ptycho::Model::intensity_curvature: no measurements (call set_data first)");
+    s.require_view("intensity_curvature (object)", object.shape(), s.stack_shape(), object.device());
     double best = 0;
     s.for_batches([&](index_t, index_t j0, index_t count) {
         View<complex64> buf = s.work_view(count);
