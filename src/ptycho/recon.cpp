@@ -610,7 +610,12 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt) {
                                                          "][2] for the " + std::to_string(J) + " frames, got " +
                                                          scan.positions.shape().str());
     ReconOptions options = opt;
-    if (options.slices > 1 && options.slice_distance == 0) options.slice_distance = scan.slice_distance_m;
+    if (options.slices > 1 && options.slice_distance == 0) {
+        options.slice_distance = scan.slice_distance_m;
+        require_option(options.slice_distance > 0, "ReconOptions.slice_distance",
+                       std::to_string(options.slices) + " slices need their distance (metres); the scan does not state "
+                       "one (/lumen/slice_distance), so it must be given");
+    }
     Reconstructor plan(scan, options);
     ReconResult r;
     r.object = Array<complex64>(plan.object_shape());

@@ -6,6 +6,9 @@
 //   far field    Psi_j = F psi_j                F: lumen's unitary 2-D FFT, batched over positions
 //                (near field: Psi_j = F^H H F psi_j, H the Fresnel transfer function; ModelOptions)
 //   intensities  y_j = |Psi_j|^2
+//   multi-slice  (ModelOptions::slices = N > 1) the object is a stack [N][H][W]:
+//                psi_j = q_Nj (.) S_j O_N, q_nj = Prop_dz(q_(n-1)j (.) S_j O_(n-1)), q_1j = P_j,
+//                Prop_dz the Fresnel propagator over the slice distance (docs/ptychography.md)
 //
 // Positions are [J][2] floats (row, column) in object pixels: the top-left corner of each probe
 // window. The probe is centred in its window. Far fields inside the library are in FFT order
