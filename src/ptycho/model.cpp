@@ -265,34 +265,18 @@ double Model::lipschitz_probe(View<const complex64> object) const {
 std::vector<double> Model::lipschitz_slices(View<const complex64> object) const {
     const Impl& s = *impl_;
     s.require_view("lipschitz_slices", object.shape(), s.stack_shape(), object.device());
-    std::vector<double> bound{lipschitz_object()};
-    if (s.N == 1) return bound;
-    // The illumination reaching slices 2..N: sum_j sum_k |q_njk|^2 on the object grid.
-    const index_t hw = s.object_size();
-    Array<float> maps(Shape{(s.N - 1) * hw}, s.device);
-    fill(maps.view(), 0.0f);
+    if (s.N == 1) return {lipschitz_object()};
+    // The illumination reaching slices 2..N: sum_j sum_k |q_njk|^2 on the object grid, from a
+    // forward pass that stops before the detector.
+    s.clear_slice_illumination();
     s.for_batches([&](index_t b, index_t j0, index_t count) {
         s.forward_batch(object.data(), j0, count, s.work_view(count), false);
-        for (index_t n = 2; n <= s.N; ++n)
-            for (index_t k = 0; k < s.K; ++k) {
-                const kp::ProbeRef incident{s.layer(n, k, count), s.m, j0};
-                float* out = maps.data() + (n - 2) * hw;
-                s.scatter(b, j0, count, [&](auto atomic, const kp::Windows& w) {
-                    return kp::IlluminationF<decltype(atomic)::value>{w, incident, out};
-                });
-            }
+        s.add_slice_illumination(b, j0, count);
     });
-    for (index_t n = 2; n <= s.N; ++n)
-        bound.push_back(Impl::max_of(View<const float>(maps.data() + (n - 2) * hw, Shape{hw}, s.device)));
-    // What leaves slice n passes unitary propagations and the later slices: the norm of the
-    // perturbation grows by at most prod_{m > n} max |O_m|.
-    double behind = 1.0;
-    for (index_t n = s.N; n >= 1; --n) {
-        bound[std::size_t(n - 1)] *= behind;
-        behind *= s.slice_max_power(object.data(), n);
-    }
-    return bound;
+    return s.slice_bounds(object.data(), lipschitz_object());
 }
+
+const std::vector<double>& Model::last_lipschitz_slices() const { return impl_->last_bounds; }
 
 void Model::set_data(View<const float> intensities, View<const float> mask) {
     Impl& s = *impl_;
@@ -358,10 +342,15 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
                      : loss == Loss::intensity ? kp::loss_intensity
                                                : kp::loss_poisson;
     const float eps = float(poisson_eps());
+    // Multi-slice with the object gradient: the step bounds come with the pass (the incident
+    // waves are there), instead of a forward pass of their own.
+    const bool bounds = s.N > 1 && want_o;
+    if (bounds) s.clear_slice_illumination();
     double total = 0;
     s.for_batches([&](index_t k, index_t j0, index_t count) {
         View<complex64> buf = s.work_view(count);
         s.forward_batch(object.data(), j0, count, buf);
+        if (bounds) s.add_slice_illumination(k, j0, count);
         total += detail::reduce<double>(
             s.device, count * s.m,
             kp::FarFieldLossF{buf.data(), s.data.data() + j0 * s.m, s.mask.empty() ? nullptr : s.mask.data(), s.m, kind, eps,
@@ -378,6 +367,7 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
         s.plan_all_modes().inverse(acc);
         copy(acc.view(), View<complex64>(grad_probe.data(), Shape{s.K * s.m}, grad_probe.device()));
     }
+    if (bounds) s.last_bounds = s.slice_bounds(object.data(), lipschitz_object());
     return total;
 }
 

@@ -56,6 +56,10 @@ struct Model::Impl {
     // N > 1: the waves incident on slices 2..N of the current batch, [N - 1][K][count][m] (kept
     // by the forward pass for the gradients).
     mutable Array<complex64> layers;
+    // N > 1: the illumination reaching slices 2..N, [N - 1][H][W], and the bounds L_n that the
+    // last loss() with an object gradient computed from it (Model::last_lipschitz_slices).
+    mutable Array<float> slice_illum;
+    mutable std::vector<double> last_bounds;
     Array<float> data;  // [J][m], FFT order (far field) or as measured (near field)
     Array<float> mask;  // [m], FFT order, or empty
     double data_max = 0, data_total = 0, data_mean = 0;
@@ -333,6 +337,37 @@ struct Model::Impl {
             }
             propagate_slice(plan_for(count), g, count * K, true);
         }
+    }
+
+    // Adds the illumination of the incident waves of this batch (kept by forward_batch) onto the
+    // maps of slices 2..N in slice_illum.
+    void add_slice_illumination(index_t batch_index, index_t j0, index_t count) const {
+        for (index_t n = 2; n <= N; ++n)
+            for (index_t k = 0; k < K; ++k) {
+                const kp::ProbeRef incident{layer(n, k, count), m, j0};
+                float* out = slice_illum.data() + (n - 2) * object_size();
+                scatter(batch_index, j0, count, [&](auto atomic, const kp::Windows& w) {
+                    return kp::IlluminationF<decltype(atomic)::value>{w, incident, out};
+                });
+            }
+    }
+    void clear_slice_illumination() const {
+        if (slice_illum.empty()) slice_illum = Array<float>(Shape{(N - 1) * object_size()}, device);
+        fill(slice_illum.view(), 0.0f);
+    }
+    // L_n from the maps in slice_illum and the probe's illumination of slice 1: each map's maximum
+    // times prod_{m > n} max |O_m|^2 (what leaves slice n passes unitary propagations and the later
+    // slices, which grow a perturbation's norm by at most their largest modulus).
+    std::vector<double> slice_bounds(const complex64* object, double probe_bound) const {
+        std::vector<double> bound{probe_bound};
+        for (index_t n = 2; n <= N; ++n)
+            bound.push_back(max_of(View<const float>(slice_illum.data() + (n - 2) * object_size(), Shape{object_size()}, device)));
+        double behind = 1.0;
+        for (index_t n = N; n >= 1; --n) {
+            bound[std::size_t(n - 1)] *= behind;
+            behind *= slice_max_power(object, n);
+        }
+        return bound;
     }
 
     // The largest |O_n|^2 over the scanned windows of slice n (1-based) of a stack.

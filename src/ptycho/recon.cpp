@@ -149,11 +149,12 @@ Array<complex64> probe_from_data(View<const float> intensities_v, View<const flo
 namespace {
 
 // Multi-slice: divides each slice's gradient by its L_n at the current slices (x, g: stacks
-// [N][H][W]), so that the object block's unit base step becomes 1 / L_n per slice.
-void precondition_slices(const Model& model, View<const complex64> x, View<complex64> g) {
+// [N][H][W]; the loss that filled g has just computed the bounds at x), so that the object
+// block's unit base step becomes 1 / L_n per slice.
+void precondition_slices(const Model& model, View<complex64> g) {
     const index_t N = model.slices();
     if (N == 1) return;
-    const std::vector<double> bound = model.lipschitz_slices(x);
+    const std::vector<double>& bound = model.last_lipschitz_slices();
     const index_t hw = model.object_shape().size();
     for (index_t n = 0; n < N; ++n) {
         const double l = bound[std::size_t(n)];
@@ -211,7 +212,7 @@ Array<complex64> estimate_probe(Model& model, View<const float> intensities, Vie
         ObjectiveGradientFn<complex64> f = [&](const std::vector<View<const complex64>>& x,
                                                const std::vector<View<complex64>>& g) {
             const double value = model.loss(loss, x[0], g[0], {});
-            precondition_slices(model, x[0], g[0]);
+            precondition_slices(model, g[0]);
             return value;
         };
         SolverOptions so;
@@ -324,13 +325,13 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
                                                       const std::vector<View<complex64>>& g) {
             if (!blind) {
                 const double value = model.loss(loss, x[0], g[0], {}, position_gradient());
-                precondition_slices(model, x[0], g[0]);
+                precondition_slices(model, g[0]);
                 return value;
             }
             model.set_probe(x[1]);
             const double value = model.loss(loss, x[0], g[0], g[1], position_gradient());
             if (slices > 1) {
-                precondition_slices(model, x[0], g[0]);
+                precondition_slices(model, g[0]);
                 const double lp = model.lipschitz_probe(x[0]);
                 if (lp > 0 && std::isfinite(lp)) scale(complex64(float(lp0 / lp)), g[1]);
                 return value;

@@ -103,6 +103,11 @@ void check_slice_gradients(Loss loss, index_t slices, index_t modes, bool subpix
     Array<complex64> go(os), gp(ps);
     const double f0 = model.loss(loss, obj, go, gp);
     ASSERT_GT(f0, 0.0);
+    // The bounds that pass computed on the way are those of a pass of their own.
+    const std::vector<double> bounds = model.lipschitz_slices(obj);
+    ASSERT_EQ(model.last_lipschitz_slices().size(), std::size_t(slices));
+    for (index_t n = 0; n < slices; ++n)
+        EXPECT_NEAR(model.last_lipschitz_slices()[std::size_t(n)] / bounds[std::size_t(n)], 1.0, 1e-6);
     for (index_t n = 0; n < slices; ++n) {
         // A direction in slice n only, partly along that slice's gradient.
         Array<complex64> g_n(Shape{H, W}), d(os);

@@ -135,6 +135,10 @@ public:
     // incident on slice n) times prod_{m > n} max |O_m|^2 over the scanned windows. One forward
     // pass. For N = 1: {lipschitz_object()}.
     std::vector<double> lipschitz_slices(View<const complex64> object) const;
+    // The same bounds at the stack of the last loss() call that asked for the object gradient of a
+    // multi-slice model: that pass computes them on the way (no forward pass of their own). Empty
+    // before such a call and for N = 1.
+    const std::vector<double>& last_lipschitz_slices() const;
 
     // The measurements: intensities [J][my][mx] in detector order (any device; copied and
     // reordered), mask [my][mx] with 1 = measured and 0 = ignored (empty: every pixel counts).
