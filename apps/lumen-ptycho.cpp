@@ -51,6 +51,10 @@ void register_flags() {
              {"ReconOptions.position_delay", "--position-delay"},
              {"SimulationOptions.probe_modes", "--probe-modes"},
              {"SimulationOptions.source_blur", "--source-blur"},
+             {"SimulationOptions.slices", "--slices"},
+             {"SimulationOptions.slice_distance_m", "--slice-distance"},
+             {"ReconOptions.slices", "--slices"},
+             {"ReconOptions.slice_distance", "--slice-distance"},
              {"RunOptions.frame_order", "--frame-order"},
              {"RunOptions.propagation", "--propagation"},
          })
@@ -89,6 +93,10 @@ void setup(CLI::App& app) {
                     "partially coherent probe: the strongest modes of a finite source that make the data")->capture_default_str();
     sim->add_option("--source-blur", so.source_blur,
                     "rms beam displacement across the source, pixels per axis (default: frame / 32)");
+    sim->add_option("--slices", so.slices,
+                    "thick object: this many slices, each its own pattern (the truth stores them)")->capture_default_str();
+    sim->add_option("--slice-distance", so.slice_distance_m,
+                    "distance between the slices (m; needed with --slices above 1, stored in the file)");
     app::add_common_options(*sim, sim_common, false);
     sim->callback([] {
         const auto start = std::chrono::steady_clock::now();
@@ -113,6 +121,8 @@ void setup(CLI::App& app) {
                       {"position_error_px", so.position_error},
                       {"probe_stored", so.store_probe},
                       {"near_field", s.near_field},
+                      {"slices", so.slices},
+                      {"slice_distance_m", so.slice_distance_m},
                       {"object_pixel_m", object_pixel_m}});
             app::print_json(j);
         } else {
@@ -159,6 +169,12 @@ void setup(CLI::App& app) {
                   "awf/wf: refine the scan positions (written as /positions)");
     rec->add_option("--position-delay", ro.recon.position_delay,
                     "iterations before the positions move (with --refine-positions)")->capture_default_str();
+    rec->add_option("--slices", ro.recon.slices,
+                    "awf/wf: multi-slice object of this many slices (written as /slices; /object is their product)")
+        ->capture_default_str();
+    rec->add_option("--slice-distance", ro.recon.slice_distance,
+                    "distance between the slices (m; default: the file's /lumen/slice_distance, needed with --slices "
+                    "above 1 when the file has none)");
     rec->add_option("--batch", ro.recon.batch, "frames per batched FFT (default: automatic)");
     rec->add_option("--seed", ro.recon.seed, "epie/rpie position order seed")->capture_default_str();
     static std::string png;
@@ -222,6 +238,8 @@ void setup(CLI::App& app) {
                       {"residual_per_pixel", number_or_null(s.residual_per_pixel)},
                       {"residual_ratio", number_or_null(s.residual_ratio)},
                       {"modes", ro.recon.modes},
+                      {"slices", ro.recon.slices},
+                      {"slice_distance_m", s.slice_distance},
                       {"mode_fractions", s.mode_fractions},
                       {"refined_positions", s.refined_positions},
                       {"position_error", number_or_null(s.position_error)},
@@ -241,6 +259,9 @@ void setup(CLI::App& app) {
                 for (double f : s.mode_fractions) out << " " << f;
                 out << "\n";
             }
+            if (ro.recon.slices > 1)
+                out << kProg << ": " << ro.recon.slices << " slices " << s.slice_distance * 1e6
+                    << " um apart (/slices; /object is their product)\n";
             if (s.refined_positions && std::isfinite(s.position_error))
                 out << kProg << ": positions refined: rms error " << s.recorded_position_error << " px as recorded, "
                     << s.position_error << " px refined (against the file's true positions, mean offset removed)\n";
@@ -279,7 +300,9 @@ void setup(CLI::App& app) {
                           {"object_shape", r.object_shape.dims()},
                           {"probe_shape", r.probe_shape.dims()},
                           {"method", r.method},
-                          {"iterations", r.iterations}});
+                          {"iterations", r.iterations},
+                          {"slices", r.slices}});
+                if (r.slices > 1) j["slice_distance_m"] = r.slice_distance_m;
                 if (r.quality.measured()) j["quality"] = app::quality_json(r.quality);
                 app::print_json(j);
             } else {
@@ -307,6 +330,8 @@ void setup(CLI::App& app) {
                       {"has_mask", !s.mask.empty()},
                       {"has_probe", !s.probe.empty()},
                       {"has_truth", s.has_truth()},
+                      {"truth_slices", s.true_slices.empty() ? index_t(1) : s.true_slices.dim(0)},
+                      {"slice_distance_m", number_or_null(s.slice_distance_m > 0 ? s.slice_distance_m : NAN)},
                       {"warnings", checks.warning_count()}});
             app::print_json(j);
         } else {

@@ -312,3 +312,39 @@ LUMEN_BENCH_CASE("ptycho/depth", "blind AWF s/iteration against probe modes K an
     run(1, true);
     run(3, true);
 }
+
+// Multi-slice objects (docs/ptychography.md, "Multi-slice"): AWF s/iteration against the number of
+// slices N on one scan (a two-slice object 40 um apart; N = 1 is the thin model on the same data).
+//   --param ptycho_slices_iters=11 --param ptycho_positions=N --param ptycho_frame=M
+LUMEN_BENCH_CASE("ptycho/multislice", "AWF s/iteration against the number of object slices (1, 2, 4)") {
+    const bool large = bench.large();
+    const index_t J = std::stol(param(bench, "ptycho_positions", large ? "4096" : "400"));
+    const index_t frame = std::stol(param(bench, "ptycho_frame", large ? "128" : "64"));
+    SimulationOptions so = scan_options(bench, J, frame);
+    so.poisson = false;
+    so.slices = 2;
+    so.slice_distance_m = 40e-6;
+    const Scan scan = simulate(so, bench.device());
+    const double P = double(frame * frame), O = double(scan.object_shape.size());
+    const std::string size = std::to_string(J) + " x " + std::to_string(frame) + "^2";
+    for (index_t slices : {1, 2, 4}) {
+        ReconOptions o;
+        o.method = Method::awf;
+        o.iterations = std::stoi(param(bench, "ptycho_slices_iters", "11"));
+        o.refine_probe = false;
+        o.slices = slices;
+        o.slice_distance = so.slice_distance_m;
+        o.device = bench.device();
+        const ReconResult r = reconstruct(scan, o);
+        std::vector<double> steps;
+        for (std::size_t i = 1; i < r.solver.history.size(); ++i)
+            steps.push_back(r.solver.history[i].elapsed_s - r.solver.history[i - 1].elapsed_s);
+        if (steps.empty()) continue;
+        std::nth_element(steps.begin(), steps.begin() + long(steps.size() / 2), steps.end());
+        // Each slice after the first adds two FFTs (forward and back) per frame to the gradient and
+        // one forward pass for its step bound (docs/ptychography.md).
+        bench::Work work = gradient_work(double(J) * double(slices), P, O * double(slices), false);
+        bench.record("N=" + std::to_string(slices) + " slices " + size, steps[steps.size() / 2], {{"frames/s", double(J)}},
+                     work);
+    }
+}

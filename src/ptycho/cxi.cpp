@@ -251,6 +251,18 @@ Scan read_cxi(const std::string& path, Propagation propagation) {
                     " but the scan's positions span an object of " + s.object_shape.str());
         if (f.exists(cxi::truth_probe)) s.true_probe = f.read_complex(cxi::truth_probe, 2);
         if (f.exists(cxi::truth_positions)) s.true_positions = f.read_float(cxi::truth_positions, 2);
+        if (f.exists(cxi::truth_slices)) {
+            s.true_slices = f.read_complex(cxi::truth_slices, 3);
+            require(s.true_slices.shape().drop_front() == s.object_shape,
+                    path + ": dataset " + std::string(cxi::truth_slices) + " has shape " + s.true_slices.shape().str() +
+                        " but the scan's positions span an object of " + s.object_shape.str());
+        }
+    }
+    if (f.exists(cxi::slice_distance)) {
+        s.slice_distance_m = f.read_scalar(cxi::slice_distance);
+        require(std::isfinite(s.slice_distance_m) && s.slice_distance_m > 0,
+                path + ": dataset " + std::string(cxi::slice_distance) + " is " + std::to_string(s.slice_distance_m) +
+                    "; a slice distance must be finite and > 0 metres");
     }
     return s;
 }
@@ -301,6 +313,11 @@ void write_cxi(const std::string& path, const Scan& s) {
             w.write(cxi::truth_positions, s.true_positions.view());
             w.set_attr(cxi::truth_positions, "units", "object pixels (row, column) of the window corner");
         }
+        if (!s.true_slices.empty()) w.write(cxi::truth_slices, s.true_slices.view());
+    }
+    if (s.slice_distance_m > 0) {
+        w.write_scalar(cxi::slice_distance, s.slice_distance_m);
+        w.set_attr(cxi::slice_distance, "units", "m");
     }
     // Not CXI: says how lumen's own simulations propagate, so that recon picks the model.
     w.write_string(cxi::propagation, s.near_field ? "near" : "far");
@@ -334,6 +351,10 @@ std::string describe_cxi(const std::string& path) {
     o << "  mask            " << (s.mask.empty() ? "none (all pixels measured)" : "yes") << "\n";
     o << "  probe           " << (s.probe.empty() ? "none (estimated from the data, refined)" : "given (refined, unless held fixed)") << "\n";
     o << "  ground truth    " << (s.has_truth() ? "yes (/lumen/truth)" : "no") << "\n";
+    if (!s.true_slices.empty())
+        o << "  truth slices    " << s.true_slices.dim(0) << " (multi-slice object, " << cxi::truth_slices << ")\n";
+    if (s.slice_distance_m > 0)
+        o << "  slice distance  " << s.slice_distance_m * 1e6 << " um (recon --slices N takes it)\n";
     return o.str();
 }
 

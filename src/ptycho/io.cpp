@@ -52,6 +52,14 @@ void write_result(io::OutputSet& set, const std::string& path, const ReconResult
     // Mixed-state probe: every mode (docs/formats.md); refined positions: where the windows ended.
     if (!r.probe_modes.empty()) w.write("/probe_modes", r.probe_modes.view());
     if (r.refined_positions) w.write("/positions", r.positions.view());
+    // Multi-slice object: the slices (/object is their product, the projection) and their distance.
+    if (!r.slices.empty()) {
+        io::require_finite(r.slices.view(), path + ": the reconstructed /slices");
+        w.write("/slices", r.slices.view());
+        w.set_attr("/slices", "slice_distance_m", r.slice_distance);
+        w.set_attr("/", "slices", std::int64_t(r.slices.dim(0)));
+        w.set_attr("/", "slice_distance_m", r.slice_distance);
+    }
     write_history(w, r.solver);
     w.set_attr("/", "method", method_name(opt.method));
     if (opt.method == Method::awf || opt.method == Method::wf) {
@@ -140,6 +148,14 @@ ResultInfo read_result_info(const std::string& path) {
     r.residual_ratio = number("residual_ratio");
     r.quality.nrmse = number("nrmse_object");
     r.quality.nrmse_probe = number("nrmse_probe");
+    if (f.is_dataset("/slices")) {
+        const io::DatasetInfo d = f.info("/slices");
+        require(d.is_complex() && d.shape.rank() == 3 && d.shape.drop_front() == r.object_shape,
+                path + ": dataset /slices is " + d.dtype + " " + d.shape.str() + ", expected complex [N]" +
+                    r.object_shape.str() + " (the object's slices)");
+        r.slices = d.shape[0];
+        r.slice_distance_m = number("slice_distance_m");
+    }
     return r;
 }
 
@@ -149,6 +165,9 @@ std::string describe_result(const std::string& path) {
     o << path << ": ptychography reconstruction written by lumen"
       << (r.lumen_version.empty() ? "" : " " + r.lumen_version) << "\n";
     o << "  object          " << r.object_shape[0] << " x " << r.object_shape[1] << " pixels (complex64, /object)\n";
+    if (r.slices > 1)
+        o << "  slices          " << r.slices << " of " << r.object_shape[0] << " x " << r.object_shape[1] << ", "
+          << r.slice_distance_m * 1e6 << " um apart (complex64, /slices; /object is their product)\n";
     o << "  probe           " << r.probe_shape[0] << " x " << r.probe_shape[1] << " pixels (complex64, /probe), "
       << (r.probe_from_data ? "estimated from the data" : "from the scan") << ", "
       << (r.refined_probe ? "refined" : "held fixed") << "\n";

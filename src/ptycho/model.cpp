@@ -69,6 +69,8 @@ Shape Model::probe_shape() const { return Shape{impl_->my, impl_->mx}; }
 Shape Model::data_shape() const { return Shape{impl_->J, impl_->my, impl_->mx}; }
 index_t Model::positions() const { return impl_->J; }
 index_t Model::modes() const { return impl_->K; }
+index_t Model::slices() const { return impl_->N; }
+Shape Model::object_stack_shape() const { return impl_->stack_shape(); }
 Device Model::device() const { return impl_->device; }
 bool Model::subpixel() const { return impl_->subpixel; }
 index_t Model::batch() const { return impl_->batch; }
@@ -105,6 +107,7 @@ void Model::set_positions(View<const float> positions) {
 
 void Model::position_curvature(Loss loss, View<const complex64> object, View<float> out) const {
     const Impl& s = *impl_;
+    s.require_single_slice("position_curvature");
     s.require_view("position_curvature (object)", object.shape(), object_shape(), object.device());
     s.require_view("position_curvature (output)", out.shape(), Shape{s.J, 2}, out.device());
     const int kind = loss == Loss::amplitude ? kp::loss_amplitude
@@ -138,6 +141,7 @@ void Model::position_curvature(Loss loss, View<const complex64> object, View<flo
 void Model::far_field(View<const complex64> object, View<complex64> out) const {
     const Impl& s = *impl_;
     s.require_single_mode("far_field");
+    s.require_single_slice("far_field");
     s.require_view("far_field (object)", object.shape(), object_shape(), object.device());
     s.require_view("far_field (output)", out.shape(), data_shape(), out.device());
     s.for_batches([&](index_t, index_t j0, index_t count) {
@@ -148,6 +152,7 @@ void Model::far_field(View<const complex64> object, View<complex64> out) const {
 void Model::adjoint_object(View<const complex64> g, View<complex64> out) const {
     const Impl& s = *impl_;
     s.require_single_mode("adjoint_object");
+    s.require_single_slice("adjoint_object");
     s.require_view("adjoint_object (input)", g.shape(), data_shape(), g.device());
     s.require_view("adjoint_object (output)", out.shape(), object_shape(), out.device());
     fill(out, complex64(0.0f));
@@ -162,6 +167,7 @@ void Model::adjoint_object(View<const complex64> g, View<complex64> out) const {
 void Model::far_field_of_probe(View<const complex64> probe, View<const complex64> object, View<complex64> out) const {
     const Impl& s = *impl_;
     s.require_single_mode("far_field_of_probe");
+    s.require_single_slice("far_field_of_probe");
     s.require_view("far_field_of_probe (probe)", probe.shape(), probe_shape(), probe.device());
     s.require_view("far_field_of_probe (object)", object.shape(), object_shape(), object.device());
     s.require_view("far_field_of_probe (output)", out.shape(), data_shape(), out.device());
@@ -188,6 +194,7 @@ void Model::far_field_of_probe(View<const complex64> probe, View<const complex64
 void Model::adjoint_probe(View<const complex64> g, View<const complex64> object, View<complex64> out) const {
     const Impl& s = *impl_;
     s.require_single_mode("adjoint_probe");
+    s.require_single_slice("adjoint_probe");
     s.require_view("adjoint_probe (input)", g.shape(), data_shape(), g.device());
     s.require_view("adjoint_probe (object)", object.shape(), object_shape(), object.device());
     s.require_view("adjoint_probe (output)", out.shape(), probe_shape(), out.device());
@@ -207,7 +214,7 @@ void Model::adjoint_probe(View<const complex64> g, View<const complex64> object,
 
 void Model::intensities(View<const complex64> object, View<float> out) const {
     const Impl& s = *impl_;
-    s.require_view("intensities (object)", object.shape(), object_shape(), object.device());
+    s.require_view("intensities (object)", object.shape(), s.stack_shape(), object.device());
     s.require_view("intensities (output)", out.shape(), data_shape(), out.device());
     Array<float> tmp(Shape{s.batch * s.m}, s.device);
     s.for_batches([&](index_t, index_t j0, index_t count) {
@@ -229,6 +236,7 @@ Array<float> Model::illumination() const {
 
 Array<float> Model::object_power(View<const complex64> object) const {
     const Impl& s = *impl_;
+    s.require_single_slice("object_power");
     s.require_view("object_power", object.shape(), object_shape(), object.device());
     Array<float> out(probe_shape(), s.device);
     s.object_power_into(object.data(), out);
@@ -244,11 +252,31 @@ double Model::lipschitz_object() const {
 
 double Model::lipschitz_probe(View<const complex64> object) const {
     const Impl& s = *impl_;
-    s.require_view("lipschitz_probe", object.shape(), object_shape(), object.device());
+    s.require_view("lipschitz_probe", object.shape(), s.stack_shape(), object.device());
     if (s.power_buf.empty()) s.power_buf = Array<float>(probe_shape(), s.device);
     s.object_power_into(object.data(), s.power_buf);
-    return Impl::max_of(s.power_buf.view());
+    double lp = Impl::max_of(s.power_buf.view());
+    // Behind the first slice the probe's field passes unitary propagations and multiplications by
+    // the later slices, which scale its norm by at most their largest modulus.
+    for (index_t n = 2; n <= s.N; ++n) lp *= s.slice_max_power(object.data(), n);
+    return lp;
 }
+
+std::vector<double> Model::lipschitz_slices(View<const complex64> object) const {
+    const Impl& s = *impl_;
+    s.require_view("lipschitz_slices", object.shape(), s.stack_shape(), object.device());
+    if (s.N == 1) return {lipschitz_object()};
+    // The illumination reaching slices 2..N: sum_j sum_k |q_njk|^2 on the object grid, from a
+    // forward pass that stops before the detector.
+    s.clear_slice_illumination();
+    s.for_batches([&](index_t b, index_t j0, index_t count) {
+        s.forward_batch(object.data(), j0, count, s.work_view(count), false);
+        s.add_slice_illumination(b, j0, count);
+    });
+    return s.slice_bounds(object.data(), lipschitz_object());
+}
+
+const std::vector<double>& Model::last_lipschitz_slices() const { return impl_->last_bounds; }
 
 void Model::set_data(View<const float> intensities, View<const float> mask) {
     Impl& s = *impl_;
@@ -294,14 +322,14 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
                    View<float> grad_positions) const {
     const Impl& s = *impl_;
     require(has_data(), "ptycho::Model::loss: no measurements (call set_data first)");
-    s.require_view("loss (object)", object.shape(), object_shape(), object.device());
+    s.require_view("loss (object)", object.shape(), s.stack_shape(), object.device());
     const bool want_o = !grad_object.empty(), want_p = !grad_probe.empty(), want_x = !grad_positions.empty();
     if (want_x) {
         s.require_view("loss (position gradient)", grad_positions.shape(), Shape{s.J, 2}, grad_positions.device());
         fill(grad_positions, 0.0f);
     }
     if (want_o) {
-        s.require_view("loss (object gradient)", grad_object.shape(), object_shape(), grad_object.device());
+        s.require_view("loss (object gradient)", grad_object.shape(), s.stack_shape(), grad_object.device());
         fill(grad_object, complex64(0.0f));
     }
     Array<complex64> acc;
@@ -314,16 +342,22 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
                      : loss == Loss::intensity ? kp::loss_intensity
                                                : kp::loss_poisson;
     const float eps = float(poisson_eps());
+    // Multi-slice with the object gradient: the step bounds come with the pass (the incident
+    // waves are there), instead of a forward pass of their own.
+    const bool bounds = s.N > 1 && want_o;
+    if (bounds) s.clear_slice_illumination();
     double total = 0;
     s.for_batches([&](index_t k, index_t j0, index_t count) {
         View<complex64> buf = s.work_view(count);
         s.forward_batch(object.data(), j0, count, buf);
+        if (bounds) s.add_slice_illumination(k, j0, count);
         total += detail::reduce<double>(
             s.device, count * s.m,
             kp::FarFieldLossF{buf.data(), s.data.data() + j0 * s.m, s.mask.empty() ? nullptr : s.mask.data(), s.m, kind, eps,
                               s.K, count * s.m});
         if (!want_o && !want_p && !want_x) return;
         s.back_propagate(s.plan_for(count), buf, count * s.K);
+        if (s.N > 1) s.slices_adjoint_batch(k, object.data(), j0, count, buf, want_o ? grad_object.data() : nullptr);
         if (want_o) s.object_adjoint_batch(k, j0, count, buf, grad_object.data());
         if (want_p || want_x)
             s.probe_adjoint_batch(object.data(), j0, count, buf, want_p ? grad_probe.data() : nullptr,
@@ -333,13 +367,14 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
         s.plan_all_modes().inverse(acc);
         copy(acc.view(), View<complex64>(grad_probe.data(), Shape{s.K * s.m}, grad_probe.device()));
     }
+    if (bounds) s.last_bounds = s.slice_bounds(object.data(), lipschitz_object());
     return total;
 }
 
 Model::Residual Model::residual(View<const complex64> object) const {
     const Impl& s = *impl_;
     require(has_data(), "ptycho::Model::residual: no measurements (call set_data first)");
-    s.require_view("residual (object)", object.shape(), object_shape(), object.device());
+    s.require_view("residual (object)", object.shape(), s.stack_shape(), object.device());
     Residual r;
     const float* mask = s.mask.empty() ? nullptr : s.mask.data();
     s.for_batches([&](index_t, index_t j0, index_t count) {
@@ -364,6 +399,7 @@ Model::Residual Model::residual(View<const complex64> object) const {
 double Model::intensity_curvature(View<const complex64> object) const {
     const Impl& s = *impl_;
     require(has_data(), "ptycho::Model::intensity_curvature: no measurements (call set_data first)");
+    s.require_view("intensity_curvature (object)", object.shape(), s.stack_shape(), object.device());
     double best = 0;
     s.for_batches([&](index_t, index_t j0, index_t count) {
         View<complex64> buf = s.work_view(count);

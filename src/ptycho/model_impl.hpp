@@ -27,6 +27,7 @@ void require_positions(View<const float> positions, const std::string& what);
 struct Model::Impl {
     index_t J = 0, my = 0, mx = 0, m = 0, H = 0, W = 0, batch = 1;
     index_t K = 1;  // incoherent probe modes
+    index_t N = 1;  // object slices
     Device device = Device::cpu;
     bool subpixel = false;
     bool allow_subpixel = true;  // ModelOptions::subpixel
@@ -51,6 +52,14 @@ struct Model::Impl {
     mutable Array<float> illum_buf, power_buf;
     bool near = false;
     Array<complex64> transfer;  // [m] the Fresnel transfer function (near field only)
+    Array<complex64> slice_transfer;  // [m] the transfer function over one slice distance (N > 1)
+    // N > 1: the waves incident on slices 2..N of the current batch, [N - 1][K][count][m] (kept
+    // by the forward pass for the gradients).
+    mutable Array<complex64> layers;
+    // N > 1: the illumination reaching slices 2..N, [N - 1][H][W], and the bounds L_n that the
+    // last loss() with an object gradient computed from it (Model::last_lipschitz_slices).
+    mutable Array<float> slice_illum;
+    mutable std::vector<double> last_bounds;
     Array<float> data;  // [J][m], FFT order (far field) or as measured (near field)
     Array<float> mask;  // [m], FFT order, or empty
     double data_max = 0, data_total = 0, data_mean = 0;
@@ -66,11 +75,19 @@ struct Model::Impl {
         if (subpixel) shifted = Array<complex64>(Shape{K * J * m}, device);
         if (device == Device::cpu) make_groups();
         near = opt.near_field();
-        if (near) make_transfer(opt.fresnel_y, opt.fresnel_x);
+        if (near) transfer = fresnel_transfer(opt.fresnel_y, opt.fresnel_x);
+        if (N > 1) {
+            require(std::isfinite(opt.slice_fresnel_y) && std::isfinite(opt.slice_fresnel_x) && opt.slice_fresnel_y > 0 &&
+                        opt.slice_fresnel_x > 0,
+                    "ptycho::Model: a multi-slice object needs the slice coefficients lambda dz / (n p)^2 finite and > 0");
+            slice_transfer = fresnel_transfer(opt.slice_fresnel_y, opt.slice_fresnel_x);
+            layers = Array<complex64>(Shape{(N - 1) * batch * K * m}, device);
+        }
     }
 
-    // H(k) = exp(-i pi (a_y ky^2 + a_x kx^2)) in FFT order, signed frequencies, in double.
-    void make_transfer(double ay, double ax) {
+    // H(k) = exp(-i pi (a_y ky^2 + a_x kx^2)) in FFT order, signed frequencies, in double: the
+    // Fresnel propagator of the near field, and between the slices of a multi-slice object.
+    Array<complex64> fresnel_transfer(double ay, double ax) const {
         require(std::isfinite(ay) && std::isfinite(ax) && ay >= 0 && ax >= 0,
                 "ptycho::Model: the near-field coefficients lambda z / (n p)^2 must be finite and >= 0");
         Array<complex64> h(Shape{m});
@@ -80,7 +97,21 @@ struct Model::Impl {
                 const double ph = -kPi * (ay * ky * ky + ax * kx * kx);
                 h[y * mx + x] = complex64(float(std::cos(ph)), float(std::sin(ph)));
             }
-        transfer = h.to(device);
+        return h.to(device);
+    }
+
+    // One slice distance of Fresnel propagation within each frame, in place: F^H H F, or its
+    // adjoint F^H conj(H) F (propagation over -dz).
+    void propagate_slice(const FftPlan& plan, View<complex64> buf, index_t count, bool adjoint) const {
+        plan.forward(buf);
+        detail::for_each(device, count * m, kp::TransferF{buf.data(), slice_transfer.data(), m, adjoint ? 1 : 0});
+        plan.inverse(buf);
+    }
+    index_t object_size() const { return H * W; }
+    Shape stack_shape() const { return N > 1 ? Shape{N, H, W} : Shape{H, W}; }
+    // The incident wave on slice n (1-based, n >= 2) of mode k, for a batch of `count` positions.
+    complex64* layer(index_t n, index_t k, index_t count) const {
+        return layers.data() + ((n - 2) * K + k) * count * m;
     }
 
     // Exit waves -> detector fields in place: F (far field) or F^H H F (near field).
@@ -114,8 +145,11 @@ struct Model::Impl {
                     ", got " + obj.str());
         require(opt.modes >= 1 && opt.modes <= 64,
                 "ptycho::Model: the number of probe modes must be 1 to 64, got " + std::to_string(opt.modes));
+        require(opt.slices >= 1 && opt.slices <= 64,
+                "ptycho::Model: the number of object slices must be 1 to 64, got " + std::to_string(opt.slices));
         device = dev;
         K = opt.modes;
+        N = opt.slices;
         allow_subpixel = opt.subpixel;
         J = positions_v.dim(0);
         my = prb[0];
@@ -124,7 +158,8 @@ struct Model::Impl {
         H = obj[0];
         W = obj[1];
         place(positions_v);
-        const index_t per_batch = std::max<index_t>(1, (index_t(256) << 20) / (K * m * index_t(sizeof(complex64))));
+        // N > 1 slices keep N - 1 incident waves per frame besides the work buffer.
+        const index_t per_batch = std::max<index_t>(1, (index_t(256) << 20) / (N * K * m * index_t(sizeof(complex64))));
         batch = std::min(J, opt.batch > 0 ? opt.batch : per_batch);
         return FftPlan({my, mx}, batch * K, device);
     }
@@ -260,10 +295,85 @@ struct Model::Impl {
     View<complex64> work_view(index_t count) const { return View<complex64>(work.data(), Shape{K * count * m}, device); }
 
     // psi_k = F(P_jk O_j) for positions [j0, j0 + count) and every mode into `out` ([K][count][m]).
-    void forward_batch(const complex64* object, index_t j0, index_t count, View<complex64> out) const {
+    // N > 1 slices (object: the stack [N][H][W]): psi_1 = P_jk O_1, psi_n = Prop_dz(psi_{n-1}) O_n,
+    // the incident waves Prop_dz(psi_{n-1}) kept in `layers`; then the detector propagation
+    // (skipped when to_detector is false: the exit waves of the last slice stay in `out`).
+    void forward_batch(const complex64* object, index_t j0, index_t count, View<complex64> out,
+                       bool to_detector = true) const {
+        const index_t cm = count * m;
         for (index_t k = 0; k < K; ++k)
-            detail::for_each(device, count * m, kp::ExitWaveF{windows(j0), probe_ref(k), object, out.data() + k * count * m});
-        propagate(plan_for(count), out, count * K);
+            detail::for_each(device, cm, kp::ExitWaveF{windows(j0), probe_ref(k), object, out.data() + k * cm});
+        for (index_t n = 2; n <= N; ++n) {
+            propagate_slice(plan_for(count), out, count * K, false);
+            copy(View<const complex64>(out.data(), Shape{K * cm}, device), View<complex64>(layer(n, 0, count), Shape{K * cm}, device));
+            // In place: the "probe" of ExitWaveF is the incident wave itself (stride m from j0).
+            for (index_t k = 0; k < K; ++k)
+                detail::for_each(device, cm, kp::ExitWaveF{windows(j0), kp::ProbeRef{out.data() + k * cm, m, j0},
+                                                            object + (n - 1) * object_size(), out.data() + k * cm});
+        }
+        if (to_detector) propagate(plan_for(count), out, count * K);
+    }
+
+    // The multi-slice part of the gradient: g ([K][count][m]) holds the gradient with respect to
+    // the last slice's exit waves (after back-propagation from the detector); for n = N .. 2 adds
+    // S^T (conj(q_n) g) onto slice n of grad_object (when not null), then g <- Prop_{-dz}(conj(O_n) g).
+    // On return g is the gradient with respect to psi_1 = P O_1, as in the single-slice model.
+    // Needs the layers of forward_batch for this batch.
+    void slices_adjoint_batch(index_t batch_index, const complex64* object, index_t j0, index_t count, View<complex64> g,
+                              complex64* grad_object) const {
+        const index_t cm = count * m;
+        for (index_t n = N; n >= 2; --n) {
+            const complex64* slice = object + (n - 1) * object_size();
+            for (index_t k = 0; k < K; ++k) {
+                complex64* gk = g.data() + k * cm;
+                if (grad_object) {
+                    const kp::ProbeRef incident{layer(n, k, count), m, j0};
+                    complex64* out = grad_object + (n - 1) * object_size();
+                    scatter(batch_index, j0, count, [&](auto atomic, const kp::Windows& w) {
+                        return kp::ObjectAdjointF<decltype(atomic)::value>{w, incident, gk, out};
+                    });
+                }
+                detail::for_each(device, cm, kp::ConjObjectMulF{windows(j0), slice, gk});
+            }
+            propagate_slice(plan_for(count), g, count * K, true);
+        }
+    }
+
+    // Adds the illumination of the incident waves of this batch (kept by forward_batch) onto the
+    // maps of slices 2..N in slice_illum.
+    void add_slice_illumination(index_t batch_index, index_t j0, index_t count) const {
+        for (index_t n = 2; n <= N; ++n)
+            for (index_t k = 0; k < K; ++k) {
+                const kp::ProbeRef incident{layer(n, k, count), m, j0};
+                float* out = slice_illum.data() + (n - 2) * object_size();
+                scatter(batch_index, j0, count, [&](auto atomic, const kp::Windows& w) {
+                    return kp::IlluminationF<decltype(atomic)::value>{w, incident, out};
+                });
+            }
+    }
+    void clear_slice_illumination() const {
+        if (slice_illum.empty()) slice_illum = Array<float>(Shape{(N - 1) * object_size()}, device);
+        fill(slice_illum.view(), 0.0f);
+    }
+    // L_n from the maps in slice_illum and the probe's illumination of slice 1: each map's maximum
+    // times prod_{m > n} max |O_m|^2 (what leaves slice n passes unitary propagations and the later
+    // slices, which grow a perturbation's norm by at most their largest modulus).
+    std::vector<double> slice_bounds(const complex64* object, double probe_bound) const {
+        std::vector<double> bound{probe_bound};
+        for (index_t n = 2; n <= N; ++n)
+            bound.push_back(max_of(View<const float>(slice_illum.data() + (n - 2) * object_size(), Shape{object_size()}, device)));
+        double behind = 1.0;
+        for (index_t n = N; n >= 1; --n) {
+            bound[std::size_t(n - 1)] *= behind;
+            behind *= slice_max_power(object, n);
+        }
+        return bound;
+    }
+
+    // The largest |O_n|^2 over the scanned windows of slice n (1-based) of a stack.
+    double slice_max_power(const complex64* object, index_t n) const {
+        const kp::Windows all{corners.data(), nullptr, 0, 0, my, mx, W};
+        return detail::reduce<double>(device, J * m, kp::PatchNormSqF{all, object + (n - 1) * object_size()}, kern::MaxOp());
     }
 
     // Recomputes the probe spectra F P_k and the shifted probes P_jk = F^H D_j F P_k.
@@ -341,6 +451,11 @@ struct Model::Impl {
     }
     static double max_of(View<const float> v) {
         return detail::reduce<double>(v.device(), v.size(), kern::SumF<float, double>{v.data()}, kern::MaxOp());
+    }
+
+    void require_single_slice(const char* what) const {
+        require(N == 1, std::string("ptycho::Model::") + what + ": the linear maps are the single-slice model; this model has " +
+                            std::to_string(N) + " object slices (use loss() and intensities())");
     }
 
     void require_single_mode(const char* what) const {

@@ -52,6 +52,16 @@ void ReconOptions::validate() const {
                    "must be at least 0, got " + std::to_string(position_delay));
     require_option(!refine_positions || !(checkpoint.enabled() || checkpoint.resume), "ReconOptions.checkpoint",
                    "a checkpoint does not hold refined positions; refine positions without checkpoints");
+    // Multi-slice objects (docs/ptychography.md, "Multi-slice").
+    require_option(slices >= 1 && slices <= 64, "ReconOptions.slices", "must be 1 to 64, got " + std::to_string(slices));
+    require_option(std::isfinite(slice_distance) && slice_distance >= 0, "ReconOptions.slice_distance",
+                   "must be a distance in metres >= 0, got " + std::to_string(slice_distance));
+    require_option(slices == 1 || gradient_method, "ReconOptions.slices",
+                   "a multi-slice object needs the awf or wf method (epie and rpie are single-slice)");
+    require_option(slices == 1 || !refine_positions, "ReconOptions.slices",
+                   "position refinement is single-slice only; refine positions or reconstruct slices, not both");
+    require_option(slices == 1 || !(checkpoint.enabled() || checkpoint.resume), "ReconOptions.checkpoint",
+                   "multi-slice runs do not checkpoint; reconstruct slices without checkpoints");
 }
 
 const char* method_name(Method method) noexcept {
@@ -98,6 +108,19 @@ StepSizes step_sizes(const Model& model, Loss loss, View<const complex64> object
     const double joint = with_probe ? 0.5 : 1.0;
     s.object = joint / (s.curvature * s.lipschitz_object);
     s.probe = with_probe ? joint / (s.curvature * s.lipschitz_probe) : 0.0;
+    if (model.slices() > 1) {
+        // N slices (and the probe) are N (+ 1) blocks of the Jacobian, each normalised by its own
+        // L: ||D^-1/2 J^H J D^-1/2|| <= the number of blocks (docs/ptychography.md, "Multi-slice").
+        // The slices' 1 / L_n is applied to their gradients (precondition_slices), so the object
+        // block's base step is the joint factor alone.
+        s.lipschitz_slices = model.lipschitz_slices(object);
+        for (double l : s.lipschitz_slices)
+            require(l > 0 && std::isfinite(l), "ptycho: a slice of the object receives no illumination (its L_n is " +
+                                                   std::to_string(l) + ")");
+        const double blocks = double(model.slices()) + (with_probe ? 1.0 : 0.0);
+        s.object = 1.0 / (blocks * s.curvature);
+        s.probe = with_probe ? 1.0 / (blocks * s.curvature * s.lipschitz_probe) : 0.0;
+    }
     return s;
 }
 
@@ -124,6 +147,21 @@ Array<complex64> probe_from_data(View<const float> intensities_v, View<const flo
 }
 
 namespace {
+
+// Multi-slice: divides each slice's gradient by its L_n at the current slices (x, g: stacks
+// [N][H][W]; the loss that filled g has just computed the bounds at x), so that the object
+// block's unit base step becomes 1 / L_n per slice.
+void precondition_slices(const Model& model, View<complex64> g) {
+    const index_t N = model.slices();
+    if (N == 1) return;
+    const std::vector<double>& bound = model.last_lipschitz_slices();
+    const index_t hw = model.object_shape().size();
+    for (index_t n = 0; n < N; ++n) {
+        const double l = bound[std::size_t(n)];
+        if (l > 0 && std::isfinite(l))
+            scale(complex64(float(1.0 / l)), View<complex64>(g.data() + n * hw, Shape{hw}, g.device()));
+    }
+}
 
 // The probe when the scan has none: the pupil amplitude sqrt(mean pattern) from the data and a
 // defocus (quadratic pupil phase) chosen by the data: for each candidate beam width, a few
@@ -154,7 +192,7 @@ Array<complex64> estimate_probe(Model& model, View<const float> intensities, Vie
         widths.push_back(-f * frame);
     }
     const Device dev = model.device();
-    Array<complex64> best, object(model.object_shape(), dev);
+    Array<complex64> best, object(model.object_stack_shape(), dev);
     double best_loss = 0;
     for (double d : widths) {
         // The ray of frequency k lands a k pixels off axis under the phase pi a k^2 / n.
@@ -173,7 +211,9 @@ Array<complex64> estimate_probe(Model& model, View<const float> intensities, Vie
         const StepSizes st = step_sizes(model, loss, object.view(), false);
         ObjectiveGradientFn<complex64> f = [&](const std::vector<View<const complex64>>& x,
                                                const std::vector<View<complex64>>& g) {
-            return model.loss(loss, x[0], g[0], {});
+            const double value = model.loss(loss, x[0], g[0], {});
+            precondition_slices(model, g[0]);
+            return value;
         };
         SolverOptions so;
         so.max_iterations = 8;
@@ -244,8 +284,10 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
     const Loss loss = opt.loss;
     steps = step_sizes(model, loss, object.view(), refine);
     const double lo0 = steps.lipschitz_object, lp0 = steps.lipschitz_probe;
-    // The object alone (probe held fixed) takes the full step 1 / (kappa L_O).
-    const double object_alone = 1.0 / (steps.curvature * lo0);
+    // The object alone (probe held fixed) takes the full step 1 / (kappa L_O); N > 1 slices the
+    // step 1 / N on gradients preconditioned by 1 / L_n.
+    const index_t slices = model.slices();
+    const double object_alone = slices > 1 ? 1.0 / (double(slices) * steps.curvature) : 1.0 / (steps.curvature * lo0);
     const double energy0 = norm2_squared(probe.view());
 
     NesterovOptions<complex64> nopt;
@@ -281,9 +323,19 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
         if (blind) blocks.push_back({probe.view(), steps.probe});
         ObjectiveGradientFn<complex64> f = [&, blind](const std::vector<View<const complex64>>& x,
                                                       const std::vector<View<complex64>>& g) {
-            if (!blind) return model.loss(loss, x[0], g[0], {}, position_gradient());
+            if (!blind) {
+                const double value = model.loss(loss, x[0], g[0], {}, position_gradient());
+                precondition_slices(model, g[0]);
+                return value;
+            }
             model.set_probe(x[1]);
             const double value = model.loss(loss, x[0], g[0], g[1], position_gradient());
+            if (slices > 1) {
+                precondition_slices(model, g[0]);
+                const double lp = model.lipschitz_probe(x[0]);
+                if (lp > 0 && std::isfinite(lp)) scale(complex64(float(lp0 / lp)), g[1]);
+                return value;
+            }
             // The base steps are 1 / L at the start; L_O and L_P follow the other unknown, so the
             // gradients are scaled by L(start) / L(now): the solver then steps by 1 / L(now).
             const double lo = model.lipschitz_object(), lp = model.lipschitz_probe(x[0]);
@@ -302,7 +354,9 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
                 if (e > 0 && std::isfinite(e)) {
                     const double c = std::sqrt(e / energy0);
                     scale(complex64(float(1.0 / c)), x[1]);
-                    scale(complex64(float(c)), x[0]);
+                    // The object's scale is the product of its slices': the first slice takes it.
+                    const index_t hw = model.object_shape().size();
+                    scale(complex64(float(c)), View<complex64>(x[0].data(), Shape{hw}, x[0].device()));
                 }
             }
             if (refiner) refiner->step(done, x[0]);
@@ -364,7 +418,7 @@ struct Reconstructor::State {
         object_shape = layout.object.rank() == 2 && opt.orientation == 0 ? layout.object
                                                                           : object_shape_for(positions, layout.frame);
         model_options = layout.model_options(opt.batch, opt.subpixel);
-        ModelOptions with_modes = model_options;
+        ModelOptions with_modes = layout.with_slices(model_options, opt.slices, opt.slice_distance);
         with_modes.modes = opt.modes;
         model = std::make_unique<Model>(object_shape, layout.frame, positions, opt.device, with_modes);
     }
@@ -396,7 +450,8 @@ struct Reconstructor::State {
         require(all_finite(probe_host.view()), "ptycho::reconstruct: the probe has non-finite values");
         probe = (opt.modes > 1 ? initial_probe_modes(probe_host, opt.modes) : probe_host.clone()).to(dev);
         m.set_probe(probe.view());
-        if (object.shape() != object_shape || object.device() != dev) object = Array<complex64>(object_shape, dev);
+        const Shape stack = m.object_stack_shape();
+        if (object.shape() != stack || object.device() != dev) object = Array<complex64>(stack, dev);
         fill(object.view(), complex64(1.0f, 0.0f));
 
         // Plausibility of the scan with the starting probe; neither check changes the result.
@@ -476,7 +531,21 @@ struct Reconstructor::State {
         m.set_probe(probe.view());
         r.residual = m.residual(object.view());
         if (!r.refined_positions) r.positions = positions.clone();
-        copy(object.view(), object_out);
+        if (opt.slices > 1) {
+            // The slices, and their product (the projection) as the object.
+            r.slices = object.to(Device::cpu);
+            r.slice_distance = opt.slice_distance;
+            const index_t hw = object_shape.size();
+            Array<complex64> projection(object_shape);
+            for (index_t i = 0; i < hw; ++i) {
+                complex64 v = r.slices[i];
+                for (index_t n = 1; n < opt.slices; ++n) v = v * r.slices[n * hw + i];
+                projection[i] = v;
+            }
+            copy(projection.view(), object_out);
+        } else {
+            copy(object.view(), object_out);
+        }
         if (opt.modes > 1) {
             r.probe_modes = probe.to(Device::cpu);
             copy(probe.view().item(0), probe_out);  // the strongest mode
@@ -541,7 +610,14 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt) {
     require(scan.positions.shape() == Shape({J, 2}), "ptycho::reconstruct: expected positions [" + std::to_string(J) +
                                                          "][2] for the " + std::to_string(J) + " frames, got " +
                                                          scan.positions.shape().str());
-    Reconstructor plan(scan, opt);
+    ReconOptions options = opt;
+    if (options.slices > 1 && options.slice_distance == 0) {
+        options.slice_distance = scan.slice_distance_m;
+        require_option(options.slice_distance > 0, "ReconOptions.slice_distance",
+                       std::to_string(options.slices) + " slices need their distance (metres); the scan does not state "
+                       "one (/lumen/slice_distance), so it must be given");
+    }
+    Reconstructor plan(scan, options);
     ReconResult r;
     r.object = Array<complex64>(plan.object_shape());
     r.probe = Array<complex64>(plan.probe_shape());

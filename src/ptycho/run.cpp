@@ -31,6 +31,8 @@ std::vector<std::pair<std::string, std::string>> checkpoint_options(const RunOpt
             {"ReconOptions.subpixel", r.subpixel ? "yes" : "no"},
             {"ReconOptions.batch", std::to_string(r.batch)},
             {"ReconOptions.seed", std::to_string(r.seed)},
+            {"ReconOptions.slices", std::to_string(r.slices)},
+            {"ReconOptions.slice_distance", num(r.slice_distance)},
             {"RunOptions.frame_order", std::to_string(int(o.frame_order))},
             {"RunOptions.propagation", std::to_string(int(o.propagation))}};
 }
@@ -68,6 +70,7 @@ RunSummary run_recon(const RunOptions& o) {
     s.refined_positions = r.refined_positions;
     s.position_error = r.position_error;
     s.recorded_position_error = r.recorded_position_error;
+    s.slice_distance = r.slice_distance;
     std::vector<std::pair<std::string, double>> extra;
     if (std::isfinite(s.quality.nrmse)) extra.push_back({"nrmse_object", s.quality.nrmse});
     if (std::isfinite(s.quality.nrmse_probe)) extra.push_back({"nrmse_probe", s.quality.nrmse_probe});

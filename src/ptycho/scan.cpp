@@ -3,6 +3,8 @@
 #include "lumen/ptycho/scan.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 #include <vector>
 
 namespace lumen::ptycho {
@@ -33,6 +35,21 @@ ModelOptions ScanLayout::model_options(index_t batch, bool subpixel) const {
         o.fresnel_y = lz / (wy * wy);
         o.fresnel_x = lz / (wx * wx);
     }
+    return o;
+}
+
+ModelOptions ScanLayout::with_slices(ModelOptions o, index_t slices, double dz) const {
+    o.slices = slices;
+    if (slices == 1) return o;
+    require_option(std::isfinite(dz) && dz > 0, "ReconOptions.slice_distance",
+                   "a multi-slice object needs the slice distance (metres, > 0), got " + std::to_string(dz));
+    require(geometry.valid() && frame.rank() == 2,
+            "ptycho: a multi-slice object needs the scan's geometry (energy, distance, pixel sizes) and frames");
+    const double py = near_field ? geometry.pixel_y_m : geometry.object_pixel_y_m(frame[0]);
+    const double px = near_field ? geometry.pixel_x_m : geometry.object_pixel_x_m(frame[1]);
+    const double wy = double(frame[0]) * py, wx = double(frame[1]) * px;
+    o.slice_fresnel_y = geometry.wavelength_m() * dz / (wy * wy);
+    o.slice_fresnel_x = geometry.wavelength_m() * dz / (wx * wx);
     return o;
 }
 

@@ -41,6 +41,11 @@ void SimulationOptions::validate() const {
                    "must be 1 to 16, got " + std::to_string(probe_modes));
     require_option(std::isfinite(source_blur) && source_blur >= 0 && source_blur < 0.25 * double(frame),
                    "SimulationOptions.source_blur", "must be >= 0 and below a quarter of the frame (0: frame / 32)");
+    require_option(slices >= 1 && slices <= 16, "SimulationOptions.slices", "must be 1 to 16, got " + std::to_string(slices));
+    require_option(std::isfinite(slice_distance_m) && slice_distance_m >= 0, "SimulationOptions.slice_distance_m",
+                   "must be a distance in metres >= 0, got " + std::to_string(slice_distance_m));
+    require_option(slices == 1 || slice_distance_m > 0, "SimulationOptions.slice_distance_m",
+                   "a multi-slice object needs the slice distance (> 0 metres)");
 }
 
 namespace {
@@ -280,7 +285,28 @@ Scan simulate(const SimulationOptions& o, Device device) {
 
     Scan s;
     s.object_shape = shape;
-    s.true_object = make_test_object(shape, o.min_amplitude, o.phase_range, o.seed);
+    if (o.slices > 1) {
+        // Slice n: its own pattern, moved cyclically by n/3 of the grid so that the features
+        // (the Siemens star of every test object) do not coincide across slices.
+        const index_t N = o.slices, H = shape[0], W = shape[1];
+        s.true_slices = Array<complex64>(Shape{N, H, W});
+        s.true_object = Array<complex64>(shape);
+        std::fill(s.true_object.begin(), s.true_object.end(), complex64(1.0f, 0.0f));
+        const double min_amplitude = std::pow(o.min_amplitude, 1.0 / double(N)), phase = o.phase_range / double(N);
+        for (index_t n = 0; n < N; ++n) {
+            const Array<complex64> slice = make_test_object(shape, min_amplitude, phase, o.seed + std::uint64_t(n));
+            const index_t dy = (n * H / 3) % H, dx = (n * W / 3) % W;
+            for (index_t i = 0; i < H; ++i)
+                for (index_t j = 0; j < W; ++j) {
+                    const complex64 v = slice[((i + dy) % H) * W + (j + dx) % W];
+                    s.true_slices[(n * H + i) * W + j] = v;
+                    s.true_object[i * W + j] = s.true_object[i * W + j] * v;
+                }
+        }
+        s.slice_distance_m = o.slice_distance_m;
+    } else {
+        s.true_object = make_test_object(shape, o.min_amplitude, o.phase_range, o.seed);
+    }
     if (o.probe_modes > 1) {
         s.true_probe_modes = make_probe_modes(M, diameter, o.probe_modes, o.source_blur);
         s.true_probe = Array<complex64>(Shape{M, M});
@@ -297,10 +323,10 @@ Scan simulate(const SimulationOptions& o, Device device) {
     s.near_field = o.near_field;
     s.intensities = Array<float>(Shape{J, M, M});  // the frame shape, for model_options()
 
-    ModelOptions model_options = s.model_options();
+    ModelOptions model_options = s.layout().with_slices(s.model_options(), o.slices, o.slice_distance_m);
     model_options.modes = o.probe_modes;
     Model model(shape, Shape{M, M}, truth, device, model_options);
-    const Array<complex64> obj_d = s.true_object.to(device);
+    const Array<complex64> obj_d = (o.slices > 1 ? s.true_slices : s.true_object).to(device);
     model.set_probe((o.probe_modes > 1 ? s.true_probe_modes : s.true_probe).to(device));
     Array<float> y(model.data_shape(), device);
     model.intensities(obj_d, y);

@@ -47,6 +47,10 @@ inline constexpr const char* propagation = "/lumen/propagation";
 inline constexpr const char* truth_object = "/lumen/truth/object";
 inline constexpr const char* truth_probe = "/lumen/truth/probe";
 inline constexpr const char* truth_positions = "/lumen/truth/positions";
+// A simulated multi-slice object's slices [N][H][W] (truth_object is their product), and the slice
+// distance in metres that the scan says (docs/formats.md); recon takes it unless told another.
+inline constexpr const char* truth_slices = "/lumen/truth/slices";
+inline constexpr const char* slice_distance = "/lumen/slice_distance";
 }  // namespace cxi
 
 // Reads a CXI file. Translations may be (N, 3) or (3, N) (an ambiguous (3, 3) is read as
@@ -80,7 +84,8 @@ FrameOrder parse_frame_order(const std::string& text);
 Scan read_scan_for_recon(const std::string& path, FrameOrder order, bool* reordered = nullptr,
                          Propagation propagation = Propagation::from_file);
 
-// Writes a result as HDF5: /object, /probe, /illumination, /history and attributes (method, loss,
+// Writes a result as HDF5: /object, /probe, /illumination, /history (/slices for a multi-slice
+// object, /object then their product) and attributes (method, loss,
 // steps, iterations, lumen_version, device, and `extra` numbers such as the quality against a
 // truth). Atomic (staged, then renamed); the object and probe are checked finite first
 // (Error(failure) otherwise).
@@ -107,6 +112,8 @@ struct ResultInfo {
     bool refined_probe = false, probe_from_data = false;
     double residual_ratio = std::nan("");
     Quality quality;  // nrmse (the object's) and nrmse_probe, when the run had a truth
+    index_t slices = 1;                    // multi-slice results: the number of /slices
+    double slice_distance_m = std::nan("");  // and their distance
 };
 ResultInfo read_result_info(const std::string& path);
 // A human-readable account of a result file: object and probe shapes, the method, its

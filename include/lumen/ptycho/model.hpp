@@ -6,6 +6,9 @@
 //   far field    Psi_j = F psi_j                F: lumen's unitary 2-D FFT, batched over positions
 //                (near field: Psi_j = F^H H F psi_j, H the Fresnel transfer function; ModelOptions)
 //   intensities  y_j = |Psi_j|^2
+//   multi-slice  (ModelOptions::slices = N > 1) the object is a stack [N][H][W]:
+//                psi_j = q_Nj (.) S_j O_N, q_nj = Prop_dz(q_(n-1)j (.) S_j O_(n-1)), q_1j = P_j,
+//                Prop_dz the Fresnel propagator over the slice distance (docs/ptychography.md)
 //
 // Positions are [J][2] floats (row, column) in object pixels: the top-left corner of each probe
 // window. The probe is centred in its window. Far fields inside the library are in FFT order
@@ -20,6 +23,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
@@ -54,6 +58,12 @@ struct ModelOptions {
     // Incoherent probe modes K (mixed-state probe): the measured intensity is
     // sum_k |F(P_jk (.) S_j O)|^2 (docs/ptychography.md, "Mixed-state probes"). 1: one coherent probe.
     index_t modes = 1;
+    // Multi-slice object (docs/ptychography.md, "Multi-slice"): N slices O_1..O_N, the wave
+    // propagated between consecutive slices over the slice distance dz with the Fresnel transfer
+    // function of the near field above, with the window's coefficients a = lambda dz / (n p)^2 per
+    // axis (slice_fresnel_y, slice_fresnel_x, both > 0 when slices > 1). 1: the thin object.
+    index_t slices = 1;
+    double slice_fresnel_y = 0, slice_fresnel_x = 0;
     bool near_field() const { return fresnel_y != 0 || fresnel_x != 0; }
 };
 
@@ -72,6 +82,11 @@ public:
     Shape data_shape() const;  // [J][my][mx]
     index_t positions() const;
     index_t modes() const;  // K (ModelOptions::modes)
+    index_t slices() const;  // N (ModelOptions::slices)
+    // The shape of the objects the losses take: [H][W] for one slice, [N][H][W] for N > 1.
+    // Everything that takes an `object` below except the linear maps and object_power takes this
+    // shape; the linear maps, object_power and position_curvature are single-slice only.
+    Shape object_stack_shape() const;
     Device device() const;
     // True when some position has a sub-pixel remainder (and subpixel was not turned off).
     bool subpixel() const;
@@ -112,7 +127,18 @@ public:
     Array<float> object_power(View<const complex64> object) const;
     // The maxima of those maps (L_O, L_P), computed in internal buffers (no allocation).
     double lipschitz_object() const;
+    // With N > 1 slices (object: the stack), L_P = max_r sum_j |O_1(c_j + r)|^2 times
+    // prod_{n > 1} max |O_n|^2 over the scanned windows.
     double lipschitz_probe(View<const complex64> object) const;
+    // Multi-slice: the bound L_n of each slice (docs/ptychography.md, "Multi-slice"): the maximum
+    // of the illumination reaching slice n (sum_j sum_k |q_njk|^2 on the object grid, q_n the wave
+    // incident on slice n) times prod_{m > n} max |O_m|^2 over the scanned windows. One forward
+    // pass. For N = 1: {lipschitz_object()}.
+    std::vector<double> lipschitz_slices(View<const complex64> object) const;
+    // The same bounds at the stack of the last loss() call that asked for the object gradient of a
+    // multi-slice model: that pass computes them on the way (no forward pass of their own). Empty
+    // before such a call and for N = 1.
+    const std::vector<double>& last_lipschitz_slices() const;
 
     // The measurements: intensities [J][my][mx] in detector order (any device; copied and
     // reordered), mask [my][mx] with 1 = measured and 0 = ignored (empty: every pixel counts).

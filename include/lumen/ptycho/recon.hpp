@@ -68,6 +68,11 @@ struct ReconOptions {
     // `position_delay` iterations (docs/ptychography.md, "Position refinement").
     bool refine_positions = false;
     int position_delay = 10;
+    // Multi-slice object (AWF / WF; docs/ptychography.md, "Multi-slice"): N slices slice_distance
+    // metres apart (> 0 when slices > 1; reconstruct(Scan) takes the scan's when this is 0). Not
+    // with position refinement or checkpoints. The estimates callback then sees the stack [N][H][W].
+    index_t slices = 1;
+    double slice_distance = 0;
     index_t batch = 0;            // frames per batched FFT (0: automatic)
     std::uint64_t seed = 1;       // (r)PIE position order
     Device device = Device::cpu;
@@ -85,7 +90,8 @@ struct ReconOptions {
     // Throws Error(invalid_option) naming the field ("ReconOptions.iterations") when a field is
     // out of range: iterations, batch, alpha, beta >= 0 (alpha, beta finite), orientation 0 to 7,
     // modes 1 to 64 (more than 1: AWF / WF with the probe refined), refine_positions only with
-    // AWF / WF, position_delay >= 0.
+    // AWF / WF, position_delay >= 0, slices 1 to 64 (more than 1: AWF / WF, no position refinement,
+    // no checkpoints), slice_distance finite and >= 0.
     // reconstruct() calls it.
     void validate() const;
 };
@@ -94,6 +100,9 @@ struct StepSizes {
     double object = 0, probe = 0;                     // the base steps given to the solver
     double lipschitz_object = 0, lipschitz_probe = 0; // L_O, L_P at the start
     double curvature = 1;                             // far-field factor (kappa; 4 for Poisson; 1 amplitude)
+    // Multi-slice (N > 1): L_n of every slice at the start; the object step above is then the
+    // joint factor over the curvature, and each slice's gradient is divided by its L_n (now).
+    std::vector<double> lipschitz_slices;
 };
 
 // What a reconstruction did, without the estimates themselves (Reconstructor::reconstruct writes
@@ -113,6 +122,10 @@ struct ReconInfo {
     // of the positions used to the true ones after removing the mean offset (a common translation
     // cannot be determined); the same for the scan's recorded positions. NaN without a truth.
     double position_error = NAN, recorded_position_error = NAN;
+    // Multi-slice (ReconOptions::slices > 1): the slices [N][H][W] (host) and their distance (m);
+    // the object is then their product (the projection). Empty / 0 for one slice.
+    Array<complex64> slices;
+    double slice_distance = 0;
     Model::Residual residual;   // the final fit against the data (noise-normalised: residual.ratio())
     // Against the scan's truth (simulations: Scan::true_object, true_probe) when it has one and the
     // object lies on the truth's grid; NaN otherwise (Reconstructor::compare_with_truth). nrmse:

@@ -52,6 +52,7 @@ struct RunSummary {
     std::vector<double> mode_fractions;
     bool refined_positions = false;
     double position_error = NAN, recorded_position_error = NAN;
+    double slice_distance = 0;  // multi-slice: the distance used (m; the option's or the file's)
 };
 
 // Reads IN (CXI), reconstructs, scores against the truth when the file has one (and the result

@@ -42,6 +42,11 @@ struct ScanLayout {
     // The model's options: far field, or the near-field coefficients lambda z / (n p)^2 per axis
     // from the geometry (Error(bad_input) when a near-field layout has no geometry or frame).
     ModelOptions model_options(index_t batch = 0, bool subpixel = true) const;
+    // `options` with a multi-slice object of `slices` slices `slice_distance_m` apart: the slice
+    // coefficients lambda dz / (n p)^2 per axis, p the object pixel (docs/ptychography.md,
+    // "Multi-slice"). slices 1 leaves the options as they are; more needs a valid geometry and a
+    // distance > 0 (Error(invalid_option) naming ReconOptions.slice_distance otherwise).
+    ModelOptions with_slices(ModelOptions options, index_t slices, double slice_distance_m) const;
     // The object pixel's aspect ratio dy / dx (1 without a geometry), which the transposing
     // orientations need.
     double pixel_aspect() const;
@@ -63,6 +68,11 @@ struct Scan {
     Array<complex64> true_probe;    // [ny][nx] (a partially coherent probe: its strongest mode)
     Array<complex64> true_probe_modes;  // [K][ny][nx] a simulated partially coherent probe's modes; else empty
     Array<float> true_positions;    // [J][2] the positions the data were made with
+    // A simulated multi-slice object: its slices [N][H][W] (true_object is their product, the
+    // projection) and their distance. slice_distance_m is also what a file says (/lumen/slice_distance)
+    // without a truth; 0: not said.
+    Array<complex64> true_slices;
+    double slice_distance_m = 0;
 
     index_t n_positions() const { return intensities.empty() ? 0 : intensities.dim(0); }
     Shape probe_shape() const { return intensities.empty() ? Shape{} : intensities.shape().drop_front(); }

@@ -41,6 +41,13 @@ struct SimulationOptions {
     // 1: one coherent probe.
     index_t probe_modes = 1;
     double source_blur = 0;
+    // A thick object (docs/ptychography.md, "Multi-slice"): `slices` slices `slice_distance_m`
+    // apart, each a test object of its own (seed + n, moved by n/3 of the grid, so that no two
+    // slices share a feature), amplitude min_amplitude^(1/N) to 1 and phase span phase_range / N,
+    // so that their product spans about what one slice would. The data come from the multi-slice
+    // model; the truth holds the slices and their product (Scan::true_slices, true_object).
+    index_t slices = 1;
+    double slice_distance_m = 0;
     std::uint64_t seed = 1;
 
     // Throws Error(invalid_option) naming the field ("SimulationOptions.frame") when a field is out
