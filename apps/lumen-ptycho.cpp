@@ -42,6 +42,8 @@ void register_flags() {
              {"ReconOptions.method", "--method"},
              {"ReconOptions.loss", "--loss"},
              {"ReconOptions.iterations", "--iters"},
+             {"ReconOptions.stop", "--stop"},
+             {"ReconOptions.discrepancy_tau", "--tau"},
              {"ReconOptions.orientation", "--orientation"},
              {"ReconOptions.alpha", "--alpha"},
              {"ReconOptions.beta", "--beta"},
@@ -143,6 +145,15 @@ void setup(CLI::App& app) {
     rec->add_option("-o,--output", ro.output, "output file (.h5)")->required();
     rec->add_option("--method", method, "awf, wf, epie or rpie")->capture_default_str();
     rec->add_option("--loss", loss, "awf/wf loss: amplitude, intensity or poisson")->capture_default_str();
+    static std::string stop = "discrepancy";
+    rec->add_option("--stop", stop,
+                    "discrepancy (stop where the fit reaches what the photon counts' noise explains, or where it "
+                    "diverges, keeping the best iterate; --iters is then a cap; data that are not photon counts "
+                    "run to the cap) or iterations (run exactly --iters)")
+        ->capture_default_str();
+    rec->add_option("--tau", ro.recon.discrepancy_tau,
+                    "discrepancy rule: stop once sum (sqrt y - |Psi|)^2 over its Poisson expectation is at most "
+                    "this (default: 1 - unknowns / measurements of the scan, docs/ptychography.md)");
     static bool fixed_probe = false, refine_probe_flag = false, no_orientation_check = false;
     static std::string frame_order = "centred", propagation = "file";
     rec->add_option("--propagation", propagation,
@@ -160,7 +171,7 @@ void setup(CLI::App& app) {
         ->capture_default_str();
     rec->add_option("--probe-delay", ro.recon.probe_delay, "iterations before the probe is refined (default: 0, or 5 for a probe estimated from the data)");
     rec->add_flag("--no-restart", no_restart, "awf: no adaptive momentum restart");
-    rec->add_option("--alpha", ro.recon.alpha, "epie/rpie object update strength (default: epie 1, rpie 0.1)");
+    rec->add_option("--alpha", ro.recon.alpha, "epie/rpie object update strength (default: epie 1, rpie 0.5)");
     rec->add_option("--beta", ro.recon.beta, "epie/rpie probe update strength (default: 1)");
     rec->add_flag("--no-subpixel", no_subpixel, "round positions to whole pixels");
     rec->add_option("--modes", ro.recon.modes,
@@ -195,6 +206,7 @@ void setup(CLI::App& app) {
         ro.frame_order = ptycho::parse_frame_order(frame_order);
         ro.propagation = ptycho::parse_propagation(propagation);
         ro.recon.iterations = rec_common.iters;
+        ro.recon.stop = ptycho::parse_stop(stop);
         ro.recon.restart = !no_restart;
         ro.recon.subpixel = !no_subpixel;
         ro.recon.validate();  // before the input is read: an option error needs no file
@@ -209,7 +221,7 @@ void setup(CLI::App& app) {
         };
         const ptycho::RunSummary s = ptycho::run_recon(ro);
         std::ostringstream fin;
-        fin << s.iterations << " iterations";
+        fin << s.iterations << " iterations (" << s.stop_reason << ")";
         if (std::isfinite(s.quality.nrmse)) fin << ", object NRMSE " << s.quality.nrmse;
         progress.finish(fin.str());
         if (rec_common.json) {
@@ -219,7 +231,12 @@ void setup(CLI::App& app) {
                       {"device", device_name(ro.recon.device)},
                       {"method", method},
                       {"iterations", s.iterations},
-                      {"stop_reason", s.stop_reason}});
+                      {"stop_reason", s.stop_reason},
+                      {"stopping", s.stopping},
+                      {"iteration_cap", iters}});
+            if (!s.stopping_note.empty()) j["stopping_note"] = s.stopping_note;
+            if (s.discrepancy_tau > 0) j["discrepancy_tau"] = s.discrepancy_tau;
+            if (s.kept_iteration > 0) j["kept_iteration"] = s.kept_iteration;
             if (s.quality.measured()) j["quality"] = app::quality_json(s.quality);
             j["checks"] = checks.json();
             j.update({{"loss", loss},
@@ -251,6 +268,12 @@ void setup(CLI::App& app) {
             out << kProg << ": " << method << " on " << s.positions << " positions of " << s.frame[0] << "x"
                 << s.frame[1] << ": " << s.iterations << " iterations in " << s.seconds << " s, final objective "
                 << s.objective << "\n";
+            out << kProg << ": stopped: " << s.stop_reason;
+            if (s.stop_reason == "discrepancy") out << " (misfit at most tau = " << s.discrepancy_tau << ")";
+            if (s.kept_iteration > 0) out << " (the fit got worse; kept iteration " << s.kept_iteration << ")";
+            if (s.stop_reason == "max_iterations") out << " (the cap, --iters " << iters << ")";
+            out << "\n";
+            if (!s.stopping_note.empty()) out << kProg << ": note: " << s.stopping_note << "\n";
             out << kProg << ": residual (sqrt y - |Psi|)^2 per measured pixel " << s.residual_per_pixel << ", "
                 << s.residual_ratio << "x what Poisson noise on photon counts gives (about 1: the model "
                 << "fits to the noise; far above 1: it does not fit)\n";

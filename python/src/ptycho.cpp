@@ -198,7 +198,9 @@ void bind_ptycho(nb::module_& top) {
         .def_rw("modes", &ReconOptions::modes, "incoherent probe modes (mixed states; AWF / WF)")
         .def_rw("refine_positions", &ReconOptions::refine_positions, "refine the scan positions (AWF / WF)")
         .def_rw("position_delay", &ReconOptions::position_delay, "iterations before positions move")
+        .def_rw("discrepancy_tau", &ReconOptions::discrepancy_tau, "the discrepancy rule's tau (0: the method's default)")
         .def("validate", &ReconOptions::validate);
+    enum_property(options, "stop", &ReconOptions::stop, parse_stop, stop_name, "'discrepancy' or 'iterations'");
     enum_property(options, "method", &ReconOptions::method, parse_method, method_name, "'awf', 'wf', 'epie' or 'rpie'");
     enum_property(options, "loss", &ReconOptions::loss, parse_loss, loss_name, "'amplitude', 'intensity' or 'poisson'");
     options.def_prop_rw("device", [](const ReconOptions& c) { return std::string(device_name(c.device)); },
@@ -218,7 +220,10 @@ void bind_ptycho(nb::module_& top) {
         .def_ro("mode_fractions", &ReconInfo::mode_fractions, "each probe mode's fraction of the power (modes > 1)")
         .def_ro("refined_positions", &ReconInfo::refined_positions)
         .def_ro("position_error", &ReconInfo::position_error, "rms px against the simulation's true positions (NaN: none)")
-        .def_ro("recorded_position_error", &ReconInfo::recorded_position_error);
+        .def_ro("recorded_position_error", &ReconInfo::recorded_position_error)
+        .def_ro("stopping", &ReconInfo::stopping, "'discrepancy', 'iterations' or 'cap' (the data are not photon counts)")
+        .def_ro("stopping_note", &ReconInfo::stopping_note)
+        .def_ro("kept_iteration", &ReconInfo::kept_iteration, "stop_reason 'diverged': the iteration returned");
     info.def_prop_ro("positions", [](nb::handle s) { return borrow(nb::cast<ReconInfo&>(s).positions, s); },
                      "[J, 2] float32: the positions used (refined ones when refined)");
     info.def_prop_ro("probe_modes", [](nb::handle s) { return borrow(nb::cast<ReconInfo&>(s).probe_modes, s); },

@@ -73,8 +73,7 @@ void write_result(io::OutputSet& set, const std::string& path, const ReconResult
         }
         w.set_attr("/", "adaptive_restart", int(opt.restart));
     } else {
-        const bool reg = opt.method == Method::rpie;
-        w.set_attr("/", "alpha", opt.alpha > 0 ? opt.alpha : (reg ? 0.1 : 1.0));
+        w.set_attr("/", "alpha", opt.alpha > 0 ? opt.alpha : default_alpha(opt.method));
         w.set_attr("/", "beta", opt.beta > 0 ? opt.beta : 1.0);
     }
     w.set_attr("/", "refine_probe", int(r.refined_probe));
@@ -83,6 +82,12 @@ void write_result(io::OutputSet& set, const std::string& path, const ReconResult
     w.set_attr("/", "residual_per_pixel", r.residual.per_pixel());
     w.set_attr("/", "probe_from_data", int(r.probe_from_data));
     w.set_attr("/", "iterations", r.solver.iterations);
+    // How the run stopped (docs/ptychography.md, "Stopping and defaults"); /history holds
+    // stop_reason, discrepancy_tau and the misfit per iteration.
+    w.set_attr("/", "stopping", r.stopping);
+    if (!r.stopping_note.empty()) w.set_attr("/", "stopping_note", r.stopping_note);
+    w.set_attr("/", "iteration_cap", opt.iterations > 0 ? opt.iterations : default_iterations(opt.method));
+    if (r.kept_iteration > 0) w.set_attr("/", "kept_iteration", r.kept_iteration);
     w.set_attr("/", "lumen_version", LUMEN_VERSION);
     w.set_attr("/", "device", device_name(opt.device));
     for (const auto& [name, value] : extra) w.set_attr("/", name, value);

@@ -114,6 +114,16 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
         info.residual = std::sqrt(2.0 * loss / total_photons);
         info.step = o.alpha;
         info.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const char* rule = nullptr;  // the stopping rule's reason to stop after this sweep
+        if (o.guard) {
+            // The model holds the sweep's final probe (set above when refined, else the fixed one).
+            const double misfit = o.guard->misfit(k, object.view(), probe.view(), false);
+            if (o.discrepancy_tau > 0) {
+                info.misfit = misfit;
+                if (misfit <= o.discrepancy_tau) rule = "discrepancy";
+            }
+            if (o.guard->diverging(k, object.view(), probe.view()) && !rule) rule = "diverged";
+        }
         result.history.push_back(info);
         result.iterations = k;
         result.elapsed_s = info.elapsed_s;
@@ -132,6 +142,10 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
                 result.stop_reason = "interrupted";
                 break;
             }
+        }
+        if (rule) {
+            result.stop_reason = rule;
+            break;
         }
     }
     return result;

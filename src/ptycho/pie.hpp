@@ -7,6 +7,7 @@
 
 #include "lumen/ptycho/model.hpp"
 #include "lumen/ptycho/recon.hpp"
+#include "src/ptycho/stopping.hpp"
 
 namespace lumen::ptycho {
 
@@ -25,6 +26,11 @@ struct PieOptions {
     // Checkpoints (issue #10): the state is the object, the probe and the sweep count; the
     // position order is replayed from the seed.
     const Checkpointing* checkpoint = nullptr;
+    // The stopping rule (src/ptycho/stopping.hpp; null: run `iterations` sweeps): after every
+    // sweep the misfit is measured, the run stops at discrepancy_tau (> 0: on) or when the guard
+    // says the fit diverges (stop_reason "diverged"; the caller restores the best iterate).
+    StopGuard* guard = nullptr;
+    double discrepancy_tau = 0;
 };
 
 // Updates object and probe (on the model's device) in place; the model's data and probe must be

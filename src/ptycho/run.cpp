@@ -22,6 +22,8 @@ std::vector<std::pair<std::string, std::string>> checkpoint_options(const RunOpt
             {"ReconOptions.loss", loss_name(r.loss)},
             {"ReconOptions.device", device_name(r.device)},
             {"ReconOptions.iterations", std::to_string(r.iterations)},
+            {"ReconOptions.stop", stop_name(r.stop)},
+            {"ReconOptions.discrepancy_tau", num(r.discrepancy_tau)},
             {"ReconOptions.refine_probe", r.refine_probe ? "yes" : "no"},
             {"ReconOptions.orientation", std::to_string(r.orientation)},
             {"ReconOptions.probe_delay", std::to_string(r.probe_delay)},
@@ -60,6 +62,10 @@ RunSummary run_recon(const RunOptions& o) {
     s.probe_from_data = r.probe_from_data;
     s.steps = r.steps;
     s.stop_reason = r.solver.stop_reason;
+    s.stopping = r.stopping;
+    s.stopping_note = r.stopping_note;
+    s.kept_iteration = r.kept_iteration;
+    s.discrepancy_tau = r.solver.discrepancy_tau;
     s.orientation = o.recon.orientation;
     s.frames_reordered = reordered;
     s.near_field = scan.near_field;

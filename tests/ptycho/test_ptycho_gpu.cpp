@@ -172,6 +172,7 @@ Pair run_both(const Scan& scan, Method method, bool blind, int iterations) {
     ReconOptions o;
     o.method = method;
     o.iterations = iterations;
+    o.stop = Stop::iterations;  // parity of fixed counts: the stopping rule is tested on the CPU
     o.refine_probe = blind;
     o.device = Device::cpu;
     Pair p{reconstruct(scan, o), {}};

@@ -33,7 +33,26 @@ enum class Method { awf, wf, epie, rpie };
 // "awf", "wf", "epie" or "rpie"; anything else is Error(invalid_option) for ReconOptions.method.
 Method parse_method(const std::string& text);
 const char* method_name(Method method) noexcept;
+// The iteration count of --stop iterations, and the cap of the discrepancy rule.
 int default_iterations(Method method) noexcept;
+
+// Where a reconstruction stops (docs/ptychography.md, "Stopping and defaults").
+enum class Stop {
+    // The default: at the first iteration whose noise-normalised misfit is at most tau (the
+    // discrepancy principle, when the intensities are photon counts), or where the fit diverges
+    // (the best iterate is kept), else at the cap `iterations`.
+    discrepancy,
+    iterations,  // exactly `iterations` (0: default_iterations(method)), as before
+};
+// "discrepancy" or "iterations"; anything else is Error(invalid_option) for ReconOptions.stop.
+Stop parse_stop(const std::string& text);
+const char* stop_name(Stop stop) noexcept;
+// The discrepancy rule's default tau: 1 - unknowns / measurements (real unknowns: two per object
+// pixel the starting probe lights, per refined probe pixel, per refined position; measurements:
+// the measured detector pixels of all frames), within [0.5, 1] (docs/ptychography.md).
+double default_discrepancy_tau(double unknowns, double measurements) noexcept;
+// The (r)PIE object step alpha when ReconOptions.alpha is 0 (measured for rPIE; ePIE's is 1).
+double default_alpha(Method method) noexcept;
 
 // The current estimates after an iteration (on the reconstruction's device): object [H][W] and
 // probe [my][mx] (with K probe modes: [K][my][mx], not yet orthogonalised). Returning false stops
@@ -44,7 +63,10 @@ using EstimateCallback =
 struct ReconOptions {
     Method method = Method::awf;
     Loss loss = Loss::amplitude;  // AWF / WF (ePIE and rPIE project onto the measured amplitudes)
-    int iterations = 0;           // 0: default_iterations(method); one (r)PIE iteration is one sweep
+    // With stop = discrepancy the cap; 0: default_iterations(method). One (r)PIE iteration is one sweep.
+    int iterations = 0;
+    Stop stop = Stop::discrepancy;
+    double discrepancy_tau = 0;   // > 0: the rule's tau; 0: default_discrepancy_tau() of the scan
     // Joint object and probe refinement. On by default: a probe stored in a file is an estimate
     // (as PtyPy, PyNX, tike and cdtools treat it); false holds a given probe fixed. Always on when
     // the scan has no probe.
@@ -57,7 +79,7 @@ struct ReconOptions {
     bool check_orientation = false;
     int probe_delay = -1;         // iterations with the probe held fixed first; < 0: the method's default
     bool restart = true;          // AWF adaptive restart (O'Donoghue & Candes, gradient scheme)
-    double alpha = 0;             // (r)PIE object strength; 0: ePIE 1, rPIE 0.1
+    double alpha = 0;             // (r)PIE object strength; 0: default_alpha(method)
     double beta = 0;              // (r)PIE probe strength; 0: 1
     bool subpixel = true;         // false rounds positions to whole pixels
     // Mixed-state probe: K incoherent probe modes (AWF / WF, probe refined). The starting modes
@@ -88,7 +110,8 @@ struct ReconOptions {
     Checkpointing checkpoint;
 
     // Throws Error(invalid_option) naming the field ("ReconOptions.iterations") when a field is
-    // out of range: iterations, batch, alpha, beta >= 0 (alpha, beta finite), orientation 0 to 7,
+    // out of range: iterations, batch, alpha, beta >= 0 (alpha, beta finite), discrepancy_tau a
+    // finite number >= 0, orientation 0 to 7,
     // modes 1 to 64 (more than 1: AWF / WF with the probe refined), refine_positions only with
     // AWF / WF, position_delay >= 0, slices 1 to 64 (more than 1: AWF / WF, no position refinement,
     // no checkpoints), slice_distance finite and >= 0.
@@ -108,7 +131,15 @@ struct StepSizes {
 // What a reconstruction did, without the estimates themselves (Reconstructor::reconstruct writes
 // those into the caller's views).
 struct ReconInfo {
-    SolverResult solver;        // iterations, stop_reason, history
+    // iterations, stop_reason ("discrepancy", "diverged": the fit got worse for several
+    // iterations and the best iterate was kept, "max_iterations", "callback", "interrupted"),
+    // discrepancy_tau (0: the rule was off), history (misfit: the rule's measure per iteration)
+    SolverResult solver;
+    // How the run was to stop: "discrepancy", "iterations" (asked for), or "cap" (asked for the
+    // discrepancy rule, but the data are not photon counts: stopping_note says why).
+    std::string stopping;
+    std::string stopping_note;
+    int kept_iteration = 0;     // stop_reason "diverged": the iteration whose estimates are returned
     StepSizes steps;
     bool refined_probe = false;
     bool probe_from_data = false;

@@ -40,6 +40,10 @@ struct RunSummary {
     bool refined_probe = false, probe_from_data = false;
     StepSizes steps;
     std::string stop_reason;
+    // ReconInfo::stopping, stopping_note, kept_iteration; the rule's tau (0: off).
+    std::string stopping, stopping_note;
+    int kept_iteration = 0;
+    double discrepancy_tau = 0;
     int orientation = 0;
     bool frames_reordered = false;  // the frames were taken as FFT order and reordered
     bool near_field = false;
