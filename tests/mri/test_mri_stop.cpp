@@ -262,14 +262,16 @@ TEST(MriStop, CycleSpinningDoesNotHurtAt8x) {
                 on.q.ssim, off.q.psnr_db, off.q.ssim);
     EXPECT_GT(on.q.psnr_db, off.q.psnr_db - 0.1);
     EXPECT_GT(on.q.ssim, off.q.ssim - 0.002);
-    // Seeded: the same seed gives the same bits, another seed another image.
+    // Seeded: the same seed gives the same bits, another seed another image (10 iterations suffice).
     o.cycle_spinning = true;
+    o.iterations = 10;
+    const Outcome first = reconstruct(s, m, maps, c, o);
     const Outcome again = reconstruct(s, m, maps, c, o);
-    for (index_t i = 0; i < again.r.magnitude.size(); ++i) ASSERT_EQ(again.r.magnitude[i], on.r.magnitude[i]);
+    for (index_t i = 0; i < again.r.magnitude.size(); ++i) ASSERT_EQ(again.r.magnitude[i], first.r.magnitude[i]);
     o.cycle_spinning_seed = 1;
     const Outcome other = reconstruct(s, m, maps, c, o);
     bool differs = false;
-    for (index_t i = 0; i < other.r.magnitude.size() && !differs; ++i) differs = other.r.magnitude[i] != on.r.magnitude[i];
+    for (index_t i = 0; i < other.r.magnitude.size() && !differs; ++i) differs = other.r.magnitude[i] != first.r.magnitude[i];
     EXPECT_TRUE(differs);
 }
 
