@@ -34,6 +34,9 @@ void register_flags() {
         {"ReconOptions.lambda", "--lambda"},
         {"ReconOptions.tolerance", "--tolerance"},
         {"ReconOptions.pocs_iterations", "--pocs-iters"},
+        {"ReconOptions.stop", "--stop"},
+        {"ReconOptions.discrepancy_tau", "--tau"},
+        {"ReconOptions.noise_variance", "--noise-variance"},
         {"RunOptions.maps", "--maps"},
         {"RunOptions.prewhiten", "--no-prewhiten"},
         {"RunOptions.pocs", "--partial-fourier"},
@@ -226,7 +229,24 @@ void setup(CLI::App& app) {
     rec->add_option("--method", method, "zf, cg-sense, l1-wavelet or tv")->capture_default_str();
     static CLI::Option* lambda_option = rec->add_option(
         "--lambda", lambda, "regularisation weight relative to the data scale (default: cg-sense 1e-3, l1-wavelet 2e-3, tv 2e-3)");
+    // --iters: with --stop discrepancy a cap (default cg-sense 30, l1-wavelet 200, tv 100).
     rec->add_option("--tolerance", ro.recon.tolerance, "solver relative stopping tolerance (0: all iterations)");
+    static std::string stop = "discrepancy";
+    rec->add_option("--stop", stop,
+                    "iterative methods: discrepancy (stop where the misfit per measured sample reaches the noise "
+                    "variance times --tau, or stops falling; --iters is then a cap) or iterations (run exactly --iters)")
+        ->capture_default_str();
+    rec->add_option("--tau", ro.recon.discrepancy_tau,
+                    "discrepancy stop: the mean of |M(A x - y)|^2 / noise variance to stop at (default: the "
+                    "method's measured tau: cg-sense 0.9, l1-wavelet 0.7, tv 0.7; docs/mri.md)");
+    rec->add_option("--noise-variance", ro.recon.noise_variance,
+                    "noise variance E|n|^2 per k-space sample in the file's units (default: the noise pre-scan's, "
+                    "else estimated from the readout margin of each slice)");
+    static bool no_cycle_spinning = false;
+    rec->add_option("--cycle-spinning-seed", ro.recon.cycle_spinning_seed,
+                    "l1-wavelet: seed of the random wavelet shifts")->capture_default_str();
+    rec->add_flag("--no-cycle-spinning", no_cycle_spinning,
+                  "l1-wavelet: no random circular shift of the image before the wavelet transform per iteration");
     rec->add_option("--maps", maps, "coil maps: espirit or truth (a simulation's true sensitivities)")->capture_default_str();
     static std::string png;
     static bool no_png = false;
@@ -255,6 +275,8 @@ void setup(CLI::App& app) {
         ro.maps = mri::parse_maps_source(maps);
         ro.recon.device = rec_common.resolved_device();
         ro.recon.iterations = rec_common.iters;
+        ro.recon.stop = mri::parse_stop(stop);
+        ro.recon.cycle_spinning = !no_cycle_spinning;
         // Unset: the method's default; whether the user gave --lambda decides, so that --lambda -1
         // is refused (by the library) like any other negative weight.
         if (lambda_option->count()) ro.recon.lambda = lambda;
@@ -285,6 +307,11 @@ void setup(CLI::App& app) {
             j["method"] = mri::method_name(ro.recon.method);
             j["iterations"] = s.iterations;
             j["stop_reason"] = s.stop_reason;
+            j["stopping"] = ro.recon.method == mri::Method::zero_filled ? "none" : mri::stop_name(ro.recon.stop);
+            if (s.discrepancy_tau > 0.0) j["discrepancy_tau"] = s.discrepancy_tau;
+            j["slice_iterations"] = s.slice_iterations;
+            j["slice_stop_reasons"] = s.slice_stop_reasons;
+            if (ro.recon.method == mri::Method::l1_wavelet) j["cycle_spinning"] = ro.recon.cycle_spinning;
             if (s.quality.measured()) j["quality"] = app::quality_json(s.quality);
             j["checks"] = checks.json();
             j["scan"] = header_json(s.header);
@@ -304,6 +331,8 @@ void setup(CLI::App& app) {
         std::ostream& out = app::out(rec_common);
         // Against the simulation's truth, else the file's fastMRI target (/reconstruction_rss, ...).
         app::print_quality(kProg, s.quality, rec_common);
+        if (ro.recon.method != mri::Method::zero_filled)
+            out << kProg << ": " << s.iterations << " iterations (last slice; stopped: " << s.stop_reason << ")\n";
         if (s.residual >= 0.0)
             out << kProg << ": noise-normalised residual " << s.residual << " (1: the model explains the data "
                 << "down to the noise; noise from the " << s.noise_source << ")\n";

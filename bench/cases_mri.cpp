@@ -151,6 +151,7 @@ void time_to_quality(bench::Bench& bench, Method method, const std::string& bart
         ReconOptions o;
         o.method = method;
         o.iterations = n;
+        o.stop = Stop::iterations;  // timings at fixed counts, as BART runs them
         o.device = bench.device();
         return reconstruct_slice(d.y.view(), d.mask.view(), maps.view(), o);
     };
@@ -261,6 +262,7 @@ LUMEN_BENCH_CASE("mri/recon-slices", "CG-SENSE of 4 slices in a row (15 coils 64
         ReconOptions o;
         o.method = Method::cg_sense;
         o.iterations = 10;
+        o.stop = Stop::iterations;  // timings at fixed counts, as BART runs them
         o.device = bench.device();
         for (int s = 0; s < kSlices; ++s) (void)reconstruct_slice(d.y.view(), d.mask.view(), maps.view(), o);
     }, {{"slices/s", double(kSlices)}});
@@ -268,6 +270,7 @@ LUMEN_BENCH_CASE("mri/recon-slices", "CG-SENSE of 4 slices in a row (15 coils 64
         ReconOptions o;
         o.method = Method::cg_sense;
         o.iterations = 10;
+        o.stop = Stop::iterations;  // timings at fixed counts, as BART runs them
         o.device = bench.device();
         SliceReconstructor r(o);
         for (int s = 0; s < kSlices; ++s) (void)r.reconstruct(d.y.view(), d.mask.view(), maps.view(), s, kSlices);

@@ -15,4 +15,6 @@ LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::SenseMagnitudeF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::MaskFromDataF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::CropPadReal);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::CropPadComplex);
+LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::CircularShiftF);
+LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::MeasuredVarianceF);
 LUMEN_INSTANTIATE_REDUCE(double, lumen::kern::CoilPowerF, lumen::kern::MaxOp);

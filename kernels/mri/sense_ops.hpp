@@ -118,6 +118,31 @@ struct CropPadF {
     }
 };
 
+// out[y][x] = in[(y + dy) mod h][(x + dx) mod w] (0 <= dy < h, 0 <= dx < w): a circular shift of
+// one image, the cycle spinning of the L1-wavelet prox (in and out must not alias).
+struct CircularShiftF {
+    const complex64* in;
+    complex64* out;
+    index_t h, w, dy, dx;
+    LUMEN_HD void operator()(index_t i) const {
+        const index_t x = i % w, y = i / w;
+        index_t sy = y + dy, sx = x + dx;
+        if (sy >= h) sy -= h;
+        if (sx >= w) sx -= w;
+        out[i] = in[sy * w + sx];
+    }
+};
+
+// out[c, p] = mask[p] != 0 ? value : 0: one noise variance for every measured sample of every
+// coil, none (left out of the discrepancy misfit) for the others.
+struct MeasuredVarianceF {
+    const float* mask;
+    float* out;
+    index_t n;
+    float value;
+    LUMEN_HD void operator()(index_t i) const { out[i] = mask[i % n] != 0.0f ? value : 0.0f; }
+};
+
 // sum_c |maps[c, p]|^2 (reduced with MaxOp: a bound on the SENSE operator's squared norm).
 struct CoilPowerF {
     const complex64* maps;

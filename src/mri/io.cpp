@@ -611,6 +611,10 @@ void write_reconstruction(io::OutputSet& outputs, const std::string& path, View<
     out.set_attr("/", "partial_fourier", a.partial_fourier);
     out.set_attr("/", "noise_variance", a.noise_variance);
     out.set_attr("/", "noise_source", a.noise_source);
+    if (!a.stopping.empty()) out.set_attr("/", "stopping", a.stopping);
+    if (a.discrepancy_tau > 0.0) out.set_attr("/", "discrepancy_tau", a.discrepancy_tau);
+    if (!a.cycle_spinning.empty()) out.set_attr("/", "cycle_spinning", a.cycle_spinning);
+    if (!a.slice_stop_reasons.empty()) out.set_attr("/history", "slice_stop_reasons", a.slice_stop_reasons);
     if (a.residual >= 0.0) out.set_attr("/", "noise_normalised_residual", a.residual);
     out.set_attr("/", "input", a.input);
     out.set_attr("/", "lumen_version", std::string(LUMEN_VERSION));
@@ -675,9 +679,9 @@ OutputFileInfo describe_output(const std::string& path) {
     if (f.exists("/reconstruction")) {
         d.kind = "reconstruction";
         d.dataset = "/reconstruction";
-        text = {"method", "maps", "mask_source", "mask_kind", "device", "partial_fourier", "noise_source", "input",
-                "lumen_version"};
-        numbers = {"lambda", "iterations", "acceleration", "requested_acceleration", "noise_variance",
+        text = {"method", "maps", "mask_source", "mask_kind", "device", "partial_fourier", "noise_source", "stopping",
+                "cycle_spinning", "input", "lumen_version"};
+        numbers = {"lambda", "iterations", "acceleration", "requested_acceleration", "noise_variance", "discrepancy_tau",
                    "noise_normalised_residual", "nmse", "psnr", "ssim"};
     } else if (f.exists("/sensitivities")) {
         d.kind = "maps";

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kernels/mri/noise.hpp"
 #include "lumen/fft.hpp"
@@ -148,6 +150,49 @@ double background_noise_variance(View<const complex64> kspace, View<const float>
     const auto mid = pooled.begin() + std::ptrdiff_t(pooled.size() / 2);
     std::nth_element(pooled.begin(), mid, pooled.end());
     return *mid / std::log(2.0) / f;
+}
+
+double readout_noise_variance(View<const complex64> kspace, View<const float> mask) {
+    require(kspace.rank() == 3 && mask.shape() == kspace.shape().drop_front(),
+            "readout_noise_variance: expected k-space [coils][H][W] and a mask [H][W], got " + kspace.shape().str() +
+                " and " + mask.shape().str());
+    const Array<float> m = Array<float>::copy_of(mask, Device::cpu);
+    const index_t C = kspace.dim(0), H = kspace.dim(1), W = kspace.dim(2);
+    std::vector<index_t> columns;
+    for (index_t x = 0; x < W; ++x) {
+        bool full = true;
+        for (index_t y = 0; y < H && full; ++y) full = m[y * W + x] != 0.0f;
+        if (full) columns.push_back(x);
+    }
+    const index_t n = index_t(columns.size());
+    if (n < 2) return 0.0;
+    const Array<complex64> k = Array<complex64>::copy_of(kspace, Device::cpu);
+    // Hybrid space h[c][j][y]: column j's readout line of coil c, inverse-transformed along y.
+    Array<complex64> h(Shape{C * n, H});
+    for (index_t c = 0; c < C; ++c)
+        for (index_t j = 0; j < n; ++j)
+            for (index_t y = 0; y < H; ++y) h[(c * n + j) * H + y] = k[(c * H + y) * W + columns[std::size_t(j)]];
+    FftPlan::for_shape(h.shape(), 1, Device::cpu).inverse_centered(h.view());
+    auto median = [](std::vector<double>& v) {
+        const auto mid = v.begin() + std::ptrdiff_t(v.size() / 2);
+        std::nth_element(v.begin(), mid, v.end());
+        return *mid;
+    };
+    std::vector<std::pair<double, index_t>> rank;  // (median over the even columns, row)
+    std::vector<double> even;
+    for (index_t y = 0; y < H; ++y) {
+        even.clear();
+        for (index_t c = 0; c < C; ++c)
+            for (index_t j = 0; j < n; j += 2) even.push_back(double(norm(h[(c * n + j) * H + y])));
+        rank.emplace_back(median(even), y);
+    }
+    std::sort(rank.begin(), rank.end());
+    const std::size_t keep = std::max<std::size_t>(1, rank.size() / 10);
+    std::vector<double> odd;
+    for (std::size_t r = 0; r < keep; ++r)
+        for (index_t c = 0; c < C; ++c)
+            for (index_t j = 1; j < n; j += 2) odd.push_back(double(norm(h[(c * n + j) * H + rank[r].second])));
+    return median(odd) / std::log(2.0);
 }
 
 }  // namespace lumen::mri

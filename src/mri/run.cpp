@@ -173,7 +173,7 @@ ScanAssessment assess_scan(const ScanReader& reader, View<const float> run_mask,
     } else {
         report_check("mri.noise_prewhitening", true,
                      "no noise pre-scan (ACQ_IS_NOISE_MEASUREMENT) in the file: the coils are not whitened, and the "
-                     "noise level for the residual comes from the image background");
+                     "noise level (the discrepancy stop, the residual) comes from the readout margin of the data");
     }
 
     a.partial_fourier = detect_partial_fourier(m.view(), h.first_row, h.last_row, h.first_column, h.last_column);
@@ -226,6 +226,10 @@ std::vector<std::pair<std::string, std::string>> checkpoint_options(const RunOpt
             {"ReconOptions.tolerance", num(r.tolerance)},
             {"ReconOptions.wavelet_levels", std::to_string(r.wavelet_levels)},
             {"ReconOptions.pocs_iterations", std::to_string(r.pocs_iterations)},
+            {"ReconOptions.stop", stop_name(r.stop)},
+            {"ReconOptions.discrepancy_tau", num(r.resolved_tau())},
+            {"ReconOptions.noise_variance", r.noise_variance > 0.0 ? num(r.noise_variance) : "estimated"},
+            {"ReconOptions.cycle_spinning", r.cycle_spinning ? std::to_string(r.cycle_spinning_seed) : "off"},
             {"RunOptions.undersample", o.undersample ? "yes" : "no"},
             {"MaskSpec.kind", mask_kind_name(o.mask.kind)},
             {"MaskSpec.acceleration", num(o.mask.acceleration)},
@@ -261,6 +265,10 @@ RunSummary run_recon(const RunOptions& o) {
     sum.whitened = o.prewhiten && assessment.noise.samples > 0;
     ReconOptions recon = o.recon;
     if (o.pocs) recon.partial_fourier = assessment.partial_fourier;
+    // The noise level of the discrepancy stop and the residual: the user's, else the pre-scan's
+    // (whitened or not, its mean coil variance), else each slice's own (readout_noise_variance).
+    const bool given_variance = recon.noise_variance > 0.0;
+    if (!given_variance && assessment.noise.samples > 0) recon.noise_variance = assessment.noise.variance;
     const bool need_maps = method != Method::zero_filled;
     Array<complex64> truth_maps;
     if (need_maps && o.maps == MapsSource::truth) {
@@ -274,6 +282,7 @@ RunSummary run_recon(const RunOptions& o) {
     }
     const Array<float> reference = reader.reference();
     double residual_sum = 0.0, residual_norm = 0.0, variance_sum = 0.0;
+    bool readout_estimates = false, background_estimates = false;
 
     const index_t S = h.slices, rh = h.recon_height, rw = h.recon_width;
     Array<float> volume(Shape{S, rh, rw});
@@ -361,11 +370,20 @@ RunSummary run_recon(const RunOptions& o) {
         if (sum.whitened) apply_whitening(assessment.noise, k.view());
         const Array<float> m = slice_mask(run_mask, k);
         acc_sum += acceleration_over(m, h);
-        // sigma^2 per sample: the pre-scan's (whitened or not, its mean coil variance), else the
-        // image background of this slice (which masks the data itself).
-        const double variance = assessment.noise.samples > 0
-                                    ? assessment.noise.variance
-                                    : background_noise_variance(k.view(), m.view());
+        // sigma^2 per sample: given (the user's or the pre-scan's), else this slice's readout margin
+        // (which masks the data itself).
+        double variance = recon.noise_variance;
+        if (!(variance > 0.0)) {
+            variance = readout_noise_variance(k.view(), m.view());
+            if (variance > 0.0) {
+                readout_estimates = true;
+            } else {
+                // No fully measured columns (2-D masks): the image background, an upper bound,
+                // good enough for the residual report but not for stopping.
+                variance = background_noise_variance(k.view(), m.view());
+                background_estimates = true;
+            }
+        }
         variance_sum += variance;
         // ESPIRiT reads only the calibration region, which the mask samples fully: the data need no
         // masking before it.
@@ -406,6 +424,8 @@ RunSummary run_recon(const RunOptions& o) {
         merged.stop_reason = r.solver.stop_reason;
         merged.converged = r.solver.converged;
         sum.iterations = r.solver.iterations;
+        sum.slice_iterations.push_back(r.solver.iterations);
+        sum.slice_stop_reasons.push_back(r.solver.stop_reason);
         last_mask = m.clone();
         if (hook.enabled() && hook.every > 0 && (s + 1) % hook.every == 0 && s + 1 < S) save_state(s + 1);
     }
@@ -414,7 +434,12 @@ RunSummary run_recon(const RunOptions& o) {
     sum.acceleration = acc_sum / double(S);
     sum.stop_reason = merged.stop_reason;
     sum.noise_variance = variance_sum / double(S);
-    sum.noise_source = assessment.noise.samples > 0 ? "noise pre-scan" : (sum.noise_variance > 0.0 ? "image background" : "");
+    sum.noise_source = given_variance                  ? "given"
+                       : assessment.noise.samples > 0  ? "noise pre-scan"
+                       : sum.noise_variance <= 0.0     ? ""
+                       : background_estimates          ? (readout_estimates ? "readout margin, image background"
+                                                                            : "image background")
+                                                       : "readout margin";
     if (residual_norm > 0.0) sum.residual = residual_sum / residual_norm;
     if (method == Method::zero_filled)
         report_check("mri.data_fit", true,
@@ -460,6 +485,15 @@ RunSummary run_recon(const RunOptions& o) {
                                                           : "phase-constrained";
     a.noise_variance = sum.noise_variance;
     a.noise_source = sum.noise_source;
+    sum.discrepancy_tau = recon.resolved_tau();
+    if (method != Method::zero_filled) {
+        a.stopping = stop_name(recon.stop);
+        a.discrepancy_tau = sum.discrepancy_tau;
+        for (std::size_t i = 0; i < sum.slice_stop_reasons.size(); ++i)
+            a.slice_stop_reasons += (i ? "," : "") + sum.slice_stop_reasons[i];
+    }
+    if (method == Method::l1_wavelet)
+        a.cycle_spinning = recon.cycle_spinning ? "seed " + std::to_string(recon.cycle_spinning_seed) : "off";
     a.residual = sum.residual;
     a.input = o.input;
     a.quality = sum.quality;

@@ -153,6 +153,59 @@ TEST(MriApp, BadInputExitsWithTwo) {
     EXPECT_FALSE(std::filesystem::exists(dir + "/out.h5"));
 }
 
+TEST(MriApp, StopFlags) {
+    const std::string dir = test::temp_dir();
+    const std::string sim = dir + "/stop.h5", out = dir + "/stop_out.h5";
+    std::string log;
+    ASSERT_EQ(test::run_command(mri() + " simulate " + sim + " --size 128x96 --coils 4 --noise 0.05 -q", &log), 0) << log;
+    // The default: the discrepancy stop, --iters a cap, the reason in the summary and the file
+    // (a tau of 3 is reached within CG-SENSE's cap of 30 on this scan).
+    ASSERT_EQ(test::run_command(mri() + " recon " + sim + " -o " + out + " --method cg-sense --tau 3 --accel 4 --json -q --no-png",
+                                &log),
+              0)
+        << log;
+    auto j = json_of(log);
+    EXPECT_EQ(j["stopping"], "discrepancy");
+    EXPECT_EQ(j["discrepancy_tau"].get<double>(), 3.0);
+    const std::string why = j["stop_reason"];
+    EXPECT_EQ(why, "discrepancy");
+    EXPECT_LT(j["iterations"].get<int>(), 30);
+    EXPECT_EQ(j["noise_source"], "readout margin");
+    {
+        const io::H5File f = io::H5File::open(out);
+        EXPECT_EQ(f.attr_string("/", "stopping"), "discrepancy");
+        EXPECT_EQ(f.attr_string("/history", "slice_stop_reasons"), why);
+    }
+    // --stop iterations: exactly --iters.
+    ASSERT_EQ(test::run_command(mri() + " recon " + sim + " -o " + out +
+                                    " --method l1-wavelet --accel 4 --stop iterations --iters 6 --no-cycle-spinning "
+                                    "--json -q --no-png",
+                                &log),
+              0)
+        << log;
+    j = json_of(log);
+    EXPECT_EQ(j["iterations"], 6);
+    EXPECT_EQ(j["stop_reason"], "max_iterations");
+    EXPECT_EQ(j["cycle_spinning"], false);
+    EXPECT_EQ(io::H5File::open(out).attr_string("/", "cycle_spinning"), "off");
+    // A given noise variance is used as given.
+    ASSERT_EQ(test::run_command(mri() + " recon " + sim + " -o " + out +
+                                    " --method cg-sense --accel 4 --noise-variance 2.5e-3 --json -q --no-png",
+                                &log),
+              0)
+        << log;
+    j = json_of(log);
+    EXPECT_EQ(j["noise_source"], "given");
+    EXPECT_DOUBLE_EQ(j["noise_variance"].get<double>(), 2.5e-3);
+    // Bad values: exit 2, naming the flag.
+    const std::pair<std::string, std::string> bad[] = {
+        {" --stop sometimes", "--stop"}, {" --tau -1", "--tau"}, {" --noise-variance -2", "--noise-variance"}};
+    for (const auto& [args, flag] : bad) {
+        EXPECT_EQ(test::run_command(mri() + " recon " + sim + " -o " + out + " -q" + args, &log), 2) << args << "\n" << log;
+        EXPECT_NE(log.find(flag), std::string::npos) << args << "\n" << log;
+    }
+}
+
 TEST(MriApp, PlausibilityChecksInInfoAndRecon) {
     // A partial-Fourier scan with bipolar (reversed) readouts, as lumen simulates it.
     const std::string dir = test::temp_dir();
@@ -187,7 +240,7 @@ TEST(MriApp, PlausibilityChecksInInfoAndRecon) {
         << log;
     j = json_of(log);
     EXPECT_EQ(j["warnings"], 0);
-    EXPECT_EQ(j["noise_source"], "image background");
+    EXPECT_EQ(j["noise_source"], "readout margin");
     ASSERT_TRUE(j["noise_normalised_residual"].is_number());
     EXPECT_GT(j["noise_normalised_residual"].get<double>(), 0.3);
     // Without filling, it warns; --strict turns the warning into an error for pipelines.

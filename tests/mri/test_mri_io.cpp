@@ -191,6 +191,7 @@ TEST(MriIo, RunReconWritesTheDesignLayout) {
     o.output = out;
     o.recon.method = Method::cg_sense;
     o.recon.iterations = 10;
+    o.recon.stop = Stop::iterations;  // the history holds exactly 10 per slice
     o.undersample = true;
     o.mask = MaskSpec{MaskKind::poisson, 3.0, 0.0, 16, 1};
     const RunSummary sum = run_recon(o);

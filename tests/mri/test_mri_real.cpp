@@ -375,7 +375,7 @@ TEST(MriReal, NoiseNormalisedResidualIsAboutOneForTheRightModel) {
     o.maps = MapsSource::truth;
     CheckCollector checks;
     const RunSummary r = run_recon(o);
-    EXPECT_EQ(r.noise_source, "image background");
+    EXPECT_EQ(r.noise_source, "readout margin");
     EXPECT_GT(r.residual, 0.6);
     EXPECT_LT(r.residual, 1.3);
     EXPECT_FALSE(checks.has_warning("mri.data_fit"));

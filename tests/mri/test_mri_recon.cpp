@@ -43,6 +43,7 @@ Outcome run(const SimulatedScan& s, const Array<float>& mask, const Array<comple
     ReconOptions o;
     o.method = m;
     o.iterations = iters;
+    o.stop = Stop::iterations;  // these tests compare the methods at fixed counts (test_mri_stop.cpp: the stopping)
     if (lambda >= 0.0) o.lambda = lambda;
     const View<const complex64> k(s.kspace.data(), Shape{kC, kH, kW});
     const SliceRecon r = reconstruct_slice(k, mask.view(), maps.view(), o);

@@ -149,6 +149,11 @@ struct ReconstructionAttributes {
     EspiritOptions espirit;
     bool prewhitened = false;
     double residual = -1.0;             // noise-normalised; < 0: not written
+    // How the iterative methods stopped: "discrepancy" or "iterations" ("" for zero-filled), the
+    // tau (0: none), the L1-wavelet cycle spinning ("off" or "seed N"; "" for other methods), and
+    // every slice's solver stop_reason, comma-separated (/history's attribute slice_stop_reasons).
+    std::string stopping, cycle_spinning, slice_stop_reasons;
+    double discrepancy_tau = 0.0;
     Quality quality;                    // nmse, psnr (dB), ssim: written when measured
 };
 

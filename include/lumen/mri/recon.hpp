@@ -9,11 +9,22 @@
 //   SENSE: (A^H A + lambda I) x = A^H y                           (A^H A has norm <= 1 already)
 // and one default lambda serves scans whose raw values differ by orders of magnitude (fastMRI's
 // are ~1e-5).
+//
+// Stopping (docs/mri.md, "Stopping and defaults"): cg-sense, l1-wavelet and tv stop by default at
+// the first iterate whose noise-normalised misfit, the mean over measured samples (times coils) of
+// |M (A x - y)|^2 / sigma^2, is at most tau (stop_reason "discrepancy"), or where that misfit
+// has stopped falling (stop_reason "misfit_plateau": a regulariser's bias can hold it above tau);
+// the iteration count is then a cap. sigma^2 is ReconOptions::noise_variance when given (the
+// noise pre-scan's, or the user's), else readout_noise_variance() of the slice (lumen/mri/noise.hpp),
+// scaled like the data (sigma^2 / s^2).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lumen/core/array.hpp"
 #include "lumen/core/complex.hpp"
@@ -32,6 +43,29 @@ const char* method_name(Method m) noexcept;
 int default_iterations(Method m) noexcept;
 double default_lambda(Method m) noexcept;
 
+enum class Stop {
+    discrepancy,  // at the discrepancy principle's tau, or where the misfit stops falling; the count is a cap
+    iterations,   // run exactly the iteration count
+};
+// "discrepancy", "iterations"; Error(invalid_option) naming ReconOptions.stop otherwise.
+Stop parse_stop(const std::string& text);
+const char* stop_name(Stop s) noexcept;
+// The default tau per method, measured (docs/mri.md "Stopping and defaults"); 0 for zero-filled.
+double default_discrepancy_tau(Method m) noexcept;
+// The plateau test of the discrepancy stop (docs/mri.md, "Stopping and defaults"): where the
+// misfit stays above tau (a regulariser's bias, a model error such as ESPIRiT maps), the run also
+// stops once the misfit fell by less than k_misfit_plateau (relative) over the last
+// k_misfit_plateau_window iterations AND the solver's own change measure (IterationInfo::residual:
+// ||x_k - x_k-1|| / ||x_k|| for fista and admm_tv, ||r_k|| / ||r_0|| for cg_normal) is below
+// k_plateau_change: the data can say no more and the estimate has stopped moving. (The misfit
+// alone is not enough: L1 and TV keep improving the image for a hundred iterations in the null
+// space of A while the misfit stays flat.)
+constexpr double k_misfit_plateau = 0.01;
+constexpr int k_misfit_plateau_window = 5;
+constexpr double k_plateau_change = 1e-3;
+// misfits: every iterate's misfit so far; change: the last iterate's change measure.
+bool misfit_plateau_reached(const std::vector<double>& misfits, double change);
+
 struct ReconOptions {
     Method method = Method::cg_sense;
     int iterations = 0;            // 0: default_iterations(method)
@@ -43,17 +77,39 @@ struct ReconOptions {
     // symmetric centre (phase_constrained in lumen/mri/partial_fourier.hpp).
     PartialFourier partial_fourier;
     int pocs_iterations = 20;
+    // Where the iterative methods stop (see above): discrepancy (default) or iterations.
+    Stop stop = Stop::discrepancy;
+    double discrepancy_tau = 0.0;  // > 0: the rule's tau; 0: default_discrepancy_tau(method)
+    // E|n|^2 per k-space sample in the data's units (after whitening, when the data were): > 0
+    // given (the noise pre-scan's, or the user's); 0: estimated from each slice
+    // (readout_noise_variance in lumen/mri/noise.hpp).
+    double noise_variance = 0.0;
+    // L1-wavelet: a random circular shift of the image (0 to 2^levels - 1 pixels on each axis)
+    // before the wavelet transform at every FISTA iteration, drawn from cycle_spinning_seed (the
+    // same shifts for every slice), which removes the blocky artefacts of a transform that is not
+    // shift invariant.
+    bool cycle_spinning = true;
+    std::uint64_t cycle_spinning_seed = 0;
     Device device = Device::cpu;
     // Called before each slice (iteration.iteration == 0; its return value is not used) and after
     // every iteration of the iterative methods (false stops that slice's solver: stop_reason
     // "callback"). part = the slice, parts = the slices (as the caller passes them to
     // SliceReconstructor::reconstruct; 0 of 1 for reconstruct_slice).
     ProgressCallback progress;
+    // Called after every iteration of the iterative methods with the current SENSE image estimate
+    // x [H][W] in the data's units (on `device`; e.g. to score it against a truth, as the stopping
+    // tests and the sweep do); false stops that slice's solver (stop_reason "callback").
+    std::function<bool(const IterationInfo&, View<const complex64> x)> inspect;
 
     // Every field in range: Error(invalid_option) naming "ReconOptions.member".
     void validate() const;
     int resolved_iterations() const { return iterations > 0 ? iterations : default_iterations(method); }
     double resolved_lambda() const { return lambda ? *lambda : default_lambda(method); }
+    // The tau the run stops at (0: none, stop iterations or zero-filled).
+    double resolved_tau() const {
+        if (stop != Stop::discrepancy || method == Method::zero_filled) return 0.0;
+        return discrepancy_tau > 0.0 ? discrepancy_tau : default_discrepancy_tau(method);
+    }
 };
 
 // What one slice's reconstruction did, without the images (SliceReconstructor::reconstruct writes
@@ -67,6 +123,9 @@ struct SliceInfo {
     // inverts the samples exactly, so has no residual to speak of).
     double residual_sq = -1.0;
     index_t measured = 0;
+    // sigma^2 per k-space sample (data units) the discrepancy stop used: ReconOptions::noise_variance,
+    // or this slice's estimate (0: none, zero-filled or stop iterations without a given variance).
+    double noise_variance = 0.0;
 };
 
 struct SliceRecon : SliceInfo {
@@ -96,7 +155,9 @@ public:
     // The same into the caller's views, on either device: magnitude [H][W] and image [H][W] (the
     // SENSE image; may be empty, and must be for zero-filled, which has none). When the inputs
     // and outputs are on options().device nothing goes through the host but the scale s (the
-    // 99th percentile of one coil-combined image, sorted on the host). A view of the wrong shape
+    // 99th percentile of one coil-combined image, sorted on the host) and, when the discrepancy
+    // stop must estimate the noise (no ReconOptions::noise_variance), the slice's k-space for
+    // readout_noise_variance. A view of the wrong shape
     // is Error(bad_input) whose field() names it ("kspace", "mask", "maps", "magnitude", "image").
     SliceInfo reconstruct(View<const complex64> kspace, View<const float> mask, View<const complex64> maps,
                           View<float> magnitude, View<complex64> image, index_t part = 0, index_t parts = 1);

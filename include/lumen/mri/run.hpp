@@ -59,19 +59,24 @@ struct RunSummary {
     double acceleration = 1.0;    // achieved, over the acquired columns
     int iterations = 0;           // per slice (the last slice's)
     std::string stop_reason;      // the last slice's solver ("" for zero-filled)
+    std::vector<int> slice_iterations;              // every slice's solver iterations
+    std::vector<std::string> slice_stop_reasons;    // and why it stopped ("" for zero-filled)
+    double discrepancy_tau = 0.0; // the discrepancy stop's tau (0: none)
     double seconds = 0.0;
     Quality quality;              // nmse, psnr_db, ssim against the file's truth or target; NaN without one
     std::vector<std::string> previews;
     bool whitened = false;        // the coils were pre-whitened with the noise pre-scan
     NoiseWhitening noise;         // the pre-scan's statistics (samples == 0: the file has none)
     // The noise-normalised residual: ||M (A x - y)||^2 / (measured samples * sigma^2), sigma^2 the
-    // noise variance per sample (from the noise pre-scan, else the image background). About 1 when the
+    // noise variance per sample (given, from the noise pre-scan, else the readout margin). About 1 when the
     // model explains the data down to the noise (a little below for CG-SENSE, whose image has
     // degrees of freedom of its own; above when the regulariser or the model leaves signal out).
     // < 0: not available (zero-filled, or no noise estimate).
     double residual = -1.0;
     double noise_variance = 0.0;  // sigma^2 used (mean over slices)
-    std::string noise_source;     // "noise pre-scan", "image background" or ""
+    // "given", "noise pre-scan", "readout margin", "image background" (2-D masks: an upper
+    // bound, used for the residual only, not for stopping), both when slices differ, or "".
+    std::string noise_source;
     PartialFourier partial_fourier;
 };
 
