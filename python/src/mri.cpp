@@ -89,7 +89,13 @@ void bind_mri(nb::module_& top) {
         .def_rw("tolerance", &ReconOptions::tolerance)
         .def_rw("wavelet_levels", &ReconOptions::wavelet_levels)
         .def_rw("pocs_iterations", &ReconOptions::pocs_iterations)
+        .def_rw("discrepancy_tau", &ReconOptions::discrepancy_tau, "the discrepancy rule's tau (0: the method's default)")
+        .def_rw("noise_variance", &ReconOptions::noise_variance,
+                "k-space noise variance per sample in the data's units (0: the pre-scan's or the readout margin's estimate)")
+        .def_rw("cycle_spinning", &ReconOptions::cycle_spinning, "L1-wavelet: random wavelet shifts per iteration")
+        .def_rw("cycle_spinning_seed", &ReconOptions::cycle_spinning_seed)
         .def("validate", &ReconOptions::validate);
+    enum_property(options, "stop", &ReconOptions::stop, parse_stop, stop_name, "'discrepancy' or 'iterations'");
     enum_property(options, "method", &ReconOptions::method, parse_method, method_name, "'zf', 'cg-sense', 'l1-wavelet' or 'tv'");
     options.def_prop_rw("device", [](const ReconOptions& c) { return std::string(device_name(c.device)); },
                         [](ReconOptions& c, const std::string& d) { c.device = device_arg(d); }, nb::arg("value"));
@@ -97,7 +103,8 @@ void bind_mri(nb::module_& top) {
     nb::class_<SliceRecon> slice(m, "SliceRecon", "One reconstructed slice.");
     slice.def_ro("solver", &SliceRecon::solver)
         .def_ro("data_scale", &SliceRecon::data_scale).def_ro("lam", &SliceRecon::lambda)
-        .def_ro("residual_sq", &SliceRecon::residual_sq).def_ro("measured", &SliceRecon::measured);
+        .def_ro("residual_sq", &SliceRecon::residual_sq).def_ro("measured", &SliceRecon::measured)
+        .def_ro("noise_variance", &SliceRecon::noise_variance, "sigma^2 per k-space sample the stop used (0: none)");
     slice.def_prop_ro("magnitude", [](nb::handle self) { return borrow(nb::cast<SliceRecon&>(self).magnitude, self); },
                       "[H, W] float32: RSS of the estimated coil images");
     slice.def_prop_ro("image", [](nb::handle self) { return borrow(nb::cast<SliceRecon&>(self).image, self); },

@@ -167,6 +167,8 @@ void bind_ptycho(nb::module_& top) {
     array_property(scan, "true_object", &Scan::true_object, "[H, W] or None");
     array_property(scan, "true_probe", &Scan::true_probe, "[ny, nx] or None");
     array_property(scan, "true_positions", &Scan::true_positions, "[J, 2] or None");
+    array_property(scan, "true_slices", &Scan::true_slices, "[N, H, W] of a simulated multi-slice object, or None");
+    scan.def_rw("slice_distance_m", &Scan::slice_distance_m);
 
     nb::class_<SimulationOptions> sim(m, "SimulationOptions", "Options of ptycho.simulate (lumen/ptycho/simulate.hpp).");
     sim.def(nb::init<>())
@@ -179,6 +181,8 @@ void bind_ptycho(nb::module_& top) {
         .def_rw("energy_kev", &SimulationOptions::energy_kev).def_rw("distance_m", &SimulationOptions::distance_m)
         .def_rw("detector_pixel_m", &SimulationOptions::detector_pixel_m).def_rw("store_probe", &SimulationOptions::store_probe)
         .def_rw("near_field", &SimulationOptions::near_field).def_rw("seed", &SimulationOptions::seed)
+        .def_rw("slices", &SimulationOptions::slices, "a thick object of this many slices")
+        .def_rw("slice_distance_m", &SimulationOptions::slice_distance_m)
         .def("validate", &SimulationOptions::validate);
     enum_property(sim, "scan", &SimulationOptions::scan, parse_scan_pattern, pattern_name, "'raster' or 'spiral'");
     m.def("_simulate", [](const SimulationOptions& o, const std::string& device) {
@@ -199,6 +203,8 @@ void bind_ptycho(nb::module_& top) {
         .def_rw("refine_positions", &ReconOptions::refine_positions, "refine the scan positions (AWF / WF)")
         .def_rw("position_delay", &ReconOptions::position_delay, "iterations before positions move")
         .def_rw("discrepancy_tau", &ReconOptions::discrepancy_tau, "the discrepancy rule's tau (0: the method's default)")
+        .def_rw("slices", &ReconOptions::slices, "multi-slice object: the number of slices (AWF / WF)")
+        .def_rw("slice_distance", &ReconOptions::slice_distance, "metres between slices (0: the scan's)")
         .def("validate", &ReconOptions::validate);
     enum_property(options, "stop", &ReconOptions::stop, parse_stop, stop_name, "'discrepancy' or 'iterations'");
     enum_property(options, "method", &ReconOptions::method, parse_method, method_name, "'awf', 'wf', 'epie' or 'rpie'");
@@ -209,7 +215,7 @@ void bind_ptycho(nb::module_& top) {
     nb::class_<StepSizes>(m, "StepSizes")
         .def_ro("object", &StepSizes::object).def_ro("probe", &StepSizes::probe)
         .def_ro("lipschitz_object", &StepSizes::lipschitz_object).def_ro("lipschitz_probe", &StepSizes::lipschitz_probe)
-        .def_ro("curvature", &StepSizes::curvature);
+        .def_ro("curvature", &StepSizes::curvature).def_ro("lipschitz_slices", &StepSizes::lipschitz_slices);
     nb::class_<Model::Residual>(m, "Residual", "The fit against the data: ratio() about 1 at the Poisson noise level.")
         .def_ro("squared", &Model::Residual::squared).def_ro("expected", &Model::Residual::expected)
         .def_ro("pixels", &Model::Residual::pixels).def("ratio", &Model::Residual::ratio);
@@ -223,11 +229,14 @@ void bind_ptycho(nb::module_& top) {
         .def_ro("recorded_position_error", &ReconInfo::recorded_position_error)
         .def_ro("stopping", &ReconInfo::stopping, "'discrepancy', 'iterations' or 'cap' (the data are not photon counts)")
         .def_ro("stopping_note", &ReconInfo::stopping_note)
-        .def_ro("kept_iteration", &ReconInfo::kept_iteration, "stop_reason 'diverged': the iteration returned");
+        .def_ro("kept_iteration", &ReconInfo::kept_iteration, "stop_reason 'diverged': the iteration returned")
+        .def_ro("slice_distance", &ReconInfo::slice_distance, "multi-slice: metres between the slices (0: one slice)");
     info.def_prop_ro("positions", [](nb::handle s) { return borrow(nb::cast<ReconInfo&>(s).positions, s); },
                      "[J, 2] float32: the positions used (refined ones when refined)");
     info.def_prop_ro("probe_modes", [](nb::handle s) { return borrow(nb::cast<ReconInfo&>(s).probe_modes, s); },
                      "[K, my, mx] complex64 by descending power (None for one mode)");
+    info.def_prop_ro("slices", [](nb::handle s) { return borrow(nb::cast<ReconInfo&>(s).slices, s); },
+                     "[N, H, W] complex64: the slices of a multi-slice object (None for one slice; object is their product)");
     nb::class_<ReconResult, ReconInfo> result(m, "ReconResult", "A ptychographic reconstruction: object, probe and what the solver did.");
     result.def_prop_ro("object", [](nb::handle s) { return borrow(nb::cast<ReconResult&>(s).object, s); }, "[H, W] complex64");
     result.def_prop_ro("probe", [](nb::handle s) { return borrow(nb::cast<ReconResult&>(s).probe, s); }, "[my, mx] complex64");
