@@ -309,6 +309,7 @@ void setup(CLI::App& app) {
             j["stop_reason"] = s.stop_reason;
             j["stopping"] = ro.recon.method == mri::Method::zero_filled ? "none" : mri::stop_name(ro.recon.stop);
             if (s.discrepancy_tau > 0.0) j["discrepancy_tau"] = s.discrepancy_tau;
+            if (s.communication.ranks > 1) j["communication"] = app::communication_json(s.communication);
             j["slice_iterations"] = s.slice_iterations;
             j["slice_stop_reasons"] = s.slice_stop_reasons;
             if (ro.recon.method == mri::Method::l1_wavelet) j["cycle_spinning"] = ro.recon.cycle_spinning;

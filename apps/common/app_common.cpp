@@ -11,6 +11,7 @@
 #include <new>
 #include <sstream>
 
+#include "lumen/core/comm.hpp"
 #include "lumen/core/error.hpp"
 #include "lumen/io/output.hpp"
 #include "lumen/io/watchdog.hpp"
@@ -43,7 +44,7 @@ void add_checkpoint_options(CLI::App& cmd, io::CheckpointOptions& options) {
 }
 
 CheckReporter::CheckReporter(std::string prog, const CommonOptions& options, bool verbose_ok)
-    : prog_(std::move(prog)), quiet_(options.quiet), strict_(options.strict), verbose_ok_(verbose_ok),
+    : prog_(std::move(prog)), quiet_(options.quiet || !world().root()), strict_(options.strict), verbose_ok_(verbose_ok),
       scope_([this](const CheckResult& library_result) {
           CheckResult r = library_result;
           r.message = with_flags(r.message);  // fields named in a hint read as this app's flags
@@ -132,11 +133,17 @@ std::string with_flags(const std::string& text) {
 std::ostream& out(const CommonOptions& options) {
     static NullBuffer null_buffer;
     static std::ostream null_stream(&null_buffer);
-    return options.quiet ? null_stream : std::cout;
+    // In a distributed run (docs/scaling.md) rank 0 speaks for the job.
+    return options.quiet || !world().root() ? null_stream : std::cout;
 }
 
 nlohmann::json json_summary(const std::string& prog, const std::string& command, double seconds) {
-    return {{"program", prog}, {"command", command}, {"lumen_version", LUMEN_VERSION}, {"time_s", seconds}};
+    return {{"program", prog}, {"command", command}, {"lumen_version", LUMEN_VERSION}, {"time_s", seconds},
+            {"ranks", world().size()}};
+}
+
+nlohmann::json communication_json(const CommunicationStats& c) {
+    return {{"ranks", c.ranks}, {"wait_s", c.wait_s}, {"communication_s", c.communication_s}, {"bytes", c.bytes}};
 }
 
 nlohmann::json quality_json(const Quality& q) {
@@ -176,10 +183,35 @@ void print_quality(const std::string& prog, const Quality& quality, const Common
     out(options) << prog << ": against the truth: " << quality_text(quality) << "\n";
 }
 
+namespace {
+// A message on stderr in one write, so that the lines of several ranks (docs/scaling.md) do not
+// interleave mid-line.
+void say(const std::string& text) {
+    std::cerr.flush();
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
+}
+
+// The exit status of a failed run. In a distributed run (docs/scaling.md) the failing rank says
+// which it is and ends the whole job with that status (MPI_Abort): the other ranks would otherwise
+// wait for it in their next collective, and no rank has committed an output yet.
+int failed(const std::string& prog, int status) {
+    const Communicator& ranks = world();
+    if (ranks.distributed()) {
+        say(prog + ": rank " + std::to_string(ranks.rank()) + " of " + std::to_string(ranks.size()) +
+            " failed; ending the job\n");
+        ranks.abort(status);
+    }
+    return status;
+}
+}  // namespace
+
 int run_app(const std::string& prog, const std::string& description, int argc, char** argv,
             const std::function<void(CLI::App&)>& setup) {
     // An interrupted run removes the outputs it staged (lumen/io/output.hpp).
     io::install_cleanup_handlers();
+    // Under an MPI launcher, MPI starts here, before any thread (lumen/core/comm.hpp).
+    (void)world();
     CLI::App app{description, prog};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string(prog) + " (lumen) " + LUMEN_VERSION);
@@ -192,8 +224,8 @@ int run_app(const std::string& prog, const std::string& description, int argc, c
     } catch (const CLI::Success& e) {
         return app.exit(e);  // --help, --version
     } catch (const CLI::ParseError& e) {
-        std::cerr << prog << ": error: " << e.what() << "\n(see '" << prog << " --help')\n";
-        return 2;
+        say(prog + ": error: " + e.what() + "\n(see '" + prog + " --help')\n");
+        return failed(prog, 2);
     } catch (const Error& e) {
         if (e.code() == ErrorCode::interrupted) {
             // A checkpoint was saved for SIGINT/SIGTERM: say where, then die of that signal (its
@@ -202,21 +234,23 @@ int run_app(const std::string& prog, const std::string& description, int argc, c
             io::die_of_pending_signal();
             return e.exit_code();
         }
-        std::cerr << prog << ": error: " << with_flag(e) << "\n";
-        return e.exit_code();
+        say(prog + ": error: " + with_flag(e) + "\n");
+        return failed(prog, e.exit_code());
     } catch (const std::bad_alloc&) {
-        std::cerr << prog << ": error: out of host memory; try a smaller problem\n";
-        return 1;
+        say(prog + ": error: out of host memory; try a smaller problem\n");
+        return failed(prog, 1);
     } catch (const std::exception& e) {
-        std::cerr << prog << ": error: " << e.what() << "\n";
-        return 1;
+        say(prog + ": error: " + e.what() + "\n");
+        return failed(prog, 1);
     }
 }
 
-void print_json(const nlohmann::json& summary) { std::cout << summary.dump(2) << std::endl; }
+void print_json(const nlohmann::json& summary) {
+    if (world().root()) std::cout << summary.dump(2) << std::endl;
+}
 
 Progress::Progress(std::string prog, std::string label, long total, bool quiet)
-    : prog_(std::move(prog)), label_(std::move(label)), total_(total), quiet_(quiet), tty_(::isatty(2) == 1),
+    : prog_(std::move(prog)), label_(std::move(label)), total_(total), quiet_(quiet || !world().root()), tty_(::isatty(2) == 1),
       start_(std::chrono::steady_clock::now()) {}
 
 double Progress::elapsed_seconds() const {

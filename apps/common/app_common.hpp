@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lumen/core/checks.hpp"
+#include "lumen/core/comm.hpp"
 #include "lumen/core/device.hpp"
 #include "lumen/core/quality.hpp"
 #include "lumen/io/checkpoint.hpp"
@@ -63,6 +64,10 @@ std::ostream& out(const CommonOptions& options);
 // Subcommands that compute on a device add "device"; those that read or write files add "input"
 // and "output"; iterative ones add "method", "iterations", "stop_reason"; with a truth "quality".
 nlohmann::json json_summary(const std::string& prog, const std::string& command, double seconds);
+
+// A distributed run's communication (lumen/core/comm.hpp) for the JSON summary:
+// {"ranks", "wait_s", "communication_s", "bytes"}.
+nlohmann::json communication_json(const CommunicationStats& stats);
 
 // The measured metrics of a Quality as a JSON object ({"psnr_db": .., "nrmse": .., ...}; metrics
 // not measured are left out).

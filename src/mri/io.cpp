@@ -607,6 +607,7 @@ void write_reconstruction(io::OutputSet& outputs, const std::string& path, View<
     out.set_attr("/", "espirit_threshold", a.espirit.threshold);
     out.set_attr("/", "espirit_crop", a.espirit.crop);
     out.set_attr("/", "device", a.device);
+    out.set_attr("/", "ranks", a.ranks);
     out.set_attr("/", "prewhitened", std::int64_t(a.prewhitened ? 1 : 0));
     out.set_attr("/", "partial_fourier", a.partial_fourier);
     out.set_attr("/", "noise_variance", a.noise_variance);
@@ -682,7 +683,7 @@ OutputFileInfo describe_output(const std::string& path) {
         text = {"method", "maps", "mask_source", "mask_kind", "device", "partial_fourier", "noise_source", "stopping",
                 "cycle_spinning", "input", "lumen_version"};
         numbers = {"lambda", "iterations", "acceleration", "requested_acceleration", "noise_variance", "discrepancy_tau",
-                   "noise_normalised_residual", "nmse", "psnr", "ssim"};
+                   "noise_normalised_residual", "nmse", "psnr", "ssim", "ranks"};
     } else if (f.exists("/sensitivities")) {
         d.kind = "maps";
         d.dataset = "/sensitivities";

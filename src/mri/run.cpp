@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "lumen/core/checks.hpp"
+#include "lumen/core/comm.hpp"
 #include "lumen/io/hdf5.hpp"
 #include "lumen/io/output.hpp"
 #include "lumen/linalg.hpp"
@@ -42,6 +44,80 @@ void EspiritRunOptions::validate() const {
 }
 
 namespace {
+
+// What one rank's slices contribute that is not a sum (distributed runs, docs/scaling.md): their
+// solver histories, iteration counts and stop reasons in slice order, and the mask of its last
+// slice. Packed as bytes for Communicator::all_gather; ranks own consecutive slices in rank order,
+// so concatenating the ranks' parts gives the serial run's order.
+struct RankSlices {
+    std::vector<IterationInfo> history;
+    std::vector<std::int64_t> history_slice;
+    std::vector<int> iterations;
+    std::vector<std::string> stop_reasons;
+    std::vector<float> last_mask;
+    std::vector<std::int64_t> last_mask_shape;
+};
+
+template <class T>
+void put(std::string& b, const T& v) {
+    b.append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+template <class T>
+T take(const std::string& b, std::size_t& at) {
+    require(at + sizeof(T) <= b.size(), "MPI: a rank's slice results are truncated (" + std::to_string(b.size()) +
+                                            " bytes)");
+    T v;
+    std::memcpy(&v, b.data() + at, sizeof(T));
+    at += sizeof(T);
+    return v;
+}
+template <class T>
+void put_vector(std::string& b, const std::vector<T>& v) {
+    put(b, std::uint64_t(v.size()));
+    for (const T& x : v) put(b, x);
+}
+template <class T>
+std::vector<T> take_vector(const std::string& b, std::size_t& at) {
+    const auto n = take<std::uint64_t>(b, at);
+    require(n <= b.size(), "MPI: a rank's slice results hold a bad count");
+    std::vector<T> v;
+    for (std::uint64_t i = 0; i < n; ++i) v.push_back(take<T>(b, at));
+    return v;
+}
+
+std::string pack(const RankSlices& r) {
+    std::string b;
+    put_vector(b, r.history);
+    put_vector(b, r.history_slice);
+    put_vector(b, r.iterations);
+    put(b, std::uint64_t(r.stop_reasons.size()));
+    for (const std::string& text : r.stop_reasons) {
+        put(b, std::uint64_t(text.size()));
+        b += text;
+    }
+    put_vector(b, r.last_mask);
+    put_vector(b, r.last_mask_shape);
+    return b;
+}
+
+RankSlices unpack(const std::string& b) {
+    RankSlices r;
+    std::size_t at = 0;
+    r.history = take_vector<IterationInfo>(b, at);
+    r.history_slice = take_vector<std::int64_t>(b, at);
+    r.iterations = take_vector<int>(b, at);
+    const auto n = take<std::uint64_t>(b, at);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const auto length = take<std::uint64_t>(b, at);
+        require(at + length <= b.size(), "MPI: a rank's slice results are truncated");
+        r.stop_reasons.push_back(b.substr(at, length));
+        at += length;
+    }
+    r.last_mask = take_vector<float>(b, at);
+    r.last_mask_shape = take_vector<std::int64_t>(b, at);
+    return r;
+}
+
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -251,6 +327,13 @@ RunSummary run_recon(const RunOptions& o) {
     o.validate();
     io::require_distinct_paths(o.input, o.output);
     // Checkpoints (issue #10), slice by slice: checked against the input and options first.
+    // Distributed runs (docs/scaling.md): each rank reconstructs a block of consecutive slices;
+    // rank 0 gathers them and writes the one output. Checkpoints hold one process's state.
+    const Communicator& ranks = world();
+    require_option(!ranks.distributed() || !o.checkpoint.enabled(),
+                   "CheckpointOptions.path",
+                   "a distributed run (" + std::to_string(ranks.size()) +
+                       " MPI ranks) does not checkpoint; run without checkpoints, or on one rank");
     io::RunCheckpoint checkpoint(o.checkpoint, "lumen-mri recon", o.input, o.output, checkpoint_options(o));
     const Checkpointing hook = checkpoint.hook();
     const ScanReader reader = ScanReader::open(o.input);
@@ -360,7 +443,8 @@ RunSummary run_recon(const RunOptions& o) {
     // slice and take the next slices' maps and mask; it masks each slice's data once, on the device.
     SliceReconstructor reconstructor(recon);
     Array<complex64> ones;  // single-coil maps
-    for (index_t s = first_slice; s < S; ++s) {
+    const Block mine = block_of(S, ranks.rank(), ranks.size());
+    for (index_t s = std::max(first_slice, mine.begin); s < mine.end; ++s) {
         if (hook.enabled() && hook.stop_requested && hook.stop_requested()) interrupted = true;
         if (interrupted) {
             save_state(s);
@@ -431,6 +515,58 @@ RunSummary run_recon(const RunOptions& o) {
     }
     checkpoint.after(interrupted ? "interrupted" : "", "recon " + o.input + " -o " + o.output + " --resume " +
                                                           checkpoint.path() + " and the same options");
+    if (ranks.distributed()) {
+        sum.communication.ranks = ranks.size();
+        const auto wait_start = std::chrono::steady_clock::now();
+        ranks.barrier();
+        sum.communication.wait_s = seconds_since(wait_start);
+        const auto communication_start = std::chrono::steady_clock::now();
+        // Sums: every slice of the volume is one rank's (the others hold zeros there), and the
+        // noise and acceleration tallies add up over slices.
+        ranks.sum(volume.view());
+        double tallies[] = {residual_sum, residual_norm, variance_sum, acc_sum, readout_estimates ? 1.0 : 0.0,
+                            background_estimates ? 1.0 : 0.0, double(merged.iterations)};
+        ranks.sum(tallies, index_t(std::size(tallies)));
+        residual_sum = tallies[0];
+        residual_norm = tallies[1];
+        variance_sum = tallies[2];
+        acc_sum = tallies[3];
+        readout_estimates = tallies[4] > 0.0;
+        background_estimates = tallies[5] > 0.0;
+        merged.iterations = int(tallies[6]);
+        // The job took as long as its slowest rank.
+        merged.elapsed_s = ranks.max(merged.elapsed_s);
+        // The rest in slice order; the last slice (and its mask, stop reason) is the last busy rank's.
+        RankSlices local;
+        local.history = merged.history;
+        local.history_slice = history_slice;
+        local.iterations = sum.slice_iterations;
+        local.stop_reasons = sum.slice_stop_reasons;
+        if (!last_mask.empty()) {
+            local.last_mask.assign(last_mask.begin(), last_mask.end());
+            for (int d = 0; d < last_mask.rank(); ++d) local.last_mask_shape.push_back(last_mask.dim(d));
+        }
+        merged.history.clear();
+        history_slice.clear();
+        sum.slice_iterations.clear();
+        sum.slice_stop_reasons.clear();
+        const std::string packed = pack(local);
+        sum.communication.bytes = double(volume.bytes()) + sizeof(tallies) + sizeof(double) + double(packed.size());
+        for (const std::string& part : ranks.all_gather(packed)) {
+            const RankSlices r = unpack(part);
+            merged.history.insert(merged.history.end(), r.history.begin(), r.history.end());
+            history_slice.insert(history_slice.end(), r.history_slice.begin(), r.history_slice.end());
+            sum.slice_iterations.insert(sum.slice_iterations.end(), r.iterations.begin(), r.iterations.end());
+            sum.slice_stop_reasons.insert(sum.slice_stop_reasons.end(), r.stop_reasons.begin(), r.stop_reasons.end());
+            if (!r.iterations.empty()) {
+                sum.iterations = r.iterations.back();
+                merged.stop_reason = r.stop_reasons.empty() ? std::string() : r.stop_reasons.back();
+                const Shape shape(std::vector<index_t>(r.last_mask_shape.begin(), r.last_mask_shape.end()));
+                last_mask = r.last_mask.empty() ? Array<float>() : Array<float>::from(r.last_mask, shape);
+            }
+        }
+        sum.communication.communication_s = seconds_since(communication_start);
+    }
     sum.acceleration = acc_sum / double(S);
     sum.stop_reason = merged.stop_reason;
     sum.noise_variance = variance_sum / double(S);
@@ -461,9 +597,16 @@ RunSummary run_recon(const RunOptions& o) {
     }
     if (!reference.empty()) sum.quality = fastmri_quality(reference.view(), volume.view());
 
-    // One set for the .h5 and its PNGs: both land, or neither (and never over the input).
+    sum.ranks = ranks.size();
+    // One set for the .h5 and its PNGs: both land, or neither (and never over the input). Rank 0
+    // writes for a distributed job.
+    if (!ranks.root()) {
+        sum.seconds = seconds_since(t0);
+        return sum;
+    }
     io::OutputSet outputs(o.input);
     ReconstructionAttributes a;
+    a.ranks = ranks.size();
     a.method = method_name(method);
     a.lambda = o.recon.resolved_lambda();
     a.iterations = o.recon.resolved_iterations();

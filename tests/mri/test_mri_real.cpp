@@ -37,20 +37,6 @@ SimulatedScan sim(index_t coils, index_t slices, index_t h = 64, index_t w = 48,
     return simulate(o);
 }
 
-// NRMSE after the least-squares scale: whitening changes the image's units, not its shape.
-double scaled_nrmse(const Array<float>& ref, const Array<float>& est) {
-    double rr = 0, re = 0, ee = 0;
-    for (index_t i = 0; i < ref.size(); ++i) {
-        rr += double(ref[i]) * ref[i];
-        re += double(ref[i]) * est[i];
-        ee += double(est[i]) * est[i];
-    }
-    const double a = re / ee;
-    double err = 0;
-    for (index_t i = 0; i < ref.size(); ++i) err += std::pow(double(ref[i]) - a * est[i], 2);
-    return std::sqrt(err / rr);
-}
-
 Array<float> read_recon(const std::string& path) { return io::H5File::open(path).read_float("/reconstruction", 3); }
 
 // Correlated complex Gaussian noise L z, z white with E|z|^2 = 1: [coils][n].
@@ -339,8 +325,11 @@ TEST(MriReal, KspaceCentreCheckFindsFftOrderedData) {
     CheckCollector checks;
     assess_scan(ScanReader::open(bad), {}, nullptr);
     ASSERT_TRUE(checks.has_warning("mri.kspace_centre"));
-    for (const auto& c : checks.warnings())
-        if (c.id == "mri.kspace_centre") EXPECT_NE(c.message.find("fftshift"), std::string::npos) << c.message;
+    for (const auto& c : checks.warnings()) {
+        if (c.id == "mri.kspace_centre") {
+            EXPECT_NE(c.message.find("fftshift"), std::string::npos) << c.message;
+        }
+    }
 }
 
 TEST(MriReal, NoiseNormalisedResidualIsAboutOneForTheRightModel) {

@@ -154,6 +154,7 @@ struct ReconstructionAttributes {
     // every slice's solver stop_reason, comma-separated (/history's attribute slice_stop_reasons).
     std::string stopping, cycle_spinning, slice_stop_reasons;
     double discrepancy_tau = 0.0;
+    std::int64_t ranks = 1;             // MPI ranks that reconstructed the slices (docs/scaling.md)
     Quality quality;                    // nmse, psnr (dB), ssim: written when measured
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "lumen/core/comm.hpp"
 #include "lumen/core/progress.hpp"
 #include "lumen/core/quality.hpp"
 #include "lumen/io/checkpoint.hpp"
@@ -62,6 +63,8 @@ struct RunSummary {
     std::vector<int> slice_iterations;              // every slice's solver iterations
     std::vector<std::string> slice_stop_reasons;    // and why it stopped ("" for zero-filled)
     double discrepancy_tau = 0.0; // the discrepancy stop's tau (0: none)
+    int ranks = 1;                // MPI ranks that took part (lumen/core/comm.hpp; rank 0 wrote the output)
+    CommunicationStats communication;  // distributed runs: the gather of the slices (rank 0's view)
     double seconds = 0.0;
     Quality quality;              // nmse, psnr_db, ssim against the file's truth or target; NaN without one
     std::vector<std::string> previews;

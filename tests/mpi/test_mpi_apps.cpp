@@ -1,0 +1,152 @@
+// Distributed runs through the apps (docs/scaling.md): `mpirun -np N lumen-mri recon ...` gives the
+// serial result, a rank that fails mid-run ends the job with a clear error and no output, and what
+// a distributed run cannot do (checkpoints) is refused with exit 2. Run by CTest with label mpi
+// when lumen is built with MPI and an MPI launcher was found (LUMEN_TEST_MPIEXEC).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include "lumen/io/hdf5.hpp"
+#include "lumen/mri/io.hpp"
+#include "lumen/mri/simulate.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace lumen;
+
+namespace {
+
+std::string mri_app() { return test::app_path("lumen-mri"); }
+
+// Every rank (and the serial run it is compared with) on one OpenMP thread: then the slices'
+// arithmetic is the same in both, and the results must agree to the last bit.
+std::string serial() { return "OMP_NUM_THREADS=1 "; }
+std::string mpirun(int ranks) {
+    // Root in containers and CI needs --allow-run-as-root; --oversubscribe lets 3 ranks share 2
+    // cores; the shared-memory transport's single-copy mode needs ptrace rights containers lack.
+    return std::string(LUMEN_TEST_MPIEXEC) + " --allow-run-as-root --oversubscribe --bind-to none" +
+           " --mca btl_vader_single_copy_mechanism none -x OMP_NUM_THREADS=1 -np " + std::to_string(ranks) + " ";
+}
+
+nlohmann::json json_of(const std::string& output) {
+    const auto start = output.find('{');
+    return nlohmann::json::parse(output.substr(start));
+}
+
+// A 5-slice scan (uneven over 2 and 3 ranks), small enough for seconds per run.
+std::string simulated_scan() {
+    static const std::string path = [] {
+        const std::string p = test::temp_path("mpi_scan.h5");
+        std::string log;
+        EXPECT_EQ(test::run_command(mri_app() + " simulate " + p + " --size 64x48 --coils 4 --slices 5 --noise 0.02 -q",
+                                    &log),
+                  0)
+            << log;
+        return p;
+    }();
+    return path;
+}
+
+}  // namespace
+
+TEST(MpiMri, SlicesOverRanksGiveTheSerialResult) {
+    const std::string scan = simulated_scan();
+    const std::string flags = " --method l1-wavelet --accel 4 --mask poisson --device cpu --json -q";
+    std::string log;
+    const std::string one = test::temp_path("mpi_serial.h5");
+    ASSERT_EQ(test::run_command(serial() + mri_app() + " recon " + scan + " -o " + one + flags, &log), 0) << log;
+    EXPECT_EQ(json_of(log)["ranks"], 1);
+    const io::H5File serial_file = io::H5File::open(one);
+    const Array<float> expected = serial_file.read_float("/reconstruction");
+    const Array<std::int64_t> expected_slices = serial_file.read_int("/history/slice");
+    for (int ranks : {2, 3}) {
+        SCOPED_TRACE(std::to_string(ranks) + " ranks");
+        const std::string out = test::temp_path("mpi_" + std::to_string(ranks) + ".h5");
+        ASSERT_EQ(test::run_command(mpirun(ranks) + mri_app() + " recon " + scan + " -o " + out + flags, &log), 0) << log;
+        // One JSON summary (rank 0's), saying how many ranks took part.
+        EXPECT_EQ(log.find('{'), log.rfind("{\n  \"")) << log;
+        const auto j = json_of(log);
+        EXPECT_EQ(j["ranks"], ranks);
+        // The gather: at least the volume (5 slices of 32 x 32 float32) went through the collectives.
+        EXPECT_EQ(j["communication"]["ranks"], ranks);
+        EXPECT_GE(j["communication"]["bytes"].get<double>(), 5 * 32 * 32 * 4.0);
+        EXPECT_GE(j["communication"]["communication_s"].get<double>(), 0.0);
+        ASSERT_EQ(j["slice_iterations"].size(), 5u) << log;
+        const io::H5File f = io::H5File::open(out);
+        EXPECT_EQ(f.attr_double("/", "ranks"), double(ranks));
+        const Array<float> got = f.read_float("/reconstruction");
+        ASSERT_EQ(got.shape(), expected.shape());
+        EXPECT_TRUE(test::same_bits(got.view(), expected.view()))
+            << "max relative difference " << test::max_rel_diff(got.view(), expected.view());
+        // The merged history: every slice's iterations, in slice order.
+        const Array<std::int64_t> slices = f.read_int("/history/slice");
+        ASSERT_EQ(slices.size(), expected_slices.size());
+        for (index_t i = 0; i < slices.size(); ++i) EXPECT_EQ(slices[i], expected_slices[i]) << i;
+        EXPECT_EQ(f.attr_string("/history", "slice_stop_reasons"), serial_file.attr_string("/history", "slice_stop_reasons"));
+        EXPECT_DOUBLE_EQ(f.attr_double("/", "acceleration"), serial_file.attr_double("/", "acceleration"));
+        EXPECT_NEAR(f.attr_double("/", "noise_normalised_residual"),
+                    serial_file.attr_double("/", "noise_normalised_residual"), 1e-9);
+    }
+}
+
+TEST(MpiMri, MoreRanksThanSlices) {
+    // 3 ranks, 2 slices: the third rank has nothing to do and still takes part in the collectives.
+    const std::string scan = test::temp_path("mpi_two_slices.h5"), one = test::temp_path("mpi_two_serial.h5"),
+                      out = test::temp_path("mpi_two_3.h5");
+    std::string log;
+    ASSERT_EQ(test::run_command(mri_app() + " simulate " + scan + " --size 64x48 --coils 4 --slices 2 -q", &log), 0) << log;
+    const std::string flags = " --method cg-sense --accel 3 --maps truth --device cpu -q";
+    ASSERT_EQ(test::run_command(serial() + mri_app() + " recon " + scan + " -o " + one + flags, &log), 0) << log;
+    ASSERT_EQ(test::run_command(mpirun(3) + mri_app() + " recon " + scan + " -o " + out + flags, &log), 0) << log;
+    const Array<float> a = io::H5File::open(one).read_float("/reconstruction");
+    const Array<float> b = io::H5File::open(out).read_float("/reconstruction");
+    EXPECT_TRUE(test::same_bits(a.view(), b.view())) << test::max_rel_diff(a.view(), b.view());
+}
+
+TEST(MpiMri, ARankFailingMidRunEndsTheJobAndWritesNothing) {
+    // Slice 3 of 4 holds a NaN: only the rank that owns it (rank 1 of 2: slices 2 and 3) fails, after
+    // its first slice, while rank 0 waits for it in the gather.
+    mri::SimulationOptions so;
+    so.height = 64;
+    so.width = 48;
+    so.coils = 4;
+    so.slices = 4;
+    so.noise = 0.02;
+    mri::SimulatedScan sim = mri::simulate(so);
+    const index_t per_slice = sim.kspace.size() / 4;
+    sim.kspace[3 * per_slice + 17] = complex64(NAN, 0.0f);
+    const std::string scan = test::temp_path("mpi_nan_slice.h5"), out = test::temp_path("mpi_nan_out.h5");
+    mri::FastMriWriteOptions wo;
+    wo.recon_height = sim.recon_height;
+    wo.recon_width = sim.recon_width;
+    wo.truth_sensitivities = sim.sensitivities.view();
+    wo.truth_image = sim.image.view();
+    mri::write_fastmri(scan, sim.kspace.view(), wo);
+    std::filesystem::remove(out);
+    std::string log;
+    const int status = test::run_command(mpirun(2) + mri_app() + " recon " + scan + " -o " + out +
+                                             " --method cg-sense --accel 3 --maps truth --device cpu -q",
+                                         &log);
+    EXPECT_NE(status, 0) << log;
+    EXPECT_NE(log.find("slice 3"), std::string::npos) << log;
+    EXPECT_NE(log.find("NaN"), std::string::npos) << log;
+    EXPECT_NE(log.find("rank 1 of 2 failed"), std::string::npos) << log;
+    EXPECT_FALSE(std::filesystem::exists(out));
+    // Nothing staged left beside it either.
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(out).parent_path()))
+        EXPECT_EQ(entry.path().filename().string().rfind("mpi_nan_out.h5", 0), std::string::npos) << entry.path();
+}
+
+TEST(MpiMri, CheckpointsAreRefusedWithExit2) {
+    const std::string scan = simulated_scan(), out = test::temp_path("mpi_ckpt.h5");
+    std::string log;
+    const int status = test::run_command(mpirun(2) + mri_app() + " recon " + scan + " -o " + out +
+                                             " --method cg-sense --device cpu -q --checkpoint-every 2",
+                                         &log);
+    EXPECT_EQ(status, 2) << log;
+    EXPECT_NE(log.find("--checkpoint"), std::string::npos) << log;
+    EXPECT_NE(log.find("does not checkpoint"), std::string::npos) << log;
+    EXPECT_FALSE(std::filesystem::exists(out));
+}
