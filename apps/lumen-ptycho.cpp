@@ -234,6 +234,11 @@ void setup(CLI::App& app) {
                       {"stop_reason", s.stop_reason},
                       {"stopping", s.stopping},
                       {"iteration_cap", iters}});
+            if (s.ranks > 1) {
+                j["communication"] = app::communication_json(s.communication);
+                j["communication"]["compute_s"] = s.compute_s;
+                j["communication"]["per_iteration_bytes"] = s.iterations > 0 ? s.communication.bytes / s.iterations : 0.0;
+            }
             if (!s.stopping_note.empty()) j["stopping_note"] = s.stopping_note;
             if (s.discrepancy_tau > 0) j["discrepancy_tau"] = s.discrepancy_tau;
             if (s.kept_iteration > 0) j["kept_iteration"] = s.kept_iteration;

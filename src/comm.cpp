@@ -4,6 +4,7 @@
 #include "lumen/core/comm.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <mutex>
 
@@ -39,12 +40,12 @@ void Communicator::sum(View<complex64> values) const {
     sum(View<float>(reinterpret_cast<float*>(values.data()), Shape{2 * values.size()}, values.device()));
 }
 
-Block block_of(index_t n, int rank, int size) {
+RankBlock block_of(index_t n, int rank, int size) {
     require(size >= 1 && rank >= 0 && rank < size && n >= 0,
             "block_of: rank " + std::to_string(rank) + " of " + std::to_string(size) + " ranks, " + std::to_string(n) +
                 " items");
     const index_t base = n / size, extra = n % size, r = rank;
-    Block b;
+    RankBlock b;
     b.begin = r * base + std::min(r, extra);
     b.end = b.begin + base + (r < extra ? 1 : 0);
     return b;
@@ -114,6 +115,7 @@ public:
     void sum(std::int64_t* v, index_t n) const override { reduce(v, n, MPI_INT64_T, MPI_SUM); }
     void max(double* v, index_t n) const override { reduce(v, n, MPI_DOUBLE, MPI_MAX); }
     std::vector<std::string> all_gather(const std::string& bytes) const override {
+        const Timer timer(stats_, double(bytes.size()) + sizeof(int));
         require(bytes.size() < std::size_t(k_piece), "MPI: a gathered part of " + std::to_string(bytes.size()) +
                                                          " bytes is over the 1 GiB this build gathers at once");
         std::vector<int> counts(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
@@ -135,21 +137,41 @@ public:
             parts.push_back(all.substr(std::size_t(offsets[std::size_t(r)]), std::size_t(counts[std::size_t(r)])));
         return parts;
     }
-    void barrier() const override { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+    void barrier() const override {
+        const Timer timer(stats_, 0.0);
+        check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+    }
+    CommunicationStats statistics() const override {
+        CommunicationStats s = stats_;
+        s.ranks = size_;
+        return s;
+    }
     [[noreturn]] void abort(int exit_status) const override {
         MPI_Abort(MPI_COMM_WORLD, exit_status);
         std::_Exit(exit_status);
     }
 
 private:
+    // Adds a collective's time and bytes to the totals when it ends.
+    struct Timer {
+        CommunicationStats& stats;
+        std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+        Timer(CommunicationStats& s, double bytes) : stats(s) { stats.bytes += bytes; }
+        ~Timer() {
+            stats.communication_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        }
+    };
+
     template <class T>
     void reduce(T* v, index_t n, MPI_Datatype type, MPI_Op op) const {
+        const Timer timer(stats_, double(n) * double(sizeof(T)));
         for (index_t done = 0; done < n; done += k_piece)
             check(MPI_Allreduce(MPI_IN_PLACE, v + done, int(std::min(k_piece, n - done)), type, op, MPI_COMM_WORLD),
                   "MPI_Allreduce");
     }
     int rank_ = 0, size_ = 1;
     bool owns_ = false;
+    mutable CommunicationStats stats_;
 };
 
 #endif

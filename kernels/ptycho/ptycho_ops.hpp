@@ -482,4 +482,22 @@ struct PatchNormSqF {
     LUMEN_HD double operator()(index_t i) const { return double(norm(object[w.at(i).obj])); }
 };
 
+// Distributed (r)PIE (docs/scaling.md): after a sweep each rank's object is weighted by the
+// illumination of its own frames, the weighted objects and the weights are summed over the ranks,
+// and the object becomes their weighted mean; a pixel no rank illuminates keeps its value.
+struct WeightObjectF {
+    const float* weight;
+    const complex64* object;
+    complex64* out;
+    LUMEN_HD void operator()(index_t i) const { out[i] = object[i] * weight[i]; }
+};
+struct WeightedMeanF {
+    const complex64* weighted;
+    const float* weight;
+    complex64* object;
+    LUMEN_HD void operator()(index_t i) const {
+        if (weight[i] > 0.0f) object[i] = weighted[i] / weight[i];
+    }
+};
+
 }  // namespace lumen::kern::ptycho

@@ -443,7 +443,7 @@ RunSummary run_recon(const RunOptions& o) {
     // slice and take the next slices' maps and mask; it masks each slice's data once, on the device.
     SliceReconstructor reconstructor(recon);
     Array<complex64> ones;  // single-coil maps
-    const Block mine = block_of(S, ranks.rank(), ranks.size());
+    const RankBlock mine = block_of(S, ranks.rank(), ranks.size());
     for (index_t s = std::max(first_slice, mine.begin); s < mine.end; ++s) {
         if (hook.enabled() && hook.stop_requested && hook.stop_requested()) interrupted = true;
         if (interrupted) {

@@ -64,7 +64,7 @@ Array<float> orient_positions(View<const float> positions_v, int o, double aspec
     return out;
 }
 
-FrameStats frame_stats(View<const float> intensities_v, View<const float> mask_v) {
+FrameStats frame_stats(View<const float> intensities_v, View<const float> mask_v, const Communicator& ranks) {
     require(intensities_v.rank() == 3 && intensities_v.dim(0) >= 1,
             "ptycho::frame_stats: expected intensities [J][ny][nx], got " + intensities_v.shape().str());
     const Array<float> y = Array<float>::copy_of(intensities_v, Device::cpu);
@@ -73,6 +73,7 @@ FrameStats frame_stats(View<const float> intensities_v, View<const float> mask_v
     std::vector<double> mean(std::size_t(m), 0.0);
     for (index_t j = 0; j < J; ++j)
         for (index_t r = 0; r < m; ++r) mean[std::size_t(r)] += double(y[j * m + r]);
+    ranks.sum(mean.data(), m);  // distributed: every rank's frames (the fractions below need no count)
     double total = 0, centre = 0, corner = 0;
     const double radius = 0.25 * double(std::min(ny, nx));
     for (index_t r = 0; r < m; ++r) {
@@ -203,8 +204,8 @@ void check_overlap(View<const float> positions, View<const complex64> probe) {
                          num(std::round(10.0 * s.span / s.probe_diameter) / 10.0) + " probe diameters");
 }
 
-void check_scan(const Scan& scan, bool with_overlap) {
-    const FrameStats f = frame_stats(scan.intensities, scan.mask);
+void check_scan(const Scan& scan, bool with_overlap, const Communicator& ranks) {
+    const FrameStats f = frame_stats(scan.intensities, scan.mask, ranks);
     const std::string power = "mean pattern power " + pct(f.centre) + " within a quarter frame of the centre, " +
                               pct(f.corner) + " of the corner";
     if (f.fft_order() && !scan.near_field)

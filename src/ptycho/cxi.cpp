@@ -135,7 +135,7 @@ Array<float> turn_frames(const Array<float>& in, const FrameTurn& t) {
 
 }  // namespace
 
-Scan read_cxi(const std::string& path, Propagation propagation) {
+Scan read_cxi(const std::string& path, Propagation propagation, const Communicator& ranks) {
     const io::H5File f = io::H5File::open(path);
     Scan s;
     if (propagation == Propagation::from_file && f.exists(cxi::propagation))
@@ -144,10 +144,25 @@ Scan read_cxi(const std::string& path, Propagation propagation) {
         s.near_field = propagation == Propagation::near_field;
     require(f.exists(cxi::data), path + ": dataset " + std::string(cxi::data) +
                                      " (diffraction intensities, (N, ny, nx)) is missing; is this a CXI file?");
-    s.intensities = f.read_float(cxi::data, 3);
-    const FrameTurn turn = read_basis(f, s.intensities.dim(0));
+    // Distributed (docs/scaling.md): this rank's block of the frames only, read as a hyperslab.
+    index_t J = 0;
+    if (ranks.distributed()) {
+        const Shape stored = f.info(cxi::data).shape;
+        require(stored.rank() == 3, path + ": dataset " + std::string(cxi::data) + " has shape " + stored.str() +
+                                        ", expected (N, ny, nx)");
+        J = stored[0];
+        require(J >= ranks.size(), path + ": " + std::to_string(J) + " frames cannot be split over " +
+                                       std::to_string(ranks.size()) + " ranks; run on at most " + std::to_string(J));
+        const RankBlock mine = block_of(J, ranks.rank(), ranks.size());
+        s.intensities = f.read_float_items(cxi::data, mine.begin, mine.size());
+        s.first_frame = mine.begin;
+    } else {
+        s.intensities = f.read_float(cxi::data, 3);
+        J = s.intensities.dim(0);
+    }
+    const FrameTurn turn = read_basis(f, J);
     if (turn.any()) s.intensities = turn_frames(s.intensities, turn);
-    const index_t J = s.intensities.dim(0), ny = s.intensities.dim(1), nx = s.intensities.dim(2);
+    const index_t ny = s.intensities.dim(1), nx = s.intensities.dim(2);
     require(J >= 1 && ny >= 2 && nx >= 2, path + ": dataset " + std::string(cxi::data) + " has shape " +
                                               s.intensities.shape().str() + ", expected at least one frame of 2x2");
     for (index_t i = 0; i < s.intensities.size(); ++i) {
@@ -156,13 +171,14 @@ Scan read_cxi(const std::string& path, Propagation propagation) {
             const index_t m = ny * nx, r = i % m;
             throw Error(ErrorCode::bad_input,
                         path + ": dataset " + std::string(cxi::data) + " holds " + num(v) + " at frame " +
-                            std::to_string(i / m) + ", pixel (" + std::to_string(r / nx) + ", " + std::to_string(r % nx) +
+                            std::to_string(s.first_frame + i / m) + ", pixel (" + std::to_string(r / nx) + ", " + std::to_string(r % nx) +
                             "); intensities must be finite and non-negative");
         }
     }
     {
         double total = 0;
         for (const float v : s.intensities) total += v;
+        total = ranks.distributed() ? ranks.sum(total) : total;  // every rank's frames
         require(total > 0, path + ": dataset " + std::string(cxi::data) +
                                " is all zero: no photons were recorded, nothing can be reconstructed");
     }
@@ -270,6 +286,9 @@ Scan read_cxi(const std::string& path, Propagation propagation) {
 void write_cxi(const std::string& path, const Scan& s) {
     require(!s.intensities.empty() && s.intensities.rank() == 3, "ptycho::write_cxi: the scan has no intensities");
     require(s.geometry.valid(), "ptycho::write_cxi: the scan's geometry must be set (energy, distance, pixel sizes)");
+    require(!s.partial(), "ptycho::write_cxi: the scan holds frames " + std::to_string(s.first_frame) + " to " +
+                              std::to_string(s.first_frame + s.intensities.dim(0) - 1) + " of " +
+                              std::to_string(s.positions.dim(0)) + " (a rank's part of a distributed scan); write a whole scan");
     const index_t J = s.n_positions(), ny = s.intensities.dim(1), nx = s.intensities.dim(2);
     require(s.positions.shape() == Shape({J, 2}), "ptycho::write_cxi: positions must be [J][2], got " +
                                                       s.positions.shape().str());

@@ -22,14 +22,16 @@ FrameOrder parse_frame_order(const std::string& text) {
     invalid_option("RunOptions.frame_order", "unknown frame order '" + text + "' (expected centred, fft or auto)");
 }
 
-Scan read_scan_for_recon(const std::string& path, FrameOrder order, bool* reordered, Propagation propagation) {
-    Scan scan = read_cxi(path, propagation);
+Scan read_scan_for_recon(const std::string& path, FrameOrder order, bool* reordered, Propagation propagation,
+                         const Communicator& ranks) {
+    Scan scan = read_cxi(path, propagation, ranks);
+    // Distributed: one decision from every rank's frames (ranks must not disagree on the order).
     const bool fft = order == FrameOrder::fft ||
                      (order == FrameOrder::automatic && !scan.near_field &&
-                                                   frame_stats(scan.intensities, scan.mask).fft_order());
+                                                   frame_stats(scan.intensities, scan.mask, ranks).fft_order());
     if (fft) frames_to_detector_order(scan);
     if (reordered) *reordered = fft;
-    check_scan(scan, false);  // reconstruct() checks the overlap with its starting probe
+    check_scan(scan, false, ranks);  // reconstruct() checks the overlap with its starting probe
     return scan;
 }
 

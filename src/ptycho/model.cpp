@@ -68,6 +68,8 @@ Shape Model::object_shape() const { return Shape{impl_->H, impl_->W}; }
 Shape Model::probe_shape() const { return Shape{impl_->my, impl_->mx}; }
 Shape Model::data_shape() const { return Shape{impl_->J, impl_->my, impl_->mx}; }
 index_t Model::positions() const { return impl_->J; }
+index_t Model::total_positions() const { return impl_->total_J; }
+const Communicator& Model::ranks() const { return *impl_->ranks; }
 index_t Model::modes() const { return impl_->K; }
 index_t Model::slices() const { return impl_->N; }
 Shape Model::object_stack_shape() const { return impl_->stack_shape(); }
@@ -162,6 +164,7 @@ void Model::adjoint_object(View<const complex64> g, View<complex64> out) const {
         s.back_propagate(s.plan_for(count), buf, count);
         s.object_adjoint_batch(k, j0, count, buf, out.data());
     });
+    s.sum_over_ranks(out);
 }
 
 void Model::far_field_of_probe(View<const complex64> probe, View<const complex64> object, View<complex64> out) const {
@@ -210,6 +213,7 @@ void Model::adjoint_probe(View<const complex64> g, View<const complex64> object,
         s.plan_one.inverse(acc);
         copy(acc.view(), View<complex64>(out.data(), Shape{s.m}, out.device()));
     }
+    s.sum_over_ranks(out);
 }
 
 void Model::intensities(View<const complex64> object, View<float> out) const {
@@ -301,9 +305,11 @@ void Model::set_data(View<const float> intensities, View<const float> mask) {
         total += v;
         ++measured;
     }
-    s.data_max = mx;
-    s.data_total = total;
-    s.data_mean = measured ? total / double(measured) : 0.0;
+    double tallies[] = {total, double(measured)};
+    s.ranks->sum(tallies, 2);
+    s.data_max = s.max_over_ranks(mx);
+    s.data_total = tallies[0];
+    s.data_mean = tallies[1] > 0 ? tallies[0] / tallies[1] : 0.0;
     const Array<float> yd = y.to(s.device);
     s.data = Array<float>(Shape{s.J * s.m}, s.device);
     // Detector order -> FFT order (ifftshift), once.
@@ -367,6 +373,10 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
         s.plan_all_modes().inverse(acc);
         copy(acc.view(), View<complex64>(grad_probe.data(), Shape{s.K * s.m}, grad_probe.device()));
     }
+    // Distributed: the frames' sums over all ranks (the position gradient is per frame: the rank's).
+    if (want_o) s.sum_over_ranks(grad_object);
+    if (want_p) s.sum_over_ranks(grad_probe);
+    total = s.sum_over_ranks(total);
     if (bounds) s.last_bounds = s.slice_bounds(object.data(), lipschitz_object());
     return total;
 }
@@ -392,7 +402,13 @@ Model::Residual Model::residual(View<const complex64> object) const {
         measured = 0;
         for (index_t i = 0; i < s.m; ++i) measured += mk[i] != 0.0f;
     }
-    r.pixels = measured * s.J;
+    r.pixels = measured * s.total_J;
+    if (s.ranks->distributed()) {
+        double sums[] = {r.squared, r.expected};
+        s.ranks->sum(sums, 2);
+        r.squared = sums[0];
+        r.expected = sums[1];
+    }
     return r;
 }
 
@@ -410,7 +426,7 @@ double Model::intensity_curvature(View<const complex64> object) const {
                                                                              s.K, count * s.m},
                                                      kern::MaxOp()));
     });
-    return best;
+    return s.max_over_ranks(best);
 }
 
 // ---- the model as linear operators ----------------------------------------------------------

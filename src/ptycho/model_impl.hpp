@@ -28,6 +28,10 @@ struct Model::Impl {
     index_t J = 0, my = 0, mx = 0, m = 0, H = 0, W = 0, batch = 1;
     index_t K = 1;  // incoherent probe modes
     index_t N = 1;  // object slices
+    // The ranks the frames are split over (ModelOptions::ranks; single_rank() when not
+    // distributed) and the frames of all of them. Declared before the plans: make_plans sets them.
+    const Communicator* ranks = &single_rank();
+    index_t total_J = 0;
     Device device = Device::cpu;
     bool subpixel = false;
     bool allow_subpixel = true;  // ModelOptions::subpixel
@@ -60,6 +64,11 @@ struct Model::Impl {
     // last loss() with an object gradient computed from it (Model::last_lipschitz_slices).
     mutable Array<float> slice_illum;
     mutable std::vector<double> last_bounds;
+    // Sums over the ranks of what each rank's frames contribute (no-ops on one rank).
+    void sum_over_ranks(View<float> v) const { ranks->sum(v); }
+    void sum_over_ranks(View<complex64> v) const { ranks->sum(v); }
+    double sum_over_ranks(double v) const { return ranks->distributed() ? ranks->sum(v) : v; }
+    double max_over_ranks(double v) const { return ranks->distributed() ? ranks->max(v) : v; }
     Array<float> data;  // [J][m], FFT order (far field) or as measured (near field)
     Array<float> mask;  // [m], FFT order, or empty
     double data_max = 0, data_total = 0, data_mean = 0;
@@ -148,10 +157,16 @@ struct Model::Impl {
         require(opt.slices >= 1 && opt.slices <= 64,
                 "ptycho::Model: the number of object slices must be 1 to 64, got " + std::to_string(opt.slices));
         device = dev;
+        if (opt.ranks) ranks = opt.ranks;
         K = opt.modes;
         N = opt.slices;
         allow_subpixel = opt.subpixel;
         J = positions_v.dim(0);
+        {
+            std::int64_t all = J;
+            ranks->sum(&all, 1);
+            total_J = all;
+        }
         my = prb[0];
         mx = prb[1];
         m = my * mx;
@@ -359,6 +374,7 @@ struct Model::Impl {
     // times prod_{m > n} max |O_m|^2 (what leaves slice n passes unitary propagations and the later
     // slices, which grow a perturbation's norm by at most their largest modulus).
     std::vector<double> slice_bounds(const complex64* object, double probe_bound) const {
+        sum_over_ranks(slice_illum.view());
         std::vector<double> bound{probe_bound};
         for (index_t n = 2; n <= N; ++n)
             bound.push_back(max_of(View<const float>(slice_illum.data() + (n - 2) * object_size(), Shape{object_size()}, device)));
@@ -373,7 +389,8 @@ struct Model::Impl {
     // The largest |O_n|^2 over the scanned windows of slice n (1-based) of a stack.
     double slice_max_power(const complex64* object, index_t n) const {
         const kp::Windows all{corners.data(), nullptr, 0, 0, my, mx, W};
-        return detail::reduce<double>(device, J * m, kp::PatchNormSqF{all, object + (n - 1) * object_size()}, kern::MaxOp());
+        return max_over_ranks(
+            detail::reduce<double>(device, J * m, kp::PatchNormSqF{all, object + (n - 1) * object_size()}, kern::MaxOp()));
     }
 
     // Recomputes the probe spectra F P_k and the shifted probes P_jk = F^H D_j F P_k.
@@ -429,8 +446,9 @@ struct Model::Impl {
         }
     }
 
-    // sum_j sum_k |P_jk|^2 onto the object grid `out` (zeroed here).
-    void illumination_into(View<float> out) const {
+    // sum_j sum_k |P_jk|^2 onto the object grid `out` (zeroed here); over every rank's frames, or
+    // (all_ranks false) over this rank's own.
+    void illumination_into(View<float> out, bool all_ranks = true) const {
         fill(out, 0.0f);
         float* od = out.data();
         for (index_t mode = 0; mode < K; ++mode) {
@@ -441,6 +459,7 @@ struct Model::Impl {
                 });
             });
         }
+        if (all_ranks) sum_over_ranks(out);
     }
     // sum_j |O(c_j + r)|^2 onto the probe grid `out` (zeroed here).
     void object_power_into(const complex64* object, View<float> out) const {
@@ -448,6 +467,7 @@ struct Model::Impl {
         for_batches([&](index_t, index_t j0, index_t count) {
             detail::for_each(device, m, kp::ObjectPowerGatherF{windows(j0), count, object, out.data()});
         });
+        sum_over_ranks(out);
     }
     static double max_of(View<const float> v) {
         return detail::reduce<double>(v.device(), v.size(), kern::SumF<float, double>{v.data()}, kern::MaxOp());

@@ -33,6 +33,29 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
     Array<complex64> psi(Shape{m}, dev), pj(Shape{m}, dev), pj_old(Shape{m}, dev), acc(Shape{m}, dev);
     const double energy0 = norm2_squared(probe.view());
     const double total_photons = std::max(model.data_total(), 1e-30);
+    // Distributed (docs/scaling.md): each rank sweeps its own frames from the common estimates,
+    // then the ranks' objects are merged by their illumination-weighted mean and their probes by
+    // their mean (synchronise_ranks), once per sweep. Not the serial algorithm: a rank's frames
+    // do not see the other ranks' updates of the same sweep.
+    const Communicator& ranks = *s.ranks;
+    Array<float> weight;
+    Array<complex64> weighted;
+    auto synchronise_ranks = [&](bool refine) {
+        if (!ranks.distributed()) return;
+        if (weight.empty()) {
+            weight = Array<float>(Shape{s.H * s.W}, dev);
+            weighted = Array<complex64>(Shape{s.H * s.W}, dev);
+        }
+        s.illumination_into(weight.view(), false);  // this rank's frames, with the sweep's probe
+        detail::for_each(dev, s.H * s.W, kp::WeightObjectF{weight.data(), object.data(), weighted.data()});
+        ranks.sum(weighted.view());
+        ranks.sum(weight.view());
+        detail::for_each(dev, s.H * s.W, kp::WeightedMeanF{weighted.data(), weight.data(), object.data()});
+        if (refine) {
+            ranks.sum(probe.view());
+            scale(complex64(float(1.0 / ranks.size())), probe.view());
+        }
+    };
 
     std::vector<index_t> order(static_cast<std::size_t>(J));
     std::iota(order.begin(), order.end(), index_t(0));
@@ -94,6 +117,11 @@ SolverResult run_pie(Model& model, Array<complex64>& object, Array<complex64>& p
                 s.plan_one.inverse(acc);
                 axpy(complex64(1.0f), acc.view(), probe.view().reshaped(Shape{m}));
             }
+        }
+        if (ranks.distributed()) {
+            if (refine) model.set_probe(probe.view());  // the illumination weights use the rank's final probe
+            synchronise_ranks(refine);
+            loss = ranks.sum(loss);
         }
         if (!std::isfinite(loss) || !all_finite(object.view()))
             throw Error(ErrorCode::failure, std::string(o.regularized ? "rPIE" : "ePIE") + " diverged at sweep " +

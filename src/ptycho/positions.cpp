@@ -39,15 +39,23 @@ void PositionRefiner::step(int iteration, View<const complex64> object) {
             dp[std::size_t(2 * j + a)] = d;
             mean[a] += d / double(J);
         }
+    // Distributed (docs/scaling.md): the mean over every rank's frames; J_all frames in all.
+    const index_t J_all = model_.total_positions();
+    if (model_.ranks().distributed()) {
+        for (int a = 0; a < 2; ++a) mean[a] *= double(J);  // back to sums
+        model_.ranks().sum(mean, 2);
+        for (int a = 0; a < 2; ++a) mean[a] /= double(J_all);
+    }
     for (index_t j = 0; j < J; ++j)
         for (int a = 0; a < 2; ++a) {
-            const double d = dp[std::size_t(2 * j + a)] - (J > 1 ? mean[a] : 0.0);
+            const double d = dp[std::size_t(2 * j + a)] - (J_all > 1 ? mean[a] : 0.0);
             // A window at p covers [floor(p), floor(p) + n): p must stay below obj - n + 1.
             const double hi = double(obj[a] - frame[a]) + 0.999;
             const double p = std::clamp(double(positions_[2 * j + a]) + d, 0.0, hi);
             last_step_ = std::max(last_step_, std::fabs(p - double(positions_[2 * j + a])));
             positions_[2 * j + a] = float(p);
         }
+    if (model_.ranks().distributed()) last_step_ = model_.ranks().max(last_step_);
     model_.set_positions(positions_.view());
 }
 

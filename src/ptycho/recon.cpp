@@ -73,6 +73,12 @@ void ReconOptions::validate() const {
                    "position refinement is single-slice only; refine positions or reconstruct slices, not both");
     require_option(slices == 1 || !(checkpoint.enabled() || checkpoint.resume), "ReconOptions.checkpoint",
                    "multi-slice runs do not checkpoint; reconstruct slices without checkpoints");
+    // Distributed runs (docs/scaling.md).
+    if (ranks && ranks->distributed()) {
+        require_option(!(checkpoint.enabled() || checkpoint.resume), "CheckpointOptions.path",
+                       "a distributed run (" + std::to_string(ranks->size()) +
+                           " ranks) does not checkpoint; run without checkpoints, or on one rank");
+    }
 }
 
 const char* method_name(Method method) noexcept {
@@ -152,7 +158,7 @@ StepSizes step_sizes(const Model& model, Loss loss, View<const complex64> object
     return s;
 }
 
-Array<complex64> probe_from_data(View<const float> intensities_v, View<const float> mask_v) {
+Array<complex64> probe_from_data(View<const float> intensities_v, View<const float> mask_v, const Communicator& ranks) {
     require(intensities_v.rank() == 3 && intensities_v.dim(0) >= 1,
             "ptycho::probe_from_data: expected intensities [J][ny][nx], got " + intensities_v.shape().str());
     const Array<float> y = Array<float>::copy_of(intensities_v, Device::cpu);
@@ -161,10 +167,16 @@ Array<complex64> probe_from_data(View<const float> intensities_v, View<const flo
     std::vector<double> mean(std::size_t(m), 0.0);
     for (index_t j = 0; j < J; ++j)
         for (index_t r = 0; r < m; ++r) mean[std::size_t(r)] += double(y[j * m + r]);
+    // Distributed: the mean over every rank's frames.
+    double frames = double(J);
+    if (ranks.distributed()) {
+        ranks.sum(mean.data(), m);
+        frames = ranks.sum(frames);
+    }
     Array<complex64> p(Shape{ny, nx});
     for (index_t r = 0; r < m; ++r) {
         const bool measured = mask.empty() || mask[r] != 0.0f;
-        p[r] = complex64(measured ? float(std::sqrt(mean[std::size_t(r)] / double(J))) : 0.0f, 0.0f);
+        p[r] = complex64(measured ? float(std::sqrt(mean[std::size_t(r)] / frames)) : 0.0f, 0.0f);
     }
     // Detector order -> FFT order, unitary inverse FFT, then centre the probe in its frame.
     ifftshift(p.view(), 2);
@@ -197,7 +209,7 @@ void precondition_slices(const Model& model, View<complex64> g) {
 // focused beam seen out of focus is the usual probe of far-field X-ray ptychography; the joint
 // refinement that follows corrects what this family misses.
 Array<complex64> estimate_probe(Model& model, View<const float> intensities, View<const float> mask, Loss loss) {
-    Array<complex64> pupil = probe_from_data(intensities, mask);  // centred real-space probe
+    Array<complex64> pupil = probe_from_data(intensities, mask, model.ranks());  // centred real-space probe
     // Back to the pupil (FFT order): amplitude sqrt(mean pattern).
     ifftshift(pupil.view(), 2);
     const index_t my = pupil.dim(0), mx = pupil.dim(1);
@@ -258,16 +270,26 @@ Array<complex64> estimate_probe(Model& model, View<const float> intensities, Vie
 // The probe of a near-field scan without one: the square root of the mean frame (the probe's
 // intensity on the detector, the object's structure averaged out) propagated back to the sample,
 // i.e. the probe adjoint of a one-position model on a unit object.
-Array<complex64> near_field_probe(View<const float> intensities_v, const ModelOptions& options) {
+Array<complex64> near_field_probe(View<const float> intensities_v, const ModelOptions& options,
+                                  const Communicator& ranks) {
     const Array<float> intensities = Array<float>::copy_of(intensities_v, Device::cpu);
     const Shape ps = intensities.shape().drop_front();
     const index_t J = intensities.dim(0), m = ps[0] * ps[1];
-    Model one(ps, ps, Array<float>(Shape{1, 2}), Device::cpu, options);
+    ModelOptions local = options;
+    local.ranks = nullptr;  // a one-position model of this process's own
+    Model one(ps, ps, Array<float>(Shape{1, 2}), Device::cpu, local);
     Array<complex64> g(Shape{1, ps[0], ps[1]}), ones(ps), probe(ps);
+    // The mean frame (over every rank's frames when distributed), summed in double.
+    std::vector<double> mean(std::size_t(m), 0.0);
     for (index_t j = 0; j < J; ++j)
-        for (index_t r = 0; r < m; ++r) g[r].re += intensities[j * m + r] / float(J);
+        for (index_t r = 0; r < m; ++r) mean[std::size_t(r)] += double(intensities[j * m + r]);
+    double frames = double(J);
+    if (ranks.distributed()) {
+        ranks.sum(mean.data(), m);
+        frames = ranks.sum(frames);
+    }
     for (index_t r = 0; r < m; ++r) {
-        g[r] = complex64(std::sqrt(std::max(g[r].re, 0.0f)), 0.0f);
+        g[r] = complex64(float(std::sqrt(std::max(mean[std::size_t(r)] / frames, 0.0))), 0.0f);
         ones[r] = complex64(1.0f, 0.0f);
     }
     one.adjoint_probe(g, ones, probe);
@@ -441,6 +463,11 @@ struct Reconstructor::State {
     double aspect = 1.0;
     Array<float> given_positions;  // host, as given (the orientation check tries the others from them)
     Array<float> positions;        // host, after the orientation
+    // Distributed (ReconOptions::ranks): this rank's frames, their positions (host, oriented) and
+    // as given. Not distributed: all frames, the same arrays as above.
+    const Communicator* ranks = &single_rank();
+    RankBlock frames;
+    Array<float> local_positions, local_given_positions;
     Shape object_shape;
     ModelOptions model_options;
     std::unique_ptr<Model> model;
@@ -463,14 +490,43 @@ struct Reconstructor::State {
         model_options = layout.model_options(opt.batch, opt.subpixel);
         ModelOptions with_modes = layout.with_slices(model_options, opt.slices, opt.slice_distance);
         with_modes.modes = opt.modes;
-        model = std::make_unique<Model>(object_shape, layout.frame, positions, opt.device, with_modes);
+        // Distributed: the model holds this rank's block of frames on the whole scan's object grid.
+        const index_t J = positions.dim(0);
+        if (opt.ranks) ranks = opt.ranks;
+        require(J >= ranks->size(), std::string(where) + ": " + std::to_string(J) + " frames cannot be split over " +
+                                        std::to_string(ranks->size()) + " ranks; run on at most " + std::to_string(J));
+        frames = block_of(J, ranks->rank(), ranks->size());
+        local_positions = rows(positions, frames);
+        local_given_positions = rows(given_positions, frames);
+        with_modes.ranks = ranks;
+        model = std::make_unique<Model>(object_shape, layout.frame, local_positions, opt.device, with_modes);
+    }
+
+    // Rows [b.begin, b.end) of a host [J][2] array.
+    static Array<float> rows(const Array<float>& a, RankBlock b) {
+        Array<float> out(Shape{b.size(), 2});
+        std::copy(a.data() + 2 * b.begin, a.data() + 2 * b.end, out.data());
+        return out;
+    }
+
+    // Every rank's rows of a [J_r][2] host array, in rank order: the whole scan's [J][2].
+    Array<float> gather_rows(const Array<float>& local) const {
+        if (!ranks->distributed()) return local.clone();
+        const std::string mine(reinterpret_cast<const char*>(local.data()), std::size_t(local.bytes()));
+        std::vector<float> all;
+        for (const std::string& part : ranks->all_gather(mine)) {
+            const auto* f = reinterpret_cast<const float*>(part.data());
+            all.insert(all.end(), f, f + part.size() / sizeof(float));
+        }
+        return Array<float>::from(all, Shape{index_t(all.size() / 2), 2});
     }
 
     ReconInfo run(View<const float> intensities, View<const float> mask, View<const complex64> initial_probe,
                   View<complex64> object_out, View<complex64> probe_out) {
         const std::string where = "ptycho::reconstruct";
         const Shape frame = layout.frame;
-        require_view(intensities, Shape{positions.dim(0), frame[0], frame[1]}, where, "intensities");
+        // Distributed: this rank's block of frames (block_of over all J).
+        require_view(intensities, Shape{frames.size(), frame[0], frame[1]}, where, "intensities");
         if (!mask.empty()) require_view(mask, frame, where, "mask");
         if (!initial_probe.empty()) require_view(initial_probe, frame, where, "initial_probe");
         require_view(object_out, object_shape, where, "object");
@@ -486,7 +542,7 @@ struct Reconstructor::State {
         double tau = 0;
         if (opt.stop == Stop::discrepancy) {
             guard = std::make_unique<StopGuard>(m);
-            const CountCheck counts = check_photon_counts(intensities, mask);
+            const CountCheck counts = check_photon_counts(intensities, mask, *ranks);
             if (counts.counts) {
                 tau = opt.discrepancy_tau;  // 0: from the degrees of freedom, once the probe is set
                 r.stopping = "discrepancy";
@@ -498,13 +554,13 @@ struct Reconstructor::State {
             r.stopping = "iterations";
         }
         // A previous call's refinement moved the model's positions: every call starts from the plan's.
-        if (opt.refine_positions) m.set_positions(positions.view());
+        if (opt.refine_positions) m.set_positions(local_positions.view());
 
         r.probe_from_data = initial_probe.empty();
         r.refined_probe = opt.refine_probe || r.probe_from_data;
         // The starting (first-mode) probe; K > 1 modes start from it (initial_probe_modes).
         const Array<complex64> probe_host =
-            r.probe_from_data ? (model_options.near_field() ? near_field_probe(intensities, model_options)
+            r.probe_from_data ? (model_options.near_field() ? near_field_probe(intensities, model_options, *ranks)
                                                             : estimate_probe(m, intensities, mask, opt.loss))
                               : Array<complex64>::copy_of(initial_probe, Device::cpu);
         require(all_finite(probe_host.view()), "ptycho::reconstruct: the probe has non-finite values");
@@ -536,8 +592,9 @@ struct Reconstructor::State {
         // Plausibility of the scan with the starting probe; neither check changes the result.
         check_overlap(positions, probe_host);
         if (opt.check_orientation)
-            report_orientation(fit_orientation(given_positions, intensities, mask, probe_host, opt.orientation, aspect,
-                                               dev, 100, 12, model_options));
+            // (distributed: each rank on its own frames; rank 0's report is the one shown)
+            report_orientation(fit_orientation(local_given_positions, intensities, mask, probe_host, opt.orientation,
+                                               aspect, dev, 100, 12, model_options));
 
         // A probe estimated from the data is far from the truth: hold it fixed for a few iterations
         // so that the object takes shape first.
@@ -581,10 +638,10 @@ struct Reconstructor::State {
         if (opt.method == Method::awf || opt.method == Method::wf) {
             std::unique_ptr<PositionRefiner> refiner;
             r.solver = run_gradient(m, object, probe, opt, r.refined_probe, iterations, delay, r.steps, monitor,
-                                    checkpointing ? &checkpoint : nullptr, refiner, positions, guard.get(), tau);
+                                    checkpointing ? &checkpoint : nullptr, refiner, local_positions, guard.get(), tau);
             if (refiner) {
                 r.refined_positions = true;
-                r.positions = refiner->positions().clone();
+                r.positions = gather_rows(refiner->positions());
             }
         } else {
             PieOptions p;
@@ -690,9 +747,14 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt) {
     require(!scan.intensities.empty() && scan.intensities.rank() == 3,
             "ptycho::reconstruct: the scan has no intensities [J][ny][nx]");
     const index_t J = scan.n_positions();
-    require(scan.positions.shape() == Shape({J, 2}), "ptycho::reconstruct: expected positions [" + std::to_string(J) +
-                                                         "][2] for the " + std::to_string(J) + " frames, got " +
-                                                         scan.positions.shape().str());
+    require(scan.positions.shape() == Shape({J, 2}) && (scan.intensities.dim(0) == J || scan.partial()),
+            "ptycho::reconstruct: expected positions [" + std::to_string(scan.intensities.dim(0)) + "][2] for the " +
+                std::to_string(scan.intensities.dim(0)) + " frames, got " + scan.positions.shape().str());
+    const bool distributed = opt.ranks && opt.ranks->distributed();
+    require(!scan.partial() || distributed, "ptycho::reconstruct: the scan holds frames " +
+                                                std::to_string(scan.first_frame) + " on, of " + std::to_string(J) +
+                                                " only (a rank's part of a distributed scan) but the run is not distributed "
+                                                "(ReconOptions::ranks)");
     ReconOptions options = opt;
     if (options.slices > 1 && options.slice_distance == 0) {
         options.slice_distance = scan.slice_distance_m;
@@ -704,7 +766,24 @@ ReconResult reconstruct(const Scan& scan, const ReconOptions& opt) {
     ReconResult r;
     r.object = Array<complex64>(plan.object_shape());
     r.probe = Array<complex64>(plan.probe_shape());
-    static_cast<ReconInfo&>(r) = plan.reconstruct(scan.intensities, scan.mask, scan.probe, r.object, r.probe);
+    // Distributed: this rank's block of the scan's frames.
+    View<const float> intensities = scan.intensities.view();
+    if (distributed) {
+        const RankBlock b = block_of(J, opt.ranks->rank(), opt.ranks->size());
+        if (scan.partial()) {
+            // read_cxi with the same ranks read exactly this block.
+            require(scan.first_frame == b.begin && scan.intensities.dim(0) == b.size(),
+                    "ptycho::reconstruct: rank " + std::to_string(opt.ranks->rank()) + " holds frames from " +
+                        std::to_string(scan.first_frame) + " (" + std::to_string(scan.intensities.dim(0)) +
+                        ") but owns frames from " + std::to_string(b.begin) + " (" + std::to_string(b.size()) + ")");
+        } else {
+            const index_t m = scan.probe_shape().size();
+            intensities = View<const float>(scan.intensities.data() + b.begin * m,
+                                            Shape{b.size(), scan.intensities.dim(1), scan.intensities.dim(2)},
+                                            scan.intensities.device());
+        }
+    }
+    static_cast<ReconInfo&>(r) = plan.reconstruct(intensities, scan.mask, scan.probe, r.object, r.probe);
     r.illumination = plan.illumination().to(Device::cpu);
     if (scan.true_positions.shape() == r.positions.shape() && opt.orientation == 0) {
         r.position_error = position_rms_error(r.positions, scan.true_positions);

@@ -1,11 +1,13 @@
 // File-to-file entry points (include/lumen/ptycho/run.hpp).
 #include "lumen/ptycho/run.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <sstream>
 #include <utility>
 #include <vector>
 
+#include "lumen/core/comm.hpp"
 #include "lumen/io/hdf5.hpp"
 
 namespace lumen::ptycho {
@@ -44,10 +46,16 @@ RunSummary run_recon(const RunOptions& o) {
     // Checkpoints (issue #10): checked against the input and options before any work.
     io::RunCheckpoint checkpoint(o.checkpoint, "lumen-ptycho recon", o.input, o.output, checkpoint_options(o));
     bool reordered = false;
-    const Scan scan = read_scan_for_recon(o.input, o.frame_order, &reordered, o.propagation);
+    // Distributed runs (docs/scaling.md): under an MPI launcher the frames are split over the
+    // ranks, each reading only its own; every rank ends with the whole result and rank 0 writes it.
+    const Communicator& ranks = world();
+    const Scan scan = read_scan_for_recon(o.input, o.frame_order, &reordered, o.propagation, ranks);
     ReconOptions recon = o.recon;
     recon.checkpoint = checkpoint.hook();
+    if (ranks.distributed()) recon.ranks = &ranks;
+    const auto compute_start = std::chrono::steady_clock::now();
     const ReconResult r = reconstruct(scan, recon);
+    const double compute_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - compute_start).count();
     checkpoint.after(r.solver.stop_reason, "recon " + o.input + " -o " + o.output + " --resume " + checkpoint.path() +
                                                " and the same options");
 
@@ -77,7 +85,17 @@ RunSummary run_recon(const RunOptions& o) {
     s.position_error = r.position_error;
     s.recorded_position_error = r.recorded_position_error;
     s.slice_distance = r.slice_distance;
+    s.ranks = ranks.size();
+    if (ranks.distributed()) {
+        // What the collectives cost, measured on this rank (Communicator counts every call).
+        s.communication = ranks.statistics();
+        s.communication.ranks = ranks.size();
+        s.communication.wait_s = 0.0;
+        s.compute_s = compute_s - s.communication.communication_s;
+    }
+    if (!ranks.root()) return s;
     std::vector<std::pair<std::string, double>> extra;
+    extra.push_back({"ranks", double(ranks.size())});
     if (std::isfinite(s.quality.nrmse)) extra.push_back({"nrmse_object", s.quality.nrmse});
     if (std::isfinite(s.quality.nrmse_probe)) extra.push_back({"nrmse_probe", s.quality.nrmse_probe});
     // One set for the .h5 and its PNGs: both land, or neither (and never over the input).

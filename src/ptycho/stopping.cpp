@@ -8,7 +8,7 @@
 
 namespace lumen::ptycho {
 
-CountCheck check_photon_counts(View<const float> intensities_v, View<const float> mask_v) {
+CountCheck check_photon_counts(View<const float> intensities_v, View<const float> mask_v, const Communicator& ranks) {
     const Array<float> y = Array<float>::copy_of(intensities_v, Device::cpu);
     const Array<float> mask = mask_v.empty() ? Array<float>() : Array<float>::copy_of(mask_v, Device::cpu);
     const index_t m = mask.empty() ? 1 : mask.size();
@@ -23,6 +23,15 @@ CountCheck check_photon_counts(View<const float> intensities_v, View<const float
             if (fractional == 0) example = y[i];
             ++fractional;
         }
+    }
+    if (ranks.distributed()) {
+        // Every rank's frames: one verdict for the whole scan.
+        std::int64_t tally[] = {std::int64_t(measured), std::int64_t(fractional), std::int64_t(positive)};
+        ranks.sum(tally, 3);
+        measured = index_t(tally[0]);
+        fractional = index_t(tally[1]);
+        positive = index_t(tally[2]);
+        if (fractional > 0) example = float(ranks.max(double(example)));
     }
     CountCheck c;
     if (measured == 0 || positive == 0) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lumen/core/array.hpp"
+#include "lumen/core/comm.hpp"
 #include "lumen/core/complex.hpp"
 #include "lumen/core/progress.hpp"
 #include "lumen/ptycho/model.hpp"
@@ -22,7 +23,9 @@ struct CountCheck {
     bool counts = false;
     std::string note;
 };
-CountCheck check_photon_counts(View<const float> intensities, View<const float> mask);
+// Distributed (docs/scaling.md): each rank passes its frames; the verdict is the whole scan's.
+CountCheck check_photon_counts(View<const float> intensities, View<const float> mask,
+                               const Communicator& ranks = single_rank());
 
 // The discrepancy rule's misfit and the divergence guard for one run.
 //

@@ -91,7 +91,9 @@ TEST(PtychoPlan, ViewOutEqualsTheReturnedEstimatesBitwise) {
                                                           scan.true_probe);
                 EXPECT_EQ(q.nrmse, returned.quality.nrmse);
                 EXPECT_TRUE(std::isfinite(q.nrmse));
-                if (info.refined_probe) EXPECT_EQ(q.nrmse_probe, returned.quality.nrmse_probe);
+                if (info.refined_probe) {
+                    EXPECT_EQ(q.nrmse_probe, returned.quality.nrmse_probe);
+                }
             }
             scan.probe = std::move(stored_probe);
         }

@@ -19,6 +19,15 @@
 
 namespace lumen {
 
+// What a distributed run spent on communication (docs/scaling.md), as measured on one rank:
+// waiting at the first collective for the slowest rank (load imbalance), then in the collectives
+// themselves, and the bytes this rank put into them.
+struct CommunicationStats {
+    int ranks = 1;
+    double wait_s = 0.0, communication_s = 0.0;
+    double bytes = 0.0;
+};
+
 class Communicator {
 public:
     virtual ~Communicator() = default;
@@ -50,16 +59,13 @@ public:
     virtual void barrier() const = 0;
     // Ends every rank of the job with this exit status (MPI_Abort); a single rank exits.
     [[noreturn]] virtual void abort(int exit_status) const = 0;
+
+    // Totals over every collective call of this process so far: the time in the calls (waiting
+    // for slower ranks included) and the bytes this rank put into them (wait_s stays 0). Zero on
+    // a single rank.
+    virtual CommunicationStats statistics() const { return {}; }
 };
 
-// What a distributed run spent on communication (docs/scaling.md), as measured on one rank:
-// waiting at the first collective for the slowest rank (load imbalance), then in the collectives
-// themselves, and the bytes this rank put into them.
-struct CommunicationStats {
-    int ranks = 1;
-    double wait_s = 0.0, communication_s = 0.0;
-    double bytes = 0.0;
-};
 
 // This process's ranks: MPI_COMM_WORLD when lumen was built with MPI and the process was started
 // by an MPI launcher (Open MPI, MPICH or PMIx environment), initialised on the first call and
@@ -73,10 +79,10 @@ bool mpi_built() noexcept;
 
 // The contiguous block of n items rank `rank` of `size` owns: the first n % size ranks own one
 // item more. Blocks of consecutive ranks are consecutive; their union is [0, n).
-struct Block {
+struct RankBlock {
     index_t begin = 0, end = 0;
     index_t size() const { return end - begin; }
 };
-Block block_of(index_t n, int rank, int size);
+RankBlock block_of(index_t n, int rank, int size);
 
 }  // namespace lumen

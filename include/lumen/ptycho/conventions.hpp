@@ -44,7 +44,9 @@ struct FrameStats {
     bool far_field_like() const { return bright >= 0.4; }
 };
 // intensities [J][ny][nx]; mask [ny][nx] (1 = measured) or empty.
-FrameStats frame_stats(View<const float> intensities, View<const float> mask = {});
+// Distributed (`ranks`): each rank passes its frames; the statistics are of all of them.
+FrameStats frame_stats(View<const float> intensities, View<const float> mask = {},
+                       const Communicator& ranks = single_rank());
 // Reorders a scan's frames and mask from FFT order (zero frequency at [0][0]) to detector order
 // (zero frequency at [ny/2][nx/2]), the order lumen's readers expect (fftshift per frame).
 void frames_to_detector_order(Scan& scan);
@@ -70,7 +72,8 @@ void check_overlap(View<const float> positions, View<const complex64> probe);
 // Reports the checks that need only the file: ptycho.frames_centred, ptycho.far_field,
 // ptycho.mask (a mask marking most pixels bad), and (with_overlap) ptycho.overlap /
 // ptycho.coverage when the scan has a probe (reconstruct() reports those for its starting probe).
-void check_scan(const Scan& scan, bool with_overlap = true);
+// Distributed (`ranks`): the frame statistics of every rank's frames.
+void check_scan(const Scan& scan, bool with_overlap = true, const Communicator& ranks = single_rank());
 
 // ---- orientation fit -------------------------------------------------------------------------
 

@@ -62,7 +62,12 @@ inline constexpr const char* slice_distance = "/lumen/slice_distance";
 // probe of the wrong shape.
 // Near field (`propagation`, or /lumen/propagation with from_file): positions are converted with the
 // detector pixel sizes as the object pixel.
-Scan read_cxi(const std::string& path, Propagation propagation = Propagation::from_file);
+// Distributed (`ranks`, docs/scaling.md): each rank reads the positions, geometry and mask of
+// the whole scan but only its own block of frames (block_of over the frames, an HDF5 hyperslab
+// read); the Scan then says which (Scan::first_frame), and a bad frame fails only the rank that
+// reads it.
+Scan read_cxi(const std::string& path, Propagation propagation = Propagation::from_file,
+              const Communicator& ranks = single_rank());
 
 // Writes a scan as CXI (positions converted back to metres; /lumen/truth when present). Atomic.
 void write_cxi(const std::string& path, const Scan& scan);
@@ -81,8 +86,10 @@ FrameOrder parse_frame_order(const std::string& text);
 
 // Reads a CXI scan for reconstruction: read_cxi, then the frame order (`order`), then the checks
 // that need only the file (check_scan). Sets `reordered` when the frames were reordered.
+// Distributed (`ranks`): as read_cxi, this rank's frames, with the frame order and the checks
+// decided on every rank's frames together.
 Scan read_scan_for_recon(const std::string& path, FrameOrder order, bool* reordered = nullptr,
-                         Propagation propagation = Propagation::from_file);
+                         Propagation propagation = Propagation::from_file, const Communicator& ranks = single_rank());
 
 // Writes a result as HDF5: /object, /probe, /illumination, /history (/slices for a multi-slice
 // object, /object then their product) and attributes (method, loss,

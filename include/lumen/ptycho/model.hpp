@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "lumen/core/array.hpp"
+#include "lumen/core/comm.hpp"
 #include "lumen/core/complex.hpp"
 #include "lumen/linop.hpp"
 
@@ -64,6 +65,14 @@ struct ModelOptions {
     // axis (slice_fresnel_y, slice_fresnel_x, both > 0 when slices > 1). 1: the thin object.
     index_t slices = 1;
     double slice_fresnel_y = 0, slice_fresnel_x = 0;
+    // Distributed runs (docs/scaling.md): the ranks whose models together hold the scan, each the
+    // frames of its own block (the positions given to the Model are that block's; the object grid
+    // is the whole scan's). Everything the model sums over frames (the losses and their object and
+    // probe gradients, the illumination and object-power maps and their maxima, the data
+    // statistics, the residual) is then summed over the ranks, so that every rank gets the serial
+    // model's values; per-frame outputs (far fields, intensities, position gradients and
+    // curvatures) stay the rank's own. nullptr or a single rank: the model is the whole scan.
+    const Communicator* ranks = nullptr;
     bool near_field() const { return fresnel_y != 0 || fresnel_x != 0; }
 };
 
@@ -80,7 +89,11 @@ public:
     Shape object_shape() const;
     Shape probe_shape() const;
     Shape data_shape() const;  // [J][my][mx]
-    index_t positions() const;
+    index_t positions() const;  // this model's frames (a rank's block in a distributed run)
+    // The frames of all ranks together (positions() without ModelOptions::ranks).
+    index_t total_positions() const;
+    // The ranks the frames are split over (a single rank when not distributed).
+    const Communicator& ranks() const;
     index_t modes() const;  // K (ModelOptions::modes)
     index_t slices() const;  // N (ModelOptions::slices)
     // The shape of the objects the losses take: [H][W] for one slice, [N][H][W] for N > 1.

@@ -108,13 +108,23 @@ struct ReconOptions {
     // Checkpoints (lumen/core/progress.hpp; issue #10): saved when due, resumed from when
     // `resume` is set (object, probe, the solver's momentum, the iteration count).
     Checkpointing checkpoint;
+    // Distributed runs (docs/scaling.md): the ranks the frames are split over. Every rank builds
+    // its Reconstructor from the positions of ALL J frames and passes the intensities of its own
+    // block of them, block_of(J, rank, size) (lumen/core/comm.hpp); reconstruct(Scan) takes that
+    // block from a whole scan itself. Every rank then holds the serial run's estimates (to the
+    // order of floating-point sums) for AWF and WF. ePIE and rPIE sweep each rank's frames and
+    // merge the ranks' objects (illumination-weighted mean) and probes (mean) after every sweep:
+    // another algorithm than the serial sweep, with results of the same quality (docs/scaling.md).
+    // nullptr or one rank: not split. No checkpoints; the ranks must make the same calls in the
+    // same order.
+    const Communicator* ranks = nullptr;
 
     // Throws Error(invalid_option) naming the field ("ReconOptions.iterations") when a field is
     // out of range: iterations, batch, alpha, beta >= 0 (alpha, beta finite), discrepancy_tau a
     // finite number >= 0, orientation 0 to 7,
     // modes 1 to 64 (more than 1: AWF / WF with the probe refined), refine_positions only with
     // AWF / WF, position_delay >= 0, slices 1 to 64 (more than 1: AWF / WF, no position refinement,
-    // no checkpoints), slice_distance finite and >= 0.
+    // no checkpoints), slice_distance finite and >= 0, ranks (more than one) without checkpoints.
     // reconstruct() calls it.
     void validate() const;
 };
@@ -238,6 +248,8 @@ StepSizes step_sizes(const Model& model, Loss loss, View<const complex64> object
 // diffraction pattern (zero phase), centred in the frame. Its energy is the mean photon count per
 // frame, as a probe on a unit-transmission object would give. intensities [J][ny][nx] in detector
 // order; masked pixels (mask 0) count as zero.
-Array<complex64> probe_from_data(View<const float> intensities, View<const float> mask = {});
+// Distributed (`ranks`, docs/scaling.md): each rank passes its frames; the mean is over all.
+Array<complex64> probe_from_data(View<const float> intensities, View<const float> mask = {},
+                                 const Communicator& ranks = single_rank());
 
 }  // namespace lumen::ptycho

@@ -30,6 +30,11 @@ std::vector<std::pair<std::string, std::string>> checkpoint_options(const RunOpt
 
 struct RunSummary {
     index_t positions = 0;
+    // Distributed runs (docs/scaling.md): the ranks, this rank's time in collectives and bytes put
+    // into them (Communicator::statistics), and the reconstruction's time outside them.
+    int ranks = 1;
+    CommunicationStats communication;
+    double compute_s = 0;
     Shape frame, object_shape;
     int iterations = 0;
     double seconds = 0;

@@ -74,7 +74,14 @@ struct Scan {
     Array<complex64> true_slices;
     double slice_distance_m = 0;
 
-    index_t n_positions() const { return intensities.empty() ? 0 : intensities.dim(0); }
+    // A rank's part of a distributed scan (read_cxi with ranks, docs/scaling.md): the intensities
+    // are frames [first_frame, first_frame + intensities.dim(0)) of the positions' J. A whole
+    // scan: 0, and intensities hold every frame.
+    index_t first_frame = 0;
+    bool partial() const { return first_frame != 0 || (!intensities.empty() && positions.rank() == 2 &&
+                                                       intensities.dim(0) != positions.dim(0)); }
+
+    index_t n_positions() const { return intensities.empty() ? 0 : positions.rank() == 2 ? positions.dim(0) : intensities.dim(0); }
     Shape probe_shape() const { return intensities.empty() ? Shape{} : intensities.shape().drop_front(); }
     bool has_truth() const { return !true_object.empty(); }
     // Its layout (frame, object shape, geometry, near_field), without the arrays.
