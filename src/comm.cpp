@@ -6,8 +6,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
+
+#include <unistd.h>
 #include <mutex>
 
+#include "kernels/common/nccl_reduce.hpp"
 #include "lumen/core/error.hpp"
 
 #ifndef LUMEN_WITH_MPI
@@ -29,6 +33,8 @@ void Communicator::sum(View<float> values) const {
         sum(values.data(), values.size());
         return;
     }
+    // GPU memory: NCCL between the GPUs when the ranks have it, else through the host.
+    if (sum_on_device(values.data(), values.size())) return;
     Array<float> host = Array<float>::copy_of(View<const float>(values), Device::cpu);
     sum(host.data(), host.size());
     copy(View<const float>(host.view()), values);
@@ -102,6 +108,14 @@ public:
         }
         MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
         MPI_Comm_size(MPI_COMM_WORLD, &size_);
+        // One GPU per rank: the ranks on one node (same host name) take its GPUs in rank order.
+        char host[256] = {};
+        gethostname(host, sizeof host - 1);
+        int local_rank = 0;
+        const std::vector<std::string> hosts = all_gather(host);
+        for (int r = 0; r < rank_; ++r) local_rank += hosts[std::size_t(r)] == hosts[std::size_t(rank_)] ? 1 : 0;
+        detail::cuda_use_device_of_local_rank(local_rank);
+        stats_ = CommunicationStats{};  // the set-up is not the run's communication
     }
     ~World() override {
         int finalised = 0;
@@ -141,6 +155,24 @@ public:
         const Timer timer(stats_, 0.0);
         check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
     }
+    bool sum_on_device(float* v, index_t n) const override {
+        if (nccl_state_ == 0) {
+            // Decided together (the first device sum is a collective call on every rank): NCCL
+            // only when every rank can use it.
+            std::string why;
+            double usable = detail::NcclReducer::usable(&why) ? 1.0 : 0.0;
+            usable = Communicator::sum(usable);
+            nccl_state_ = usable == double(size_) ? 1 : -1;
+            if (nccl_state_ == 1)
+                nccl_ = std::make_unique<detail::NcclReducer>(rank_, size_, [this](const std::string& bytes) {
+                    return all_gather(bytes).front();
+                });
+        }
+        if (nccl_state_ < 0) return false;
+        const Timer timer(stats_, double(n) * sizeof(float));
+        for (index_t done = 0; done < n; done += k_piece) nccl_->sum(v + done, std::min(k_piece, n - done));
+        return true;
+    }
     CommunicationStats statistics() const override {
         CommunicationStats s = stats_;
         s.ranks = size_;
@@ -172,6 +204,9 @@ private:
     int rank_ = 0, size_ = 1;
     bool owns_ = false;
     mutable CommunicationStats stats_;
+    // NCCL for GPU buffers: 0 undecided, 1 in use, -1 not usable on some rank (host staging).
+    mutable int nccl_state_ = 0;
+    mutable std::unique_ptr<detail::NcclReducer> nccl_;
 };
 
 #endif

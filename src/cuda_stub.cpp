@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kernels/common/fft_cuda.hpp"
+#include "kernels/common/nccl_reduce.hpp"
 #include "lumen/core/array.hpp"
 #include "lumen/core/device.hpp"
 
@@ -32,5 +33,18 @@ void zero_bytes(void* dst, Device dev, std::size_t bytes) {
     if (dev != Device::cpu) require_cuda("clearing GPU memory");
     std::memset(dst, 0, bytes);
 }
+// Distributed runs: no GPU to choose, and NCCL never usable (kernels/common/nccl_reduce.hpp).
+void cuda_use_device_of_local_rank(int) noexcept {}
+struct NcclReducer::Impl {};
+bool NcclReducer::usable(std::string* why) {
+    if (why) *why = "lumen was built without CUDA";
+    return false;
+}
+NcclReducer::NcclReducer(int, int, const std::function<std::string(const std::string&)>&) {
+    require_cuda("NCCL reductions of GPU buffers");
+}
+NcclReducer::~NcclReducer() = default;
+void NcclReducer::sum(float*, index_t) { require_cuda("NCCL reductions of GPU buffers"); }
+void NcclReducer::sum(double*, index_t) { require_cuda("NCCL reductions of GPU buffers"); }
 }  // namespace detail
 }  // namespace lumen

@@ -60,6 +60,10 @@ public:
     // Ends every rank of the job with this exit status (MPI_Abort); a single rank exits.
     [[noreturn]] virtual void abort(int exit_status) const = 0;
 
+    // The in-place sum of GPU memory over the ranks without the host (NCCL, when the ranks can use
+    // it: kernels/common/nccl_reduce.hpp); false: not done, the caller goes through the host.
+    virtual bool sum_on_device(float*, index_t) const { return false; }
+
     // Totals over every collective call of this process so far: the time in the calls (waiting
     // for slower ranks included) and the bytes this rank put into them (wait_s stays 0). Zero on
     // a single rank.
