@@ -363,6 +363,7 @@ void setup(CLI::App& app) {
                 j["misfit"] = number_or_null(s.solver.history.back().misfit);
             }
             if (s.solver.discrepancy_tau > 0) j["discrepancy_tau"] = s.solver.discrepancy_tau;
+            if (s.communication.ranks > 1) j["communication"] = app::communication_json(s.communication);
             app::print_json(j);
         } else {
             std::ostream& out = app::out(rec_common);
