@@ -213,7 +213,9 @@ TEST(CtFdk, SlabOfSlicesIsTheWholeVolumesSlab) {
             same = same && slab[i] == expected;
             worst = std::max(worst, double(std::abs(slab[i] - expected)));
         }
-        if (z0 % 8 == 0 && z1 % 8 == 0) EXPECT_TRUE(same) << worst / top;
+        if (z0 % 8 == 0 && z1 % 8 == 0) {
+            EXPECT_TRUE(same) << worst / top;
+        }
         EXPECT_LE(worst, 1e-6 * top);
     }
     Array<float> vol(g.volume_shape());
