@@ -35,9 +35,8 @@ nlohmann::json json_of(const std::string& output) {
     return nlohmann::json::parse(output.substr(start));
 }
 
-// 36 views of a 32^3 volume (32 x 32 detector): uneven over 3 ranks? 36 = 3 x 12, so the 3-rank
-// split is even in views but the 32 slices are not (11, 11, 10); 2 ranks split both evenly.
-// 35 views make the view split uneven too.
+// A 32^3 volume (32 x 32 detector): FDK's 4 groups of 8 slices split 2, 1, 1 over 3 ranks (2, 2
+// over 2). The iterative tests use 35 views: 18, 17 over 2 ranks and 12, 12, 11 over 3.
 std::string simulated_scan(int views) {
     const std::string p = test::temp_path("mpi_ct_scan_" + std::to_string(views) + ".h5");
     if (!std::filesystem::exists(p)) {
