@@ -363,6 +363,12 @@ void setup(CLI::App& app) {
                 j["misfit"] = number_or_null(s.solver.history.back().misfit);
             }
             if (s.solver.discrepancy_tau > 0) j["discrepancy_tau"] = s.solver.discrepancy_tau;
+            if (s.communication.ranks > 1) {
+                j["communication"] = app::communication_json(s.communication);
+                // This rank's reconstruction time outside the collectives (as lumen-ptycho reports it).
+                j["communication"]["compute_s"] =
+                    s.seconds - s.communication.communication_s - s.communication.wait_s;
+            }
             app::print_json(j);
         } else {
             std::ostream& out = app::out(rec_common);

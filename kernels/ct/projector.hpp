@@ -349,16 +349,17 @@ struct FdkBackprojectF {
     int nu, nv;
     int n_views;
     bool cone;
+    int z_begin = 0;  // i counts the voxels from slice z_begin on (a slab of the volume)
     LUMEN_HD void operator()(index_t i) const {
         const index_t plane = index_t(nx) * ny;
-        const int iz = int(i / plane);
-        const int rem = int(i - index_t(iz) * plane);
+        const int iz = z_begin + int(i / plane);
+        const int rem = int(i - index_t(iz - z_begin) * plane);
         const int iy = rem / nx, ix = rem - iy * nx;
         float acc = 0.0f;
         const long long view_size = (long long)(nu + 2) * (nv + 2);
         for (int v = 0; v < n_views; ++v)
             acc += fdk_voxel(mats + 12 * v, proj + v * view_size, nu, nv, cone, float(ix), float(iy), float(iz));
-        vol[i] += acc;
+        vol[i + index_t(z_begin) * plane] += acc;
     }
 };
 

@@ -190,7 +190,8 @@ std::vector<float> redundancy_weights(const Geometry& g, ShortScan mode) {
     return w;
 }
 
-void fdk(const Projector& projector, View<const float> line_integrals, View<float> volume, const FdkOptions& options) {
+void fdk(const Projector& projector, View<const float> line_integrals, View<float> volume, const FdkOptions& options,
+         index_t z_begin, index_t z_end) {
     const Geometry& g = projector.geometry();
     const Device dev = projector.device();
     require(line_integrals.shape() == g.projection_shape(),
@@ -256,7 +257,7 @@ void fdk(const Projector& projector, View<const float> line_integrals, View<floa
     }
 
     fill(volume, 0.0f);
-    projector.backproject_voxel_padded(filtered, volume);
+    projector.backproject_voxel_padded(filtered, volume, z_begin, z_end);
 }
 
 }  // namespace lumen::ct

@@ -481,7 +481,7 @@ std::vector<std::string> write_reconstruction(const std::string& path, const Geo
 
 std::vector<std::string> write_reconstruction(io::OutputSet& set, const std::string& path, const Geometry& g,
                                               const ReconResult& r, const std::string& device, const Quality* quality,
-                                              const std::string& png_prefix) {
+                                              const std::string& png_prefix, int ranks) {
     require(r.volume.shape() == g.volume_shape(), "write_reconstruction: the volume does not match the geometry");
     io::require_finite(r.volume.view(), path + ": the reconstructed /volume");
     io::H5Writer out(set, path);
@@ -493,6 +493,7 @@ std::vector<std::string> write_reconstruction(io::OutputSet& set, const std::str
     for (const auto& [k, v] : r.parameters) out.set_attr("/", k, v);
     out.set_attr("/", "lumen_version", LUMEN_VERSION);
     out.set_attr("/", "device", device);
+    out.set_attr("/", "ranks", ranks);
     out.set_attr("/", "elapsed_s", r.elapsed_s);
     if (quality) {
         out.set_attr("/", "psnr_db", quality->psnr_db);

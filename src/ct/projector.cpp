@@ -224,18 +224,24 @@ void Projector::backproject_voxel(View<const float> projections, View<float> vol
     backproject_voxel_padded(padded, volume);
 }
 
-void Projector::backproject_voxel_padded(View<const float> padded, View<float> volume) const {
+void Projector::backproject_voxel_padded(View<const float> padded, View<float> volume, index_t z_begin,
+                                         index_t z_end) const {
     const Impl& p = *impl_;
     const Geometry& g = p.geometry;
     require(padded.shape() == Shape({g.n_angles(), g.nv + 2, g.nu + 2}) && padded.device() == p.device,
             "FDK back projection: padded projections of shape " + padded.shape().str() + " do not match the geometry");
     check_view("FDK back projection (volume)", domain_shape(), volume.shape(), p.device, volume.device());
+    if (z_end < 0) z_end = g.volume.nz;
+    require(0 <= z_begin && z_begin <= z_end && z_end <= g.volume.nz,
+            "FDK back projection: slices [" + std::to_string(z_begin) + ", " + std::to_string(z_end) +
+                ") are outside the volume's " + std::to_string(g.volume.nz));
+    if (z_begin == z_end) return;
     const int views = int(g.n_angles());
     if (p.device == Device::cuda) {
         const kern::ct::FdkBackprojectF f{p.matrices.data(), padded.data(), volume.data(), int(g.volume.nx),
                                           int(g.volume.ny),  int(g.nu),     int(g.nv),     views,
-                                          p.cone};
-        detail::for_each(Device::cuda, volume.size(), f);
+                                          p.cone,            int(z_begin)};
+        detail::for_each(Device::cuda, (z_end - z_begin) * g.volume.nx * g.volume.ny, f);
         return;
     }
     const kern::ct::FdkBackprojectSlabF f{p.matrices.data(), padded.data(), volume.data(), int(g.volume.nx),
@@ -243,13 +249,13 @@ void Projector::backproject_voxel_padded(View<const float> padded, View<float> v
     // Tasks of one row iy times a block of slices: the block's voxels stay in L1 while a view's
     // detector column is walked down z. Views in blocks so that the detector rows a task reads
     // are reused by the neighbouring tasks of the same block.
-    const int nz = int(g.volume.nz), ny = int(g.volume.ny);
+    const int nz = int(z_end - z_begin), ny = int(g.volume.ny), z_first = int(z_begin);
     const int zb = std::min(nz, 16);
     const int z_blocks = (nz + zb - 1) / zb;
     const index_t tasks = index_t(ny) * z_blocks;
     const int block = 32;
     const bool avx2 = simd::have_avx2();
-    const double work = double(volume.size()) * views;
+    const double work = double(nz) * double(ny) * double(g.volume.nx) * views;
 #pragma omp parallel if (work > k_parallel_work)
     {
         std::vector<float> acc(std::size_t(g.volume.nx) * std::size_t(zb));  // one per thread
@@ -258,7 +264,8 @@ void Projector::backproject_voxel_padded(View<const float> padded, View<float> v
             for (index_t t = 0; t < tasks; ++t) {
                 const int zblk = int(t / ny), iy = int(t - index_t(zblk) * ny);
                 std::fill(acc.begin(), acc.end(), 0.0f);
-                const int z0 = zblk * zb, z1 = std::min(nz, (zblk + 1) * zb), v1 = std::min(views, v0 + block);
+                const int z0 = z_first + zblk * zb, z1 = z_first + std::min(nz, (zblk + 1) * zb);
+                const int v1 = std::min(views, v0 + block);
                 if (avx2) simd::fdk_slab_avx2(f, iy, z0, z1, v0, v1, acc.data());
                 else f(iy, z0, z1, v0, v1, acc.data());
             }

@@ -13,6 +13,7 @@
 #include "lumen/metrics.hpp"
 #include "lumen/solvers/regularizers.hpp"
 #include "lumen/solvers/solvers.hpp"
+#include "src/ct/distributed.hpp"
 #include "src/executor.hpp"
 #include "src/text.hpp"
 
@@ -28,7 +29,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 // Runs `cgls` in cycles of `restart` iterations, projecting onto x >= 0 between cycles; the
 // history and the callback see one continuous iteration count.
-SolverResult projected_cgls(const Projector& A, View<const float> b, View<float> x, int restart,
+SolverResult projected_cgls(const LinearOperator<float>& A, View<const float> b, View<float> x, int restart,
                             const SolverOptions& options) {
     if (restart <= 0) return cgls<float>(A, b, x, 0.0, options);
     if (options.max_iterations == 0) {
@@ -60,6 +61,7 @@ SolverResult projected_cgls(const Projector& A, View<const float> b, View<float>
         // The misfit is measured inside the cycle, before the projection onto x >= 0 (which only
         // removes negative values that the data did not ask for).
         cycle.discrepancy = options.discrepancy;
+        cycle.data_split = options.data_split;
         const int offset = done;
         cycle.callback = [&](const IterationInfo& info) {
             IterationInfo shifted = info;
@@ -241,7 +243,7 @@ double default_discrepancy_tau(Method m) {
     return 1.0;
 }
 
-double linearised_loss(const Projector& A, View<const float> b, View<const float> x, View<float> grad,
+double linearised_loss(const LinearOperator<float>& A, View<const float> b, View<const float> x, View<float> grad,
                        View<float> work) {
     A.apply(x, work);
     const double loss = detail::reduce<double>(A.device(), work.size(),
@@ -250,7 +252,7 @@ double linearised_loss(const Projector& A, View<const float> b, View<const float
     return loss;
 }
 
-double beer_lambert_loss(const Projector& A, View<const float> t, View<const float> x, View<float> grad,
+double beer_lambert_loss(const LinearOperator<float>& A, View<const float> t, View<const float> x, View<float> grad,
                          View<float> work) {
     A.apply(x, work);
     const double loss = detail::reduce<double>(A.device(), work.size(),
@@ -259,7 +261,7 @@ double beer_lambert_loss(const Projector& A, View<const float> t, View<const flo
     return loss;
 }
 
-double poisson_loss(const Projector& A, View<const float> t, View<const float> gain, View<const float> dark,
+double poisson_loss(const LinearOperator<float>& A, View<const float> t, View<const float> gain, View<const float> dark,
                     View<const float> x, View<float> grad, View<float> work) {
     A.apply(x, work);
     const double loss = detail::reduce<double>(
@@ -272,16 +274,48 @@ double poisson_loss(const Projector& A, View<const float> t, View<const float> g
 
 // What one geometry's set-up makes and every call reuses: the projector pair (view matrices on the
 // device), the estimate's buffer when the caller's volume is elsewhere, the discrepancy rule's
-// variance.
+// variance; in a distributed run (ReconOptions::ranks) this rank's views and their projector.
 struct Reconstructor::State {
     Geometry g;
     ReconOptions o;
     Projector A;
     Array<float> x_buffer;
     Array<float> variance;
+    distributed::Ranks ranks;
+    std::pair<index_t, index_t> views;                        // this rank's [first, last) views
+    std::unique_ptr<distributed::ViewBlockOperator> A_views;  // distributed iterative methods
 
     State(const Geometry& geometry, ReconOptions options)
-        : g((geometry.validate(), geometry)), o((options.validate(), std::move(options))), A(g, o.device) {}
+        : g((geometry.validate(), geometry)), o((options.validate(), std::move(options))), A(g, o.device),
+          ranks(o.ranks, o.communication), views(ranks.block(g.n_angles())) {
+        require_option(!ranks.distributed() || !(o.checkpoint.enabled() || o.checkpoint.resume), "CheckpointOptions.path",
+                       "a distributed run (" + std::to_string(ranks.size()) +
+                           " MPI ranks) does not checkpoint; run without checkpoints, or on one rank");
+        if (ranks.distributed() && o.method != Method::fdk) {
+            require(g.n_angles() >= ranks.size(),
+                    "CT reconstruction: " + std::to_string(g.n_angles()) + " views cannot be split over " +
+                        std::to_string(ranks.size()) + " MPI ranks; run on at most as many ranks as views");
+            A_views = std::make_unique<distributed::ViewBlockOperator>(
+                distributed::view_block(g, views.first, views.second), o.device, ranks);
+        }
+    }
+
+    // FDK of line integrals b into x: in a distributed run each rank reconstructs its slab of
+    // slices and the slabs are summed (every other slice is zero on each rank, so the sum is exact).
+    // Slabs are whole groups of 8 slices, the CPU back projector's vector width (src/ct/simd.cpp
+    // runs 8 slices per AVX2 step and the rest one by one, which rounds differently): every voxel
+    // is then computed by the same instructions as in the serial run, and the volume has its bits.
+    void fdk_volume(View<const float> b, View<float> x, const FdkOptions& options) {
+        if (!ranks.distributed()) {
+            fdk(A, b, x, options);
+            return;
+        }
+        constexpr index_t group = 8;
+        const index_t nz = g.volume.nz;
+        const auto groups = ranks.block((nz + group - 1) / group);
+        fdk(A, b, x, options, std::min(nz, groups.first * group), std::min(nz, groups.second * group));
+        ranks.sum(x);
+    }
 
     ReconInfo run(View<const float> t_in, const CountNoise* noise, View<float> volume) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -301,6 +335,10 @@ struct Reconstructor::State {
         Array<float> t_moved;
         if (t_in.device() != dev) t_moved = Array<float>::copy_of(t_in, dev);
         const View<const float> t = t_in.device() == dev ? t_in : t_moved;
+        // A distributed iterative run fits this rank's views (the outermost axis) with op, whose
+        // adjoint sums over the ranks; FDK and the bounds below read all views.
+        const View<const float> t_mine = A_views ? t.items(views.first, views.second - views.first) : t;
+        const LinearOperator<float>& op = A_views ? static_cast<const LinearOperator<float>&>(*A_views) : A;
         // The estimate lives in the caller's volume when that is on the device, else in a kept buffer.
         if (volume.device() != dev && (x_buffer.shape() != g.volume_shape() || x_buffer.device() != dev))
             x_buffer = Array<float>(g.volume_shape(), dev);
@@ -312,6 +350,7 @@ struct Reconstructor::State {
         out.parameters.emplace_back("method", method_name(o.method));
         SolverOptions so;
         so.max_iterations = iters;
+        if (A_views) so.data_split = ranks.data_split();
         if (o.progress || o.inspect) {
             so.callback = [&](const IterationInfo& info) {
                 const bool go_on = o.progress ? o.progress(ProgressInfo{info, 0, 1}) : true;
@@ -360,7 +399,7 @@ struct Reconstructor::State {
                 Array<float> v = noise->variance.clone();
                 const float e2 = float(o.model_error * o.model_error);
                 for (float& x : v) x += e2;
-                variance = v.to(dev);
+                variance = Array<float>::copy_of(View<const float>(v.view()).items(views.first, views.second - views.first), dev);
                 so.discrepancy.tau = tau;
                 so.discrepancy.variance = variance.view();
                 out.parameters.emplace_back("stopping", "discrepancy");
@@ -371,15 +410,15 @@ struct Reconstructor::State {
                                                                                     : "iterations (no counts to measure the noise)");
             }
         }
-        auto log_data = [&]() {
+        auto log_data = [&](View<const float> of) {
             if (o.min_transmission > 0) out.parameters.emplace_back("clamp_transmission", num(o.min_transmission));
-            return line_integrals(t, o.min_transmission, context);
+            return line_integrals(of, o.min_transmission, context);
         };
 
         switch (o.method) {
             case Method::fdk: {
-                const Array<float> b = log_data();
-                fdk(A, b, x, o.fdk);
+                const Array<float> b = log_data(t);
+                fdk_volume(b, x, o.fdk);
                 out.solver.stop_reason = "direct";
                 out.parameters.emplace_back("filter", filter_window_name(o.fdk.window));
                 out.parameters.emplace_back("cutoff", num(o.fdk.cutoff));
@@ -387,25 +426,25 @@ struct Reconstructor::State {
                 break;
             }
             case Method::sirt: {
-                const Array<float> b = log_data();
+                const Array<float> b = log_data(t_mine);
                 SirtOptions s;
                 s.relaxation = o.sirt_relaxation;
                 s.lower = 0.0f;
                 s.upper = std::numeric_limits<float>::max();
-                out.solver = sirt(A, b, x, s, so);
+                out.solver = sirt(op, b, x, s, so);
                 out.parameters.emplace_back("relaxation", num(o.sirt_relaxation));
                 out.parameters.emplace_back("nonnegative", "yes");
                 break;
             }
             case Method::cgls: {
-                const Array<float> b = log_data();
-                out.solver = projected_cgls(A, b, x, o.cgls_restart, so);
+                const Array<float> b = log_data(t_mine);
+                out.solver = projected_cgls(op, b, x, o.cgls_restart, so);
                 out.parameters.emplace_back("restart", std::to_string(o.cgls_restart));
                 out.parameters.emplace_back("nonnegative", o.cgls_restart > 0 ? "yes (projected between restarts)" : "no");
                 break;
             }
             case Method::tv: {
-                const Array<float> b = log_data();
+                const Array<float> b = log_data(t_mine);
                 AdmmTvOptions a;
                 a.dims = 3;
                 a.isotropic = true;
@@ -416,12 +455,12 @@ struct Reconstructor::State {
                     // Relative weight: lambda scales like A^T b, so the result does not depend on the
                     // units of the data or the number of views.
                     Array<float> atb(g.volume_shape(), dev);
-                    A.apply_adjoint(b, atb);
+                    op.apply_adjoint(b, atb);
                     a.lambda = o.tv_weight * max_abs<float>(atb);
                     out.parameters.emplace_back("tv_weight", num(o.tv_weight));
                 }
                 require(a.lambda > 0.0 && std::isfinite(a.lambda), context + ": the TV weight must be positive");
-                out.solver = admm_tv<float>(A, b, x, a, so);
+                out.solver = admm_tv<float>(op, b, x, a, so);
                 out.parameters.emplace_back("lambda", num(a.lambda));
                 out.parameters.emplace_back("inner_cg_iterations", std::to_string(o.tv_inner));
                 break;
@@ -434,12 +473,12 @@ struct Reconstructor::State {
                     if (start.short_scan == ShortScan::automatic && !is_full_scan(g.angles)) {
                         // FDK needs 180 degrees plus the fan; without it start from zero.
                         try {
-                            fdk(A, b, x, start);
+                            fdk_volume(b, x, start);
                         } catch (const Error&) {
                             fill(x, 0.0f);
                         }
                     } else {
-                        fdk(A, b, x, start);
+                        fdk_volume(b, x, start);
                     }
                     project_nonnegative(x);
                 }
@@ -473,7 +512,7 @@ struct Reconstructor::State {
                             context + ": the flat field gives no counts; the poisson objective (ReconOptions.objective) "
                                       "cannot be used");
                 }
-                const double norm = operator_norm<float>(A, o.power_iterations);
+                const double norm = operator_norm<float>(op, o.power_iterations);
                 double lipschitz = curvature * norm * norm * 1.02;
 
                 // Optional smoothed TV, lambda sum_v sqrt(|(D x)_v|^2 + eps^2). Its gradient is
@@ -494,13 +533,14 @@ struct Reconstructor::State {
                     out.parameters.emplace_back("tv_lambda", num(lam));
                     out.parameters.emplace_back("tv_eps", num(eps));
                 }
-                Array<float> work(g.projection_shape(), dev);
+                Array<float> work(op.range_shape(), dev);
                 Array<float> tv_grad;
                 if (lam > 0.0) tv_grad = Array<float>(g.volume_shape(), dev);
                 ObjectiveGradientFn<float> f = [&](const std::vector<View<const float>>& xs,
                                                    const std::vector<View<float>>& grads) {
-                    double loss = poisson ? poisson_loss(A, t, gain_d, dark_d, xs[0], grads[0], work)
-                                          : beer_lambert_loss(A, t, xs[0], grads[0], work);
+                    double loss = poisson ? poisson_loss(op, t_mine, gain_d, dark_d, xs[0], grads[0], work)
+                                          : beer_lambert_loss(op, t_mine, xs[0], grads[0], work);
+                    ranks.sum(&loss, 1);  // the data term over every rank's views (no-op alone)
                     if (lam > 0.0) {
                         D->apply(xs[0], dx);
                         const double tv = detail::reduce<double>(
@@ -522,13 +562,14 @@ struct Reconstructor::State {
                 Array<float> b_log, ax;
                 double informative = 0.0;
                 if (so.discrepancy.enabled()) {
-                    b_log = line_integrals(t, 1e-30, context);
-                    ax = Array<float>(g.projection_shape(), dev);
+                    b_log = line_integrals(t_mine, 1e-30, context);
+                    ax = Array<float>(op.range_shape(), dev);
                     for (float v : noise->variance) informative += (v > 0.0f && std::isfinite(v)) ? 1.0 : 0.0;
                     so.discrepancy.misfit = [&]() {
-                        A.apply(x, ax.view());
-                        const double sum = detail::reduce<double>(
+                        op.apply(x, ax.view());
+                        double sum = detail::reduce<double>(
                             dev, ax.size(), kern::ct::NoiseWeightedResidualF{ax.data(), b_log.data(), variance.data()});
+                        ranks.sum(&sum, 1);
                         return informative > 0.0 ? sum / informative : std::nan("");
                     };
                 }

@@ -2,6 +2,7 @@
 #include "lumen/ct/run.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <sstream>
@@ -49,22 +50,40 @@ void require_recon_memory(const Scan& scan, const std::string& path) {
                            ") with /exchange/data " + scan.data.shape().str());
 }
 
-// The residual with the scan's normalised intensities on the host already computed.
-double residual_of(const Scan& scan, const Array<float>& t, View<const float> volume, Device device, index_t* rays) {
+// The residual with the scan's normalised intensities on the host already computed. In a
+// distributed run each rank projects its block of views and the two sums are summed over the ranks.
+double residual_of(const Scan& scan, const Array<float>& t, View<const float> volume, Device device, index_t* rays,
+                   const Communicator& ranks = single_rank(), CommunicationStats* stats = nullptr) {
     const Geometry& g = scan.geometry;
-    const Array<float> var = line_integral_variance(scan);
-    Array<float> b(t.shape());
-    for (index_t i = 0; i < t.size(); ++i) b[i] = t[i] > 0.0f ? -std::log(t[i]) : 0.0f;
-    Array<float> x = Array<float>::copy_of(volume, device);
-    Array<float> ax(g.projection_shape(), device);
-    Projector(g, device).apply(x, ax);
-    const Array<float> ax_host = ax.to(Device::cpu);
-    const double sum =
-        detail::reduce<double>(Device::cpu, b.size(), kern::ct::NoiseWeightedResidualF{ax_host.data(), b.data(), var.data()});
-    index_t n = 0;
-    for (index_t i = 0; i < var.size(); ++i) n += (var[i] > 0.0f && std::isfinite(var[i]) && t[i] > 0.0f) ? 1 : 0;
+    const auto mine = block_of(g.n_angles(), ranks.rank(), ranks.size());
+    const index_t per_view = g.nu * g.nv, first = mine.begin * per_view, count = mine.size() * per_view;
+    double sums[2] = {0.0, 0.0};  // sum of (A x + log t)^2 / var, rays counted
+    if (count > 0) {
+        const Array<float> var = line_integral_variance(scan);
+        Array<float> b(Shape{mine.size(), g.nv, g.nu});
+        for (index_t i = 0; i < count; ++i) b[i] = t[first + i] > 0.0f ? -std::log(t[first + i]) : 0.0f;
+        Geometry views = g;
+        views.angles.assign(g.angles.begin() + mine.begin, g.angles.begin() + mine.end);
+        Array<float> x = Array<float>::copy_of(volume, device);
+        Array<float> ax(views.projection_shape(), device);
+        Projector(views, device).apply(x, ax);
+        const Array<float> ax_host = ax.to(Device::cpu);
+        sums[0] = detail::reduce<double>(Device::cpu, count,
+                                         kern::ct::NoiseWeightedResidualF{ax_host.data(), b.data(), var.data() + first});
+        for (index_t i = first; i < first + count; ++i)
+            sums[1] += (var[i] > 0.0f && std::isfinite(var[i]) && t[i] > 0.0f) ? 1.0 : 0.0;
+    }
+    if (ranks.distributed()) {
+        const auto t0 = std::chrono::steady_clock::now();
+        ranks.sum(sums, 2);
+        if (stats) {
+            stats->communication_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            stats->bytes += sizeof(sums);
+        }
+    }
+    const index_t n = index_t(sums[1]);
     if (rays) *rays = n;
-    return n > 0 ? sum / double(n) : 0.0;
+    return n > 0 ? sums[0] / double(n) : 0.0;
 }
 
 }  // namespace
@@ -78,6 +97,13 @@ RunSummary run_recon(const RunOptions& o) {
     require_option(!o.output.empty(), "RunOptions.output", "no output file given");
     o.recon.validate();
     io::require_distinct_paths(o.input, o.output);
+    // Distributed runs (docs/scaling.md): every rank reads the scan and finds the axis alike, the
+    // reconstruction is shared (ReconOptions::ranks), rank 0 writes. Checkpoints hold one process's
+    // state.
+    const Communicator& ranks = world();
+    require_option(!ranks.distributed() || !o.checkpoint.enabled(), "CheckpointOptions.path",
+                   "a distributed run (" + std::to_string(ranks.size()) +
+                       " MPI ranks) does not checkpoint; run without checkpoints, or on one rank");
     // Checkpoints (issue #10): checked against the input and options before any work.
     io::RunCheckpoint checkpoint(o.checkpoint, "lumen-ct recon", o.input, o.output, checkpoint_options(o));
     Scan scan = read_scan(o.input, o.read);
@@ -89,10 +115,15 @@ RunSummary run_recon(const RunOptions& o) {
     s.axis = resolve_axis(scan, t_host);
     ReconOptions recon = o.recon;
     recon.checkpoint = checkpoint.hook();
+    s.ranks = ranks.size();
+    if (ranks.distributed()) {
+        recon.ranks = &ranks;
+        recon.communication = &s.communication;
+    }
     ReconResult r = recon.device == Device::cpu ? reconstruct(scan, t_host.view(), recon) : reconstruct(scan, recon);
     checkpoint.after(r.solver.stop_reason, "recon " + o.input + " -o " + o.output + " --resume " + checkpoint.path() +
                                                " and the same options");
-    s.residual = residual_of(scan, t_host, r.volume, o.recon.device, &s.residual_rays);
+    s.residual = residual_of(scan, t_host, r.volume, o.recon.device, &s.residual_rays, ranks, &s.communication);
     report_residual(s.residual, s.residual_rays);
     r.parameters.emplace_back("rotation_centre_column", detail::num(s.axis.column));
     r.parameters.emplace_back("rotation_centre_source", s.axis.source);
@@ -104,10 +135,11 @@ RunSummary run_recon(const RunOptions& o) {
     s.parameters = r.parameters;
     s.has_truth = !scan.truth.empty();
     if (s.has_truth) s.quality = compare_with_truth(scan.truth, r.volume);
+    if (!ranks.root()) return s;
     // The input is named so that no output (the .h5 or a PNG) can be it.
     io::OutputSet outputs(o.input);
     s.previews = write_reconstruction(outputs, o.output, scan.geometry, r, device_name(o.recon.device),
-                                      s.has_truth ? &s.quality : nullptr, o.png_prefix);
+                                      s.has_truth ? &s.quality : nullptr, o.png_prefix, ranks.size());
     outputs.commit();
     checkpoint.finished();
     return s;

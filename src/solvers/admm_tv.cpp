@@ -111,7 +111,7 @@ SolverResult admm_tv(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, n
             kern::TvShrinkF<T>{g.data(), z.data(), u.data(), gtmp.data(), ax.n, admm.dims, float(admm.lambda / rho),
                                admm.isotropic});
         A.apply(xw.view(), axb.view());
-        const double f = 0.5 * detail::diff_norm_sq<T>(axb.view(), b) + admm.lambda * zs.a;
+        const double f = 0.5 * mon.data_sum(detail::diff_norm_sq<T>(axb.view(), b)) + admm.lambda * zs.a;
         const kern::Sum3 m = detail::step_measure<T>(xw.view(), xc, {});
         if (!std::isfinite(f) || !std::isfinite(m.a) || !std::isfinite(m.b)) mon.diverged(k, "the objective");
         copy(xw, x);

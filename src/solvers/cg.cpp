@@ -47,7 +47,7 @@ SolverResult cg_normal(const LinearOperator<T>& A, no_deduce_t<View<const T>> b,
         A.apply_normal(p, q);
         if (lambda != 0.0) axpy(lam, p, q);
     };
-    detail::cg_solve<T>(apply_m, rhs.view(), x, work, mon.max_iterations(), &mon, 0.5 * norm2_squared(b));
+    detail::cg_solve<T>(apply_m, rhs.view(), x, work, mon.max_iterations(), &mon, 0.5 * mon.data_sum(norm2_squared(b)));
     return mon.finish();
 }
 
@@ -89,7 +89,7 @@ SolverResult cgls(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_d
     }
     for (int k = first; k <= mon.max_iterations(); ++k) {
         A.apply(p, q.view());
-        const double delta = norm2_squared<T>(q) + (damp != 0.0 ? damp * norm2_squared<T>(p) : 0.0);
+        const double delta = mon.data_sum(norm2_squared<T>(q)) + (damp != 0.0 ? damp * norm2_squared<T>(p) : 0.0);
         const double alpha = gamma / delta;
         if (!std::isfinite(alpha) || !(delta > 0.0)) mon.diverged(k, "the step length");
         axpy(scalar<T>(-alpha), q, r.view());
@@ -97,7 +97,7 @@ SolverResult cgls(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_d
         // s = A^H r - damp (x + alpha p), without touching x yet.
         if (damp != 0.0) detail::comb3<T>(one, s, -d, xc, scalar<T>(-damp * alpha), p, s.view());
         const double gamma_new = norm2_squared<T>(s);
-        const double rr = norm2_squared<T>(r);
+        const double rr = mon.data_sum(norm2_squared<T>(r));
         if (!std::isfinite(gamma_new) || !std::isfinite(rr)) mon.diverged(k, "the residual");
         axpy(scalar<T>(alpha), p, x);
         const double objective = rr + (damp != 0.0 ? damp * norm2_squared<T>(xc) : 0.0);

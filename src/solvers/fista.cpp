@@ -36,7 +36,7 @@ SolverResult fista(const LinearOperator<T>& A, no_deduce_t<View<const T>> b, no_
     const T one = detail::scalar<T>(1.0), minus_one = detail::scalar<T>(-1.0);
 
     auto objective = [&](View<const T> ax_v, View<const T> x_v) {
-        const double data = 0.5 * detail::diff_norm_sq<T>(ax_v, b);
+        const double data = 0.5 * mon.data_sum(detail::diff_norm_sq<T>(ax_v, b));
         return reg_value ? data + reg_value(x_v) : data;
     };
     A.apply(xc, ax.view());

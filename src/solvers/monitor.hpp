@@ -49,14 +49,29 @@ public:
     bool wants_residual_misfit() const { return from_residual_; }
 
     // mean |a - b|^2 / var over the informative measurements (b may be empty: a is the residual);
-    // NaN when none is informative or the rule does not use the residual.
+    // NaN when none is informative or the rule does not use the residual. Over all processes'
+    // measurements when the data are split (SolverOptions::data_split).
     template <class T>
     double residual_misfit(View<const T> a, View<const T> b) const {
         if (!from_residual_) return std::nan("");
         const kern::Sum3 s = reduce<kern::Sum3>(
             a.device(), a.size(),
             kern::NoiseMisfitF<T>{a.data(), b.empty() ? nullptr : b.data(), options_.discrepancy.variance.data()});
-        return s.b > 0.0 ? s.a / s.b : std::nan("");
+        double sums[2] = {s.a, s.b};
+        if (options_.data_split.sum) options_.data_split.sum(sums, 2);
+        return sums[1] > 0.0 ? sums[0] / sums[1] : std::nan("");
+    }
+
+    // A sum over the data (a residual's norm, the data term) completed over the processes that
+    // share the data (SolverOptions::data_split); the value itself when the data are all here.
+    double data_sum(double partial) const {
+        if (options_.data_split.sum) options_.data_split.sum(&partial, 1);
+        return partial;
+    }
+    // A maximum over the data, likewise.
+    double data_max(double partial) const {
+        if (options_.data_split.max) options_.data_split.max(&partial, 1);
+        return partial;
     }
 
     int max_iterations() const { return options_.max_iterations; }

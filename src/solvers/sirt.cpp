@@ -14,9 +14,10 @@ namespace lumen {
 
 namespace {
 
-// x <- 1 / x where x > 1e-6 max(x), else 0.
-void invert_weights(View<float> w) {
-    const double top = max_abs<float>(w);
+// x <- 1 / x where x > 1e-6 max(x), else 0; `top` completes the maximum (the data's over processes).
+template <class Top>
+void invert_weights(View<float> w, const Top& top_of) {
+    const double top = top_of(max_abs<float>(w));
     const float floor = float(1e-6 * top);
     detail::for_each(w.device(), w.size(), kern::InvOrZeroF{floor, w.data()});
 }
@@ -36,14 +37,15 @@ SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<floa
     Array<float> row = zeros_like(b), col = zeros_like(xc);
     Array<float> res = zeros_like(b), cand = zeros_like(xc), ones_d = zeros_like(xc);
 
-    // Weights: R = 1 / (A 1), C = 1 / (A^T 1).
+    // Weights: R = 1 / (A 1), C = 1 / (A^T 1). With the data split over processes
+    // (SolverOptions::data_split) each holds its rows of R, and A^T 1 is already the sum over them.
     fill(ones_d.view(), 1.0f);
     A.apply(ones_d.view(), row.view());
-    invert_weights(row.view());
+    invert_weights(row.view(), [&](double m) { return mon.data_max(m); });
     Array<float> ones_r = zeros_like(b);
     fill(ones_r.view(), 1.0f);
     A.apply_adjoint(ones_r.view(), col.view());
-    invert_weights(col.view());
+    invert_weights(col.view(), [](double m) { return m; });
     ones_d = Array<float>();
     ones_r = Array<float>();
 
@@ -55,7 +57,7 @@ SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<floa
     // res = b - A x
     A.apply(xc, res.view());
     lin_comb(1.0f, b, -1.0f, res, res.view());
-    if (!std::isfinite(norm2_squared<float>(res))) mon.diverged(1, "the initial residual b - A x");
+    if (!std::isfinite(mon.data_sum(norm2_squared<float>(res)))) mon.diverged(1, "the initial residual b - A x");
     const float relax = float(sirt.relaxation);
     for (int k = first; k <= mon.max_iterations(); ++k) {
         mul(row, res, res.view());
@@ -67,7 +69,7 @@ SolverResult sirt(const LinearOperator<float>& A, View<const float> b, View<floa
         if (!std::isfinite(m.a) || !std::isfinite(m.b)) mon.diverged(k, "the update");
         A.apply(cand, res.view());
         lin_comb(1.0f, b, -1.0f, res, res.view());
-        const double rr = norm2_squared<float>(res);
+        const double rr = mon.data_sum(norm2_squared<float>(res));
         if (!std::isfinite(rr)) mon.diverged(k, "the residual b - A x");
         copy(cand, x);
         const double misfit = mon.residual_misfit<float>(res.view(), {});

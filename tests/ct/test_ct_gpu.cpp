@@ -88,6 +88,19 @@ TEST(CtGpu, FdkMatchesCpu) {
         fdk(Projector(g, Device::cuda), p_gpu, vg, o);
         EXPECT_LT(test::max_rel_diff(vc, vg.to(Device::cpu)), 1e-4);
     }
+    // A slab of slices (a distributed FDK's part, docs/scaling.md): the CUDA kernel's z offset.
+    {
+        const index_t z0 = g.volume.nz / 4, z1 = g.volume.nz / 2;
+        Array<float> vc(g.volume_shape()), vg(g.volume_shape(), Device::cuda);
+        fdk(Projector(g, Device::cpu), p, vc, FdkOptions{}, z0, z1);
+        fdk(Projector(g, Device::cuda), p_gpu, vg, FdkOptions{}, z0, z1);
+        const Array<float> vgh = vg.to(Device::cpu);
+        EXPECT_LT(test::max_rel_diff(vc, vgh), 1e-4);
+        const index_t plane = g.volume.nx * g.volume.ny;
+        index_t outside = 0;
+        for (index_t i = 0; i < vgh.size(); ++i) outside += (i / plane < z0 || i / plane >= z1) && vgh[i] != 0.0f;
+        EXPECT_EQ(outside, 0);
+    }
 }
 
 TEST(CtGpu, SimulationNormalisationAndNonlinearMatchCpu) {

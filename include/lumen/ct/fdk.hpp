@@ -56,7 +56,10 @@ bool is_full_scan(const std::vector<double>& angles);
 std::vector<float> redundancy_weights(const Geometry& geometry, ShortScan mode);
 
 // FDK of line integrals [n_angles][nv][nu] into volume [nz][ny][nx] (overwritten), both on the
-// projector's device. The projections are not modified.
-void fdk(const Projector& projector, View<const float> line_integrals, View<float> volume, const FdkOptions& options);
+// projector's device. The projections are not modified. Only slices [z_begin, z_end) are
+// reconstructed (z_end < 0: to the last; the other slices are zero), each voxel exactly as in a
+// whole-volume call: a distributed FDK reconstructs one slab per process (docs/scaling.md).
+void fdk(const Projector& projector, View<const float> line_integrals, View<float> volume, const FdkOptions& options,
+         index_t z_begin = 0, index_t z_end = -1);
 
 }  // namespace lumen::ct

@@ -97,7 +97,7 @@ void write_geometry(io::H5Writer& out, const Geometry& geometry);
 void write_scan(const std::string& path, const Scan& scan, const std::map<std::string, std::string>& attributes = {});
 
 // Writes /volume, /history, /lumen/geometry and root attributes (method, its parameters,
-// lumen_version, device, and quality when given) and, unless png_prefix is empty, PNG previews of
+// lumen_version, device, ranks, and quality when given) and, unless png_prefix is empty, PNG previews of
 // the three central slices: PREFIX_axial.png (z = nz/2, +y up), PREFIX_coronal.png (y = ny/2,
 // +z up), PREFIX_sagittal.png (x = nx/2, +z up). All of them or none: the .h5 and the PNGs are
 // committed together, after all were written and the volume was found finite (Error(failure)
@@ -105,9 +105,10 @@ void write_scan(const std::string& path, const Scan& scan, const std::map<std::s
 std::vector<std::string> write_reconstruction(const std::string& path, const Geometry& geometry,
                                               const ReconResult& result, const std::string& device_name,
                                               const Quality* quality, const std::string& png_prefix);
-// The same, staged in `set` (committed by the caller, e.g. with other files).
+// The same, staged in `set` (committed by the caller, e.g. with other files); `ranks`: the MPI
+// ranks that shared the reconstruction (root attribute ranks, docs/scaling.md).
 std::vector<std::string> write_reconstruction(io::OutputSet& set, const std::string& path, const Geometry& geometry,
                                               const ReconResult& result, const std::string& device_name,
-                                              const Quality* quality, const std::string& png_prefix);
+                                              const Quality* quality, const std::string& png_prefix, int ranks = 1);
 
 }  // namespace lumen::ct

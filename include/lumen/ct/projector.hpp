@@ -39,8 +39,11 @@ public:
     // detector position): FDK's back projection. Projections already carry the per-view weights.
     void backproject_voxel(View<const float> projections, View<float> volume) const;
     // The same with projections already copied into [n_angles][nv + 2][nu + 2] with a zero border
-    // (FDK's filter writes this layout directly).
-    void backproject_voxel_padded(View<const float> padded, View<float> volume) const;
+    // (FDK's filter writes this layout directly). Only slices [z_begin, z_end) of the volume are
+    // back-projected (z_end < 0: to the last), each voxel's sum the same as in a whole-volume call:
+    // a distributed FDK reconstructs one slab per process (docs/scaling.md).
+    void backproject_voxel_padded(View<const float> padded, View<float> volume, index_t z_begin = 0,
+                                  index_t z_end = -1) const;
 
     struct Impl;
 

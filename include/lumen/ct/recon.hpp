@@ -38,6 +38,11 @@
 #include "lumen/ct/scan.hpp"
 #include "lumen/solvers/solver.hpp"
 
+namespace lumen {
+class Communicator;         // lumen/core/comm.hpp
+struct CommunicationStats;  // lumen/core/comm.hpp
+}  // namespace lumen
+
 namespace lumen::ct {
 
 enum class Method { fdk, sirt, cgls, tv, nonlinear };
@@ -123,6 +128,17 @@ struct ReconOptions {
     // Checkpoints of the iterative methods (lumen/core/progress.hpp; issue #10): saved when due,
     // resumed from when `resume` is set. fdk has no iterations and ignores it.
     Checkpointing checkpoint;
+    // A reconstruction split over MPI ranks (docs/scaling.md): every rank calls with the same
+    // scan and options and receives the same volume, the serial one's to rounding. The iterative
+    // methods split the views (block_of over angles): each rank projects and back-projects its
+    // own, and the back-projected volumes and every sum over rays are summed over the ranks
+    // (SolverOptions::data_split). FDK splits the volume into slabs of slices and sums them.
+    // Null, or a single rank: this process alone. Checkpoints hold one process's state and are
+    // refused in a distributed run (Error(invalid_option) naming CheckpointOptions.path).
+    const Communicator* ranks = nullptr;
+    // Where a distributed run adds the time it waited for other ranks, spent in collectives, and
+    // the bytes it sent (may be null).
+    CommunicationStats* communication = nullptr;
 
     // Throws Error(invalid_option) naming the first field out of range ("ReconOptions.iterations",
     // "ReconOptions.fdk.cutoff", ...) or inconsistent with another (an objective other than least
@@ -192,13 +208,15 @@ ReconResult reconstruct(const Scan& scan, View<const float> transmission, const 
 //   linearised:  0.5 ||A x - b||^2,          b = -log t
 //   nonlinear:   0.5 ||exp(-A x) - t||^2
 // `work` is a projection-shaped scratch array on the projector's device; grad is overwritten.
-double linearised_loss(const Projector& A, View<const float> b, View<const float> x, View<float> grad, View<float> work);
-double beer_lambert_loss(const Projector& A, View<const float> t, View<const float> x, View<float> grad,
+// A is the projector, or any operator of the same shapes (a distributed reconstruction's block
+// of views: the loss is then this rank's part).
+double linearised_loss(const LinearOperator<float>& A, View<const float> b, View<const float> x, View<float> grad, View<float> work);
+double beer_lambert_loss(const LinearOperator<float>& A, View<const float> t, View<const float> x, View<float> grad,
                          View<float> work);
 // The Poisson deviance sum_i lambda_i - I_i + I_i log(I_i / lambda_i), lambda = gain e^{-A x} + dark,
 // I = gain t + dark (gain, dark: [nv][nu] on the projector's device; dark may be empty), and its
 // gradient.
-double poisson_loss(const Projector& A, View<const float> t, View<const float> gain, View<const float> dark,
+double poisson_loss(const LinearOperator<float>& A, View<const float> t, View<const float> gain, View<const float> dark,
                     View<const float> x, View<float> grad, View<float> work);
 
 // How close a volume is to the truth: psnr_db (10 log10(peak^2 / MSE), peak = max of the truth),

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "lumen/core/comm.hpp"
 #include "lumen/core/quality.hpp"
 #include "lumen/ct/axis.hpp"
 #include "lumen/ct/io.hpp"
@@ -16,7 +17,10 @@ namespace lumen::ct {
 
 // recon: read a scan (with `read`'s conventions), place the rotation axis and run the checks
 // (lumen/ct/axis.hpp), reconstruct, score against /lumen/truth/volume when present, measure the
-// noise-normalised residual, write the output (atomically) and PNG previews.
+// noise-normalised residual, write the output (atomically) and PNG previews. Started by an MPI
+// launcher (docs/scaling.md), the ranks share the reconstruction (ReconOptions::ranks) and rank 0
+// writes the one output; checkpoints are refused there (Error(invalid_option) naming
+// CheckpointOptions.path).
 struct RunOptions {
     std::string input, output;
     ReadOptions read;
@@ -42,6 +46,8 @@ struct RunSummary {
     // (line_integral_variance): about 1 when the model fits to the noise (check "ct.residual").
     double residual = 0.0;
     index_t residual_rays = 0;
+    int ranks = 1;                     // MPI ranks that shared the run (docs/scaling.md)
+    CommunicationStats communication;  // what this rank spent in collectives (ranks > 1)
 };
 RunSummary run_recon(const RunOptions& options);
 

@@ -45,6 +45,21 @@ struct DiscrepancyRule {
     bool enabled() const { return tau > 0.0; }
 };
 
+// Measurements split over processes (docs/scaling.md, distributed CT): each process holds a block
+// of the measurements b and an operator A whose apply() gives its block of A x and whose
+// apply_adjoint() already returns the sum over all processes of A_p^H y_p. The solver passes
+// every reduction it takes over the data (norms of residuals, the data term of the objective, the
+// discrepancy rule's misfit, SIRT's largest row sum) through these, which replace each value, in
+// place, by its sum (maximum) over the processes, identically on all of them: the iterates then
+// agree on every process and equal a single process's to rounding, and every process takes the
+// same branches. cgls, sirt, fista, admm_tv and cg_normal use it; nesterov's data term is the
+// caller's f, which must complete its own sums.
+struct DataSplit {
+    std::function<void(double* values, int count)> sum;
+    std::function<void(double* values, int count)> max;
+    bool enabled() const { return bool(sum); }
+};
+
 struct SolverOptions {
     int max_iterations = 50;      // with a discrepancy rule: the cap
     double tolerance = 0.0;       // 0: run all iterations
@@ -57,6 +72,8 @@ struct SolverOptions {
     // phases), so that states and `every` count the run's iterations, not this call's.
     const Checkpointing* checkpoint = nullptr;
     int iteration_offset = 0;
+    // Data split over processes (docs/scaling.md, distributed CT); empty: the data are all here.
+    DataSplit data_split;
 };
 
 struct SolverResult {
