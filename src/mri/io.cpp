@@ -639,7 +639,7 @@ std::vector<std::string> write_previews(io::OutputSet& outputs, const std::strin
     const Array<float> vol = Array<float>::copy_of(volume, Device::cpu);
     const Array<float> ref = reference.empty() ? Array<float>() : Array<float>::copy_of(reference, Device::cpu);
     const double top = max_abs((ref.empty() ? vol : ref).view());
-    const index_t S = vol.dim(0), rh = vol.dim(1), rw = vol.dim(2);
+    const index_t S = vol.dim(0);
     std::vector<std::string> written;
     for (index_t s = 0; s < S; ++s) {
         const std::string p = slice_png(prefix, s);

@@ -56,7 +56,9 @@ TEST(CtStopping, EveryIterativeMethodStopsOnTheMisfitThatRunReports) {
         EXPECT_NEAR(last, reported, 2e-3 * reported) << what;
         if (r.solver.stop_reason == "discrepancy") {
             EXPECT_LE(last, r.solver.discrepancy_tau) << what;
-            if (r.solver.history.size() > 1) EXPECT_GT(r.solver.history[r.solver.history.size() - 2].misfit, r.solver.discrepancy_tau) << what;
+            if (r.solver.history.size() > 1) {
+                EXPECT_GT(r.solver.history[r.solver.history.size() - 2].misfit, r.solver.discrepancy_tau) << what;
+            }
         }
         RecordProperty(what + "_iterations", r.solver.iterations);
         RecordProperty(what + "_stop", r.solver.stop_reason);
@@ -229,7 +231,9 @@ void check_case(const sweep::Case& c, const std::vector<sweep::Run>& runs) {
         // at low density only. At 2 /mm SIRT's 100 iterations (and CGLS) are 1 to 1.5 dB better on
         // the whole volume at this size, while the nonlinear method is 3 dB better away from the
         // inserts (the margin checked below); docs/ct.md reports it as not holding.
-        if (c.metal_mu <= 0.5) EXPECT_GE(v, std::max({fdk, sirt, cgls}) - 0.3) << nl << " at " << where;
+        if (c.metal_mu <= 0.5) {
+            EXPECT_GE(v, std::max({fdk, sirt, cgls}) - 0.3) << nl << " at " << where;
+        }
     }
     for (const sweep::Run& r : runs) {
         if (r.name == "fdk") continue;
@@ -262,7 +266,9 @@ TEST(CtSweep, DefaultsNeedNoTuning) {
             const double margin = sweep::find(runs, "nonlinear").away - best_away;
             RecordProperty("margin_away_" + std::to_string(c.metal_mu), std::to_string(margin));
             // Measured: -0.1 dB at 0.25 /mm, +3.2 dB at 2 /mm.
-            if (c.metal_mu > previous_mu && previous_mu > 0) EXPECT_GT(margin, previous_margin + 0.5) << c.metal_mu;
+            if (c.metal_mu > previous_mu && previous_mu > 0) {
+                EXPECT_GT(margin, previous_margin + 0.5) << c.metal_mu;
+            }
             previous_margin = margin;
             previous_mu = c.metal_mu;
         }
