@@ -12,28 +12,18 @@
 #include "lumen/io/hdf5.hpp"
 #include "lumen/mri/io.hpp"
 #include "lumen/mri/simulate.hpp"
+#include "tests/mpi/mpi_support.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace lumen;
+using test::json_of;
+using test::mpirun;
+using test::serial;
 
 namespace {
 
 std::string mri_app() { return test::app_path("lumen-mri"); }
 
-// Every rank (and the serial run it is compared with) on one OpenMP thread: then the slices'
-// arithmetic is the same in both, and the results must agree to the last bit.
-std::string serial() { return "OMP_NUM_THREADS=1 "; }
-std::string mpirun(int ranks) {
-    // Root in containers and CI needs --allow-run-as-root; --oversubscribe lets 3 ranks share 2
-    // cores; the shared-memory transport's single-copy mode needs ptrace rights containers lack.
-    return std::string(LUMEN_TEST_MPIEXEC) + " --allow-run-as-root --oversubscribe --bind-to none" +
-           " --mca btl_vader_single_copy_mechanism none -x OMP_NUM_THREADS=1 -np " + std::to_string(ranks) + " ";
-}
-
-nlohmann::json json_of(const std::string& output) {
-    const auto start = output.find('{');
-    return nlohmann::json::parse(output.substr(start));
-}
 
 // A 5-slice scan (uneven over 2 and 3 ranks), small enough for seconds per run.
 std::string simulated_scan() {

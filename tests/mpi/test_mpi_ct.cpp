@@ -13,27 +13,18 @@
 
 #include "lumen/ct/io.hpp"
 #include "lumen/io/hdf5.hpp"
+#include "tests/mpi/mpi_support.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace lumen;
+using test::json_of;
+using test::mpirun;
+using test::serial;
 
 namespace {
 
 std::string ct_app() { return test::app_path("lumen-ct"); }
 
-// Every rank (and the serial run it is compared with) on one OpenMP thread, so that the only
-// difference left is the split itself.
-std::string serial() { return "OMP_NUM_THREADS=1 "; }
-std::string mpirun(int ranks) {
-    // As in test_mpi_apps.cpp: root in containers, 3 ranks on 2 cores, no ptrace rights.
-    return std::string(LUMEN_TEST_MPIEXEC) + " --allow-run-as-root --oversubscribe --bind-to none" +
-           " --mca btl_vader_single_copy_mechanism none -x OMP_NUM_THREADS=1 -np " + std::to_string(ranks) + " ";
-}
-
-nlohmann::json json_of(const std::string& output) {
-    const auto start = output.find('{');
-    return nlohmann::json::parse(output.substr(start));
-}
 
 // A 32^3 volume (32 x 32 detector): FDK's 4 groups of 8 slices split 2, 1, 1 over 3 ranks (2, 2
 // over 2). The iterative tests use 35 views: 18, 17 over 2 ranks and 12, 12, 11 over 3.

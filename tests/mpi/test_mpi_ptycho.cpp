@@ -13,23 +13,17 @@
 #include "lumen/io/hdf5.hpp"
 #include "lumen/ptycho/io.hpp"
 #include "lumen/ptycho/simulate.hpp"
+#include "tests/mpi/mpi_support.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace lumen;
+using test::json_of;
+using test::mpirun;
+using test::serial;
 
 namespace {
 
 std::string ptycho_app() { return test::app_path("lumen-ptycho"); }
-std::string serial() { return "OMP_NUM_THREADS=1 "; }
-std::string mpirun(int ranks) {
-    return std::string(LUMEN_TEST_MPIEXEC) + " --allow-run-as-root --oversubscribe --bind-to none" +
-           " --mca btl_vader_single_copy_mechanism none -x OMP_NUM_THREADS=1 -np " + std::to_string(ranks) + " ";
-}
-
-nlohmann::json json_of(const std::string& output) {
-    const auto start = output.find('{');
-    return nlohmann::json::parse(output.substr(start));
-}
 
 // ||a - b|| / ||a|| over two complex datasets of two files.
 double l2_rel(const std::string& a, const std::string& b, const std::string& dataset) {
