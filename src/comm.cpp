@@ -9,7 +9,6 @@
 #include <memory>
 
 #include <unistd.h>
-#include <mutex>
 
 #include "kernels/common/nccl_reduce.hpp"
 #include "lumen/core/error.hpp"

@@ -1,6 +1,6 @@
 // Sums of GPU buffers over the ranks of a distributed run through NCCL (docs/scaling.md), and the
 // choice of one GPU per rank. Implemented in kernels/common/nccl_reduce.cu (CUDA builds) and
-// src/cuda_stub.cpp (CPU builds: NCCL is never usable there). No MPI here: the NCCL unique id
+// src/cuda_stub.cpp (CPU builds, where NCCL is never usable). No MPI here: the NCCL unique id
 // travels through the caller's Communicator::all_gather.
 //
 // NCCL is loaded at run time (dlopen of libnccl.so.2), never linked: a machine without NCCL runs

@@ -29,20 +29,14 @@ std::pair<index_t, index_t> Ranks::block(index_t n) const {
     return {b.begin, b.end};
 }
 
-void Ranks::sum(double* values, int count) const {
-    if (!ranks_) return;
-    const auto t0 = std::chrono::steady_clock::now();
-    ranks_->sum(values, index_t(count));
-    if (stats_) {
-        stats_->communication_s += seconds_since(t0);
-        stats_->bytes += double(count) * double(sizeof(double));
-    }
-}
+void Ranks::sum(double* values, int count) const { timed_scalars(values, count, false); }
+void Ranks::max(double* values, int count) const { timed_scalars(values, count, true); }
 
-void Ranks::max(double* values, int count) const {
+void Ranks::timed_scalars(double* values, int count, bool maximum) const {
     if (!ranks_) return;
     const auto t0 = std::chrono::steady_clock::now();
-    ranks_->max(values, index_t(count));
+    if (maximum) ranks_->max(values, index_t(count));
+    else ranks_->sum(values, index_t(count));
     if (stats_) {
         stats_->communication_s += seconds_since(t0);
         stats_->bytes += double(count) * double(sizeof(double));

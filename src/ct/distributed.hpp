@@ -34,6 +34,8 @@ public:
     DataSplit data_split() const;
 
 private:
+    // sum() or max() of scalars, timed into the statistics.
+    void timed_scalars(double* values, int count, bool maximum) const;
     const Communicator* ranks_;
     CommunicationStats* stats_;
 };

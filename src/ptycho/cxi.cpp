@@ -178,7 +178,7 @@ Scan read_cxi(const std::string& path, Propagation propagation, const Communicat
     {
         double total = 0;
         for (const float v : s.intensities) total += v;
-        total = ranks.distributed() ? ranks.sum(total) : total;  // every rank's frames
+        total = ranks.sum(total);  // every rank's frames (distributed runs)
         require(total > 0, path + ": dataset " + std::string(cxi::data) +
                                " is all zero: no photons were recorded, nothing can be reconstructed");
     }

@@ -67,8 +67,8 @@ struct Model::Impl {
     // Sums over the ranks of what each rank's frames contribute (no-ops on one rank).
     void sum_over_ranks(View<float> v) const { ranks->sum(v); }
     void sum_over_ranks(View<complex64> v) const { ranks->sum(v); }
-    double sum_over_ranks(double v) const { return ranks->distributed() ? ranks->sum(v) : v; }
-    double max_over_ranks(double v) const { return ranks->distributed() ? ranks->max(v) : v; }
+    double sum_over_ranks(double v) const { return ranks->sum(v); }
+    double max_over_ranks(double v) const { return ranks->max(v); }
     Array<float> data;  // [J][m], FFT order (far field) or as measured (near field)
     Array<float> mask;  // [m], FFT order, or empty
     double data_max = 0, data_total = 0, data_mean = 0;

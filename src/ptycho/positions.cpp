@@ -55,7 +55,6 @@ void PositionRefiner::step(int iteration, View<const complex64> object) {
             last_step_ = std::max(last_step_, std::fabs(p - double(positions_[2 * j + a])));
             positions_[2 * j + a] = float(p);
         }
-    if (model_.ranks().distributed()) last_step_ = model_.ranks().max(last_step_);
     model_.set_positions(positions_.view());
 }
 
