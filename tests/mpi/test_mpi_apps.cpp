@@ -44,8 +44,9 @@ std::string simulated_scan() {
 // A slice's coils split over ranks (CoilsOverRanksOnOneSlice): the adjoint's coil sum and the data
 // sums are taken in another order, and the iterations amplify that rounding. Measured (64 x 48,
 // 5 coils, 2-core dev VM), max |difference| / max |serial|: CG-SENSE (30 iterations) 1.2e-5 on 2
-// ranks and 8.7e-6 on 3, L1-wavelet (200 FISTA iterations) 5.4e-5 and 4.7e-5; the residual
-// 6e-7 and 7e-7 (CG-SENSE), 1.7e-5 and 3.4e-5 (L1-wavelet) relative. A missing sum (one rank's
+// ranks and 8.7e-6 on 3, L1-wavelet (200 FISTA iterations) 5.4e-5 and 4.7e-5, TV (100 ADMM
+// iterations) 3.6e-6 and 2.6e-6; the residual 6e-7 and 7e-7 (CG-SENSE), 1.7e-5 and 3.4e-5
+// (L1-wavelet), 1.6e-6 and 2.1e-6 (TV) relative. A missing sum (one rank's
 // coils alone) gives differences of order 1.
 constexpr double k_coil_split_tolerance = 2e-4;
 
@@ -136,9 +137,10 @@ TEST(MpiMri, CoilsOverRanksOnOneSlice) {
         << log;
     // CG-SENSE with the default (1-D) mask and stop: the discrepancy rule on the noise the
     // readout margin of every coil gives (the simulated maps: this small centre is too narrow for
-    // ESPIRiT's kernel); L1-wavelet on a 2-D Poisson-disc mask with ESPIRiT maps.
+    // ESPIRiT's kernel); L1-wavelet and TV on a 2-D Poisson-disc mask with ESPIRiT maps.
     for (const std::string& flags : {std::string(" --method cg-sense --accel 4 --maps truth"),
-                                     std::string(" --method l1-wavelet --accel 4 --mask poisson")}) {
+                                     std::string(" --method l1-wavelet --accel 4 --mask poisson"),
+                                     std::string(" --method tv --accel 4 --mask poisson")}) {
         SCOPED_TRACE(flags);
         const std::string common = flags + " --device cpu --json -q";
         const std::string one = test::temp_path("mpi_one_slice_serial.h5");
