@@ -62,7 +62,7 @@ double residual_of(const Scan& scan, const Array<float>& t, View<const float> vo
     const Geometry& g = scan.geometry;
     const bool by_rows = own.count >= 0;
     if (!by_rows) own = {scan.row_first, scan.rows()};
-    require(own.first >= scan.row_first && own.end() <= scan.row_first + scan.rows(),
+    require(own.count == 0 || (own.first >= scan.row_first && own.end() <= scan.row_first + scan.rows()),
             "CT residual: rows [" + std::to_string(own.first) + ", " + std::to_string(own.end()) + ") were not read");
     const auto mine = by_rows ? RankBlock{0, g.n_angles()} : block_of(g.n_angles(), ranks.rank(), ranks.size());
     const index_t held = scan.rows(), rows = own.count, n_rays = mine.size() * rows * g.nu;
@@ -110,7 +110,8 @@ double residual_of(const Scan& scan, const Array<float>& t, View<const float> vo
 // What a distributed FDK of a cone beam reads: this rank's rows (`read`), of which `own` are its
 // share of the residual's rays. Slab rows S_r = fdk_slab_rows; the own rows partition the detector:
 // rank r (with a slab) owns [S_r.first, the next rank's S.first), rank 0 from row 0, the last rank
-// with a slab to the last row, ranks without a slab none; read = the hull of S_r and own.
+// with a slab to the last row, ranks without a slab none; read = the hull of S_r and own (a rank
+// without either: rows [0, 2)).
 // Inactive (every rank reads every row) on one rank, for the other methods, and for a parallel
 // beam (its axis check compares 16 rows spread over the detector).
 struct FdkRowsPlan {
@@ -143,7 +144,12 @@ FdkRowsPlan fdk_rows_plan(const RunOptions& o, const Communicator& ranks) {
         lo = std::min(lo, mine.first);
         hi = std::max(hi, mine.end());
     }
-    if (hi <= lo) lo = hi = 0;  // nothing to read (a rank without a slab)
+    // A rank without a slab (more ranks than groups of 8 slices) reads the first row pair only:
+    // enough for the flat and dark fields to say what they are; it owns no residual rows.
+    if (hi <= lo) {
+        lo = 0;
+        hi = std::min<index_t>(2, g.nv);
+    }
     plan.read = {lo, hi - lo};
     plan.active = true;
     return plan;

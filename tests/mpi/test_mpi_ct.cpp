@@ -154,6 +154,22 @@ TEST(MpiCt, FdkRanksReadOnlyTheirSlabsRows) {
         EXPECT_EQ(rows[0][0].get<index_t>(), 0);
         EXPECT_EQ(covered, 32);
     }
+    // 5 ranks for 4 groups of 8 slices: rank 4 has no slab; it reads the first row pair only (for
+    // the flat and dark fields), owns no residual rows, and the volume keeps the serial bits.
+    {
+        std::string log;
+        const std::string one = test::temp_path("mpi_ct_rows5_1.h5"), five = test::temp_path("mpi_ct_rows5_5.h5");
+        const std::string flags = " --method fdk --device cpu --no-png --json -q";
+        ASSERT_EQ(test::run_command(serial() + ct_app() + " recon " + scan + " -o " + one + flags, &log), 0) << log;
+        const double residual = json_of(log)["noise_normalised_residual"].get<double>();
+        ASSERT_EQ(test::run_command(mpirun(5) + ct_app() + " recon " + scan + " -o " + five + flags, &log), 0) << log;
+        const auto j = json_of(log);
+        EXPECT_EQ(j["read"]["rows_per_rank"][4][0].get<index_t>(), 0);
+        EXPECT_EQ(j["read"]["rows_per_rank"][4][1].get<index_t>(), 2);
+        EXPECT_LE(std::abs(j["noise_normalised_residual"].get<double>() - residual), 1e-5 * residual);
+        const Array<float> a = io::H5File::open(one).read_float("/volume"), b = io::H5File::open(five).read_float("/volume");
+        EXPECT_TRUE(test::same_bits(a.view(), b.view())) << test::max_rel_diff(a.view(), b.view());
+    }
     // The iterative methods read every row on every rank.
     std::string log;
     const std::string out = test::temp_path("mpi_ct_rows_sirt.h5");
