@@ -363,6 +363,12 @@ void setup(CLI::App& app) {
                 j["misfit"] = number_or_null(s.solver.history.back().misfit);
             }
             if (s.solver.discrepancy_tau > 0) j["discrepancy_tau"] = s.solver.discrepancy_tau;
+            {
+                // What each rank read of the scan (a distributed FDK reads only its slab's rows).
+                nlohmann::json rows = nlohmann::json::array();
+                for (const auto& r : s.rows_read) rows.push_back({r.first, r.count});
+                j["read"] = {{"bytes_per_rank", s.bytes_read}, {"rows_per_rank", rows}, {"scan_bytes", s.scan_bytes}};
+            }
             if (s.communication.ranks > 1) {
                 j["communication"] = app::communication_json(s.communication);
                 // This rank's reconstruction time outside the collectives (as lumen-ptycho reports it).

@@ -20,11 +20,12 @@ struct FdkPreweightF {
     bool cone;
     float dsd;  // mm
     float u0, du, v0, dv;  // u(iu) = u0 + iu du, v(iv) = v0 + iv dv (mm from the principal point)
+    int row0;  // the detector row that row 0 of proj is (nv: the rows held per view)
     LUMEN_HD void operator()(index_t i) const {
         const DetectorIndex k = detector_index(i, nu, nv);
         float w = view_u_weight[index_t(k.view) * nu + k.iu];
         if (cone) {
-            const float u = u0 + float(k.iu) * du, v = v0 + float(k.iv) * dv;
+            const float u = u0 + float(k.iu) * du, v = v0 + float(k.iv + row0) * dv;
             w *= dsd / sqrtf(dsd * dsd + u * u + v * v);
         }
         proj[i] *= w;
@@ -62,19 +63,24 @@ struct MulSpectrumF {
     }
 };
 
-// Row `row` of the batch (view row / nv, detector row row % nv) gets packed[row / 2] (real part
-// for even rows, imaginary for odd), written into the padded layout [views][nv + 2][nu + 2].
+// Row `row` of the batch (view row / rows, held row row % rows) gets packed[row / 2] (real part
+// for even rows, imaginary for odd), written as detector row row0 + row % rows into the padded
+// layout [views][nv + 2][nu + 2]. Held rows from `valid` on (the zero row that makes a view's
+// rows even) are not written.
 struct UnpackRowsPaddedF {
     const complex64* packed;
     int nu, nv, np;
     float* padded;  // the batch's first view
+    int rows, valid, row0;
     LUMEN_HD void operator()(index_t i) const {
         const index_t row = i / nu;
         const int k = int(i - row * nu);
+        const index_t view = row / rows;
+        const int iv = int(row - view * rows);
+        if (iv >= valid) return;
         const complex64 z = packed[(row / 2) * np + k];
-        const index_t view = row / nv;
-        const int iv = int(row - view * nv);
-        padded[view * (index_t(nu + 2) * (nv + 2)) + index_t(iv + 1) * (nu + 2) + (k + 1)] = (row % 2 == 0) ? z.re : z.im;
+        padded[view * (index_t(nu + 2) * (nv + 2)) + index_t(row0 + iv + 1) * (nu + 2) + (k + 1)] =
+            (row % 2 == 0) ? z.re : z.im;
     }
 };
 

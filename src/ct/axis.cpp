@@ -29,10 +29,10 @@ struct Prepared {
     std::vector<index_t> compared;  // views that have opposites (at most about 400 x rows)
 };
 
-Prepared prepare(const Geometry& g, const Array<float>& b, const Array<float>& var) {
-    Prepared p;
-    const index_t views = g.n_angles(), nv = g.nv, nu = g.nu;
-    std::vector<double> rows_at;  // fractional detector rows
+// The fractional detector rows compared.
+std::vector<double> compared_rows(const Geometry& g) {
+    const index_t nv = g.nv;
+    std::vector<double> rows_at;
     if (g.type == BeamType::parallel) {
         const index_t nr = std::min<index_t>(nv, 16);
         for (index_t k = 0; k < nr; ++k) rows_at.push_back(nr == 1 ? 0.5 * double(nv - 1) : double(k) * double(nv - 1) / double(nr - 1));
@@ -41,8 +41,23 @@ Prepared prepare(const Geometry& g, const Array<float>& b, const Array<float>& v
         const double mid = 0.5 * double(nv - 1) - g.offset_v / g.dv;
         if (mid >= 0 && mid <= double(nv - 1)) rows_at.push_back(mid);
     }
+    return rows_at;
+}
+
+// b and var hold detector rows [row_first, row_first + held) of every view (held < 0: all).
+Prepared prepare(const Geometry& g, const Array<float>& b, const Array<float>& var, index_t row_first = 0,
+                 index_t held = -1) {
+    Prepared p;
+    const index_t views = g.n_angles(), nv = g.nv, nu = g.nu;
+    if (held < 0) held = nv;
+    const std::vector<double> rows_at = compared_rows(g);  // fractional detector rows
     p.nr = index_t(rows_at.size());
     if (p.nr == 0 || views < 2) return p;
+    const DetectorRows need = axis_rows(g);
+    require(need.first >= row_first && need.end() <= row_first + held,
+            "rotation axis check: detector rows [" + std::to_string(need.first) + ", " + std::to_string(need.end()) +
+                ") are compared but rows [" + std::to_string(row_first) + ", " + std::to_string(row_first + held) +
+                ") were read");
     p.rows.resize(std::size_t(views * p.nr * nu));
     if (!var.empty()) p.var.resize(p.rows.size());
     for (index_t v = 0; v < views; ++v)
@@ -51,7 +66,8 @@ Prepared prepare(const Geometry& g, const Array<float>& b, const Array<float>& v
             const index_t r1 = std::min(r0 + 1, nv - 1);
             const double w = rows_at[std::size_t(k)] - double(r0);
             for (index_t j = 0; j < nu; ++j) {
-                const index_t a = (v * nv + r0) * nu + j, c = (v * nv + r1) * nu + j, o = (v * p.nr + k) * nu + j;
+                const index_t a = (v * held + r0 - row_first) * nu + j, c = (v * held + r1 - row_first) * nu + j,
+                              o = (v * p.nr + k) * nu + j;
                 p.rows[std::size_t(o)] = float((1 - w) * b[a] + w * b[c]);
                 if (!var.empty()) p.var[std::size_t(o)] = float((1 - w) * var[a] + w * var[c]);
             }
@@ -146,6 +162,18 @@ OpposingFit search(const Geometry& g, const Prepared& p) {
 
 }  // namespace
 
+DetectorRows axis_rows(const Geometry& g) {
+    const std::vector<double> rows_at = compared_rows(g);
+    if (rows_at.empty()) return {0, std::min<index_t>(g.nv, 1)};
+    index_t lo = g.nv, hi = 0;
+    for (double r : rows_at) {
+        const index_t r0 = index_t(std::floor(r));
+        lo = std::min(lo, r0);
+        hi = std::max(hi, std::min(r0 + 1, g.nv - 1) + 1);
+    }
+    return {lo, hi - lo};
+}
+
 OpposingFit opposing_fit(const Geometry& g, const Array<float>& b, const Array<float>& var, double offset_u) {
     return fit_at(g, prepare(g, b, var), offset_u);
 }
@@ -156,13 +184,13 @@ OpposingFit estimate_axis(const Geometry& g, const Array<float>& b, const Array<
 
 AxisReport resolve_axis(Scan& scan, const Array<float>& t) {
     Geometry& g = scan.geometry;
-    require(t.shape() == g.projection_shape(), "resolve_axis: transmission does not match the geometry");
+    require(t.shape() == scan.held_shape(), "resolve_axis: transmission does not match the scan's rows");
     // Line integrals for comparison only: rays without signal are clamped and have infinite
     // variance, so they drop out.
     Array<float> b(t.shape());
     for (index_t i = 0; i < t.size(); ++i) b[i] = -std::log(std::max(t[i], 1e-6f));
     const Array<float> var = line_integral_variance(scan);
-    const Prepared p = prepare(g, b, var);
+    const Prepared p = prepare(g, b, var, scan.row_first, scan.rows());
     AxisReport rep;
     rep.best = search(g, p);
     const double middle = 0.5 * double(g.nu - 1);
@@ -228,7 +256,7 @@ AxisReport resolve_axis(Scan& scan, const Array<float>& t) {
     } else {
         Geometry reversed = g;
         for (double& a : reversed.angles) a = -a;
-        const OpposingFit alt = search(reversed, prepare(reversed, b, var));
+        const OpposingFit alt = search(reversed, prepare(reversed, b, var, scan.row_first, scan.rows()));
         rep.alternative_mismatch = alt.pairs > 0 ? alt.mismatch : -1.0;
         if (alt.pairs > 0 && 3.0 * alt.mismatch < rep.used.mismatch)
             warn("ct.opposing_views",

@@ -29,6 +29,16 @@ std::pair<index_t, index_t> Ranks::block(index_t n) const {
     return {b.begin, b.end};
 }
 
+std::pair<index_t, index_t> Ranks::fdk_slab(index_t nz) const {
+    return distributed::fdk_slab(nz, ranks_ ? ranks_->rank() : 0, size());
+}
+
+std::pair<index_t, index_t> fdk_slab(index_t nz, int rank, int size) {
+    constexpr index_t group = 8;
+    const auto groups = block_of((nz + group - 1) / group, rank, size);
+    return {std::min(nz, groups.begin * group), std::min(nz, groups.end * group)};
+}
+
 void Ranks::sum(double* values, int count) const { timed_scalars(values, count, false); }
 void Ranks::max(double* values, int count) const { timed_scalars(values, count, true); }
 

@@ -25,6 +25,8 @@ public:
     int size() const;
     // This rank's contiguous block [first, second) of n items (block_of).
     std::pair<index_t, index_t> block(index_t n) const;
+    // This rank's FDK slab of nz slices (fdk_slab below).
+    std::pair<index_t, index_t> fdk_slab(index_t nz) const;
     // In place, every rank receiving the result. A volume's sum first waits at a barrier for the
     // slowest rank (counted as wait_s, the load imbalance); the sum itself is communication_s.
     void sum(double* values, int count) const;
@@ -39,6 +41,11 @@ private:
     const Communicator* ranks_;
     CommunicationStats* stats_;
 };
+
+// FDK's slab of rank `rank` of `size`: its block of the groups of 8 slices (src/ct/simd.cpp runs 8
+// slices per AVX2 step and the rest one by one, which rounds differently: whole groups give every
+// voxel the serial run's instructions, so the summed slabs are the serial volume to the bit).
+std::pair<index_t, index_t> fdk_slab(index_t nz, int rank, int size);
 
 // The geometry of views [first, last) of g.
 Geometry view_block(const Geometry& g, index_t first, index_t last);

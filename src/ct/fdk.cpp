@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 
 #include "kernels/ct/fdk.hpp"
@@ -190,18 +191,73 @@ std::vector<float> redundancy_weights(const Geometry& g, ShortScan mode) {
     return w;
 }
 
+DetectorRows fdk_detector_rows(const Geometry& g, index_t z_begin, index_t z_end) {
+    const VolumeGrid& v = g.volume;
+    if (z_end < 0) z_end = v.nz;
+    z_begin = std::max<index_t>(z_begin, 0);
+    z_end = std::min(z_end, v.nz);
+    if (z_begin >= z_end) return {};
+    const double zc = 0.5 * double(v.nz - 1);
+    const double z[2] = {v.offset_z + (double(z_begin) - zc - 0.5) * v.voxel_z,
+                         v.offset_z + (double(z_end - 1) - zc + 0.5) * v.voxel_z};
+    const double x[2] = {v.offset_x - 0.5 * double(v.nx) * v.voxel_x, v.offset_x + 0.5 * double(v.nx) * v.voxel_x};
+    const double y[2] = {v.offset_y - 0.5 * double(v.ny) * v.voxel_y, v.offset_y + 0.5 * double(v.ny) * v.voxel_y};
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    auto take = [&](double vv) {
+        lo = std::min(lo, vv);
+        hi = std::max(hi, vv);
+    };
+    if (g.type == BeamType::parallel) {
+        take(z[0]);
+        take(z[1]);
+    } else {
+        for (double a : g.angles) {
+            const double s = std::sin(a), c = std::cos(a);
+            for (double xx : x)
+                for (double yy : y) {
+                    const double depth = g.dso - xx * s + yy * c;  // > 0: validate keeps the source outside
+                    for (double zz : z) take(zz * g.dsd / depth);
+                }
+        }
+    }
+    // Fractional rows, then the bilinear pair, one row of margin either side, whole pairs.
+    const double r_lo = (lo - g.offset_v) / g.dv + 0.5 * double(g.nv - 1);
+    const double r_hi = (hi - g.offset_v) / g.dv + 0.5 * double(g.nv - 1);
+    index_t first = index_t(std::floor(std::max(r_lo, -4.0))) - 1;
+    index_t last = index_t(std::floor(std::min(r_hi, double(g.nv) + 4.0))) + 2;  // exclusive
+    first = std::clamp<index_t>(first, 0, g.nv);
+    last = std::clamp<index_t>(last, 0, g.nv);
+    first -= first % 2;
+    last = std::min(g.nv, last + last % 2);
+    if (last <= first) return {first, 0};
+    return {first, last - first};
+}
+
 void fdk(const Projector& projector, View<const float> line_integrals, View<float> volume, const FdkOptions& options,
-         index_t z_begin, index_t z_end) {
+         index_t z_begin, index_t z_end, index_t row_first) {
     const Geometry& g = projector.geometry();
     const Device dev = projector.device();
-    require(line_integrals.shape() == g.projection_shape(),
-            "FDK: projections of shape " + line_integrals.shape().str() + " do not match the geometry's " +
-                g.projection_shape().str());
+    const index_t held = line_integrals.rank() == 3 ? line_integrals.dim(1) : -1;
+    require(line_integrals.rank() == 3 && line_integrals.dim(0) == g.n_angles() && line_integrals.dim(2) == g.nu &&
+                row_first >= 0 && row_first + held <= g.nv,
+            "FDK: projections of shape " + line_integrals.shape().str() + " (from row " + std::to_string(row_first) +
+                ") do not match the geometry's " + g.projection_shape().str());
     require(volume.shape() == g.volume_shape(),
             "FDK: volume of shape " + volume.shape().str() + " does not match the geometry's " + g.volume_shape().str());
     require(line_integrals.device() == dev && volume.device() == dev, "FDK: arrays must be on the projector's device");
+    if (held < g.nv) {
+        const DetectorRows need = fdk_detector_rows(g, z_begin, z_end);
+        require(need.count == 0 || (need.first >= row_first && need.end() <= row_first + held),
+                "FDK: slices [" + std::to_string(z_begin) + ", " + std::to_string(z_end < 0 ? g.volume.nz : z_end) +
+                    ") project to detector rows [" + std::to_string(need.first) + ", " + std::to_string(need.end()) +
+                    ") but only rows [" + std::to_string(row_first) + ", " + std::to_string(row_first + held) +
+                    ") were given");
+    }
 
     const index_t n_views = g.n_angles(), nu = g.nu, nv = g.nv;
+    // The rows filtered per view: the held rows and, when they are odd, a zero row, so that the
+    // filter's pairs never cross views.
+    const index_t rows_even = held + held % 2;
     const bool cone = g.type == BeamType::cone;
 
     // Per view and column: angular step times redundancy weight.
@@ -218,30 +274,35 @@ void fdk(const Projector& projector, View<const float> line_integrals, View<floa
     // Pre-weighted copy of the input, and the filtered projections with a zero border for the back
     // projector. Filtering runs in batches of views so that the padded complex buffer stays below
     // ~256 MiB.
-    Array<float> weighted = Array<float>::copy_of(line_integrals, dev);
-    Array<float> filtered(Shape{n_views, nv + 2, nu + 2}, dev);
-    const index_t bytes_per_view = ((nv + 1) / 2) * np * index_t(sizeof(complex64));
+    Array<float> weighted(Shape{n_views, rows_even, nu}, dev);
+    if (rows_even == held) copy(line_integrals, weighted.view());
+    else
+        for (index_t v = 0; v < n_views; ++v)
+            copy(line_integrals.items(v, 1), View<float>(weighted.data() + v * rows_even * nu, Shape{1, held, nu}, dev));
+    Array<float> filtered(Shape{n_views, nv + 2, nu + 2}, dev);  // rows not held stay zero
+    const index_t bytes_per_view = (rows_even / 2) * np * index_t(sizeof(complex64));
     const index_t batch_views = std::clamp<index_t>((index_t(256) << 20) / std::max<index_t>(bytes_per_view, 1), 1, n_views);
-    Array<complex64> packed(Shape{((batch_views * nv + 1) / 2) * np}, dev);
+    Array<complex64> packed(Shape{std::max<index_t>(batch_views * rows_even / 2, 1) * np}, dev);
     std::unique_ptr<FftPlan> plan;
     index_t plan_batch = -1;
-    for (index_t v0 = 0; v0 < n_views; v0 += batch_views) {
+    for (index_t v0 = 0; held > 0 && v0 < n_views; v0 += batch_views) {
         const index_t count = std::min(batch_views, n_views - v0);
-        float* first = weighted.data() + v0 * nu * nv;
+        float* first = weighted.data() + v0 * nu * rows_even;
         kern::ct::FdkPreweightF pre{};
         pre.proj = first;
         pre.view_u_weight = view_u_weight.data() + v0 * nu;
         pre.nu = int(nu);
-        pre.nv = int(nv);
+        pre.nv = int(rows_even);
         pre.cone = cone;
         pre.dsd = float(g.dsd);
         pre.u0 = float(g.offset_u - 0.5 * double(nu - 1) * g.du);
         pre.du = float(g.du);
         pre.v0 = float(g.offset_v - 0.5 * double(nv - 1) * g.dv);
         pre.dv = float(g.dv);
-        detail::for_each(dev, count * nu * nv, pre);
+        pre.row0 = int(row_first);
+        detail::for_each(dev, count * nu * rows_even, pre);
 
-        const index_t rows = count * nv, pairs = (rows + 1) / 2;
+        const index_t rows = count * rows_even, pairs = rows / 2;
         if (pairs != plan_batch) {
             plan = std::make_unique<FftPlan>(std::vector<index_t>{np}, pairs, dev);
             plan_batch = pairs;
@@ -253,7 +314,8 @@ void fdk(const Projector& projector, View<const float> line_integrals, View<floa
         plan->inverse(buf);
         detail::for_each(dev, rows * nu,
                          kern::ct::UnpackRowsPaddedF{buf.data(), int(nu), int(nv), int(np),
-                                                     filtered.data() + v0 * (nu + 2) * (nv + 2)});
+                                                     filtered.data() + v0 * (nu + 2) * (nv + 2), int(rows_even),
+                                                     int(held), int(row_first)});
     }
 
     fill(volume, 0.0f);

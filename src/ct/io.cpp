@@ -24,30 +24,37 @@ const char* const k_geometry = "/lumen/geometry";
 
 using detail::num;
 
-// Frames [frames][nv][nu] (rank 3) or one frame [nv][nu] (rank 2) -> rank 3.
-Array<float> read_frames(const io::H5File& f, const std::string& name, index_t nv, index_t nu) {
+// Frames [frames][nv][nu] (rank 3) or one frame [nv][nu] (rank 2) -> rank 3; only the file's rows
+// [row_first, row_first + rows) when rows >= 0.
+Array<float> read_frames(const io::H5File& f, const std::string& name, index_t nv, index_t nu, index_t row_first = 0,
+                         index_t rows = -1) {
     const io::DatasetInfo info = f.info(name);
     const std::string w = f.path() + ": " + name;
     require(info.is_real_number(), w + " has type " + info.dtype + ", expected numbers");
     require(info.shape.rank() == 2 || info.shape.rank() == 3,
             w + " has shape " + info.shape.str() + ", expected (frames, " + std::to_string(nv) + ", " +
                 std::to_string(nu) + ") or (" + std::to_string(nv) + ", " + std::to_string(nu) + ")");
-    Array<float> a = f.read_float(name);
+    const index_t file_rows = info.shape[info.shape.rank() - 2], file_cols = info.shape[info.shape.rank() - 1];
+    require(file_rows == nv && file_cols == nu,
+            w + " has shape " + info.shape.str() + " but the projections are " + std::to_string(nv) + " x " +
+                std::to_string(nu) + " (nv x nu)");
+    Array<float> a = rows < 0 ? f.read_float(name) : f.read_float_items(name, info.shape.rank() - 2, row_first, rows);
     if (a.rank() == 2) a.reshape(Shape{1, a.dim(0), a.dim(1)});
-    require(a.dim(1) == nv && a.dim(2) == nu && a.dim(0) >= 1,
+    require(a.dim(1) == (rows < 0 ? nv : rows) && a.dim(2) == nu && a.dim(0) >= 1,
             w + " has shape " + info.shape.str() + " but the projections are " + std::to_string(nv) + " x " +
                 std::to_string(nu) + " (nv x nu)");
     return a;
 }
 
-void check_intensities(const Array<float>& a, const std::string& where) {
+// `row0`: the file's row that row 0 of `a` is (a hyperslab of rows).
+void check_intensities(const Array<float>& a, const std::string& where, index_t row0 = 0) {
     for (index_t i = 0; i < a.size(); ++i) {
         const float v = a[i];
         if (!std::isfinite(v) || v < 0.0f) {
             const index_t per = a.dim(1) * a.dim(2);
             const index_t frame = i / per, row = (i % per) / a.dim(2), col = i % a.dim(2);
             throw Error(ErrorCode::bad_input, where + " holds " + num(v) + " at (" + std::to_string(frame) + ", " +
-                                                  std::to_string(row) + ", " + std::to_string(col) +
+                                                  std::to_string(row0 + row) + ", " + std::to_string(col) +
                                                   "): intensities must be finite and non-negative");
         }
     }
@@ -348,8 +355,10 @@ Geometry read_geometry(const io::H5File& f, const Shape& projection_shape, const
 
 Scan read_scan(const std::string& path) { return read_scan(path, ReadOptions{}); }
 
-Scan read_scan(const std::string& path, const ReadOptions& options) {
-    const io::H5File f = io::H5File::open(path);
+namespace {
+
+// read_scan without the data: the geometry (flips and centre applied), conventions and axis_given.
+Scan read_header(const io::H5File& f, const std::string& path, const ReadOptions& options) {
     require(f.exists("/exchange/data"),
             path + ": /exchange/data is missing; expected DXchange projections (n_angles, nv, nu) of raw intensities");
     const io::DatasetInfo info = f.info("/exchange/data");
@@ -377,16 +386,38 @@ Scan read_scan(const std::string& path, const ReadOptions& options) {
     if (options.flip_v) g.offset_v = -g.offset_v;
     s.conventions.emplace_back("flip_u", options.flip_u ? "yes (columns reversed)" : "no");
     s.conventions.emplace_back("flip_v", options.flip_v ? "yes (rows reversed)" : "no");
-    s.data = f.read_float("/exchange/data", 3);
-    check_intensities(s.data, path + ": /exchange/data");
+    return s;
+}
+
+}  // namespace
+
+Geometry read_scan_geometry(const std::string& path, const ReadOptions& options) {
+    return read_header(io::H5File::open(path), path, options).geometry;
+}
+
+Scan read_scan(const std::string& path, const ReadOptions& options) {
+    const io::H5File f = io::H5File::open(path);
+    Scan s = read_header(f, path, options);
     const index_t nv = s.geometry.nv, nu = s.geometry.nu;
+    // Rows in lumen's frame; with flip_v the file holds them reversed.
+    const bool some_rows = options.rows >= 0;
+    require_option(!some_rows || (options.row_first >= 0 && options.row_first + options.rows <= nv),
+                   "ReadOptions.rows", "rows [" + std::to_string(options.row_first) + ", " +
+                                           std::to_string(options.row_first + options.rows) + ") are not rows of the " +
+                                           std::to_string(nv) + " of " + path);
+    const index_t file_first = !some_rows ? 0 : options.flip_v ? nv - options.row_first - options.rows : options.row_first;
+    s.row_first = some_rows ? options.row_first : 0;
+    s.data = some_rows ? f.read_float_items("/exchange/data", 1, file_first, options.rows, 3)
+                       : f.read_float("/exchange/data", 3);
+    check_intensities(s.data, path + ": /exchange/data", file_first);
+    const index_t rows = some_rows ? options.rows : -1;
     if (f.exists("/exchange/data_white")) {
-        s.white = read_frames(f, "/exchange/data_white", nv, nu);
-        check_intensities(s.white, path + ": /exchange/data_white");
+        s.white = read_frames(f, "/exchange/data_white", nv, nu, file_first, rows);
+        check_intensities(s.white, path + ": /exchange/data_white", file_first);
     }
     if (f.exists("/exchange/data_dark")) {
-        s.dark = read_frames(f, "/exchange/data_dark", nv, nu);
-        check_intensities(s.dark, path + ": /exchange/data_dark");
+        s.dark = read_frames(f, "/exchange/data_dark", nv, nu, file_first, rows);
+        check_intensities(s.dark, path + ": /exchange/data_dark", file_first);
     }
     flip_frames(s.data, options.flip_u, options.flip_v);
     flip_frames(s.white, options.flip_u, options.flip_v);
@@ -403,7 +434,7 @@ Scan read_scan(const std::string& path, const ReadOptions& options) {
         require(std::isfinite(s.i0) && s.i0 > 0.0,
                 path + ": /lumen/geometry attribute i0 is " + num(s.i0) + ", expected a positive number");
     }
-    if (f.exists("/lumen/truth/volume")) {
+    if (options.truth && f.exists("/lumen/truth/volume")) {
         s.truth = f.read_float("/lumen/truth/volume", 3);
         require(s.truth.shape() == s.geometry.volume_shape(),
                 path + ": /lumen/truth/volume has shape " + s.truth.shape().str() + " but the geometry's volume is " +

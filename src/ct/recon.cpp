@@ -305,21 +305,29 @@ struct Reconstructor::State {
     // Slabs are whole groups of 8 slices, the CPU back projector's vector width (src/ct/simd.cpp
     // runs 8 slices per AVX2 step and the rest one by one, which rounds differently): every voxel
     // is then computed by the same instructions as in the serial run, and the volume has its bits.
-    void fdk_volume(View<const float> b, View<float> x, const FdkOptions& options) {
+    // `row_first`: b holds detector rows from there on (ReconOptions::row_first), fdk checks that
+    // they include the slab's.
+    void fdk_volume(View<const float> b, View<float> x, const FdkOptions& options, index_t row_first = 0) {
         if (!ranks.distributed()) {
-            fdk(A, b, x, options);
+            fdk(A, b, x, options, 0, -1, row_first);
             return;
         }
-        constexpr index_t group = 8;
-        const index_t nz = g.volume.nz;
-        const auto groups = ranks.block((nz + group - 1) / group);
-        fdk(A, b, x, options, std::min(nz, groups.first * group), std::min(nz, groups.second * group));
+        const auto slab = ranks.fdk_slab(g.volume.nz);
+        fdk(A, b, x, options, slab.first, slab.second, row_first);
         ranks.sum(x);
     }
 
     ReconInfo run(View<const float> t_in, const CountNoise* noise, View<float> volume) {
         const auto t0 = std::chrono::steady_clock::now();
-        require_view(t_in, g.projection_shape(), "CT reconstruction", "transmission");
+        const bool some_rows = o.method == Method::fdk && t_in.rank() == 3 && t_in.dim(1) != g.nv;
+        require_option(o.row_first == 0 || o.method == Method::fdk, "ReconOptions.row_first",
+                       "applies to fdk only; the other methods need every detector row");
+        if (some_rows)
+            require(t_in.dim(0) == g.n_angles() && t_in.dim(2) == g.nu && o.row_first >= 0 &&
+                        o.row_first + t_in.dim(1) <= g.nv,
+                    "CT reconstruction: the transmission of shape " + t_in.shape().str() + " from detector row " +
+                        std::to_string(o.row_first) + " is not rows of " + g.projection_shape().str());
+        else require_view(t_in, g.projection_shape(), "CT reconstruction", "transmission");
         require_view(volume, g.volume_shape(), "CT reconstruction", "volume");
         const double tau = o.discrepancy_tau > 0.0 ? o.discrepancy_tau : default_discrepancy_tau(o.method);
         if (noise) {
@@ -418,7 +426,7 @@ struct Reconstructor::State {
         switch (o.method) {
             case Method::fdk: {
                 const Array<float> b = log_data(t);
-                fdk_volume(b, x, o.fdk);
+                fdk_volume(b, x, o.fdk, some_rows ? o.row_first : 0);
                 out.solver.stop_reason = "direct";
                 out.parameters.emplace_back("filter", filter_window_name(o.fdk.window));
                 out.parameters.emplace_back("cutoff", num(o.fdk.cutoff));
@@ -639,6 +647,13 @@ ReconResult reconstruct(const Scan& scan, View<const float> t, const ReconOption
         if (e.code() == ErrorCode::bad_input && !scan.path.empty()) throw Error(e.code(), scan.path + ": " + e.what());
         throw;
     }
+}
+
+std::pair<index_t, index_t> fdk_slab(index_t nz, int rank, int size) { return distributed::fdk_slab(nz, rank, size); }
+
+DetectorRows fdk_slab_rows(const Geometry& g, int rank, int size) {
+    const auto slab = fdk_slab(g.volume.nz, rank, size);
+    return fdk_detector_rows(g, slab.first, slab.second);
 }
 
 Quality compare_with_truth(View<const float> truth, View<const float> volume) {

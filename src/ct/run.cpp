@@ -11,6 +11,7 @@
 #include "lumen/core/checks.hpp"
 #include "lumen/ct/projector.hpp"
 #include "lumen/ct/io.hpp"
+#include "lumen/ct/recon.hpp"
 #include "lumen/io/hdf5.hpp"
 #include "src/executor.hpp"
 #include "src/poisson.hpp"
@@ -50,28 +51,48 @@ void require_recon_memory(const Scan& scan, const std::string& path) {
                            ") with /exchange/data " + scan.data.shape().str());
 }
 
-// The residual with the scan's normalised intensities on the host already computed. In a
-// distributed run each rank projects its block of views and the two sums are summed over the ranks.
+// The residual with the scan's normalised intensities on the host already computed, over the rays
+// of detector rows `own` (count < 0: every row the scan holds) of every view. In a distributed run
+// each rank takes its block of views (own: all rows) or its own rows (a distributed FDK that read
+// only some rows: the ranks' own rows partition the detector), and the two sums are summed over the
+// ranks.
 double residual_of(const Scan& scan, const Array<float>& t, View<const float> volume, Device device, index_t* rays,
-                   const Communicator& ranks = single_rank(), CommunicationStats* stats = nullptr) {
+                   const Communicator& ranks = single_rank(), CommunicationStats* stats = nullptr,
+                   DetectorRows own = {0, -1}) {
     const Geometry& g = scan.geometry;
-    const auto mine = block_of(g.n_angles(), ranks.rank(), ranks.size());
-    const index_t per_view = g.nu * g.nv, first = mine.begin * per_view, count = mine.size() * per_view;
+    const bool by_rows = own.count >= 0;
+    if (!by_rows) own = {scan.row_first, scan.rows()};
+    require(own.count == 0 || (own.first >= scan.row_first && own.end() <= scan.row_first + scan.rows()),
+            "CT residual: rows [" + std::to_string(own.first) + ", " + std::to_string(own.end()) + ") were not read");
+    const auto mine = by_rows ? RankBlock{0, g.n_angles()} : block_of(g.n_angles(), ranks.rank(), ranks.size());
+    const index_t held = scan.rows(), rows = own.count, n_rays = mine.size() * rows * g.nu;
     double sums[2] = {0.0, 0.0};  // sum of (A x + log t)^2 / var, rays counted
-    if (count > 0) {
-        const Array<float> var = line_integral_variance(scan);
-        Array<float> b(Shape{mine.size(), g.nv, g.nu});
-        for (index_t i = 0; i < count; ++i) b[i] = t[first + i] > 0.0f ? -std::log(t[first + i]) : 0.0f;
-        Geometry views = g;
-        views.angles.assign(g.angles.begin() + mine.begin, g.angles.begin() + mine.end);
+    if (n_rays > 0) {
+        const Array<float> var_held = line_integral_variance(scan);
+        // This rank's rays, [views][rows][nu], out of the held [n_angles][held][nu].
+        Array<float> b(Shape{mine.size(), rows, g.nu}), var(b.shape()), tt(b.shape());
+        for (index_t v = 0; v < mine.size(); ++v)
+            for (index_t r = 0; r < rows; ++r)
+                for (index_t j = 0; j < g.nu; ++j) {
+                    const index_t from = ((mine.begin + v) * held + own.first - scan.row_first + r) * g.nu + j;
+                    const index_t to = (v * rows + r) * g.nu + j;
+                    tt[to] = t[from];
+                    var[to] = var_held[from];
+                    b[to] = t[from] > 0.0f ? -std::log(t[from]) : 0.0f;
+                }
+        // The rays of these views and rows: the same detector with only these rows (their centres
+        // where the whole detector has them).
+        Geometry part = g;
+        part.angles.assign(g.angles.begin() + mine.begin, g.angles.begin() + mine.end);
+        part.nv = rows;
+        part.offset_v = g.offset_v + (double(own.first) + 0.5 * double(rows - 1) - 0.5 * double(g.nv - 1)) * g.dv;
         Array<float> x = Array<float>::copy_of(volume, device);
-        Array<float> ax(views.projection_shape(), device);
-        Projector(views, device).apply(x, ax);
+        Array<float> ax(part.projection_shape(), device);
+        Projector(part, device).apply(x, ax);
         const Array<float> ax_host = ax.to(Device::cpu);
-        sums[0] = detail::reduce<double>(Device::cpu, count,
-                                         kern::ct::NoiseWeightedResidualF{ax_host.data(), b.data(), var.data() + first});
-        for (index_t i = first; i < first + count; ++i)
-            sums[1] += (var[i] > 0.0f && std::isfinite(var[i]) && t[i] > 0.0f) ? 1.0 : 0.0;
+        sums[0] = detail::reduce<double>(Device::cpu, n_rays,
+                                         kern::ct::NoiseWeightedResidualF{ax_host.data(), b.data(), var.data()});
+        for (index_t i = 0; i < n_rays; ++i) sums[1] += (var[i] > 0.0f && std::isfinite(var[i]) && tt[i] > 0.0f) ? 1.0 : 0.0;
     }
     if (ranks.distributed()) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -84,6 +105,54 @@ double residual_of(const Scan& scan, const Array<float>& t, View<const float> vo
     const index_t n = index_t(sums[1]);
     if (rays) *rays = n;
     return n > 0 ? sums[0] / double(n) : 0.0;
+}
+
+// What a distributed FDK of a cone beam reads: this rank's rows (`read`), of which `own` are its
+// share of the residual's rays. Slab rows S_r = fdk_slab_rows; the own rows partition the detector:
+// rank r (with a slab) owns [S_r.first, the next rank's S.first), rank 0 from row 0, the last rank
+// with a slab to the last row, ranks without a slab none; read = the hull of S_r and own (a rank
+// without either: rows [0, 2)).
+// Inactive (every rank reads every row) on one rank, for the other methods, and for a parallel
+// beam (its axis check compares 16 rows spread over the detector).
+struct FdkRowsPlan {
+    bool active = false;
+    DetectorRows read, own;
+};
+
+FdkRowsPlan fdk_rows_plan(const RunOptions& o, const Communicator& ranks) {
+    FdkRowsPlan plan;
+    if (!ranks.distributed() || o.recon.method != Method::fdk) return plan;
+    Geometry g;
+    {
+        const ScopedCheckSink quiet([](const CheckResult&) {});  // read_scan reports them
+        g = read_scan_geometry(o.input, o.read);
+    }
+    if (g.type != BeamType::cone) return plan;
+    const int n = ranks.size(), me = ranks.rank();
+    std::vector<index_t> start(std::size_t(n) + 1, g.nv);  // own rows of rank r: [start[r], start[r + 1])
+    std::vector<DetectorRows> slab(static_cast<std::size_t>(n));
+    for (int r = 0; r < n; ++r) {
+        slab[std::size_t(r)] = fdk_slab_rows(g, r, n);
+        const auto z = fdk_slab(g.volume.nz, r, n);
+        start[std::size_t(r)] = z.first < z.second ? (r == 0 ? 0 : slab[std::size_t(r)].first) : g.nv;
+    }
+    for (int r = 1; r <= n; ++r) start[std::size_t(r)] = std::max(start[std::size_t(r)], start[std::size_t(r - 1)]);
+    plan.own = {start[std::size_t(me)], start[std::size_t(me) + 1] - start[std::size_t(me)]};
+    const DetectorRows& mine = slab[std::size_t(me)];
+    index_t lo = plan.own.count > 0 ? plan.own.first : g.nv, hi = plan.own.count > 0 ? plan.own.end() : 0;
+    if (mine.count > 0) {
+        lo = std::min(lo, mine.first);
+        hi = std::max(hi, mine.end());
+    }
+    // A rank without a slab (more ranks than groups of 8 slices) reads the first row pair only:
+    // enough for the flat and dark fields to say what they are; it owns no residual rows.
+    if (hi <= lo) {
+        lo = 0;
+        hi = std::min<index_t>(2, g.nv);
+    }
+    plan.read = {lo, hi - lo};
+    plan.active = true;
+    return plan;
 }
 
 }  // namespace
@@ -106,15 +175,42 @@ RunSummary run_recon(const RunOptions& o) {
                        " MPI ranks) does not checkpoint; run without checkpoints, or on one rank");
     // Checkpoints (issue #10): checked against the input and options before any work.
     io::RunCheckpoint checkpoint(o.checkpoint, "lumen-ct recon", o.input, o.output, checkpoint_options(o));
-    Scan scan = read_scan(o.input, o.read);
-    require_recon_memory(scan, o.input);
     RunSummary s;
+    // A distributed FDK of a cone beam reads only rows: those its slab projects to and its share of
+    // the residual's (fdk_rows_plan), and, apart, those the axis check compares (axis_rows).
+    const FdkRowsPlan plan = fdk_rows_plan(o, ranks);
+    ReadOptions read = o.read;
+    if (plan.active) {
+        read.row_first = plan.read.first;
+        read.rows = plan.read.count;
+    }
+    Scan scan = read_scan(o.input, read);
+    require_recon_memory(scan, o.input);
     // The normalised intensities on the host serve the axis search, the reconstruction (in place
     // on the CPU) and the residual.
     const Array<float> t_host = transmission(scan, Device::cpu);
-    s.axis = resolve_axis(scan, t_host);
+    double bytes_read = 4.0 * double(scan.data.size() + scan.white.size() + scan.dark.size());
+    if (plan.active) {
+        // The axis rows, read again apart (a few rows; their checks were reported by the read above).
+        ReadOptions axis_read = o.read;
+        const DetectorRows axis = axis_rows(scan.geometry);
+        axis_read.row_first = axis.first;
+        axis_read.rows = axis.count;
+        axis_read.truth = false;
+        Scan axis_scan;
+        {
+            const ScopedCheckSink quiet([](const CheckResult&) {});
+            axis_scan = read_scan(o.input, axis_read);
+        }
+        bytes_read += 4.0 * double(axis_scan.data.size() + axis_scan.white.size() + axis_scan.dark.size());
+        s.axis = resolve_axis(axis_scan, transmission(axis_scan, Device::cpu));
+        scan.geometry.offset_u = axis_scan.geometry.offset_u;
+    } else {
+        s.axis = resolve_axis(scan, t_host);
+    }
     ReconOptions recon = o.recon;
     recon.checkpoint = checkpoint.hook();
+    recon.row_first = scan.row_first;
     s.ranks = ranks.size();
     if (ranks.distributed()) {
         recon.ranks = &ranks;
@@ -123,7 +219,25 @@ RunSummary run_recon(const RunOptions& o) {
     ReconResult r = recon.device == Device::cpu ? reconstruct(scan, t_host.view(), recon) : reconstruct(scan, recon);
     checkpoint.after(r.solver.stop_reason, "recon " + o.input + " -o " + o.output + " --resume " + checkpoint.path() +
                                                " and the same options");
-    s.residual = residual_of(scan, t_host, r.volume, o.recon.device, &s.residual_rays, ranks, &s.communication);
+    s.residual = residual_of(scan, t_host, r.volume, o.recon.device, &s.residual_rays, ranks, &s.communication,
+                             plan.active ? plan.own : DetectorRows{0, -1});
+    // What every rank read (one small gather; the JSON summary reports it).
+    {
+        const DetectorRows mine{scan.row_first, scan.rows()};
+        const std::string text = std::to_string(bytes_read) + " " + std::to_string(mine.first) + " " + std::to_string(mine.count);
+        for (const std::string& one : ranks.all_gather(text)) {
+            std::istringstream in(one);
+            double bytes = 0.0;
+            DetectorRows rows;
+            in >> bytes >> rows.first >> rows.count;
+            s.bytes_read.push_back(bytes);
+            s.rows_read.push_back(rows);
+        }
+        const Geometry& g = scan.geometry;
+        const double frames = double(g.n_angles()) + (scan.white.empty() ? 0.0 : double(scan.white.dim(0))) +
+                              (scan.dark.empty() ? 0.0 : double(scan.dark.dim(0)));
+        s.scan_bytes = 4.0 * frames * double(g.nv) * double(g.nu);
+    }
     report_residual(s.residual, s.residual_rays);
     r.parameters.emplace_back("rotation_centre_column", detail::num(s.axis.column));
     r.parameters.emplace_back("rotation_centre_source", s.axis.source);

@@ -32,9 +32,11 @@ std::vector<float> mean_frame(const Array<float>& frames) {
 Array<float> transmission(const Scan& scan, Device device) {
     const Geometry& g = scan.geometry;
     const std::string where = scan.path.empty() ? std::string("scan") : scan.path;
-    require(scan.data.shape() == g.projection_shape(),
-            where + ": /exchange/data has shape " + scan.data.shape().str() + ", expected " + g.projection_shape().str());
-    const index_t per = g.nu * g.nv;
+    require(scan.data.rank() == 3 && scan.data.shape() == scan.held_shape() && scan.row_first >= 0 &&
+                scan.row_first + scan.rows() <= g.nv,
+            where + ": /exchange/data has shape " + scan.data.shape().str() + ", expected " + g.projection_shape().str() +
+                " or some of its rows");
+    const index_t per = g.nu * scan.rows();
     std::vector<float> dark = scan.dark.empty() ? std::vector<float>() : mean_frame(scan.dark);
     std::vector<float> inv_gain(static_cast<std::size_t>(per));
     if (!scan.white.empty()) {
@@ -46,7 +48,7 @@ Array<float> transmission(const Scan& scan, Device device) {
                 throw Error(ErrorCode::bad_input,
                             where + ": the flat field (/exchange/data_white, " + num(white[std::size_t(p)]) +
                                 ") does not exceed the dark field (" + num(d) + ") at detector pixel (row " +
-                                std::to_string(p / g.nu) + ", column " + std::to_string(p % g.nu) +
+                                std::to_string(scan.row_first + p / g.nu) + ", column " + std::to_string(p % g.nu) +
                                 "); the projections cannot be normalised");
             inv_gain[std::size_t(p)] = 1.0f / gain;
         }
@@ -61,7 +63,7 @@ Array<float> transmission(const Scan& scan, Device device) {
     Array<float> gain_d = Array<float>::from(inv_gain, Shape{per}).to(device);
     Array<float> dark_d;
     if (!dark.empty()) dark_d = Array<float>::from(dark, Shape{per}).to(device);
-    Array<float> t(g.projection_shape(), device);
+    Array<float> t(scan.held_shape(), device);
     detail::for_each(device, t.size(),
                      kern::ct::NormalizeF{data, dark_d.empty() ? nullptr : dark_d.data(), gain_d.data(), per,
                                           t.data()});
@@ -93,7 +95,7 @@ Array<float> line_integrals(View<const float> t, double min_transmission, const 
 
 Array<float> line_integral_variance(const Scan& scan) {
     const Geometry& g = scan.geometry;
-    const index_t per = g.nu * g.nv;
+    const index_t per = g.nu * scan.rows();
     std::vector<float> dark = scan.dark.empty() ? std::vector<float>(std::size_t(per), 0.0f) : mean_frame(scan.dark);
     std::vector<float> white_var(std::size_t(per), 0.0f);
     if (!scan.white.empty()) {
@@ -104,7 +106,7 @@ Array<float> line_integral_variance(const Scan& scan) {
             white_var[std::size_t(p)] = gain > 0 ? float(double(white[std::size_t(p)]) / (frames * gain * gain)) : 0.0f;
         }
     }
-    Array<float> var(g.projection_shape());
+    Array<float> var(scan.held_shape());
     detail::for_each(Device::cpu, var.size(),
                      kern::ct::CountVarianceF{scan.data.data(), dark.data(), white_var.data(), per, var.data()});
     return var;

@@ -291,7 +291,7 @@ struct H5File::Impl {
     // Reads `ds` (or items [first, first+count) of its first axis) into `out` with memory type mem.
     template <class T>
     Array<T> read_with(const std::string& ds, int expected_rank, hid_t mem_type, const std::function<void(hid_t)>& check,
-                       index_t first = -1, index_t count = -1) const {
+                       index_t first = -1, index_t count = -1, index_t axis = 0) const {
         Handle d = open_dataset(ds);
         Handle ftype(H5Dget_type(d.get()), H5Tclose);
         check(ftype.get());
@@ -300,16 +300,19 @@ struct H5File::Impl {
         Handle fspace(H5Dget_space(d.get()), H5Sclose);
         Handle mspace;
         if (first >= 0) {
-            require(shape.rank() >= 1, where(ds) + " is a scalar; cannot select items of it");
-            require(first + count <= shape[0] && count >= 0,
+            require(shape.rank() > axis, where(ds) + " has shape " + shape.str() + "; cannot select items of its axis " +
+                                             std::to_string(axis));
+            require(first + count <= shape[int(axis)] && count >= 0,
                     where(ds) + ": items [" + std::to_string(first) + ", " + std::to_string(first + count) +
-                        ") are outside its first axis of length " + std::to_string(shape[0]));
+                        ") are outside its axis " + std::to_string(axis) + " of length " + std::to_string(shape[int(axis)]));
             std::vector<hsize_t> start(std::size_t(shape.rank()), 0), cnt(std::size_t(shape.rank()));
+            std::vector<index_t> dims(std::size_t(shape.rank()));
             for (int a = 0; a < shape.rank(); ++a) cnt[std::size_t(a)] = hsize_t(shape[a]);
-            start[0] = hsize_t(first);
-            cnt[0] = hsize_t(count);
+            start[std::size_t(axis)] = hsize_t(first);
+            cnt[std::size_t(axis)] = hsize_t(count);
             H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
-            shape[0] = count;
+            for (int a = 0; a < shape.rank(); ++a) dims[std::size_t(a)] = index_t(cnt[std::size_t(a)]);
+            shape = Shape(dims);
             mspace = Handle(H5Screate_simple(int(cnt.size()), cnt.data(), nullptr), H5Sclose);
         }
         // The file's header says how much to allocate: check that first against what this machine
@@ -439,6 +442,15 @@ Array<float> H5File::read_float_items(const std::string& ds, index_t first, inde
     const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
     const std::string w = impl_->where(ds);
     return impl_->read_with<float>(ds, -1, H5T_NATIVE_FLOAT, [&](hid_t t) { Impl::check_real(w, t); }, first, count);
+}
+
+Array<float> H5File::read_float_items(const std::string& ds, int axis, index_t first, index_t count,
+                                      int expected_rank) const {
+    const ReadWatch watch(impl_->path);  // issue #10: a bound on time inside libHDF5
+    const std::string w = impl_->where(ds);
+    require(axis >= 0, w + ": axis " + std::to_string(axis) + " is not an axis");
+    return impl_->read_with<float>(ds, expected_rank, H5T_NATIVE_FLOAT, [&](hid_t t) { Impl::check_real(w, t); }, first,
+                                   count, index_t(axis));
 }
 
 namespace {

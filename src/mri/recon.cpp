@@ -83,6 +83,12 @@ double default_discrepancy_tau(Method m) noexcept {
 }
 
 void ReconOptions::validate() const {
+    if (coil_split.enabled()) {
+        require_option(method != Method::zero_filled && !partial_fourier.any(), "ReconOptions.coil_split",
+                       "a coil split applies to cg-sense, l1-wavelet and tv without a partial-Fourier constraint");
+        require_option(coil_split.first >= 0 && bool(coil_split.sum_image) && coil_split.data.enabled(),
+                       "ReconOptions.coil_split", "needs a first coil >= 0 and its image and data sums");
+    }
     require_option(iterations >= 0, "ReconOptions.iterations",
                    "must be at least 1 (or 0 for the method's default), got " + std::to_string(iterations));
     if (lambda)
@@ -115,6 +121,30 @@ double percentile_abs(View<const complex64> x, double q) {
     return double(m[k]);
 }
 
+// A coil split's operator (ReconOptions::coil_split): this process's coils' SENSE operator whose
+// adjoint (and normal) coil sums are completed over the processes.
+class CoilBlockOperator final : public LinearOperator<complex64> {
+public:
+    CoilBlockOperator(std::shared_ptr<const SenseOperator> a, std::function<void(View<complex64>)> sum)
+        : a_(std::move(a)), sum_(std::move(sum)) {}
+    Shape domain_shape() const override { return a_->domain_shape(); }
+    Shape range_shape() const override { return a_->range_shape(); }
+    Device device() const override { return a_->device(); }
+    void apply(View<const complex64> x, View<complex64> y) const override { a_->apply(x, y); }
+    void apply_adjoint(View<const complex64> y, View<complex64> x) const override {
+        a_->apply_adjoint(y, x);
+        sum_(x);
+    }
+    void apply_normal(View<const complex64> x, View<complex64> out) const override {
+        a_->apply_normal(x, out);
+        sum_(out);
+    }
+
+private:
+    std::shared_ptr<const SenseOperator> a_;
+    std::function<void(View<complex64>)> sum_;
+};
+
 }  // namespace
 
 // What one slice's set-up makes and the next slice reuses.
@@ -124,6 +154,8 @@ struct SliceReconstructor::State {
     Array<complex64> y;                 // the masked (then scaled) k-space [C][H][W]
     Array<float> mask;                  // zero-filled: the mask [H][W] (the operator keeps its own)
     std::shared_ptr<SenseOperator> A;   // iterative methods: maps and mask swapped in per slice
+    LinOpPtr<complex64> op;             // A, or with a coil split A completed over the processes
+    Array<complex64> all_maps;          // coil split: every coil's maps on the device
     std::unique_ptr<FftPlan> zf_plan;   // zero-filled: the inverse FFT over the coils
     // L1-wavelet: the transform on the padded grid, its coefficients, the crop (when padded).
     Shape padded, image;
@@ -160,7 +192,15 @@ struct SliceReconstructor::State {
             A->set_mask(m);
         } else {
             A = std::make_shared<SenseOperator>(maps, m, dev);
+            op = A;
+            if (options.coil_split.enabled()) op = std::make_shared<CoilBlockOperator>(A, options.coil_split.sum_image);
         }
+    }
+
+    // A sum over the data: over this process's coils, completed over the processes.
+    double data_sum(double partial) const {
+        if (options.coil_split.enabled()) options.coil_split.data.sum(&partial, 1);
+        return partial;
     }
 
     void prepare_wavelet(index_t H, index_t W) {
@@ -184,7 +224,8 @@ struct SliceReconstructor::State {
         so.max_iterations = o.resolved_iterations();
         so.tolerance = o.tolerance;
         so.callback = callback;
-        const index_t H = x.dim(0), W = x.dim(1), C = A->coils();
+        const index_t H = x.dim(0), W = x.dim(1), C = coils();
+        so.data_split = o.coil_split.data;
         const double tau = o.resolved_tau();
         const double measured = sum(A->mask()) * double(C);
         if (tau > 0.0 && stop_variance > 0.0 && measured > 0.0) {
@@ -196,7 +237,7 @@ struct SliceReconstructor::State {
                 so.discrepancy.misfit = [this, &model, b, x, stop_variance, measured]() {
                     model->apply(x, misfit_work.view());
                     axpy(complex64(-1.0f), b, misfit_work.view());
-                    return norm2_squared(misfit_work.view()) / (stop_variance * measured);
+                    return data_sum(norm2_squared(misfit_work.view())) / (stop_variance * measured);
                 };
             } else {
                 if (variance.shape() != b.shape() || variance.device() != dev) variance = Array<float>(b.shape(), dev);
@@ -240,7 +281,8 @@ struct SliceReconstructor::State {
                     return lambda * l1_norm(coef.view());
                 };
                 // ||A||^2 <= max_p sum_c |S_c(p)|^2: the mask and the unitary FFT are contractions.
-                const double bound = detail::reduce<double>(dev, H * W, kern::CoilPowerF{A->maps().data(), H * W, C},
+                const View<const complex64> maps = all_coils_maps();
+                const double bound = detail::reduce<double>(dev, H * W, kern::CoilPowerF{maps.data(), H * W, C},
                                                             kern::MaxOp());
                 FistaOptions fo;
                 fo.step = bound > 0.0 ? 1.0 / bound : 0.0;
@@ -284,18 +326,37 @@ struct SliceReconstructor::State {
         return SliceInfo{};
     }
 
-    SliceInfo iterative(View<const complex64> kspace, View<const float> m_in, View<const complex64> maps,
+    // Every coil's count, and every coil's maps on the device (this process's block's when the
+    // coils are not split: the operator's).
+    index_t coils() const { return options.coil_split.enabled() ? all_maps.dim(0) : A->coils(); }
+    index_t coils_total(View<const complex64> kspace_all) const { return kspace_all.dim(0); }
+    View<const complex64> all_coils_maps() const { return options.coil_split.enabled() ? all_maps.view() : A->maps(); }
+
+    SliceInfo iterative(View<const complex64> kspace_all, View<const float> m_in, View<const complex64> maps_all,
                         index_t part, index_t parts, View<float> magnitude, View<complex64> image) {
         const ReconOptions& o = options;
-        const index_t C = kspace.dim(0), H = kspace.dim(1), W = kspace.dim(2);
-        require(maps.shape() == kspace.shape(), "reconstruct_slice: coil maps of shape " + maps.shape().str() +
-                                                    " do not match the k-space " + kspace.shape().str());
+        const ReconOptions::CoilSplit& split = o.coil_split;
+        const index_t H = kspace_all.dim(1), W = kspace_all.dim(2);
+        require(maps_all.shape() == kspace_all.shape(), "reconstruct_slice: coil maps of shape " + maps_all.shape().str() +
+                                                            " do not match the k-space " + kspace_all.shape().str());
+        // A coil split keeps this process's block of the coils.
+        if (split.enabled()) {
+            require(split.first + split.count <= kspace_all.dim(0),
+                    "reconstruct_slice: coils [" + std::to_string(split.first) + ", " +
+                        std::to_string(split.first + split.count) + ") of the coil split are not coils of the " +
+                        std::to_string(kspace_all.dim(0)) + " given");
+            if (all_maps.shape() != maps_all.shape() || all_maps.device() != dev) all_maps = Array<complex64>(maps_all.shape(), dev);
+            all_maps.assign(maps_all);
+        }
+        const View<const complex64> kspace = split.enabled() ? kspace_all.items(split.first, split.count) : kspace_all;
+        const View<const complex64> maps = split.enabled() ? maps_all.items(split.first, split.count) : maps_all;
+        const index_t C = coils_total(kspace_all);
         // The maps and the mask go to the device once, into the operator, which masks the data too.
         set_operator(maps, m_in);
         load_data(kspace, A->mask());
         SliceInfo r;
         Array<complex64> x(plane(H, W), dev);
-        A->apply_adjoint(y.view(), x.view());
+        op->apply_adjoint(y.view(), x.view());
         const double s = percentile_abs(x.view(), 0.99);
         require(s > 0.0 && std::isfinite(s),
                 "reconstruct_slice: the coil-combined zero-filled image is zero; the coil maps and the measured "
@@ -303,7 +364,17 @@ struct SliceReconstructor::State {
         r.data_scale = s;
         // The noise level of the discrepancy stop, in the data's units (the masked data y here).
         const double tau = o.resolved_tau();
-        if (tau > 0.0) r.noise_variance = o.noise_variance > 0.0 ? o.noise_variance : readout_noise_variance(y.view(), A->mask());
+        if (tau > 0.0) {
+            if (o.noise_variance > 0.0) r.noise_variance = o.noise_variance;
+            else if (!split.enabled()) r.noise_variance = readout_noise_variance(y.view(), A->mask());
+            else {
+                // Every coil's masked data, as the serial run estimates from (each process alike).
+                Array<complex64> every(kspace_all.shape(), dev);
+                every.assign(kspace_all);
+                apply_mask(every.view(), A->mask(), every.view());
+                r.noise_variance = readout_noise_variance(every.view(), A->mask());
+            }
+        }
         const double stop_variance = r.noise_variance / (s * s);
         scale(complex64(float(1.0 / s)), y.view());
         fill(x.view(), complex64(0.0f));
@@ -353,7 +424,7 @@ struct SliceReconstructor::State {
         // undersampling, a zero-filled centre or a short CG-SENSE carries aliasing into it, and the
         // constraint then costs more than it gives (measured: TV at 3x, NMSE 0.0036 against 0.0007
         // unconstrained; with its own first pass 0.0003).
-        LinOpPtr<complex64> model = A;
+        LinOpPtr<complex64> model = op;
         if (o.partial_fourier.any()) {
             (void)solve(A, b, x.view(), o, lambda, nullptr, stop_variance);
             // The first estimate in the data's units, as the phase is taken from it.
@@ -373,12 +444,12 @@ struct SliceReconstructor::State {
             Array<complex64> ax(kspace.shape(), dev);
             A->apply(x.view(), ax.view());
             axpy(complex64(-1.0f), b, ax.view());
-            r.residual_sq = norm2_squared(ax.view()) * s * s;
+            r.residual_sq = data_sum(norm2_squared(ax.view())) * s * s;
             r.measured = index_t(std::llround(sum(A->mask()))) * C;
         }
         scale(complex64(float(s)), x.view());
         const View<float> mag = magnitude_on_device(magnitude);
-        sense_magnitude(x.view(), A->maps(), mag);
+        sense_magnitude(x.view(), all_coils_maps(), mag);
         if (mag.data() != magnitude.data()) copy(mag, magnitude);
         if (!image.empty()) copy(x.view(), image);
         return r;

@@ -441,9 +441,58 @@ RunSummary run_recon(const RunOptions& o) {
     }
     // One reconstructor for all slices: its SENSE operator and FFT plans are made for the first
     // slice and take the next slices' maps and mask; it masks each slice's data once, on the device.
+    // Fewer slices than ranks (docs/scaling.md): the ranks split each slice's coils instead, when
+    // the method allows it; otherwise the ranks beyond the slices idle, and a check says so.
+    bool coil_split = false;
+    if (ranks.distributed() && S < ranks.size()) {
+        const std::string layout = std::to_string(S) + " slice(s) on " + std::to_string(ranks.size()) + " MPI ranks";
+        std::string why;
+        if (method == Method::zero_filled) why = "zero-filled has no SENSE operator to split";
+        else if (recon.partial_fourier.any()) why = "the partial-Fourier constraint (--pocs) is not split";
+        else if (h.coils < ranks.size())
+            why = std::to_string(h.coils) + " coil(s) cannot be split over " + std::to_string(ranks.size()) + " ranks";
+        coil_split = why.empty();
+        if (coil_split)
+            report_check("mri.distribution", true,
+                         layout + ": each slice's " + std::to_string(h.coils) +
+                             " coils are split over the ranks (every rank reads, whitens and maps the whole slice, "
+                             "then solves with its block of coils)");
+        else
+            warn("mri.distribution",
+                 layout + ": " +
+                     (S + 1 == ranks.size() ? "rank " + std::to_string(S) + " idles"
+                                            : "ranks " + std::to_string(S) + " to " + std::to_string(ranks.size() - 1) + " idle") +
+                     ", as a coil split does not apply: " + why + "; run on at most " + std::to_string(S) + " rank(s)");
+    }
+    if (coil_split) {
+        const RankBlock coils = block_of(h.coils, ranks.rank(), ranks.size());
+        recon.coil_split.first = coils.begin;
+        recon.coil_split.count = coils.size();
+        CommunicationStats* stats = &sum.communication;
+        stats->ranks = ranks.size();
+        recon.coil_split.sum_image = [&ranks, stats](View<complex64> image) {
+            const auto start = std::chrono::steady_clock::now();
+            ranks.sum(image);
+            stats->communication_s += seconds_since(start);
+            stats->bytes += double(image.size()) * double(sizeof(complex64));
+        };
+        recon.coil_split.data.sum = [&ranks, stats](double* values, int count) {
+            const auto start = std::chrono::steady_clock::now();
+            ranks.sum(values, index_t(count));
+            stats->communication_s += seconds_since(start);
+            stats->bytes += double(count) * double(sizeof(double));
+        };
+        recon.coil_split.data.max = [&ranks, stats](double* values, int count) {
+            const auto start = std::chrono::steady_clock::now();
+            ranks.max(values, index_t(count));
+            stats->communication_s += seconds_since(start);
+            stats->bytes += double(count) * double(sizeof(double));
+        };
+    }
     SliceReconstructor reconstructor(recon);
     Array<complex64> ones;  // single-coil maps
-    const RankBlock mine = block_of(S, ranks.rank(), ranks.size());
+    // A coil split: every rank takes every slice (and holds what the serial run holds at the end).
+    const RankBlock mine = coil_split ? RankBlock{0, S} : block_of(S, ranks.rank(), ranks.size());
     for (index_t s = std::max(first_slice, mine.begin); s < mine.end; ++s) {
         if (hook.enabled() && hook.stop_requested && hook.stop_requested()) interrupted = true;
         if (interrupted) {
@@ -515,7 +564,7 @@ RunSummary run_recon(const RunOptions& o) {
     }
     checkpoint.after(interrupted ? "interrupted" : "", "recon " + o.input + " -o " + o.output + " --resume " +
                                                           checkpoint.path() + " and the same options");
-    if (ranks.distributed()) {
+    if (ranks.distributed() && !coil_split) {
         sum.communication.ranks = ranks.size();
         const auto wait_start = std::chrono::steady_clock::now();
         ranks.barrier();

@@ -221,3 +221,112 @@ TEST(CtFdk, SlabOfSlicesIsTheWholeVolumesSlab) {
     Array<float> vol(g.volume_shape());
     EXPECT_THROW(fdk(P, proj, vol, FdkOptions{}, 4, 40), Error);
 }
+
+namespace {
+
+// The detector rows FDK's bilinear read touches for slices [z0, z1), by brute force: every voxel
+// centre of the slab projected at every view (in double), its row and the next one.
+DetectorRows brute_force_rows(const Geometry& g, index_t z0, index_t z1) {
+    const VolumeGrid& v = g.volume;
+    index_t lo = g.nv, hi = -1;
+    for (double a : g.angles)
+        for (index_t iz = z0; iz < z1; ++iz)
+            for (index_t iy = 0; iy < v.ny; ++iy)
+                for (index_t ix = 0; ix < v.nx; ++ix) {
+                    const double x = v.offset_x + (double(ix) - 0.5 * double(v.nx - 1)) * v.voxel_x;
+                    const double y = v.offset_y + (double(iy) - 0.5 * double(v.ny - 1)) * v.voxel_y;
+                    const double z = v.offset_z + (double(iz) - 0.5 * double(v.nz - 1)) * v.voxel_z;
+                    const double depth = g.dso - x * std::sin(a) + y * std::cos(a);
+                    const double vv = g.type == BeamType::cone ? z * g.dsd / depth : z;
+                    const double r = (vv - g.offset_v) / g.dv + 0.5 * double(g.nv - 1);
+                    const index_t r0 = index_t(std::floor(r));
+                    if (r0 + 1 < 0 || r0 > g.nv - 1) continue;  // off the detector: reads zeros
+                    lo = std::min(lo, std::max<index_t>(r0, 0));
+                    hi = std::max(hi, std::min(r0 + 1, g.nv - 1));
+                }
+    return hi < lo ? DetectorRows{} : DetectorRows{lo, hi - lo + 1};
+}
+
+}  // namespace
+
+TEST(CtFdk, DetectorRowsOfASlabHoldEveryRowItsVoxelsRead) {
+    // The rows a distributed FDK reads for its slab (docs/scaling.md): a superset of the rows the
+    // slab's voxels read (brute force over every voxel and view), a few rows more at most (the
+    // voxel's half height, one margin row either side, even pairs), and for a slab of 8 of 32
+    // slices a strict part of the detector. Also with the detector and the volume shifted.
+    Geometry shifted = default_cone_geometry(32, 1.0, 24);
+    shifted.nv = 41;
+    shifted.offset_v = 3.3;
+    shifted.offset_u = -2.0;
+    shifted.volume.offset_z = -1.7;
+    shifted.volume.offset_x = 1.5;
+    shifted.volume.nz = 40;
+    Geometry parallel = default_cone_geometry(32, 1.0, 24);
+    parallel.type = BeamType::parallel;
+    Geometry cone = default_cone_geometry(32, 1.0, 24);
+    cone.dso = 40.0;  // a wide cone: 32 mm of volume seen from 40 mm
+    cone.dsd = 80.0;
+    cone.dv = 2.0;
+    cone.nv = 64;
+    for (const Geometry* g : {&shifted, &parallel, &cone})
+        for (const auto& [z0, z1] : {std::pair<index_t, index_t>{0, 8}, {8, 16}, {16, 24}, {24, 32}, {5, 12}, {0, 32}}) {
+            SCOPED_TRACE(std::string(beam_type_name(g->type)) + " nv " + std::to_string(g->nv) + ", slices " +
+                         std::to_string(z0) + " to " + std::to_string(z1));
+            const DetectorRows got = fdk_detector_rows(*g, z0, z1), need = brute_force_rows(*g, z0, z1);
+            ASSERT_GT(need.count, 0);
+            EXPECT_LE(got.first, need.first);
+            EXPECT_GE(got.end(), need.end());
+            EXPECT_EQ(got.first % 2, 0);
+            // Measured: at most 4 rows beyond the brute force's on either side here (the half voxel
+            // of the slab's faces magnified, one margin row, the pair); 6 leaves room.
+            EXPECT_LE(need.first - got.first, 6);
+            EXPECT_LE(got.end() - need.end(), 6);
+            if (z1 - z0 == 8) {
+                EXPECT_LT(got.count, g->nv);
+            }
+        }
+    EXPECT_EQ(fdk_detector_rows(cone, 4, 4).count, 0);
+}
+
+TEST(CtFdk, SlabFromItsDetectorRowsIsTheWholeDetectorsSlab) {
+    // A distributed FDK weights and filters only the rows its slab reads (fdk_detector_rows): the
+    // slab is the whole detector's to the bit (the filter's row pairs are the same pairs), also
+    // with an odd number of rows, where the last row is filtered alone in both.
+    for (index_t nv : {32, 33}) {
+        Geometry g = default_cone_geometry(32, 1.0, 36);
+        g.nv = nv;
+        Ellipsoid ball;
+        ball.value = 0.02;
+        ball.semi[0] = ball.semi[1] = ball.semi[2] = 10.0;
+        const Array<float> proj = project_analytic({ball}, g, 1, false, Device::cpu);
+        Projector P(g, Device::cpu);
+        Array<float> whole(g.volume_shape());
+        fdk(P, proj, whole, FdkOptions{});
+        const index_t plane = g.volume.nx * g.volume.ny;
+        for (const auto& [z0, z1] : {std::pair<index_t, index_t>{0, 8}, {8, 24}, {24, 32}}) {
+            SCOPED_TRACE("nv " + std::to_string(nv) + ", slices " + std::to_string(z0) + " to " + std::to_string(z1));
+            const DetectorRows rows = fdk_detector_rows(g, z0, z1);
+            EXPECT_LT(rows.count, nv);
+            Array<float> part(Shape{g.n_angles(), rows.count, g.nu});
+            for (index_t v = 0; v < g.n_angles(); ++v)
+                std::copy_n(proj.data() + (v * nv + rows.first) * g.nu, rows.count * g.nu,
+                            part.data() + v * rows.count * g.nu);
+            Array<float> slab(g.volume_shape());
+            fdk(P, part, slab, FdkOptions{}, z0, z1, rows.first);
+            bool same = true;
+            for (index_t i = 0; i < slab.size(); ++i) {
+                const index_t z = i / plane;
+                same = same && slab[i] == (z >= z0 && z < z1 ? whole[i] : 0.0f);
+            }
+            EXPECT_TRUE(same);
+            // Rows that miss part of the slab are refused, naming them.
+            Array<float> short_part(Shape{g.n_angles(), rows.count - 2, g.nu});
+            try {
+                fdk(P, short_part, slab, FdkOptions{}, z0, z1, rows.first);
+                ADD_FAILURE() << "rows that miss the slab were accepted";
+            } catch (const Error& e) {
+                EXPECT_NE(std::string(e.what()).find("project to detector rows"), std::string::npos) << e.what();
+            }
+        }
+    }
+}

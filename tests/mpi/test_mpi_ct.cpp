@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -44,6 +45,7 @@ std::string simulated_scan(int views) {
 struct Comparison {
     bool same_bits = false;
     double max_rel_diff = 0.0;
+    nlohmann::json summary;  // the distributed run's --json
 };
 
 // Runs `flags` serially and on 2 and 3 ranks; checks what every distributed run must show (one
@@ -92,6 +94,7 @@ std::vector<Comparison> compare_with_serial(const std::string& scan, const std::
         const Array<float> got = f.read_float("/volume");
         EXPECT_EQ(got.shape(), expected.shape());
         Comparison c;
+        c.summary = j;
         if (got.shape() == expected.shape()) {
             c.same_bits = test::same_bits(got.view(), expected.view());
             c.max_rel_diff = test::max_rel_diff(got.view(), expected.view());
@@ -106,9 +109,78 @@ std::vector<Comparison> compare_with_serial(const std::string& scan, const std::
 }  // namespace
 
 TEST(MpiCt, FdkSlabsGiveTheSerialVolume) {
-    // Each voxel's sum over views is the same arithmetic whichever slab holds it.
+    // Each voxel's sum over views is the same arithmetic whichever slab holds it, and each rank
+    // weights and filters only the detector rows its slab reads, in the serial run's row pairs.
+    // Also with the rows mirrored on reading (the hyperslab is then the file's other end) and the
+    // axis estimated from the mid-plane rows every rank reads apart.
     for (const Comparison& c : compare_with_serial(simulated_scan(36), "fdk", " --method fdk --device cpu"))
         EXPECT_TRUE(c.same_bits) << c.max_rel_diff;
+    for (const Comparison& c :
+         compare_with_serial(simulated_scan(36), "fdk_flipped", " --method fdk --device cpu --flip-v --centre auto")) {
+        EXPECT_TRUE(c.same_bits) << c.max_rel_diff;
+        EXPECT_EQ(c.summary["rotation_centre"]["source"], "estimated");
+    }
+}
+
+TEST(MpiCt, FdkRanksReadOnlyTheirSlabsRows) {
+    // 32 slices, 4 groups of 8: 2 groups a rank on 2 ranks, 2, 1, 1 on 3. Every rank reads a strict
+    // part of the 32 detector rows (its slab's, fdk_detector_rows, and its share of the residual's
+    // rows) plus the 2 mid-plane rows of the axis check. Measured (--json "read"): 2 ranks rows
+    // [0, 18) and [14, 32), 143,360 bytes each of 229,376; 3 ranks [0, 18), [14, 28), [20, 32),
+    // 143,360, 114,688 and 100,352 bytes. A serial run and the iterative methods read every row.
+    const std::string scan = simulated_scan(36);
+    for (const Comparison& c : compare_with_serial(scan, "fdk_rows", " --method fdk --device cpu")) {
+        const auto& read = c.summary["read"];
+        const double whole = read["scan_bytes"].get<double>();
+        // The 36 views and the flat and dark frames, 32 x 32 float32 each.
+        const double frames = whole / (32.0 * 32 * 4);
+        EXPECT_GT(frames, 36.0);
+        const auto& rows = read["rows_per_rank"];
+        ASSERT_EQ(rows.size(), c.summary["ranks"].get<std::size_t>());
+        index_t covered = 0, previous_end = 0;
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            SCOPED_TRACE("rank " + std::to_string(r));
+            const index_t first = rows[r][0].get<index_t>(), count = rows[r][1].get<index_t>();
+            EXPECT_GT(count, 0);
+            EXPECT_LT(count, 32) << "a rank read every row";
+            EXPECT_LE(first, previous_end) << "rows no rank read";
+            covered = std::max(covered, first + count);
+            previous_end = first + count;
+            const double bytes = read["bytes_per_rank"][r].get<double>();
+            // Its rows of every frame, and the 2 axis rows.
+            EXPECT_EQ(bytes, frames * double(count + 2) * 32 * 4);
+            EXPECT_LE(bytes, 0.63 * whole);  // measured at most 143,360 / 229,376 = 0.625
+        }
+        EXPECT_EQ(rows[0][0].get<index_t>(), 0);
+        EXPECT_EQ(covered, 32);
+    }
+    // 5 ranks for 4 groups of 8 slices: rank 4 has no slab; it reads the first row pair only (for
+    // the flat and dark fields), owns no residual rows, and the volume keeps the serial bits.
+    {
+        std::string log;
+        const std::string one = test::temp_path("mpi_ct_rows5_1.h5"), five = test::temp_path("mpi_ct_rows5_5.h5");
+        const std::string flags = " --method fdk --device cpu --no-png --json -q";
+        ASSERT_EQ(test::run_command(serial() + ct_app() + " recon " + scan + " -o " + one + flags, &log), 0) << log;
+        const double residual = json_of(log)["noise_normalised_residual"].get<double>();
+        ASSERT_EQ(test::run_command(mpirun(5) + ct_app() + " recon " + scan + " -o " + five + flags, &log), 0) << log;
+        const auto j = json_of(log);
+        EXPECT_EQ(j["read"]["rows_per_rank"][4][0].get<index_t>(), 0);
+        EXPECT_EQ(j["read"]["rows_per_rank"][4][1].get<index_t>(), 2);
+        EXPECT_LE(std::abs(j["noise_normalised_residual"].get<double>() - residual), 1e-5 * residual);
+        const Array<float> a = io::H5File::open(one).read_float("/volume"), b = io::H5File::open(five).read_float("/volume");
+        EXPECT_TRUE(test::same_bits(a.view(), b.view())) << test::max_rel_diff(a.view(), b.view());
+    }
+    // The iterative methods read every row on every rank.
+    std::string log;
+    const std::string out = test::temp_path("mpi_ct_rows_sirt.h5");
+    ASSERT_EQ(test::run_command(mpirun(2) + ct_app() + " recon " + scan + " -o " + out +
+                                    " --method sirt --stop iterations --iters 2 --device cpu --no-png --json -q",
+                                &log),
+              0)
+        << log;
+    const auto j = json_of(log);
+    for (const auto& rows : j["read"]["rows_per_rank"]) EXPECT_EQ(rows[1].get<index_t>(), 32);
+    for (const auto& bytes : j["read"]["bytes_per_rank"]) EXPECT_EQ(bytes.get<double>(), j["read"]["scan_bytes"].get<double>());
 }
 
 // The iterative methods: the ranks' volumes differ from the serial one only in the order of the

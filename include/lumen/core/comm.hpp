@@ -1,7 +1,8 @@
 // The processes that take part in one reconstruction (docs/scaling.md). A run started by an MPI
 // launcher (`mpirun -np N lumen-mri recon ...`) on a lumen built with LUMEN_MPI has N ranks; any
 // other run has one, and every call below is then a no-op that costs nothing. The library splits
-// work by ranks (MRI: slices) and combines the ranks' parts through these collectives, so a
+// work by ranks (MRI: slices, or a slice's coils with fewer slices than ranks; CT: views or slabs;
+// ptychography: frames) and combines the ranks' parts through these collectives, so a
 // distributed result equals the serial one up to the order of floating-point sums.
 //
 // Every rank must make the same collective calls in the same order (MPI's rule). A rank that fails

@@ -27,6 +27,11 @@ struct OpposingFit {
 OpposingFit opposing_fit(const Geometry& geometry, const Array<float>& line_integrals, const Array<float>& variance,
                          double offset_u);
 
+// The detector rows opposing_fit and resolve_axis read (the hull of the rows compared and their
+// interpolation's next rows): a scan holding only these (ReadOptions::rows) is enough to resolve its
+// axis, as a distributed FDK does (docs/scaling.md).
+DetectorRows axis_rows(const Geometry& geometry);
+
 // Searches offset_u over the middle half of the detector (1 pixel steps, then 0.05 pixel, then a
 // parabola). pairs == 0 when the views hold no opposing rays (less than 180 degrees plus the fan).
 OpposingFit estimate_axis(const Geometry& geometry, const Array<float>& line_integrals, const Array<float>& variance);
@@ -49,7 +54,8 @@ struct AxisReport {
 //                      (equivalently a mirrored u axis): cone beam only, parallel beam cannot tell;
 //                      and, for either beam, when they differ by more than 10x the Poisson noise
 //                      at the axis used (the geometry does not describe the data)
-// `transmission` is the scan's normalised intensities on the host.
+// `transmission` is the scan's normalised intensities on the host (of the rows the scan holds,
+// which must include axis_rows).
 AxisReport resolve_axis(Scan& scan, const Array<float>& transmission);
 
 }  // namespace lumen::ct

@@ -55,11 +55,24 @@ bool is_full_scan(const std::vector<double>& angles);
 // short scan covers less than 180 degrees plus the fan angle.
 std::vector<float> redundancy_weights(const Geometry& geometry, ShortScan mode);
 
+// The detector rows FDK's back projection of slices [z_begin, z_end) reads, over every view: the
+// slab's 8 corners (the xy extent of the volume, z from the first slice's lower face to the last
+// slice's upper face) projected at every angle (v = z dsd / U, U the depth along the central ray,
+// linear-fractional, so its extremes over the box are at corners), then the bilinear
+// interpolation's next row and one row more either side against rounding, rounded out to even
+// rows (the filter packs rows in pairs; whole pairs keep every row's rounding the whole detector's),
+// clipped to the detector. Parallel beam: v = z. Empty (count 0) for an empty slab.
+DetectorRows fdk_detector_rows(const Geometry& geometry, index_t z_begin, index_t z_end);
+
 // FDK of line integrals [n_angles][nv][nu] into volume [nz][ny][nx] (overwritten), both on the
 // projector's device. The projections are not modified. Only slices [z_begin, z_end) are
 // reconstructed (z_end < 0: to the last; the other slices are zero), each voxel exactly as in a
 // whole-volume call: a distributed FDK reconstructs one slab per process (docs/scaling.md).
+// `line_integrals` may hold only detector rows [row_first, row_first + rows) of every view
+// ([n_angles][rows][nu]); they must include fdk_detector_rows of the slab (Error otherwise), and
+// only they are weighted and filtered (the filter runs along rows, so rows are independent). With
+// row_first even, every voxel is the whole detector's to the bit.
 void fdk(const Projector& projector, View<const float> line_integrals, View<float> volume, const FdkOptions& options,
-         index_t z_begin = 0, index_t z_end = -1);
+         index_t z_begin = 0, index_t z_end = -1, index_t row_first = 0);
 
 }  // namespace lumen::ct

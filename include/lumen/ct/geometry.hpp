@@ -38,6 +38,12 @@ struct VolumeGrid {
     index_t size() const { return nx * ny * nz; }
 };
 
+// Detector rows [first, first + count) of a projection.
+struct DetectorRows {
+    index_t first = 0, count = 0;
+    index_t end() const { return first + count; }
+};
+
 struct Geometry {
     BeamType type = BeamType::cone;
     double dso = 0.0;  // source to rotation axis, mm (cone only)

@@ -62,6 +62,11 @@ struct ReadOptions {
     // `center`); NaN: from the geometry. Sets offset_u = ((nu - 1) / 2 - column) du.
     double centre_column = std::nan("");
     bool estimate_centre = false;    // ignore any offset_u the geometry gives: estimate it
+    // Only detector rows [row_first, row_first + rows) of lumen's frame (after flip_v) are read from
+    // /exchange/data and the flat and dark fields (HDF5 hyperslabs; Scan::row_first); rows < 0: all.
+    // A distributed FDK reads only the rows its slab projects to (docs/scaling.md).
+    index_t row_first = 0, rows = -1;
+    bool truth = true;               // read /lumen/truth/volume when present
 };
 
 // Reads and checks the geometry: /lumen/geometry attributes and /exchange/theta (degrees ->
@@ -76,11 +81,14 @@ Geometry read_geometry(const io::H5File& file, const Shape& projection_shape, co
                        bool* axis_given = nullptr,
                        std::vector<std::pair<std::string, std::string>>* conventions = nullptr);
 
-// Reads a whole scan (data, flat and dark fields, geometry, optional truth) and checks shapes,
+// Reads a whole scan (data, flat and dark fields, geometry, optional truth; only some detector
+// rows with ReadOptions::rows) and checks shapes,
 // finiteness and non-negative intensities. Throws Error(bad_input) with the file, the dataset,
 // what was found and what was expected.
 Scan read_scan(const std::string& path);
 Scan read_scan(const std::string& path, const ReadOptions& options);
+// The geometry read_scan would give (flips and centre applied), without reading any projection.
+Geometry read_scan_geometry(const std::string& path, const ReadOptions& options);
 
 // Radians per stored unit of /exchange/theta: `units` is the option (ThetaUnits::file: use
 // `attribute`, the file's theta@units, "" when absent). Without either, degrees (the DXchange

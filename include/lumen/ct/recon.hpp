@@ -99,6 +99,12 @@ struct CountNoise {
 };
 CountNoise count_noise(const Scan& scan);
 
+// A distributed FDK's slab (docs/scaling.md): the slices [first, second) that rank `rank` of `size`
+// back-projects (whole groups of 8, the CPU back projector's vector width), and the detector rows
+// they project to (fdk_detector_rows). Every rank can compute every rank's.
+std::pair<index_t, index_t> fdk_slab(index_t nz, int rank, int size);
+DetectorRows fdk_slab_rows(const Geometry& geometry, int rank, int size);
+
 struct ReconOptions {
     Method method = Method::fdk;
     Device device = Device::cpu;
@@ -136,6 +142,10 @@ struct ReconOptions {
     // Null, or a single rank: this process alone. Checkpoints hold one process's state and are
     // refused in a distributed run (Error(invalid_option) naming CheckpointOptions.path).
     const Communicator* ranks = nullptr;
+    // fdk only: the transmission given holds detector rows [row_first, row_first + its second
+    // axis) of every view, not all of them (Scan::row_first; what a distributed FDK reads,
+    // fdk_slab_rows). They must include the rows this rank's slab projects to (Error otherwise).
+    index_t row_first = 0;
     // Where a distributed run adds the time it waited for other ranks, spent in collectives, and
     // the bytes it sent (may be null).
     CommunicationStats* communication = nullptr;

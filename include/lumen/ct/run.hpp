@@ -48,6 +48,13 @@ struct RunSummary {
     index_t residual_rays = 0;
     int ranks = 1;                     // MPI ranks that shared the run (docs/scaling.md)
     CommunicationStats communication;  // what this rank spent in collectives (ranks > 1)
+    // What each rank read of the projections and flat and dark fields (float32 bytes), in rank
+    // order, and the detector rows [first, first + count) it read: a distributed FDK of a cone beam
+    // reads only the rows its slab projects to and those the axis check compares (docs/scaling.md);
+    // every other run reads every row. scan_bytes: all rows of them, as one process reads.
+    std::vector<double> bytes_read;
+    std::vector<DetectorRows> rows_read;
+    double scan_bytes = 0.0;
 };
 RunSummary run_recon(const RunOptions& options);
 

@@ -32,10 +32,16 @@ struct Scan {
     // How the file was read (theta units, rotation, flips, where the geometry came from), as
     // (name, value) for `info` and the output's attributes.
     std::vector<std::pair<std::string, std::string>> conventions;
+    // The first detector row `data`, `white` and `dark` hold (ReadOptions::rows): they hold rows
+    // [row_first, row_first + rows()) of every frame; `geometry` still describes the whole detector.
+    index_t row_first = 0;
+    index_t rows() const { return data.rank() == 3 ? data.dim(1) : geometry.nv; }
+    // The shape the held rows have: (n_angles, rows(), nu).
+    Shape held_shape() const { return Shape{geometry.n_angles(), rows(), geometry.nu}; }
 };
 
 // Normalised transmission t = (I - dark) / (white - dark) (frames averaged), or (I - dark) / i0
-// without flat fields, on `device`. Throws when the flat field does not exceed the dark field.
+// without flat fields, on `device`, of the rows the scan holds (Scan::held_shape). Throws when the flat field does not exceed the dark field.
 Array<float> transmission(const Scan& scan, Device device);
 
 // Line integrals -log(t). With min_transmission <= 0 any t <= 0 is an Error(bad_input) naming the
@@ -44,7 +50,7 @@ Array<float> transmission(const Scan& scan, Device device);
 Array<float> line_integrals(View<const float> transmission, double min_transmission, const std::string& context);
 
 // The Poisson variance of each line integral -log t, from the raw counts: I / (I - dark)^2 plus the
-// flat field's share white / (frames (white - dark)^2), [n_angles][nv][nu] on the host; infinite
+// flat field's share white / (frames (white - dark)^2), Scan::held_shape() on the host; infinite
 // where I <= dark (no information). Assumes the data are photon counts (a detector gain g scales
 // the true variance by g).
 Array<float> line_integral_variance(const Scan& scan);

@@ -53,6 +53,10 @@ public:
     // Items [first, first + count) along the first axis only (e.g. some slices of a large volume).
     Array<float> read_float_items(const std::string& dataset, index_t first, index_t count) const;
     Array<complex64> read_complex_items(const std::string& dataset, index_t first, index_t count) const;
+    // Items [first, first + count) along `axis`, all of every other axis (e.g. some detector rows of
+    // every projection: one HDF5 hyperslab, the rest is not read).
+    Array<float> read_float_items(const std::string& dataset, int axis, index_t first, index_t count,
+                                  int expected_rank = -1) const;
     // A scalar or 1-element dataset as a number.
     double read_scalar(const std::string& dataset) const;
     // A scalar string (fixed or variable length) or a 1-D uint8/int8 array, as text.

@@ -100,6 +100,21 @@ struct ReconOptions {
     // x [H][W] in the data's units (on `device`; e.g. to score it against a truth, as the stopping
     // tests and the sweep do); false stops that slice's solver (stop_reason "callback").
     std::function<bool(const IterationInfo&, View<const complex64> x)> inspect;
+    // A slice's coils split over processes (docs/scaling.md: MRI with fewer slices than ranks):
+    // this process holds coils [first, first + count) (count 0: every coil, the default). The
+    // caller still passes every coil's k-space and maps (every process reads, whitens and maps the
+    // whole slice alike); the SENSE operator holds only this block's, its adjoint's coil sum is
+    // completed by `sum_image` (in place, the sum over the processes, identically on all of them),
+    // and every reduction over the data (norms, the discrepancy rule's misfit, the residual) goes
+    // through `data` (the solvers' DataSplit). cg-sense, l1-wavelet and tv, without a
+    // partial-Fourier constraint (Error(invalid_option) naming ReconOptions.coil_split otherwise).
+    struct CoilSplit {
+        index_t first = 0, count = 0;
+        std::function<void(View<complex64> image)> sum_image;
+        DataSplit data;
+        bool enabled() const { return count > 0; }
+    };
+    CoilSplit coil_split;
 
     // Every field in range: Error(invalid_option) naming "ReconOptions.member".
     void validate() const;
