@@ -468,26 +468,11 @@ RunSummary run_recon(const RunOptions& o) {
         const RankBlock coils = block_of(h.coils, ranks.rank(), ranks.size());
         recon.coil_split.first = coils.begin;
         recon.coil_split.count = coils.size();
-        CommunicationStats* stats = &sum.communication;
-        stats->ranks = ranks.size();
-        recon.coil_split.sum_image = [&ranks, stats](View<complex64> image) {
-            const auto start = std::chrono::steady_clock::now();
-            ranks.sum(image);
-            stats->communication_s += seconds_since(start);
-            stats->bytes += double(image.size()) * double(sizeof(complex64));
-        };
-        recon.coil_split.data.sum = [&ranks, stats](double* values, int count) {
-            const auto start = std::chrono::steady_clock::now();
-            ranks.sum(values, index_t(count));
-            stats->communication_s += seconds_since(start);
-            stats->bytes += double(count) * double(sizeof(double));
-        };
-        recon.coil_split.data.max = [&ranks, stats](double* values, int count) {
-            const auto start = std::chrono::steady_clock::now();
-            ranks.max(values, index_t(count));
-            stats->communication_s += seconds_since(start);
-            stats->bytes += double(count) * double(sizeof(double));
-        };
+        // The communicator records the time and bytes of every collective (its statistics(), read
+        // into the summary after the last slice).
+        recon.coil_split.sum_image = [&ranks](View<complex64> image) { ranks.sum(image); };
+        recon.coil_split.data.sum = [&ranks](double* values, int count) { ranks.sum(values, index_t(count)); };
+        recon.coil_split.data.max = [&ranks](double* values, int count) { ranks.max(values, index_t(count)); };
     }
     SliceReconstructor reconstructor(recon);
     Array<complex64> ones;  // single-coil maps
@@ -564,6 +549,7 @@ RunSummary run_recon(const RunOptions& o) {
     }
     checkpoint.after(interrupted ? "interrupted" : "", "recon " + o.input + " -o " + o.output + " --resume " +
                                                           checkpoint.path() + " and the same options");
+    if (coil_split) sum.communication = ranks.statistics();  // every collective of the coil split
     if (ranks.distributed() && !coil_split) {
         sum.communication.ranks = ranks.size();
         const auto wait_start = std::chrono::steady_clock::now();
