@@ -170,6 +170,13 @@ public:
     // the model): sum over the frame of w(I) (dI/dp)^2 (docs/ptychography.md, "Position
     // refinement"); exact where the model fits the data. Costs about two gradients.
     void position_curvature(Loss loss, View<const complex64> object, View<float> out) const;
+    // The coarse position search (docs/ptychography.md, "Position refinement"): each frame's loss
+    // term with its window moved by whole pixels (dy, dx) from its current corner (the sub-pixel
+    // remainder, the probe and the object held), into out [J] (the model's device; the rank's own
+    // frames in a distributed run, not summed); +inf for a frame whose moved window would leave
+    // the object. At (0, 0) the terms sum to loss(). One forward pass: one FFT per frame and mode.
+    // Single-slice.
+    void frame_losses(Loss loss, View<const complex64> object, index_t dy, index_t dx, View<float> out) const;
     // How well the model fits the measurements at this object: the sum over measured pixels of
     // (sqrt y - |Psi|)^2, the same sum's expectation if y were Poisson counts with mean |Psi|^2
     // (1/4 per bright pixel, less for dark ones), and the number of measured pixels. ratio() =
