@@ -64,8 +64,4 @@ private:
     Array<float> frame_loss_;  // [J] on the model's device
 };
 
-// The coarse search's half-width for a scan: half the median distance from a position to its
-// nearest neighbour (the scan step), rounded up, at least 1 pixel (all positions [J][2], host).
-index_t coarse_search_radius(View<const float> positions);
-
 }  // namespace lumen::ptycho

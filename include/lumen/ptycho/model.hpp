@@ -45,6 +45,11 @@ const char* loss_name(Loss loss) noexcept;
 // non-negative (scans read from files are shifted so that the smallest coordinate is 0).
 Shape object_shape_for(View<const float> positions, const Shape& probe_shape);
 
+// The half-width R (whole pixels) of the coarse position search of a scan (docs/ptychography.md,
+// "Position refinement"): the positions' mean spacing sqrt(area / J) over their bounding box (a
+// line scan: length / (J - 1)), rounded up, plus 1. positions: all of the scan's, [J][2], any device.
+index_t coarse_search_radius(View<const float> positions);
+
 struct ModelOptions {
     // Frames per batched FFT; 0 chooses as many as fit in about 256 MiB of work buffer.
     index_t batch = 0;
