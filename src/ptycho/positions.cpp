@@ -17,6 +17,7 @@ PositionRefiner::PositionRefiner(Model& model, View<const float> positions, int 
       start_(start),
       loss_(loss),
       radius_(std::max<index_t>(0, search_radius)),
+      window_(radius_),
       next_search_(start + 1) {
     require(positions_.shape() == Shape({model.positions(), 2}), "ptycho::PositionRefiner: expected positions [J][2]");
     if (radius_ > 0) frame_loss_ = Array<float>(Shape{model.positions()}, model.device());
@@ -42,7 +43,7 @@ index_t coarse_search_radius(View<const float> positions_v) {
 }
 
 index_t PositionRefiner::search(View<const complex64> object) {
-    const index_t J = model_.positions(), R = radius_;
+    const index_t J = model_.positions(), R = window_;
     // Offsets by growing distance from (0, 0), which comes first: a position moves only when a
     // candidate's loss is strictly lower, and among equal losses the nearest candidate wins.
     std::vector<std::pair<index_t, index_t>> offsets;
@@ -73,6 +74,11 @@ index_t PositionRefiner::search(View<const complex64> object) {
     if (model_.ranks().distributed()) model_.ranks().sum(sums, 3);
     const index_t J_all = model_.total_positions();
     const index_t moved = index_t(sums[2]);
+    // The next search's window: one pixel beyond the largest offset this one took (all ranks).
+    index_t largest = 0;
+    for (index_t j = 0; j < J; ++j)
+        largest = std::max({largest, std::abs(by[std::size_t(j)]), std::abs(bx[std::size_t(j)])});
+    window_ = std::min(radius_, index_t(model_.ranks().max(double(largest))) + 1);
     if (moved == 0) return 0;
     const double mean[2] = {J_all > 1 ? sums[0] / double(J_all) : 0.0, J_all > 1 ? sums[1] / double(J_all) : 0.0};
     const Shape obj = model_.object_shape(), frame = model_.probe_shape();

@@ -31,10 +31,11 @@ public:
     void step(int iteration, View<const complex64> object);
 
     // The coarse search (docs/ptychography.md, "Position refinement"): each position takes the
-    // whole-pixel offset in [-R, R]^2 that minimises its own frame's loss at the current object
+    // whole-pixel offset in [-W, W]^2 that minimises its own frame's loss at the current object
     // and probe (Model::frame_losses; ties keep the smaller offset), the mean offset over every
-    // rank's positions is removed, and the windows move. Returns how many positions (all ranks)
-    // took a nonzero offset.
+    // rank's positions is removed, and the windows move. W is the radius R for the first search,
+    // then one pixel beyond the largest offset the previous search took (at most R). Returns how
+    // many positions (all ranks) took a nonzero offset.
     index_t search(View<const complex64> object);
     // The rule: the first search after iteration start + 1, then every kSearchEvery iterations
     // for as long as the previous search moved some position.
@@ -59,6 +60,7 @@ private:
     int curvature_age_ = -1;  // iterations since the curvature was computed; < 0: never
     double last_step_ = 0;
     index_t radius_ = 0;
+    index_t window_ = 0;  // the next search's half-width (radius_ at first)
     int next_search_ = -1;  // the iteration after which the next search runs; -1: none
     int searches_ = 0;
     Array<float> frame_loss_;  // [J] on the model's device
