@@ -133,7 +133,6 @@ void PositionRefiner::step(int iteration, View<const complex64> object) {
         }
     model_.set_positions(positions_.view());
     if (search_due(iteration)) {
-        ++searches_;
         next_search_ = search(object) > 0 ? iteration + kSearchEvery : -1;
     }
 }

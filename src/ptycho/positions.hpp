@@ -40,8 +40,6 @@ public:
     // The rule: the first search after iteration start + 1, then every kSearchEvery iterations
     // for as long as the previous search moved some position.
     bool search_due(int iteration) const { return radius_ > 0 && iteration == next_search_; }
-    int searches() const { return searches_; }
-    index_t search_radius() const { return radius_; }
 
     const Array<float>& positions() const { return positions_; }
     // The largest coordinate change of the last step (pixels).
@@ -62,7 +60,6 @@ private:
     index_t radius_ = 0;
     index_t window_ = 0;  // the next search's half-width (radius_ at first)
     int next_search_ = -1;  // the iteration after which the next search runs; -1: none
-    int searches_ = 0;
     Array<float> frame_loss_;  // [J] on the model's device
 };
 
