@@ -18,7 +18,7 @@ PositionRefiner::PositionRefiner(Model& model, View<const float> positions, int 
       loss_(loss),
       radius_(std::max<index_t>(0, search_radius)),
       window_(radius_),
-      next_search_(start + 1) {
+      next_search_(std::max(start, kSearchEvery) + 1) {
     require(positions_.shape() == Shape({model.positions(), 2}), "ptycho::PositionRefiner: expected positions [J][2]");
     if (radius_ > 0) frame_loss_ = Array<float>(Shape{model.positions()}, model.device());
 }

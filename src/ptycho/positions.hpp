@@ -37,7 +37,8 @@ public:
     // then one pixel beyond the largest offset the previous search took (at most R). Returns how
     // many positions (all ranks) took a nonzero offset.
     index_t search(View<const complex64> object);
-    // The rule: the first search after iteration start + 1, then every kSearchEvery iterations
+    // The rule: the first search after iteration max(start, kSearchEvery) + 1 (the first gradient
+    // step, and at least kSearchEvery iterations of object), then every kSearchEvery iterations
     // for as long as the previous search moved some position.
     bool search_due(int iteration) const { return radius_ > 0 && iteration == next_search_; }
 
