@@ -140,7 +140,7 @@ void setup(CLI::App& app) {
     static ptycho::RunOptions ro;
     static std::string method = "awf", loss = "amplitude";
     static app::CommonOptions rec_common;
-    static bool no_restart = false, no_subpixel = false;
+    static bool no_restart = false, no_subpixel = false, no_position_search = false;
     rec->add_option("input", ro.input, "input scan (.cxi)")->required();
     rec->add_option("-o,--output", ro.output, "output file (.h5)")->required();
     rec->add_option("--method", method, "awf, wf, epie or rpie")->capture_default_str();
@@ -180,6 +180,9 @@ void setup(CLI::App& app) {
                   "awf/wf: refine the scan positions (written as /positions)");
     rec->add_option("--position-delay", ro.recon.position_delay,
                     "iterations before the positions move (with --refine-positions)")->capture_default_str();
+    rec->add_flag("--no-position-search", no_position_search,
+                  "with --refine-positions: the gradient steps alone, without the coarse whole-pixel search of each "
+                  "position over +-(scan step + 1) pixels");
     rec->add_option("--slices", ro.recon.slices,
                     "awf/wf: multi-slice object of this many slices (written as /slices; /object is their product)")
         ->capture_default_str();
@@ -209,6 +212,7 @@ void setup(CLI::App& app) {
         ro.recon.stop = ptycho::parse_stop(stop);
         ro.recon.restart = !no_restart;
         ro.recon.subpixel = !no_subpixel;
+        ro.recon.position_search = !no_position_search;
         ro.recon.validate();  // before the input is read: an option error needs no file
         const int iters = rec_common.iters > 0 ? rec_common.iters : ptycho::default_iterations(ro.recon.method);
         app::CheckReporter checks(kProg, rec_common);

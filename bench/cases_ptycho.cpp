@@ -293,6 +293,7 @@ LUMEN_BENCH_CASE("ptycho/depth", "blind AWF s/iteration against probe modes K an
         o.modes = modes;
         o.refine_positions = positions;
         o.position_delay = 0;
+        o.position_search = false;  // the gradient steps' cost; the search is timed below
         o.device = bench.device();
         std::vector<double> steps = steps_of(reconstruct(scan, o));
         if (steps.empty()) return;
@@ -311,6 +312,22 @@ LUMEN_BENCH_CASE("ptycho/depth", "blind AWF s/iteration against probe modes K an
     for (index_t k : {1, 2, 3, 5}) run(k, false);
     run(1, true);
     run(3, true);
+    // The coarse position search: one offset is one forward pass and per-frame loss
+    // (Model::frame_losses); a search takes (2R + 1)^2 of them, R from the scan's spacing (+1 px).
+    Model model(scan.object_shape, scan.probe_shape(), scan.positions, bench.device());
+    model.set_probe(scan.true_probe.to(bench.device()));
+    model.set_data(scan.intensities.to(bench.device()));
+    const Array<complex64> obj = scan.true_object.to(bench.device());
+    Array<complex64> grad(scan.object_shape, bench.device()), gp(scan.probe_shape(), bench.device());
+    Array<float> losses(Shape{J}, bench.device());
+    bench.time("object+probe gradient " + size, [&] { model.loss(Loss::amplitude, obj, grad, gp); },
+               {{"frames/s", double(J)}}, gradient_work(double(J), P, O, true));
+    bench.time("search offset (frame_losses) " + size, [&] { model.frame_losses(Loss::amplitude, obj, 3, -2, losses); },
+               {{"frames/s", double(J)}});
+    const index_t R = coarse_search_radius(scan.positions);
+    const double pass = bench.median_of("search offset (frame_losses) " + size);
+    bench.figure("search offset (frame_losses) " + size, "R (px)", double(R));
+    bench.figure("search offset (frame_losses) " + size, "one search (s)", double((2 * R + 1) * (2 * R + 1)) * pass);
 }
 
 // Multi-slice objects (docs/ptychography.md, "Multi-slice"): AWF s/iteration against the number of

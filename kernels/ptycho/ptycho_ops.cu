@@ -22,6 +22,8 @@ LUMEN_INSTANTIATE_FOR_EACH(kp::UnshiftSumGatherF);
 LUMEN_INSTANTIATE_FOR_EACH(kp::PositionGradientGatherF);
 LUMEN_INSTANTIATE_FOR_EACH(kp::ShiftDerivativeSpectrumF);
 LUMEN_INSTANTIATE_FOR_EACH(kp::PositionCurvatureGatherF);
+LUMEN_INSTANTIATE_FOR_EACH(kp::OffsetCornersF);
+LUMEN_INSTANTIATE_FOR_EACH(kp::FrameLossGatherF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::CyclicShiftF<float>);
 LUMEN_INSTANTIATE_FOR_EACH(kp::IntensityF);
 LUMEN_INSTANTIATE_FOR_EACH(kp::TransferF);

@@ -14,6 +14,8 @@
 // the positions of the batch), identical on both devices and free of atomics.
 #pragma once
 
+#include <math.h>
+
 #include "kernels/common/fft_shift.hpp"
 #include "kernels/common/kernel.hpp"
 #include "kernels/linalg/vector_ops.hpp"
@@ -302,6 +304,25 @@ struct PositionCurvatureGatherF {
 //                                                grad 2 (1 - y / (I + eps)) Psi
 // Masked pixels (mask 0) contribute nothing and get a zero gradient.
 
+// One pixel's loss term at model intensity I and measured y (clamped at 0), and the real factor
+// f'(I)-style multiplier of its gradient: 2 df/d conj(Psi_k) = factor Psi_k for every mode.
+LUMEN_HD inline double pixel_loss(int loss, float intensity, float y, float eps, float& factor) {
+    if (loss == loss_amplitude) {
+        const float a = math::sqrt(intensity), s = math::sqrt(y);
+        factor = a > 0.0f ? 1.0f - s / a : 0.0f;
+        const double d = double(a) - double(s);
+        return 0.5 * d * d;
+    }
+    if (loss == loss_intensity) {
+        const float d = intensity - y;
+        factor = 2.0f * d;
+        return 0.5 * double(d) * double(d);
+    }
+    factor = 2.0f * (1.0f - y / (intensity + eps));
+    const double id = double(intensity) + double(eps);
+    return y > 0.0f ? id - double(y) - double(y) * math::log(id / double(y)) : id;
+}
+
 struct FarFieldLossF {
     complex64* psi;      // [modes][count][m]: in the model fields, out their gradients
     const float* data;   // [count][m] measured intensities, FFT order
@@ -322,23 +343,61 @@ struct FarFieldLossF {
         // Every loss is a function of I alone, so each mode's gradient is one real factor times
         // that mode's field: 2 df/d conj(Psi_k) = 2 f'(I) Psi_k.
         float factor;
-        double value;
-        if (loss == loss_amplitude) {
-            const float a = math::sqrt(intensity), s = math::sqrt(y);
-            factor = a > 0.0f ? 1.0f - s / a : 0.0f;
-            const double d = double(a) - double(s);
-            value = 0.5 * d * d;
-        } else if (loss == loss_intensity) {
-            const float d = intensity - y;
-            factor = 2.0f * d;
-            value = 0.5 * double(d) * double(d);
-        } else {
-            factor = 2.0f * (1.0f - y / (intensity + eps));
-            const double id = double(intensity) + double(eps);
-            value = y > 0.0f ? id - double(y) - double(y) * math::log(id / double(y)) : id;
-        }
+        const double value = pixel_loss(loss, intensity, y, eps, factor);
         for (index_t k = 0; k < modes; ++k) psi[i + k * stride] = psi[i + k * stride] * factor;
         return value;
+    }
+};
+
+// The coarse position search (docs/ptychography.md, "Position refinement"): the windows of a
+// batch moved by whole pixels (dy, dx), clamped to the object: moved[2j], moved[2j + 1] for the
+// positions j0 .. j0 + count - 1 (one element per position).
+struct OffsetCornersF {
+    const index_t* corner;  // [J][2] the current corners
+    index_t j0, dy, dx;
+    index_t max_row, max_col;  // H - my, W - mx
+    index_t* moved;         // [J][2]
+    LUMEN_HD void operator()(index_t b) const {
+        const index_t j = j0 + b;
+        const index_t r = corner[2 * j] + dy, c = corner[2 * j + 1] + dx;
+        moved[2 * j] = r < 0 ? 0 : (r > max_row ? max_row : r);
+        moved[2 * j + 1] = c < 0 ? 0 : (c > max_col ? max_col : c);
+    }
+};
+
+// Each frame's loss (the sum of pixel_loss over its measured pixels) for the model fields of a
+// batch, into out[first + b]; +inf where the window moved by (dy, dx) left the object (the
+// clamped corner differs from corner + offset). One element per position, looping over its frame.
+struct FrameLossGatherF {
+    const complex64* psi;  // [modes][count][m] model fields
+    const float* data;     // [count][m] measured intensities, FFT order
+    const float* mask;     // [m] or null
+    index_t m, count, modes;
+    int loss;
+    float eps;
+    index_t first;
+    const index_t* corner;  // [J][2] the current corners
+    const index_t* moved;   // [J][2] the corners the fields were computed at
+    index_t dy, dx;
+    float* out;             // [J]
+    LUMEN_HD void operator()(index_t b) const {
+        const index_t j = first + b;
+        if (moved[2 * j] != corner[2 * j] + dy || moved[2 * j + 1] != corner[2 * j + 1] + dx) {
+            out[j] = INFINITY;
+            return;
+        }
+        const index_t stride = count * m;
+        double acc = 0.0;
+        for (index_t r = 0; r < m; ++r) {
+            if (mask && mask[r] == 0.0f) continue;
+            const index_t i = b * m + r;
+            float intensity = 0.0f;
+            for (index_t k = 0; k < modes; ++k) intensity += norm(psi[i + k * stride]);
+            const float y = data[i] > 0.0f ? data[i] : 0.0f;
+            float factor;
+            acc += pixel_loss(loss, intensity, y, eps, factor);
+        }
+        out[j] = float(acc);
     }
 };
 

@@ -140,6 +140,33 @@ void Model::position_curvature(Loss loss, View<const complex64> object, View<flo
     });
 }
 
+void Model::frame_losses(Loss loss, View<const complex64> object, index_t dy, index_t dx, View<float> out) const {
+    const Impl& s = *impl_;
+    require(has_data(), "ptycho::Model::frame_losses: no measurements (call set_data first)");
+    s.require_single_slice("frame_losses");
+    s.require_view("frame_losses (object)", object.shape(), object_shape(), object.device());
+    s.require_view("frame_losses (output)", out.shape(), Shape{s.J}, out.device());
+    const int kind = loss == Loss::amplitude ? kp::loss_amplitude
+                     : loss == Loss::intensity ? kp::loss_intensity
+                                               : kp::loss_poisson;
+    const float eps = float(poisson_eps());
+    if (s.moved_corners.empty()) s.moved_corners = Array<index_t>(Shape{s.J, 2}, s.device);
+    const float* mask = s.mask.empty() ? nullptr : s.mask.data();
+    s.for_batches([&](index_t, index_t j0, index_t count) {
+        const index_t cm = count * s.m;
+        View<complex64> psi = s.work_view(count);
+        detail::for_each(s.device, count,
+                         kp::OffsetCornersF{s.corners.data(), j0, dy, dx, s.H - s.my, s.W - s.mx, s.moved_corners.data()});
+        const kp::Windows moved{s.moved_corners.data(), nullptr, j0, j0, s.my, s.mx, s.W};
+        for (index_t k = 0; k < s.K; ++k)
+            detail::for_each(s.device, cm, kp::ExitWaveF{moved, s.probe_ref(k), object.data(), psi.data() + k * cm});
+        s.propagate(s.plan_for(count), psi, count * s.K);
+        detail::for_each(s.device, count,
+                         kp::FrameLossGatherF{psi.data(), s.data.data() + j0 * s.m, mask, s.m, count, s.K, kind, eps, j0,
+                                              s.corners.data(), s.moved_corners.data(), dy, dx, out.data()});
+    });
+}
+
 void Model::far_field(View<const complex64> object, View<complex64> out) const {
     const Impl& s = *impl_;
     s.require_single_mode("far_field");

@@ -38,6 +38,7 @@ struct Model::Impl {
     Array<index_t> corners_host;
     Array<float> frac_host;
     Array<index_t> corners;  // on the device
+    mutable Array<index_t> moved_corners;  // [J][2] on the device: Model::frame_losses' windows
     Array<complex64> phase_y, phase_x;  // [J][my], [J][mx] Fourier-shift factors (sub-pixel only)
     // CPU overlap-add: for each batch, groups of positions whose windows are disjoint.
     struct Group {

@@ -330,7 +330,7 @@ void append_history(SolverResult& total, const SolverResult& part) {
 SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex64>& probe, const ReconOptions& opt,
                           bool refine, int iterations, int delay, StepSizes& steps, const IterationHook& monitor,
                           const Checkpointing* checkpoint, std::unique_ptr<PositionRefiner>& refiner,
-                          View<const float> positions, StopGuard* guard, double tau) {
+                          View<const float> positions, index_t search_radius, StopGuard* guard, double tau) {
     const Loss loss = opt.loss;
     steps = step_sizes(model, loss, object.view(), refine);
     const double lo0 = steps.lipschitz_object, lp0 = steps.lipschitz_probe;
@@ -354,7 +354,8 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
     // Position refinement: the loss also fills df/dp, and the positions step after each iteration.
     int done = 0;
     if (opt.refine_positions)
-        refiner = std::make_unique<PositionRefiner>(model, positions, opt.position_delay, loss);
+        refiner = std::make_unique<PositionRefiner>(model, positions, opt.position_delay, loss,
+                                                     opt.position_search ? search_radius : 0);
     auto position_gradient = [&]() -> View<float> {
         return refiner && refiner->wanted(done + 1) ? refiner->gradient() : View<float>();
     };
@@ -638,7 +639,8 @@ struct Reconstructor::State {
         if (opt.method == Method::awf || opt.method == Method::wf) {
             std::unique_ptr<PositionRefiner> refiner;
             r.solver = run_gradient(m, object, probe, opt, r.refined_probe, iterations, delay, r.steps, monitor,
-                                    checkpointing ? &checkpoint : nullptr, refiner, local_positions, guard.get(), tau);
+                                    checkpointing ? &checkpoint : nullptr, refiner, local_positions,
+                                    coarse_search_radius(positions), guard.get(), tau);
             if (refiner) {
                 r.refined_positions = true;
                 r.positions = gather_rows(refiner->positions());

@@ -306,3 +306,49 @@ TEST(PtychoPositions, CurvatureIsTheSecondDerivativeAtTheSolution) {
         model.set_positions(p0);
     }
 }
+
+// The coarse position search's per-frame losses: at offset (0, 0) they sum to loss(); at another
+// offset each is the loss term of a model built with that frame moved by the offset (whole pixels,
+// the sub-pixel remainder kept); a frame whose moved window leaves the object gets +inf.
+TEST(PtychoPositions, FrameLossesAreTheLossesOfTheMovedFrames) {
+    const Array<complex64> probe = smooth_modes(2, 70);
+    const Array<complex64> obj = test::random_complex(Shape{H, W}, 71);
+    for (Loss loss : {Loss::amplitude, Loss::intensity, Loss::poisson}) {
+        const Model model = model_with_data(2, true, probe);
+        Array<float> f(Shape{J});
+        model.frame_losses(loss, obj, 0, 0, f);
+        double sum = 0;
+        for (index_t j = 0; j < J; ++j) sum += double(f[j]);
+        EXPECT_NEAR(sum, model.loss(loss, obj, {}, {}), 1e-5 * std::fabs(sum)) << loss_name(loss);
+        const Array<float> p0 = positions(true, 31);
+        index_t inside = 0, outside = 0;
+        for (const auto& [dy, dx] : {std::pair<index_t, index_t>{1, -2}, {-3, 2}, {6, 5}}) {
+            model.frame_losses(loss, obj, dy, dx, f);
+            Array<float> p = p0.clone();
+            std::vector<bool> in(static_cast<std::size_t>(J));
+            for (index_t j = 0; j < J; ++j) {
+                const index_t r = model.corners()[2 * j] + dy, c = model.corners()[2 * j + 1] + dx;
+                in[std::size_t(j)] = r >= 0 && c >= 0 && r + my <= H && c + mx <= W;
+                if (in[std::size_t(j)]) {
+                    p[2 * j] += float(dy);
+                    p[2 * j + 1] += float(dx);
+                }
+            }
+            Model built = model_with_data(2, true, probe);
+            built.set_positions(p);
+            Array<float> g(Shape{J});
+            built.frame_losses(loss, obj, 0, 0, g);
+            for (index_t j = 0; j < J; ++j) {
+                if (in[std::size_t(j)]) {
+                    ++inside;
+                    EXPECT_NEAR(f[j], g[j], 1e-5 * std::fabs(g[j])) << loss_name(loss) << " j=" << j << " offset " << dy << "," << dx;
+                } else {
+                    ++outside;
+                    EXPECT_TRUE(std::isinf(f[j])) << loss_name(loss) << " j=" << j;
+                }
+            }
+        }
+        EXPECT_GT(inside, 0);
+        EXPECT_GT(outside, 0);
+    }
+}

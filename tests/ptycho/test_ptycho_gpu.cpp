@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "lumen/linalg.hpp"
 #include "lumen/ptycho/metrics.hpp"
@@ -83,7 +84,8 @@ TEST_P(PtychoGpu, ModelMatchesTheCpu) {
 }
 
 // Three probe modes: intensities, losses and every gradient (object, modes, positions), the
-// Gauss-Newton position curvature, and moved positions, against the CPU.
+// Gauss-Newton position curvature, the coarse search's per-frame losses, and moved positions,
+// against the CPU.
 TEST_P(PtychoGpu, ModesAndPositionGradientsMatchTheCpu) {
     LUMEN_REQUIRE_GPU();
     const bool subpixel = GetParam();
@@ -115,6 +117,20 @@ TEST_P(PtychoGpu, ModesAndPositionGradientsMatchTheCpu) {
         cpu.position_curvature(l, obj, c);
         gpu.position_curvature(l, obj_d, c_d);
         EXPECT_LT(test::max_rel_diff(c, host(c_d)), 1e-3) << loss_name(l);
+        // The coarse search's per-frame losses at moved windows (+inf where a window leaves).
+        for (const auto& [dy, dx] : {std::pair<index_t, index_t>{0, 0}, {7, -9}}) {
+            Array<float> fl(Shape{J}), fl_d(Shape{J}, Device::cuda);
+            cpu.frame_losses(l, obj, dy, dx, fl);
+            gpu.frame_losses(l, obj_d, dy, dx, fl_d);
+            const Array<float> fg = host(fl_d);
+            for (index_t j = 0; j < J; ++j) {
+                if (std::isinf(fl[j])) {
+                    EXPECT_TRUE(std::isinf(fg[j])) << loss_name(l) << " j=" << j;
+                } else {
+                    EXPECT_NEAR(fg[j], fl[j], 1e-4 * std::fabs(fl[j])) << loss_name(l) << " j=" << j;
+                }
+            }
+        }
     }
     Array<float> moved = pos.clone();
     for (index_t i = 0; i < moved.size(); ++i) moved[i] = std::max(0.0f, moved[i] - 0.37f);

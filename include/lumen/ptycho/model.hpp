@@ -45,6 +45,11 @@ const char* loss_name(Loss loss) noexcept;
 // non-negative (scans read from files are shifted so that the smallest coordinate is 0).
 Shape object_shape_for(View<const float> positions, const Shape& probe_shape);
 
+// The half-width R (whole pixels) of the coarse position search of a scan (docs/ptychography.md,
+// "Position refinement"): the positions' mean spacing sqrt(area / J) over their bounding box (a
+// line scan: length / (J - 1)), rounded up, plus 1. positions: all of the scan's, [J][2], any device.
+index_t coarse_search_radius(View<const float> positions);
+
 struct ModelOptions {
     // Frames per batched FFT; 0 chooses as many as fit in about 256 MiB of work buffer.
     index_t batch = 0;
@@ -170,6 +175,13 @@ public:
     // the model): sum over the frame of w(I) (dI/dp)^2 (docs/ptychography.md, "Position
     // refinement"); exact where the model fits the data. Costs about two gradients.
     void position_curvature(Loss loss, View<const complex64> object, View<float> out) const;
+    // The coarse position search (docs/ptychography.md, "Position refinement"): each frame's loss
+    // term with its window moved by whole pixels (dy, dx) from its current corner (the sub-pixel
+    // remainder, the probe and the object held), into out [J] (the model's device; the rank's own
+    // frames in a distributed run, not summed); +inf for a frame whose moved window would leave
+    // the object. At (0, 0) the terms sum to loss(). One forward pass: one FFT per frame and mode.
+    // Single-slice.
+    void frame_losses(Loss loss, View<const complex64> object, index_t dy, index_t dx, View<float> out) const;
     // How well the model fits the measurements at this object: the sum over measured pixels of
     // (sqrt y - |Psi|)^2, the same sum's expectation if y were Poisson counts with mean |Psi|^2
     // (1/4 per bright pixel, less for dark ones), and the number of measured pixels. ratio() =

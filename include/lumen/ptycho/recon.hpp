@@ -90,6 +90,11 @@ struct ReconOptions {
     // `position_delay` iterations (docs/ptychography.md, "Position refinement").
     bool refine_positions = false;
     int position_delay = 10;
+    // With refine_positions: the coarse whole-pixel search of each position's frame loss, over
+    // +-R pixels (R: the scan's mean spacing + 1 px, coarse_search_radius), after the first
+    // gradient step (at the earliest after iteration 11) and every 10 iterations until it moves
+    // nothing (docs/ptychography.md, "Position refinement"). false: the gradient steps alone.
+    bool position_search = true;
     // Multi-slice object (AWF / WF; docs/ptychography.md, "Multi-slice"): N slices slice_distance
     // metres apart (> 0 when slices > 1; reconstruct(Scan) takes the scan's when this is 0). Not
     // with position refinement or checkpoints. The estimates callback then sees the stack [N][H][W].
