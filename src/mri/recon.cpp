@@ -120,6 +120,7 @@ double percentile_abs(View<const complex64> x, double q) {
 // What one slice's set-up makes and the next slice reuses.
 struct SliceReconstructor::State {
     ReconOptions options;
+    index_t scale_pixels = 0;           // set_scale_pixels (0: the image's own)
     Device dev = Device::cpu;
     Array<complex64> y;                 // the masked (then scaled) k-space [C][H][W]
     Array<float> mask;                  // zero-filled: the mask [H][W] (the operator keeps its own)
@@ -296,7 +297,10 @@ struct SliceReconstructor::State {
         SliceInfo r;
         Array<complex64> x(plane(H, W), dev);
         A->apply_adjoint(y.view(), x.view());
-        const double s = percentile_abs(x.view(), 0.99);
+        // The top 1 % of scale_pixels pixels (the image's and, beyond them, air).
+        const double q = scale_pixels > x.size() ? std::max(0.0, 1.0 - 0.01 * double(scale_pixels) / double(x.size()))
+                                                  : 0.99;
+        const double s = percentile_abs(x.view(), q);
         require(s > 0.0 && std::isfinite(s),
                 "reconstruct_slice: the coil-combined zero-filled image is zero; the coil maps and the measured "
                 "k-space do not overlap (all-zero maps?)");
@@ -395,6 +399,14 @@ SliceReconstructor& SliceReconstructor::operator=(SliceReconstructor&&) noexcept
 SliceReconstructor::~SliceReconstructor() = default;
 
 const ReconOptions& SliceReconstructor::options() const { return state_->options; }
+
+void SliceReconstructor::set_scale_pixels(index_t pixels) { state_->scale_pixels = std::max<index_t>(0, pixels); }
+
+void SliceReconstructor::set_noise_variance(double variance) {
+    require_option(std::isfinite(variance) && variance >= 0.0, "ReconOptions.noise_variance",
+                   "must be a positive number (0: estimated from the data), got " + std::to_string(variance));
+    state_->options.noise_variance = variance;
+}
 
 SliceInfo SliceReconstructor::reconstruct(View<const complex64> kspace, View<const float> mask,
                                           View<const complex64> maps, View<float> magnitude, View<complex64> image,

@@ -162,6 +162,15 @@ public:
     SliceInfo reconstruct(View<const complex64> kspace, View<const float> mask, View<const complex64> maps,
                           View<float> magnitude, View<complex64> image, index_t part = 0, index_t parts = 1);
     const ReconOptions& options() const;
+    // sigma^2 per sample for the next slices' discrepancy stop (ReconOptions::noise_variance; 0:
+    // each slice's own estimate). For data whose noise was measured before they were reduced (a
+    // cropped readout has no air margin left to estimate it from: lumen/mri/preprocess.hpp).
+    void set_noise_variance(double variance);
+    // The data scale s of the next slices as the 99th percentile of |A^H y| over this many pixels,
+    // the image's and, beyond them, air (0: the image's own). A slice whose readout was cropped
+    // (lumen/mri/preprocess.hpp) passes its full grid's size, so that its relative lambda means
+    // what it means on the full grid (the cropped-away rows are air, below that percentile).
+    void set_scale_pixels(index_t pixels);
 
     struct State;
 
