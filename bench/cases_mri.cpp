@@ -380,7 +380,7 @@ LumenPipeline lumen_pipeline(const Data& d, Method method, Device dev, int itera
     SliceReconstructor r(o);
     if (p.readout_cropped) {
         r.set_noise_variance(variance);
-        r.set_scale_pixels(d.H * d.W);
+        r.set_readout_crop(d.H);
     }
     SliceRecon rec = r.reconstruct(p.kspace.view(), p.mask.view(), maps.view());
     out.magnitude = std::move(rec.magnitude);

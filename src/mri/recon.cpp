@@ -120,7 +120,7 @@ double percentile_abs(View<const complex64> x, double q) {
 // What one slice's set-up makes and the next slice reuses.
 struct SliceReconstructor::State {
     ReconOptions options;
-    index_t scale_pixels = 0;           // set_scale_pixels (0: the image's own)
+    index_t full_rows = 0;              // set_readout_crop (0: not cropped)
     Device dev = Device::cpu;
     Array<complex64> y;                 // the masked (then scaled) k-space [C][H][W]
     Array<float> mask;                  // zero-filled: the mask [H][W] (the operator keeps its own)
@@ -180,7 +180,7 @@ struct SliceReconstructor::State {
     // `stop_variance` > 0: the discrepancy rule with o's tau, sigma^2 / s^2 per measured sample.
     SolverResult solve(const LinOpPtr<complex64>& model, View<const complex64> b, View<complex64> x,
                        const ReconOptions& o, double lambda, const IterationCallback& callback,
-                       double stop_variance) {
+                       double stop_variance, double rows) {
         SolverOptions so;
         so.max_iterations = o.resolved_iterations();
         so.tolerance = o.tolerance;
@@ -189,7 +189,8 @@ struct SliceReconstructor::State {
         const double tau = o.resolved_tau();
         const double measured = sum(A->mask()) * double(C);
         if (tau > 0.0 && stop_variance > 0.0 && measured > 0.0) {
-            so.discrepancy.tau = tau;
+            // A cropped readout (set_readout_crop): M_full = (M + rows - 1) / rows <= tau.
+            so.discrepancy.tau = std::max(rows * tau - (rows - 1.0), 1e-3 * tau);
             if (o.method == Method::cg_sense) {
                 // CG on the normal equations holds no data residual: one more A x per iteration.
                 if (misfit_work.shape() != b.shape() || misfit_work.device() != dev)
@@ -297,9 +298,9 @@ struct SliceReconstructor::State {
         SliceInfo r;
         Array<complex64> x(plane(H, W), dev);
         A->apply_adjoint(y.view(), x.view());
-        // The top 1 % of scale_pixels pixels (the image's and, beyond them, air).
-        const double q = scale_pixels > x.size() ? std::max(0.0, 1.0 - 0.01 * double(scale_pixels) / double(x.size()))
-                                                  : 0.99;
+        // The top 1 % of the full grid's pixels (the image's and, beyond them, air).
+        const double rows = full_rows > H ? double(full_rows) / double(H) : 1.0;
+        const double q = rows > 1.0 ? std::max(0.0, 1.0 - 0.01 * rows) : 0.99;
         const double s = percentile_abs(x.view(), q);
         require(s > 0.0 && std::isfinite(s),
                 "reconstruct_slice: the coil-combined zero-filled image is zero; the coil maps and the measured "
@@ -343,7 +344,7 @@ struct SliceReconstructor::State {
                     go_on = o.inspect(it, inspected.view()) && go_on;
                 }
                 if (watch_plateau && std::isfinite(it.misfit)) {
-                    misfits.push_back(it.misfit);
+                    misfits.push_back((it.misfit + rows - 1.0) / rows);  // the full grid's (set_readout_crop)
                     if (go_on && misfit_plateau_reached(misfits, it.residual)) {
                         plateau = true;
                         go_on = false;
@@ -359,14 +360,14 @@ struct SliceReconstructor::State {
         // unconstrained; with its own first pass 0.0003).
         LinOpPtr<complex64> model = A;
         if (o.partial_fourier.any()) {
-            (void)solve(A, b, x.view(), o, lambda, nullptr, stop_variance);
+            (void)solve(A, b, x.view(), o, lambda, nullptr, stop_variance, rows);
             // The first estimate in the data's units, as the phase is taken from it.
             scale(complex64(float(s)), x.view());
             constrained = phase_constrained(A, x.view(), o.partial_fourier);
             model = constrained.op;
             fill(x.view(), complex64(0.0f));
         }
-        r.solver = solve(model, b, x.view(), o, lambda, callback, stop_variance);
+        r.solver = solve(model, b, x.view(), o, lambda, callback, stop_variance, rows);
         if (plateau && r.solver.stop_reason == "callback") r.solver.stop_reason = "misfit_plateau";
         estimate = {};
         if (o.partial_fourier.any())
@@ -400,7 +401,7 @@ SliceReconstructor::~SliceReconstructor() = default;
 
 const ReconOptions& SliceReconstructor::options() const { return state_->options; }
 
-void SliceReconstructor::set_scale_pixels(index_t pixels) { state_->scale_pixels = std::max<index_t>(0, pixels); }
+void SliceReconstructor::set_readout_crop(index_t full_rows) { state_->full_rows = std::max<index_t>(0, full_rows); }
 
 void SliceReconstructor::set_noise_variance(double variance) {
     require_option(std::isfinite(variance) && variance >= 0.0, "ReconOptions.noise_variance",

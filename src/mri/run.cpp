@@ -477,20 +477,21 @@ RunSummary run_recon(const RunOptions& o) {
         variance_sum += variance;
         // Readout oversampling and coil compression removed before ESPIRiT and the iterations
         // (lumen/mri/preprocess.hpp; the noise level above, from the readout margin, comes first).
-        // No crop under a partial-Fourier model (its extents are the full grid's); zero-filled is not
-        // compressed (it would change its RSS, and saves nothing).
+        // No crop for partial-Fourier scans (the model's extents are the full grid's; unfilled, a
+        // 75 % scan's residual went from 1.2 to 80 cropped: not understood, so not done); zero-filled
+        // is not compressed (it would change its RSS, and saves nothing).
         const PreparedSlice p =
             prepare_slice(std::move(k), m.view(),
                           need_maps && o.maps == MapsSource::truth ? slice_maps(truth_maps, s) : View<const complex64>(),
-                          rh, o.preprocess, !recon.partial_fourier.any(), need_maps);
+                          rh, o.preprocess, !assessment.partial_fourier.any(), need_maps);
         sum.readout_cropped = sum.readout_cropped || p.readout_cropped;
         sum.virtual_coils = p.virtual_coils;
         sum.coil_energy_kept = p.kept_fraction;
         // The cropped readout has no air margin left: its stop uses the full grid's estimate.
         if (!(recon.noise_variance > 0.0))
             reconstructor.set_noise_variance(p.readout_cropped && readout_variance > 0.0 ? readout_variance : 0.0);
-        // ... and keeps the full grid's data scale (the relative lambda means the same).
-        reconstructor.set_scale_pixels(p.readout_cropped ? h.height * h.width : 0);
+        // ... and keeps the full grid's data scale and misfit (lambda and tau mean the same).
+        reconstructor.set_readout_crop(p.readout_cropped ? h.height : 0);
         // ESPIRiT reads only the calibration region, which the mask samples fully: the data need no
         // masking before it.
         View<const complex64> maps;
@@ -514,8 +515,10 @@ RunSummary run_recon(const RunOptions& o) {
             break;
         }
         if (r.residual_sq >= 0.0 && variance > 0.0) {
-            residual_sum += r.residual_sq;
-            residual_norm += double(r.measured) * variance;
+            // A cropped readout's removed rows count at their noise level, as in the stop.
+            const double removed = p.readout_cropped ? double(r.measured) * double(h.height - rh) / double(rh) : 0.0;
+            residual_sum += r.residual_sq + removed * variance;
+            residual_norm += (double(r.measured) + removed) * variance;
         }
         const Array<float> c = center_crop(r.magnitude.view(), rh, rw);
         std::copy(c.begin(), c.end(), volume.data() + s * rh * rw);

@@ -166,11 +166,13 @@ public:
     // each slice's own estimate). For data whose noise was measured before they were reduced (a
     // cropped readout has no air margin left to estimate it from: lumen/mri/preprocess.hpp).
     void set_noise_variance(double variance);
-    // The data scale s of the next slices as the 99th percentile of |A^H y| over this many pixels,
-    // the image's and, beyond them, air (0: the image's own). A slice whose readout was cropped
-    // (lumen/mri/preprocess.hpp) passes its full grid's size, so that its relative lambda means
-    // what it means on the full grid (the cropped-away rows are air, below that percentile).
-    void set_scale_pixels(index_t pixels);
+    // The next slices are the centre rows of a readout of `full_rows` rows (its oversampling
+    // removed: lumen/mri/preprocess.hpp; 0: not cropped). Their data scale s is then the 99th
+    // percentile of |A^H y| over the full grid's pixels (the cropped-away rows are air, below
+    // it), and the discrepancy stop tests the full grid's misfit, the removed rows' samples
+    // counted at their noise level (misfit 1: air is noise only), (M + r - 1) / r with
+    // r = full_rows / H, so that lambda and tau mean what they mean on the full grid.
+    void set_readout_crop(index_t full_rows);
 
     struct State;
 
