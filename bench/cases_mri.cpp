@@ -10,6 +10,10 @@
 //                  least-squares scale fit, against the noiseless truth) is 1.1x the worse of the
 //                  two best errors, so both reach it; the run with the fewest iterations that
 //                  reaches it is timed (BART including its file I/O, which is small here).
+//   mri/pipeline-cg-sense, mri/pipeline-l1-wavelet (15 coils 640x368), mri/pipeline-8coil-* (8
+//                  coils 512x256, 256^2 box): what `lumen-mri recon` does by default (readout crop,
+//                  coil compression, ESPIRiT, the method's defaults) against bart ecalib + pics, and
+//                  against BART given the same preprocessing; interleaved, medians (below).
 //
 // lumen's rows run on --device (the data are made on the CPU, outside the timing, and copied
 // there; the ESPIRiT maps the other cases use are computed once on the CPU, so that every device
