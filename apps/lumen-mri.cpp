@@ -40,6 +40,9 @@ void register_flags() {
         {"RunOptions.maps", "--maps"},
         {"RunOptions.prewhiten", "--no-prewhiten"},
         {"RunOptions.pocs", "--partial-fourier"},
+        {"PreprocessOptions.readout_crop", "--no-readout-crop"},
+        {"PreprocessOptions.coil_energy", "--coil-energy"},
+        {"PreprocessOptions.virtual_coils", "--virtual-coils"},
         {"MaskSpec.kind", "--mask"},
         {"MaskSpec.acceleration", "--accel"},
         {"MaskSpec.center_fraction", "--center-fraction"},
@@ -260,6 +263,17 @@ void setup(CLI::App& app) {
                     "partial-Fourier scans: pocs (fill the left-out part: POCS for zf, a phase-constrained model for the "
                     "iterative methods) or zero-fill")->capture_default_str();
     rec->add_option("--pocs-iters", ro.recon.pocs_iterations, "POCS iterations for partial Fourier")->capture_default_str();
+    static bool no_readout_crop = false;
+    rec->add_flag("--no-readout-crop", no_readout_crop,
+                  "reconstruct on the full oversampled readout (default: when the mask is the same on every row, the "
+                  "k-space of the centre recon-size rows is made first, and ESPIRiT and the iterations run on it)");
+    rec->add_option("--coil-energy", ro.preprocess.coil_energy,
+                    "iterative methods: compress the coils to the fewest virtual coils (SVD of the data) holding this "
+                    "fraction of the data energy; 1: no compression (docs/mri.md)")
+        ->capture_default_str();
+    rec->add_option("--virtual-coils", ro.preprocess.virtual_coils,
+                    "iterative methods: exactly this many virtual coils (overrides --coil-energy; 0: by energy)")
+        ->capture_default_str();
     rec_mask.add(*rec);
     add_espirit_options(*rec, ro.espirit);
     app::add_common_options(*rec, rec_common, true);
@@ -267,6 +281,7 @@ void setup(CLI::App& app) {
     rec->callback([] {
         ro.png_prefix = io::preview_prefix(ro.output, png, no_png);
         ro.prewhiten = !no_prewhiten;
+        ro.preprocess.readout_crop = !no_readout_crop;
         if (partial_fourier != "pocs" && partial_fourier != "zero-fill")
             throw Error(ErrorCode::usage, "--partial-fourier: unknown value '" + partial_fourier + "'; expected pocs or zero-fill");
         ro.pocs = partial_fourier == "pocs";
@@ -324,6 +339,10 @@ void setup(CLI::App& app) {
             j["noise_variance"] = s.noise_variance;
             j["noise_source"] = s.noise_source;
             j["partial_fourier"] = s.partial_fourier.any();
+            j["readout_cropped"] = s.readout_cropped;
+            j["coils"] = s.header.coils;
+            j["virtual_coils"] = s.virtual_coils;
+            j["coil_energy_kept"] = s.coil_energy_kept;
             j["warnings"] = checks.warning_count();
             j["noise_normalised_residual"] = s.residual >= 0.0 ? nlohmann::json(s.residual) : nlohmann::json(nullptr);
             app::print_json(j);

@@ -10,6 +10,10 @@
 //                  least-squares scale fit, against the noiseless truth) is 1.1x the worse of the
 //                  two best errors, so both reach it; the run with the fewest iterations that
 //                  reaches it is timed (BART including its file I/O, which is small here).
+//   mri/pipeline-cg-sense, mri/pipeline-l1-wavelet (15 coils 640x368), mri/pipeline-8coil-* (8
+//                  coils 512x256, 256^2 box): what `lumen-mri recon` does by default (readout crop,
+//                  coil compression, ESPIRiT, the method's defaults) against bart ecalib + pics, and
+//                  against BART given the same preprocessing; interleaved, medians (below).
 //
 // lumen's rows run on --device (the data are made on the CPU, outside the timing, and copied
 // there; the ESPIRiT maps the other cases use are computed once on the CPU, so that every device
@@ -17,11 +21,14 @@
 //
 // BART reads the same k-space and mask (missing samples exactly zero) through .cfl/.hdr files:
 // dims [1, W, H, coils] in BART's column-major order are exactly lumen's C-order [coils][H][W].
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +37,8 @@
 #include "lumen/linalg.hpp"
 #include "lumen/mri/espirit.hpp"
 #include "lumen/mri/mask.hpp"
+#include "lumen/mri/noise.hpp"
+#include "lumen/mri/preprocess.hpp"
 #include "lumen/mri/recon.hpp"
 #include "lumen/mri/sense.hpp"
 #include "lumen/mri/simulate.hpp"
@@ -42,6 +51,7 @@ namespace {
 constexpr index_t kC = 15, kH = 640, kW = 368, kR = 320;
 
 struct Data {
+    index_t C = kC, H = kH, W = kW, R = kR;
     std::string dir;
     SimulatedScan scan;
     Array<float> mask;
@@ -67,34 +77,42 @@ Array<complex64> read_cfl(const std::string& stem, index_t n) {
     return a;
 }
 
+// One simulated slice (noise 0.01, seed 1) with a fastMRI random 4x mask (seed 1), C coils,
+// H x W k-space (the readout H 2x oversampled), an R x R recon box.
+Data make_data(index_t C, index_t H, index_t W, index_t R, const std::string& name) {
+    Data x;
+    x.C = C;
+    x.H = H;
+    x.W = W;
+    x.R = R;
+    x.dir = (std::filesystem::temp_directory_path() / name).string();
+    std::filesystem::create_directories(x.dir);
+    SimulationOptions o;
+    o.height = H;
+    o.width = W;
+    o.coils = C;
+    o.recon_height = R;
+    o.recon_width = R;
+    o.noise = 0.01;
+    o.seed = 1;
+    x.scan = simulate(o);
+    MaskSpec spec;
+    spec.kind = MaskKind::random;
+    spec.acceleration = 4.0;
+    spec.seed = 1;
+    x.mask = make_mask(spec, H, W);
+    x.y = Array<complex64>(Shape{C, H, W});
+    apply_mask(View<const complex64>(x.scan.kspace.data(), Shape{C, H, W}), x.mask.view(), x.y.view());
+    x.bart = bart_available();
+    if (x.bart) {
+        write_cfl(x.dir + "/ksp", {1, W, H, C}, x.y.data(), x.y.size());
+        write_cfl(x.dir + "/coils", {1, W, H, C}, x.scan.kspace.data(), C * H * W);
+    }
+    return x;
+}
+
 const Data& data() {
-    static Data d = [] {
-        Data x;
-        x.dir = (std::filesystem::temp_directory_path() / "lumen-bench-mri").string();
-        std::filesystem::create_directories(x.dir);
-        SimulationOptions o;
-        o.height = kH;
-        o.width = kW;
-        o.coils = kC;
-        o.recon_height = kR;
-        o.recon_width = kR;
-        o.noise = 0.01;
-        o.seed = 1;
-        x.scan = simulate(o);
-        MaskSpec spec;
-        spec.kind = MaskKind::random;
-        spec.acceleration = 4.0;
-        spec.seed = 1;
-        x.mask = make_mask(spec, kH, kW);
-        x.y = Array<complex64>(Shape{kC, kH, kW});
-        apply_mask(View<const complex64>(x.scan.kspace.data(), Shape{kC, kH, kW}), x.mask.view(), x.y.view());
-        x.bart = bart_available();
-        if (x.bart) {
-            write_cfl(x.dir + "/ksp", {1, kW, kH, kC}, x.y.data(), x.y.size());
-            write_cfl(x.dir + "/coils", {1, kW, kH, kC}, x.scan.kspace.data(), kC * kH * kW);
-        }
-        return x;
-    }();
+    static Data d = make_data(kC, kH, kW, kR, "lumen-bench-mri");
     return d;
 }
 
@@ -288,4 +306,207 @@ LUMEN_BENCH_CASE("mri/recon-slices", "CG-SENSE of 4 slices in a row (15 coils 64
         SliceReconstructor r(o);
         for (int s = 0; s < kSlices; ++s) (void)r.reconstruct(d.y.view(), d.mask.view(), maps.view(), s, kSlices);
     }, {{"slices/s", double(kSlices)}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole pipeline of `lumen-mri recon` by default (src/mri/run.cpp) on one slice, against BART
+// doing the same job, timed interleaved (lumen, BART, BART with lumen's preprocessing; repeated
+// --repeats times, medians):
+//   lumen   readout-noise estimate, prepare_slice with the default PreprocessOptions (readout
+//           crop to the recon box, coil compression to the default energy fraction), ESPIRiT,
+//           the method with its defaults (discrepancy stop)
+//   BART    bart ecalib -m1 && bart pics on the full grid, all coils
+//   BART, lumen's preprocessing   bart fft -i -u 4 | resize -c 2 R | fft -u 4 (the readout crop),
+//           bart cc -A -S -p V (V = lumen's virtual coils, SVD over all data), then ecalib && pics
+// BART's iteration counts: the fewest of a sweep whose PSNR reaches lumen's (else the fewest within
+// 0.1 dB of its best); where BART's best is below lumen's, lumen is also timed with the fewest
+// iterations whose PSNR reaches BART's (`--iters N --stop iterations`, lumen's lever 3).
+// Quality: NRMSE and PSNR of the centre R x R magnitude against the noiseless truth after a
+// least-squares scale (BART's image scale is its own). BART times include process starts and
+// file I/O (small next to ESPIRiT here).
+namespace {
+
+const Data& data8() {
+    static Data d = make_data(8, 512, 256, 256, "lumen-bench-mri8");
+    return d;
+}
+
+struct Score {
+    double nrmse = 0.0, psnr_db = 0.0;
+};
+
+Score score(const Data& d, const Array<float>& magnitude) {
+    const Array<float> c = center_crop(magnitude.view(), d.R, d.R);
+    const Array<float>& t = d.scan.target;
+    double tc = 0, cc = 0, tt = 0, peak = 0;
+    for (index_t i = 0; i < c.size(); ++i) {
+        tc += double(t[i]) * c[i];
+        cc += double(c[i]) * c[i];
+        tt += double(t[i]) * t[i];
+        peak = std::max(peak, double(t[i]));
+    }
+    const double a = cc > 0 ? tc / cc : 0.0;
+    double e = 0;
+    for (index_t i = 0; i < c.size(); ++i) e += std::pow(double(t[i]) - a * c[i], 2);
+    Score s;
+    s.nrmse = std::sqrt(e / tt);
+    s.psnr_db = 10.0 * std::log10(peak * peak * double(c.size()) / e);
+    return s;
+}
+
+struct LumenPipeline {
+    Array<float> magnitude;
+    index_t virtual_coils = 0;
+    int iterations = 0;
+    std::vector<double> psnr;  // every iterate's, when asked for (untimed runs)
+};
+
+// iterations > 0: exactly that many (--iters N --stop iterations); score: every iterate's PSNR.
+LumenPipeline lumen_pipeline(const Data& d, Method method, Device dev, int iterations = 0, bool score_iterates = false) {
+    LumenPipeline out;
+    const double variance = readout_noise_variance(d.y.view(), d.mask.view());
+    const PreparedSlice p = prepare_slice(d.y.clone(), d.mask.view(), {}, d.R, PreprocessOptions{});
+    const Array<complex64> maps = espirit(p.kspace.view(), p.mask.view(), EspiritOptions{}, dev).maps;
+    ReconOptions o;
+    o.method = method;
+    o.device = dev;
+    if (iterations > 0) {
+        o.iterations = iterations;
+        o.stop = Stop::iterations;
+    }
+    if (score_iterates)
+        o.inspect = [&](const IterationInfo&, View<const complex64> x) {
+            Array<float> m(x.shape(), x.device());
+            sense_magnitude(x, maps.view(), m.view());
+            out.psnr.push_back(score(d, m.to(Device::cpu)).psnr_db);
+            return true;
+        };
+    SliceReconstructor r(o);
+    if (p.readout_cropped) {
+        r.set_noise_variance(variance);
+        r.set_readout_crop(d.H);
+    }
+    SliceRecon rec = r.reconstruct(p.kspace.view(), p.mask.view(), maps.view());
+    out.magnitude = std::move(rec.magnitude);
+    out.virtual_coils = p.virtual_coils;
+    out.iterations = rec.solver.iterations;
+    return out;
+}
+
+double seconds_of(const std::function<void()>& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// BART's iteration count: the fewest of the sweep whose PSNR reaches `target` (lumen's); where
+// none does, the fewest within 0.1 dB of BART's best (more iterations buy BART nothing then).
+int bart_iterations(const Data& d, const std::string& pics, const std::string& out, index_t height,
+                    const std::vector<int>& iters, double target, Score& chosen, bench::Bench& bench,
+                    const std::string& tag) {
+    std::vector<Score> scores;
+    double best = -1e9;
+    for (int n : iters) {
+        run_shell("cd " + d.dir + " && " + pics + " -i " + std::to_string(n) + " " + out);
+        Array<complex64> x = read_cfl(d.dir + "/" + out.substr(out.rfind(' ') + 1), height * d.W);
+        Array<float> m(Shape{height, d.W});
+        for (index_t i = 0; i < m.size(); ++i) m[i] = abs(x[i]);
+        scores.push_back(score(d, m));
+        bench.figure(tag + " PSNR @" + std::to_string(n) + " it", "dB", scores.back().psnr_db);
+        best = std::max(best, scores.back().psnr_db);
+    }
+    const double bar = best >= target ? target : best - 0.1;
+    for (std::size_t i = 0; i < iters.size(); ++i)
+        if (scores[i].psnr_db >= bar) {
+            chosen = scores[i];
+            return iters[i];
+        }
+    chosen = scores.back();
+    return iters.back();
+}
+
+void pipeline(bench::Bench& bench, const Data& d, Method method, const std::string& flags, const std::vector<int>& iters) {
+    const Device dev = bench.device();
+    const LumenPipeline l = lumen_pipeline(d, method, dev, 0, true);
+    const Score ls = score(d, l.magnitude);
+    bench.figure("lumen PSNR", "dB", ls.psnr_db);
+    bench.figure("lumen NRMSE", "nrmse", ls.nrmse);
+    bench.figure("lumen iterations (discrepancy stop)", "iterations", l.iterations);
+    bench.figure("lumen virtual coils", "coils", double(l.virtual_coils));
+    std::vector<double> tl, tb, tp, tq;
+    std::string bart_full, bart_prep;
+    int nq = 0;  // lumen's iterations to BART's PSNR (0: not reached before its default stop)
+    if (d.bart) {
+        const std::string R = std::to_string(d.R), V = std::to_string(l.virtual_coils);
+        const bool cc = l.virtual_coils < d.C;
+        // Maps for the iteration sweeps, made once; the timed commands make their own.
+        run_shell("cd " + d.dir + " && bart ecalib -m1 ksp maps");
+        const std::string crop = "bart fft -i -u 4 ksp hy && bart resize -c 2 " + R + " hy hyc && bart fft -u 4 hyc kc" +
+                                 (cc ? " && bart cc -A -S -p " + V + " kc kcc" : " && bart copy kc kcc");
+        run_shell("cd " + d.dir + " && " + crop + " && bart ecalib -m1 kcc mapsc");
+        Score bs, ps;
+        const int nb = bart_iterations(d, "bart pics -S " + flags, "ksp maps out", d.H, iters, ls.psnr_db, bs, bench,
+                                       "bart");
+        const int np = bart_iterations(d, "bart pics -S " + flags, "kcc mapsc outc", d.R, iters, ls.psnr_db, ps, bench,
+                                       "bart, lumen's preprocessing,");
+        bench.figure("bart iterations", "iterations", nb);
+        bench.figure("bart PSNR", "dB", bs.psnr_db);
+        bench.figure("bart, lumen's preprocessing, iterations", "iterations", np);
+        bench.figure("bart, lumen's preprocessing, PSNR", "dB", ps.psnr_db);
+        bart_full = "cd " + d.dir + " && bart ecalib -m1 ksp maps && bart pics -S " + flags + " -i " + std::to_string(nb) +
+                    " ksp maps out > /dev/null 2>&1";
+        bart_prep = "cd " + d.dir + " && " + crop + " && bart ecalib -m1 kcc mapsc && bart pics -S " + flags + " -i " +
+                    std::to_string(np) + " kcc mapsc outc > /dev/null 2>&1";
+        // Fewer iterations to the same quality: lumen's first iterate at BART's PSNR (--iters N
+        // --stop iterations), when BART's is below lumen's default result.
+        for (std::size_t i = 0; i < l.psnr.size() && bs.psnr_db < ls.psnr_db; ++i)
+            if (l.psnr[i] >= bs.psnr_db) {
+                nq = int(i) + 1;
+                break;
+            }
+        if (nq > 0) bench.figure("lumen iterations to bart's PSNR", "iterations", nq);
+    }
+    for (int r = 0; r < std::max(1, bench.options().repeats); ++r) {
+        tl.push_back(seconds_of([&] { (void)lumen_pipeline(d, method, dev); }));
+        if (d.bart) {
+            tb.push_back(seconds_of([&] { (void)std::system(bart_full.c_str()); }));
+            tp.push_back(seconds_of([&] { (void)std::system(bart_prep.c_str()); }));
+            if (nq > 0) tq.push_back(seconds_of([&] { (void)lumen_pipeline(d, method, dev, nq); }));
+        }
+    }
+    bench.record("lumen recon (default pipeline)", median(tl));
+    if (d.bart) {
+        bench.record("bart ecalib + pics", median(tb));
+        bench.record("bart with lumen's preprocessing", median(tp));
+        bench.figure("lumen time / bart time", "ratio", median(tl) / median(tb));
+        bench.figure("lumen time / bart-with-preprocessing time", "ratio", median(tl) / median(tp));
+        if (nq > 0) {
+            bench.record("lumen recon --iters N --stop iterations (bart's PSNR)", median(tq));
+            bench.figure("lumen at bart's PSNR time / bart time", "ratio", median(tq) / median(tb));
+            bench.figure("lumen at bart's PSNR time / bart-with-preprocessing time", "ratio", median(tq) / median(tp));
+        }
+    }
+}
+
+}  // namespace
+
+LUMEN_BENCH_CASE("mri/pipeline-cg-sense", "lumen-mri recon's default pipeline (crop, coil compression, ESPIRiT, CG-SENSE), 15 coils 640x368, vs BART") {
+    pipeline(bench, data(), Method::cg_sense, "-l2 -r 0.001", {5, 10, 15, 20, 30, 40});
+}
+
+LUMEN_BENCH_CASE("mri/pipeline-l1-wavelet", "lumen-mri recon's default pipeline (crop, coil compression, ESPIRiT, L1-wavelet), 15 coils 640x368, vs BART") {
+    pipeline(bench, data(), Method::l1_wavelet, "-l1 -r 0.01", {10, 20, 30, 50, 80, 120});
+}
+
+LUMEN_BENCH_CASE("mri/pipeline-8coil-cg-sense", "lumen-mri recon's default pipeline, CG-SENSE, 8 coils 512x256 (256^2 box), vs BART") {
+    pipeline(bench, data8(), Method::cg_sense, "-l2 -r 0.001", {5, 10, 15, 20, 30, 40});
+}
+
+LUMEN_BENCH_CASE("mri/pipeline-8coil-l1-wavelet", "lumen-mri recon's default pipeline, L1-wavelet, 8 coils 512x256 (256^2 box), vs BART") {
+    pipeline(bench, data8(), Method::l1_wavelet, "-l1 -r 0.01", {10, 20, 30, 50, 80, 120});
 }

@@ -9,6 +9,7 @@
 
 #include "kernels/mri/partial_fourier.hpp"
 #include "kernels/mri/sense_ops.hpp"
+#include "lumen/core/comm.hpp"
 #include "lumen/linalg.hpp"
 #include "lumen/metrics.hpp"
 #include "lumen/mri/noise.hpp"
@@ -86,8 +87,9 @@ void ReconOptions::validate() const {
     if (coil_split.enabled()) {
         require_option(method != Method::zero_filled && !partial_fourier.any(), "ReconOptions.coil_split",
                        "a coil split applies to cg-sense, l1-wavelet and tv without a partial-Fourier constraint");
-        require_option(coil_split.first >= 0 && bool(coil_split.sum_image) && coil_split.data.enabled(),
-                       "ReconOptions.coil_split", "needs a first coil >= 0 and its image and data sums");
+        require_option(coil_split.part >= 0 && coil_split.part < coil_split.parts && bool(coil_split.sum_image) &&
+                           coil_split.data.enabled(),
+                       "ReconOptions.coil_split", "needs 0 <= part < parts and its image and data sums");
     }
     require_option(iterations >= 0, "ReconOptions.iterations",
                    "must be at least 1 (or 0 for the method's default), got " + std::to_string(iterations));
@@ -150,6 +152,7 @@ private:
 // What one slice's set-up makes and the next slice reuses.
 struct SliceReconstructor::State {
     ReconOptions options;
+    index_t full_rows = 0;              // set_readout_crop (0: not cropped)
     Device dev = Device::cpu;
     Array<complex64> y;                 // the masked (then scaled) k-space [C][H][W]
     Array<float> mask;                  // zero-filled: the mask [H][W] (the operator keeps its own)
@@ -219,7 +222,7 @@ struct SliceReconstructor::State {
     // `stop_variance` > 0: the discrepancy rule with o's tau, sigma^2 / s^2 per measured sample.
     SolverResult solve(const LinOpPtr<complex64>& model, View<const complex64> b, View<complex64> x,
                        const ReconOptions& o, double lambda, const IterationCallback& callback,
-                       double stop_variance) {
+                       double stop_variance, double rows) {
         SolverOptions so;
         so.max_iterations = o.resolved_iterations();
         so.tolerance = o.tolerance;
@@ -229,7 +232,8 @@ struct SliceReconstructor::State {
         const double tau = o.resolved_tau();
         const double measured = sum(A->mask()) * double(C);
         if (tau > 0.0 && stop_variance > 0.0 && measured > 0.0) {
-            so.discrepancy.tau = tau;
+            // A cropped readout (set_readout_crop): M_full = (M + rows - 1) / rows <= tau.
+            so.discrepancy.tau = std::max(rows * tau - (rows - 1.0), 1e-3 * tau);
             if (o.method == Method::cg_sense) {
                 // CG on the normal equations holds no data residual: one more A x per iteration.
                 if (misfit_work.shape() != b.shape() || misfit_work.device() != dev)
@@ -339,17 +343,17 @@ struct SliceReconstructor::State {
         const index_t H = kspace_all.dim(1), W = kspace_all.dim(2);
         require(maps_all.shape() == kspace_all.shape(), "reconstruct_slice: coil maps of shape " + maps_all.shape().str() +
                                                             " do not match the k-space " + kspace_all.shape().str());
-        // A coil split keeps this process's block of the coils.
+        // A coil split keeps this process's block of the slice's coils.
+        const RankBlock block = block_of(kspace_all.dim(0), split.part, split.parts);
         if (split.enabled()) {
-            require(split.first + split.count <= kspace_all.dim(0),
-                    "reconstruct_slice: coils [" + std::to_string(split.first) + ", " +
-                        std::to_string(split.first + split.count) + ") of the coil split are not coils of the " +
-                        std::to_string(kspace_all.dim(0)) + " given");
+            require(block.size() > 0, "reconstruct_slice: " + std::to_string(kspace_all.dim(0)) +
+                                          " coil(s) cannot be split over " + std::to_string(split.parts) +
+                                          " processes (compress to at least as many coils as processes)");
             if (all_maps.shape() != maps_all.shape() || all_maps.device() != dev) all_maps = Array<complex64>(maps_all.shape(), dev);
             all_maps.assign(maps_all);
         }
-        const View<const complex64> kspace = split.enabled() ? kspace_all.items(split.first, split.count) : kspace_all;
-        const View<const complex64> maps = split.enabled() ? maps_all.items(split.first, split.count) : maps_all;
+        const View<const complex64> kspace = split.enabled() ? kspace_all.items(block.begin, block.size()) : kspace_all;
+        const View<const complex64> maps = split.enabled() ? maps_all.items(block.begin, block.size()) : maps_all;
         const index_t C = coils_total(kspace_all);
         // The maps and the mask go to the device once, into the operator, which masks the data too.
         set_operator(maps, m_in);
@@ -357,7 +361,10 @@ struct SliceReconstructor::State {
         SliceInfo r;
         Array<complex64> x(plane(H, W), dev);
         op->apply_adjoint(y.view(), x.view());
-        const double s = percentile_abs(x.view(), 0.99);
+        // The top 1 % of the full grid's pixels (the image's and, beyond them, air).
+        const double rows = full_rows > H ? double(full_rows) / double(H) : 1.0;
+        const double q = rows > 1.0 ? std::max(0.0, 1.0 - 0.01 * rows) : 0.99;
+        const double s = percentile_abs(x.view(), q);
         require(s > 0.0 && std::isfinite(s),
                 "reconstruct_slice: the coil-combined zero-filled image is zero; the coil maps and the measured "
                 "k-space do not overlap (all-zero maps?)");
@@ -410,7 +417,7 @@ struct SliceReconstructor::State {
                     go_on = o.inspect(it, inspected.view()) && go_on;
                 }
                 if (watch_plateau && std::isfinite(it.misfit)) {
-                    misfits.push_back(it.misfit);
+                    misfits.push_back((it.misfit + rows - 1.0) / rows);  // the full grid's (set_readout_crop)
                     if (go_on && misfit_plateau_reached(misfits, it.residual)) {
                         plateau = true;
                         go_on = false;
@@ -426,14 +433,14 @@ struct SliceReconstructor::State {
         // unconstrained; with its own first pass 0.0003).
         LinOpPtr<complex64> model = op;
         if (o.partial_fourier.any()) {
-            (void)solve(A, b, x.view(), o, lambda, nullptr, stop_variance);
+            (void)solve(A, b, x.view(), o, lambda, nullptr, stop_variance, rows);
             // The first estimate in the data's units, as the phase is taken from it.
             scale(complex64(float(s)), x.view());
             constrained = phase_constrained(A, x.view(), o.partial_fourier);
             model = constrained.op;
             fill(x.view(), complex64(0.0f));
         }
-        r.solver = solve(model, b, x.view(), o, lambda, callback, stop_variance);
+        r.solver = solve(model, b, x.view(), o, lambda, callback, stop_variance, rows);
         if (plateau && r.solver.stop_reason == "callback") r.solver.stop_reason = "misfit_plateau";
         estimate = {};
         if (o.partial_fourier.any())
@@ -466,6 +473,14 @@ SliceReconstructor& SliceReconstructor::operator=(SliceReconstructor&&) noexcept
 SliceReconstructor::~SliceReconstructor() = default;
 
 const ReconOptions& SliceReconstructor::options() const { return state_->options; }
+
+void SliceReconstructor::set_readout_crop(index_t full_rows) { state_->full_rows = std::max<index_t>(0, full_rows); }
+
+void SliceReconstructor::set_noise_variance(double variance) {
+    require_option(std::isfinite(variance) && variance >= 0.0, "ReconOptions.noise_variance",
+                   "must be a positive number (0: estimated from the data), got " + std::to_string(variance));
+    state_->options.noise_variance = variance;
+}
 
 SliceInfo SliceReconstructor::reconstruct(View<const complex64> kspace, View<const float> mask,
                                           View<const complex64> maps, View<float> magnitude, View<complex64> image,

@@ -370,6 +370,10 @@ std::vector<Case> cases() {
     add_mri("espirit_kernel_zero", [](MriFile&) {}, {"--espirit-kernel"},
             "recon {in} -o {out} --method cg-sense --espirit-kernel 0 -q");
     add_mri("pocs_iters_zero", [](MriFile&) {}, {"--pocs-iters"}, "recon {in} -o {out} --pocs-iters 0 -q");
+    add_mri("coil_energy_above_one", [](MriFile&) {}, {"--coil-energy"},
+            "recon {in} -o {out} --method cg-sense --coil-energy 1.5 -q");
+    add_mri("virtual_coils_negative", [](MriFile&) {}, {"--virtual-coils"},
+            "recon {in} -o {out} --method cg-sense --virtual-coils -1 -q");
 
     // Ptychography
     auto add_p = [&](const std::string& name, std::function<void(PtychoFile&)> edit, std::vector<std::string> needles) {

@@ -1,10 +1,12 @@
-// CPU-vs-GPU parity of the MRI operators, ESPIRiT, noise whitening, POCS and a reconstruction
+// CPU-vs-GPU parity of the MRI operators, ESPIRiT, noise whitening, POCS, the readout crop and
+// coil compression, and a reconstruction
 // (skipped without a GPU).
 #include "lumen/linalg.hpp"
 #include "lumen/metrics.hpp"
 #include "lumen/mri/espirit.hpp"
 #include "lumen/mri/noise.hpp"
 #include "lumen/mri/partial_fourier.hpp"
+#include "lumen/mri/preprocess.hpp"
 #include "lumen/mri/recon.hpp"
 #include "lumen/mri/sense.hpp"
 #include "lumen/mri/simulate.hpp"
@@ -132,4 +134,22 @@ TEST(MriGpu, DiscrepancyStopAndCycleSpinningParity) {
         EXPECT_NEAR(rc.noise_variance / rg.noise_variance, 1.0, 1e-3) << method_name(m);
         EXPECT_LT(nrmse(rc.magnitude.view(), rg.magnitude.view()), 1e-2) << method_name(m);
     }
+}
+
+TEST(MriGpu, ReadoutCropAndCoilCompressionParity) {
+    LUMEN_REQUIRE_GPU();
+    const Array<complex64> k = test::random_complex(Shape{6, 64, 36}, 4);
+    const Array<complex64> kd = k.to(Device::cuda);
+    const Array<complex64> c = crop_readout(k.view(), 32);
+    const Array<complex64> cd = crop_readout(kd.view(), 32);
+    EXPECT_EQ(cd.device(), Device::cuda);
+    EXPECT_LT(test::max_rel_diff(c.view(), cd.view()), 1e-5);
+    PreprocessOptions o;
+    o.virtual_coils = 3;
+    const CoilCompression cc = coil_compression(c.view(), o);
+    const CoilCompression ccd = coil_compression(cd.view(), o);
+    ASSERT_EQ(cc.virtual_coils, ccd.virtual_coils);
+    const Array<complex64> v = compress_coils(cc, c.view());
+    const Array<complex64> vd = compress_coils(cc, cd.view());
+    EXPECT_LT(test::max_rel_diff(v.view(), vd.view()), 1e-5);
 }

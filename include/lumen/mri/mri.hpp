@@ -1,5 +1,6 @@
 // The MRI module of lumen (docs/mri.md): masks, SENSE operators, ESPIRiT, simulation, files,
-// noise pre-whitening, partial Fourier, reconstruction and fastMRI metrics, the file pipelines.
+// noise pre-whitening, partial Fourier, readout crop and coil compression, reconstruction and
+// fastMRI metrics, the file pipelines.
 #pragma once
 
 #include "lumen/mri/espirit.hpp"
@@ -7,6 +8,7 @@
 #include "lumen/mri/mask.hpp"
 #include "lumen/mri/noise.hpp"
 #include "lumen/mri/partial_fourier.hpp"
+#include "lumen/mri/preprocess.hpp"
 #include "lumen/mri/recon.hpp"
 #include "lumen/mri/run.hpp"
 #include "lumen/mri/sense.hpp"

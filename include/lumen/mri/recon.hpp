@@ -101,18 +101,19 @@ struct ReconOptions {
     // tests and the sweep do); false stops that slice's solver (stop_reason "callback").
     std::function<bool(const IterationInfo&, View<const complex64> x)> inspect;
     // A slice's coils split over processes (docs/scaling.md: MRI with fewer slices than ranks):
-    // this process holds coils [first, first + count) (count 0: every coil, the default). The
-    // caller still passes every coil's k-space and maps (every process reads, whitens and maps the
-    // whole slice alike); the SENSE operator holds only this block's, its adjoint's coil sum is
+    // process `part` of `parts` holds block_of(C, part, parts) of each slice's C coils (parts 1:
+    // every coil, the default; per slice, as coil compression may keep a different count). The
+    // caller still passes every coil's k-space and maps (every process reads, whitens, compresses
+    // and maps the whole slice alike); the SENSE operator holds only this block's, its adjoint's coil sum is
     // completed by `sum_image` (in place, the sum over the processes, identically on all of them),
     // and every reduction over the data (norms, the discrepancy rule's misfit, the residual) goes
     // through `data` (the solvers' DataSplit). cg-sense, l1-wavelet and tv, without a
     // partial-Fourier constraint (Error(invalid_option) naming ReconOptions.coil_split otherwise).
     struct CoilSplit {
-        index_t first = 0, count = 0;
+        int part = 0, parts = 1;
         std::function<void(View<complex64> image)> sum_image;
         DataSplit data;
-        bool enabled() const { return count > 0; }
+        bool enabled() const { return parts > 1; }
     };
     CoilSplit coil_split;
 
@@ -177,6 +178,17 @@ public:
     SliceInfo reconstruct(View<const complex64> kspace, View<const float> mask, View<const complex64> maps,
                           View<float> magnitude, View<complex64> image, index_t part = 0, index_t parts = 1);
     const ReconOptions& options() const;
+    // sigma^2 per sample for the next slices' discrepancy stop (ReconOptions::noise_variance; 0:
+    // each slice's own estimate). For data whose noise was measured before they were reduced (a
+    // cropped readout has no air margin left to estimate it from: lumen/mri/preprocess.hpp).
+    void set_noise_variance(double variance);
+    // The next slices are the centre rows of a readout of `full_rows` rows (its oversampling
+    // removed: lumen/mri/preprocess.hpp; 0: not cropped). Their data scale s is then the 99th
+    // percentile of |A^H y| over the full grid's pixels (the cropped-away rows are air, below
+    // it), and the discrepancy stop tests the full grid's misfit, the removed rows' samples
+    // counted at their noise level (misfit 1: air is noise only), (M + r - 1) / r with
+    // r = full_rows / H, so that lambda and tau mean what they mean on the full grid.
+    void set_readout_crop(index_t full_rows);
 
     struct State;
 

@@ -16,6 +16,7 @@
 #include "lumen/mri/mask.hpp"
 #include "lumen/mri/noise.hpp"
 #include "lumen/mri/partial_fourier.hpp"
+#include "lumen/mri/preprocess.hpp"
 #include "lumen/mri/recon.hpp"
 
 namespace lumen::mri {
@@ -41,13 +42,17 @@ struct RunOptions {
     std::string png_prefix;       // previews PREFIX_sNNN.png (and PREFIX_reference_sNNN.png); empty: none
     bool prewhiten = true;        // whiten the coils with the file's noise pre-scan, when it has one
     bool pocs = true;             // fill a partial-Fourier scan's left-out part (zf: POCS; others: phase-constrained)
+    // Readout-oversampling removal and coil compression before ESPIRiT and the iterations
+    // (lumen/mri/preprocess.hpp); zero-filled is cropped only.
+    PreprocessOptions preprocess;
     // Checkpoints and resuming (lumen/io/checkpoint.hpp) at slice granularity: a checkpoint holds
     // the completed slices; the slice running when SIGINT/SIGTERM came is restarted on resume.
     // `every` counts completed slices. A stopped run throws Error(interrupted) after saving.
     io::CheckpointOptions checkpoint;
 
     // recon, mask (when undersample) and espirit (when its maps are used): Error(invalid_option)
-    // naming the field ("ReconOptions.lambda", "MaskSpec.acceleration", "EspiritOptions.kernel").
+    // naming the field ("ReconOptions.lambda", "MaskSpec.acceleration", "EspiritOptions.kernel",
+    // "PreprocessOptions.coil_energy").
     void validate() const;
 };
 
@@ -81,6 +86,9 @@ struct RunSummary {
     // bound, used for the residual only, not for stopping), both when slices differ, or "".
     std::string noise_source;
     PartialFourier partial_fourier;
+    bool readout_cropped = false; // some slice was reconstructed on the cropped readout (preprocess.hpp)
+    index_t virtual_coils = 0;    // coils the last slice was reconstructed with (after compression)
+    double coil_energy_kept = 1.0;  // the last slice's fraction of the data energy the virtual coils hold
 };
 
 // The plausibility checks of a scan (docs/mri.md, "Checks"), reported through lumen/core/checks.hpp
