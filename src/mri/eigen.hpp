@@ -14,7 +14,8 @@ struct HermitianEigen {
     std::vector<complex128> vectors; // column-major n x n: column j (vectors[j * n + i]) is the j-th eigenvector
 };
 
-// a: row-major n x n Hermitian matrix (only the lower triangle is read).
+// a: row-major n x n Hermitian matrix, both triangles filled: every entry is read and the
+// matrix used is (a + a^H) / 2, so a triangle left at zero would halve the off-diagonal entries.
 HermitianEigen hermitian_eigen(const std::vector<complex128>& a, int n);
 
 }  // namespace lumen::detail
