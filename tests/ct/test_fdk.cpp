@@ -59,6 +59,20 @@ CylinderStats fdk_cylinder(const Geometry& g, double mu, const FdkOptions& optio
     return {mean, worst};
 }
 
+// A ball of radius 10 mm projected analytically (the slab tests' scan), and its whole-volume FDK.
+struct BallScan {
+    Array<float> projections, volume;
+};
+BallScan ball_scan(const Geometry& g) {
+    Ellipsoid ball;
+    ball.value = 0.02;
+    ball.semi[0] = ball.semi[1] = ball.semi[2] = 10.0;
+    BallScan b{project_analytic({ball}, g, 1, false, Device::cpu), Array<float>(g.volume_shape())};
+    Projector P(g, Device::cpu);
+    fdk(P, b.projections, b.volume, FdkOptions{});
+    return b;
+}
+
 }  // namespace
 
 TEST(CtFdk, RampSpectrumIsTheBandLimitedRamp) {
@@ -190,13 +204,8 @@ TEST(CtFdk, SlabOfSlicesIsTheWholeVolumesSlab) {
     // same vector steps as the whole volume and keep its bits; others round the slices the AVX2
     // path would take 8 at a time one by one (slices 5 to 11: max difference 1.7e-7 of the maximum).
     const Geometry g = default_cone_geometry(32, 1.0, 36);
-    Ellipsoid ball;
-    ball.value = 0.02;
-    ball.semi[0] = ball.semi[1] = ball.semi[2] = 10.0;
-    const Array<float> proj = project_analytic({ball}, g, 1, false, Device::cpu);
+    const auto [proj, whole] = ball_scan(g);
     Projector P(g, Device::cpu);
-    Array<float> whole(g.volume_shape());
-    fdk(P, proj, whole, FdkOptions{});
     const index_t plane = g.volume.nx * g.volume.ny;
     double top = 0.0;
     for (float v : whole) top = std::max(top, double(std::abs(v)));
@@ -295,13 +304,8 @@ TEST(CtFdk, SlabFromItsDetectorRowsIsTheWholeDetectorsSlab) {
     for (index_t nv : {32, 33}) {
         Geometry g = default_cone_geometry(32, 1.0, 36);
         g.nv = nv;
-        Ellipsoid ball;
-        ball.value = 0.02;
-        ball.semi[0] = ball.semi[1] = ball.semi[2] = 10.0;
-        const Array<float> proj = project_analytic({ball}, g, 1, false, Device::cpu);
+        const auto [proj, whole] = ball_scan(g);
         Projector P(g, Device::cpu);
-        Array<float> whole(g.volume_shape());
-        fdk(P, proj, whole, FdkOptions{});
         const index_t plane = g.volume.nx * g.volume.ny;
         for (const auto& [z0, z1] : {std::pair<index_t, index_t>{0, 8}, {8, 24}, {24, 32}}) {
             SCOPED_TRACE("nv " + std::to_string(nv) + ", slices " + std::to_string(z0) + " to " + std::to_string(z1));
