@@ -39,8 +39,11 @@ def test_ct_equals_cli(app, tmp_path, method, extra):
 
 def test_mri_equals_cli(app, tmp_path):
     out = tmp_path / "mri.h5"
+    # The app's preprocessing (readout crop, coil compression; docs/mri.md) is not in the Python
+    # package yet: off here, so that both run the same reconstruction.
     summary = json.loads(run(app("lumen-mri"), "recon", DATA / "mri_sample.h5", "-o", out, "--method", "cg-sense",
-                             "--accel", 4, "--seed", 3, "--maps", "truth", "--json", "--no-png"))
+                             "--accel", 4, "--seed", 3, "--maps", "truth", "--json", "--no-png",
+                             "--no-readout-crop", "--coil-energy", 1))
     with h5py.File(out, "r") as f:
         cli = f["/reconstruction"][...]
     reader = lumen.mri.ScanReader.open(str(DATA / "mri_sample.h5"))
