@@ -14,6 +14,7 @@
 //                  coils 512x256, 256^2 box): what `lumen-mri recon` does by default (readout crop,
 //                  coil compression, ESPIRiT, the method's defaults) against bart ecalib + pics, and
 //                  against BART given the same preprocessing; interleaved, medians (below).
+//                  --param mri_bart_iters=N,... / mri_bart_prep_iters=N,...: BART's sweeps.
 //
 // lumen's rows run on --device (the data are made on the CPU, outside the timing, and copied
 // there; the ESPIRiT maps the other cases use are computed once on the CPU, so that every device
@@ -29,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -321,6 +323,9 @@ LUMEN_BENCH_CASE("mri/recon-slices", "CG-SENSE of 4 slices in a row (15 coils 64
 // BART's iteration counts: the fewest of a sweep whose PSNR reaches lumen's (else the fewest within
 // 0.1 dB of its best); where BART's best is below lumen's, lumen is also timed with the fewest
 // iterations whose PSNR reaches BART's (`--iters N --stop iterations`, lumen's lever 3).
+// --param mri_bart_iters=N1,N2,... and --param mri_bart_prep_iters=...: that sweep instead of the
+// case's (plain BART, BART preprocessed); one count skips the sweep's cost, for repeated runs
+// (docs/benchmarks.md, the pipeline under load). Run one case per invocation then.
 // Quality: NRMSE and PSNR of the centre R x R magnitude against the noiseless truth after a
 // least-squares scale (BART's image scale is its own). BART times include process starts and
 // file I/O (small next to ESPIRiT here).
@@ -430,8 +435,29 @@ int bart_iterations(const Data& d, const std::string& pics, const std::string& o
     return iters.back();
 }
 
-void pipeline(bench::Bench& bench, const Data& d, Method method, const std::string& flags, const std::vector<int>& iters) {
+// --param KEY=N1,N2,...: that list instead of the case's sweep (absent: `fallback`).
+std::vector<int> iteration_list(const bench::Bench& bench, const char* key, const std::vector<int>& fallback) {
+    const auto it = bench.options().params.find(key);
+    if (it == bench.options().params.end()) return fallback;
+    std::vector<int> out;
+    std::size_t pos = 0;
+    const std::string& s = it->second;
+    while (pos < s.size()) {
+        const std::size_t end = std::min(s.find(',', pos), s.size());
+        const int n = std::stoi(s.substr(pos, end - pos));
+        if (n < 1) throw std::invalid_argument(std::string("--param ") + key + ": iteration counts must be >= 1");
+        out.push_back(n);
+        pos = end + 1;
+    }
+    if (out.empty()) throw std::invalid_argument(std::string("--param ") + key + ": empty list");
+    return out;
+}
+
+void pipeline(bench::Bench& bench, const Data& d, Method method, const std::string& flags,
+              const std::vector<int>& sweep) {
     const Device dev = bench.device();
+    const std::vector<int> iters = iteration_list(bench, "mri_bart_iters", sweep);
+    const std::vector<int> prep_iters = iteration_list(bench, "mri_bart_prep_iters", sweep);
     const LumenPipeline l = lumen_pipeline(d, method, dev, 0, true);
     const Score ls = score(d, l.magnitude);
     bench.figure("lumen PSNR", "dB", ls.psnr_db);
@@ -452,7 +478,7 @@ void pipeline(bench::Bench& bench, const Data& d, Method method, const std::stri
         Score bs, ps;
         const int nb = bart_iterations(d, "bart pics -S " + flags, "ksp maps out", d.H, iters, ls.psnr_db, bs, bench,
                                        "bart");
-        const int np = bart_iterations(d, "bart pics -S " + flags, "kcc mapsc outc", d.R, iters, ls.psnr_db, ps, bench,
+        const int np = bart_iterations(d, "bart pics -S " + flags, "kcc mapsc outc", d.R, prep_iters, ls.psnr_db, ps, bench,
                                        "bart, lumen's preprocessing,");
         bench.figure("bart iterations", "iterations", nb);
         bench.figure("bart PSNR", "dB", bs.psnr_db);
