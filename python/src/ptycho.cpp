@@ -202,6 +202,8 @@ void bind_ptycho(nb::module_& top) {
         .def_rw("modes", &ReconOptions::modes, "incoherent probe modes (mixed states; AWF / WF)")
         .def_rw("refine_positions", &ReconOptions::refine_positions, "refine the scan positions (AWF / WF)")
         .def_rw("position_delay", &ReconOptions::position_delay, "iterations before positions move")
+        .def_rw("position_search", &ReconOptions::position_search,
+                "the whole-pixel position search before the gradient steps (with refine_positions)")
         .def_rw("discrepancy_tau", &ReconOptions::discrepancy_tau, "the discrepancy rule's tau (0: the method's default)")
         .def_rw("slices", &ReconOptions::slices, "multi-slice object: the number of slices (AWF / WF)")
         .def_rw("slice_distance", &ReconOptions::slice_distance, "metres between slices (0: the scan's)")

@@ -69,6 +69,10 @@ def test_ptycho_modes_and_positions_reach_python():
     assert len(result.mode_fractions) == 2 and sum(result.mode_fractions) == pytest.approx(1.0)
     assert result.refined_positions
     assert result.positions.shape == scan.positions.shape
+    # The coarse search (on by default) can be turned off; the gradient steps still move positions.
+    plain = lumen.ptycho.reconstruct(scan, method="awf", iterations=4, refine_positions=True, position_search=False,
+                                     position_delay=1, check_orientation=False)
+    assert plain.refined_positions and plain.positions.shape == scan.positions.shape
     with pytest.raises(lumen.LumenError, match="ReconOptions.modes"):
         lumen.ptycho.reconstruct(scan, method="epie", modes=2)
 
