@@ -8,6 +8,8 @@
 #include <numeric>
 #include <string>
 
+#include <omp.h>
+
 #include "lumen/core/error.hpp"
 
 namespace lumen::detail {
@@ -77,6 +79,34 @@ void tridiagonal_qr(std::vector<double>& diag, std::vector<double>& off, std::ve
 }
 
 }  // namespace
+
+std::vector<complex128> gram_matrix(const complex64* y, index_t C, index_t n_samples) {
+    const int threads = omp_get_max_threads();
+    const std::size_t cc = std::size_t(C * C);
+    std::vector<complex128> partial(std::size_t(threads) * cc, complex128(0.0));
+#pragma omp parallel num_threads(threads)
+    {
+        complex128* g = partial.data() + std::size_t(omp_get_thread_num()) * cc;
+        std::vector<complex128> v(static_cast<std::size_t>(C));
+#pragma omp for schedule(static)
+        for (index_t p = 0; p < n_samples; ++p) {
+            for (index_t c = 0; c < C; ++c) {
+                const complex64 s = y[c * n_samples + p];
+                v[std::size_t(c)] = complex128(s.re, s.im);
+            }
+            for (index_t c = 0; c < C; ++c)
+                for (index_t d = 0; d <= c; ++d) g[c * C + d] += v[std::size_t(c)] * conj(v[std::size_t(d)]);
+        }
+    }
+    std::vector<complex128> gram(cc, complex128(0.0));
+    for (int t = 0; t < threads; ++t)
+        for (index_t c = 0; c < C; ++c)
+            for (index_t d = 0; d <= c; ++d)
+                gram[std::size_t(c * C + d)] += partial[std::size_t(t) * cc + std::size_t(c * C + d)];
+    for (index_t c = 0; c < C; ++c)
+        for (index_t d = 0; d < c; ++d) gram[std::size_t(d * C + c)] = conj(gram[std::size_t(c * C + d)]);
+    return gram;
+}
 
 HermitianEigen hermitian_eigen(const std::vector<complex128>& a_in, int n) {
     require(n >= 1 && a_in.size() == std::size_t(n) * std::size_t(n),

@@ -191,16 +191,13 @@ EspiritResult espirit(View<const complex64> kspace, View<const float> mask_in, c
     }
 
     // Reference: the calibration data's dominant coil combination (the virtual body coil).
-    std::vector<complex128> cov(std::size_t(coils * coils), complex128(0.0, 0.0));
-    for (index_t y = 0; y < box.rows; ++y)
-        for (index_t x = 0; x < box.cols; ++x)
-            for (index_t c = 0; c < coils; ++c) {
-                const complex64 vc = k[(c * h + box.row0 + y) * w + box.col0 + x];
-                for (index_t d = 0; d < coils; ++d) {
-                    const complex64 vd = k[(d * h + box.row0 + y) * w + box.col0 + x];
-                    cov[std::size_t(c * coils + d)] += complex128(vc.re, vc.im) * conj(complex128(vd.re, vd.im));
-                }
-            }
+    const index_t in_box = box.rows * box.cols;
+    std::vector<complex64> calibration(std::size_t(coils * in_box));
+    for (index_t c = 0; c < coils; ++c)
+        for (index_t y = 0; y < box.rows; ++y)
+            for (index_t x = 0; x < box.cols; ++x)
+                calibration[std::size_t((c * box.rows + y) * box.cols + x)] = k[(c * h + box.row0 + y) * w + box.col0 + x];
+    const std::vector<complex128> cov = detail::gram_matrix(calibration.data(), coils, in_box);
     const auto cov_eig = detail::hermitian_eigen(cov, int(coils));
     Array<complex64> ref_host(Shape{coils});
     for (index_t c = 0; c < coils; ++c) {

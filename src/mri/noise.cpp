@@ -11,6 +11,7 @@
 #include "lumen/fft.hpp"
 #include "lumen/mri/sense.hpp"
 #include "src/executor.hpp"
+#include "src/mri/eigen.hpp"
 #include "src/text.hpp"
 
 namespace lumen::mri {
@@ -28,19 +29,9 @@ NoiseWhitening noise_whitening(View<const complex64> noise, double dwell_ratio, 
     w.coils = C;
     w.samples = N;
     std::vector<complex128>& psi = w.covariance;
-    psi.assign(std::size_t(C * C), complex128(0.0));
-    for (index_t c = 0; c < C; ++c)
-        for (index_t d = 0; d <= c; ++d) {
-            complex128 acc(0.0);
-            for (index_t i = 0; i < N; ++i) {
-                const complex64 a = n[c * N + i], b = n[d * N + i];
-                acc += complex128(a.re, a.im) * complex128(b.re, -b.im);
-            }
-            // Unbiased, and per sample at the imaging readout's bandwidth.
-            acc = acc * (dwell_ratio / double(N - 1));
-            psi[std::size_t(c * C + d)] = acc;
-            psi[std::size_t(d * C + c)] = complex128(acc.re, -acc.im);
-        }
+    psi = detail::gram_matrix(n.data(), C, N);
+    // Unbiased, and per sample at the imaging readout's bandwidth.
+    for (complex128& v : psi) v = v * (dwell_ratio / double(N - 1));
     double trace = 0.0, lo = INFINITY, hi = 0.0;
     for (index_t c = 0; c < C; ++c) {
         const double v = psi[std::size_t(c * C + c)].re;

@@ -2,8 +2,6 @@
 // (lumen/mri/preprocess.hpp); the per-sample math is in kernels/mri/preprocess.hpp.
 #include "lumen/mri/preprocess.hpp"
 
-#include <omp.h>
-
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,36 +53,9 @@ CoilCompression coil_compression(View<const complex64> kspace, const PreprocessO
     require(kspace.rank() >= 2, "coil_compression: expected data [coils][...], got " + kspace.shape().str());
     const index_t C = kspace.dim(0);
     const int n = int(C);
-    // Gram matrix G[c][d] = sum_p y_c(p) conj(y_d(p)), double precision, in one pass over the data
-    // on the host (a few coils squared per sample; a dot product per entry was one parallel region
-    // each, 120 of them for 15 coils): per-thread partial sums over static blocks of samples,
-    // added in thread order, so the result does not depend on scheduling.
+    // The coils' Gram matrix (the SVD of the data through its eigen-decomposition), on the host.
     const Array<complex64> k = Array<complex64>::copy_of(kspace, Device::cpu);
-    const index_t n_samples = k.size() / C;
-    const complex64* y = k.data();
-    const int threads = omp_get_max_threads();
-    std::vector<complex128> partial(std::size_t(threads) * std::size_t(C * C), complex128(0.0));
-#pragma omp parallel num_threads(threads)
-    {
-        complex128* g = partial.data() + std::size_t(omp_get_thread_num()) * std::size_t(C * C);
-        std::vector<complex128> v(static_cast<std::size_t>(C));
-#pragma omp for schedule(static)
-        for (index_t p = 0; p < n_samples; ++p) {
-            for (index_t c = 0; c < C; ++c) {
-                const complex64 s = y[c * n_samples + p];
-                v[std::size_t(c)] = complex128(s.re, s.im);
-            }
-            for (index_t c = 0; c < C; ++c)
-                for (index_t d = 0; d <= c; ++d) g[c * C + d] += v[std::size_t(c)] * conj(v[std::size_t(d)]);
-        }
-    }
-    std::vector<complex128> gram(std::size_t(C * C), complex128(0.0));
-    for (int t = 0; t < threads; ++t)
-        for (index_t c = 0; c < C; ++c)
-            for (index_t d = 0; d <= c; ++d)
-                gram[std::size_t(c * C + d)] += partial[std::size_t(t) * std::size_t(C * C) + std::size_t(c * C + d)];
-    for (index_t c = 0; c < C; ++c)
-        for (index_t d = 0; d < c; ++d) gram[std::size_t(d * C + c)] = conj(gram[std::size_t(c * C + d)]);
+    const std::vector<complex128> gram = detail::gram_matrix(k.data(), C, k.size() / C);
     const detail::HermitianEigen e = detail::hermitian_eigen(gram, n);
     CoilCompression cc;
     cc.coils = C;
