@@ -29,6 +29,11 @@ const char* loss_name(Loss loss) noexcept {
 
 namespace {
 Array<float> host_copy(View<const float> v) { return Array<float>::copy_of(v, Device::cpu); }
+// The kernels' code for a loss (kernels/ptycho/ptycho_ops.hpp).
+int loss_kind(Loss loss) {
+    return loss == Loss::amplitude ? kp::loss_amplitude : loss == Loss::intensity ? kp::loss_intensity : kp::loss_poisson;
+}
+
 }  // namespace
 
 void require_positions(View<const float> positions, const std::string& what) {
@@ -112,9 +117,7 @@ void Model::position_curvature(Loss loss, View<const complex64> object, View<flo
     s.require_single_slice("position_curvature");
     s.require_view("position_curvature (object)", object.shape(), object_shape(), object.device());
     s.require_view("position_curvature (output)", out.shape(), Shape{s.J, 2}, out.device());
-    const int kind = loss == Loss::amplitude ? kp::loss_amplitude
-                     : loss == Loss::intensity ? kp::loss_intensity
-                                               : kp::loss_poisson;
+    const int kind = loss_kind(loss);
     const float eps = has_data() ? float(poisson_eps()) : 1e-12f;
     if (s.work2.size() < s.batch * s.K * s.m) s.work2 = Array<complex64>(Shape{s.batch * s.K * s.m}, s.device);
     const float* mask = s.mask.empty() ? nullptr : s.mask.data();
@@ -146,9 +149,7 @@ void Model::frame_losses(Loss loss, View<const complex64> object, index_t dy, in
     s.require_single_slice("frame_losses");
     s.require_view("frame_losses (object)", object.shape(), object_shape(), object.device());
     s.require_view("frame_losses (output)", out.shape(), Shape{s.J}, out.device());
-    const int kind = loss == Loss::amplitude ? kp::loss_amplitude
-                     : loss == Loss::intensity ? kp::loss_intensity
-                                               : kp::loss_poisson;
+    const int kind = loss_kind(loss);
     const float eps = float(poisson_eps());
     if (s.moved_corners.empty()) s.moved_corners = Array<index_t>(Shape{s.J, 2}, s.device);
     const float* mask = s.mask.empty() ? nullptr : s.mask.data();
@@ -371,9 +372,7 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
         fill(grad_probe, complex64(0.0f));
         if (s.subpixel) acc = Array<complex64>(Shape{s.K * s.m}, s.device);
     }
-    const int kind = loss == Loss::amplitude ? kp::loss_amplitude
-                     : loss == Loss::intensity ? kp::loss_intensity
-                                               : kp::loss_poisson;
+    const int kind = loss_kind(loss);
     const float eps = float(poisson_eps());
     // Multi-slice with the object gradient: the step bounds come with the pass (the incident
     // waves are there), instead of a forward pass of their own.
