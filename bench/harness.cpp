@@ -83,4 +83,16 @@ double Bench::median_of(const std::string& label) const {
     return 0.0;
 }
 
+std::string peer_python() {
+    const char* env = std::getenv("LUMEN_PEER_PYTHON");
+    return env && *env ? std::string(env) : std::string("python3");
+}
+
+bool peer_python_has(const std::vector<std::string>& modules) {
+    std::string imports;
+    for (const std::string& m : modules) imports += (imports.empty() ? "import " : ", ") + m;
+    const std::string cmd = "'" + peer_python() + "' -c '" + imports + "' > /dev/null 2>&1";
+    return std::system(cmd.c_str()) == 0;
+}
+
 }  // namespace lumen::bench

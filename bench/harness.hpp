@@ -79,6 +79,13 @@ private:
     std::vector<Row> rows_;
 };
 
+// Python peers (RTK from `itk-rtk`, pty-chi from `ptychi`, installed from PyPI, often in a venv of
+// their own): the interpreter that runs them is $LUMEN_PEER_PYTHON, else `python3` on the PATH.
+std::string peer_python();
+// True when peer_python() imports every module named (e.g. {"itk", "numpy"}); a case that needs a
+// missing peer records "<peer>: not installed" and goes on without it.
+bool peer_python_has(const std::vector<std::string>& modules);
+
 struct CaseInfo {
     std::string name, description;
     std::function<void(Bench&)> run;
