@@ -6,6 +6,8 @@
 // tests/ct/test_fdk_forms.cpp holds it to fdk_voxel.
 #include "src/ct/simd.hpp"
 
+#include <algorithm>
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define LUMEN_CT_X86 1
@@ -25,9 +27,24 @@ bool have_avx2() {
     return ok;
 }
 
-__attribute__((target("avx2,fma"))) void fdk_slab_avx2(const kern::ct::FdkBackprojectSlabF& f, int iy, int z0,
-                                                       int z1, int view_begin, int view_end, float* acc) {
+int fdk_column_pitch(int nv) { return ((nv + 17) + 7) / 8 * 8; }
+
+void fdk_transpose_view(const kern::ct::FdkBackprojectSlabF& f, int view, float* out) {
+    const int stride = f.nu + 2, rows = f.nv + 2, pitch = fdk_column_pitch(f.nv);
+    const float* in = f.proj + (long long)view * stride * rows;
+    // Blocks of 16 x 16 so that both sides stay in L1.
+    for (int r0 = 0; r0 < rows; r0 += 16)
+        for (int c0 = 0; c0 < stride; c0 += 16)
+            for (int c = c0; c < std::min(stride, c0 + 16); ++c)
+                for (int r = r0; r < std::min(rows, r0 + 16); ++r) out[(long long)c * pitch + r] = in[(long long)r * stride + c];
+}
+
+__attribute__((target("avx2,fma"))) void fdk_slab_avx2(const kern::ct::FdkBackprojectSlabF& f, const float* columns,
+                                                       int iy, int z0, int z1, int view_begin, int view_end,
+                                                       float* acc) {
     const long long view_size = (long long)(f.nu + 2) * (f.nv + 2);
+    const int pitch = fdk_column_pitch(f.nv);
+    const long long column_view_size = (long long)(f.nu + 2) * pitch;
     const int stride = f.nu + 2;
     const int nzb = z1 - z0;
     const float y = float(iy);
@@ -35,15 +52,20 @@ __attribute__((target("avx2,fma"))) void fdk_slab_avx2(const kern::ct::FdkBackpr
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
     const __m256 v_hi = _mm256_set1_ps(float(f.nv + 1));
     const __m256i v_stride = _mm256_set1_epi32(stride);
-    for (int v = view_begin; v < view_end; ++v) {
-        const float* m = f.mats + 12 * v;
-        const float* img = f.proj + v * view_size;
-        const __m256 m6 = _mm256_set1_ps(m[6]);
-        for (int ix = 0; ix < f.nx; ++ix) {
+    const __m256i seven = _mm256_set1_epi32(7), one_i = _mm256_set1_epi32(1);
+    // Column by column, all the block's views for each: the column's nzb accumulators stay in L1
+    // (views are still added in order, as in the other forms).
+    for (int ix = 0; ix < f.nx; ++ix) {
+        float* a = acc + (long long)ix * nzb - z0;
+        for (int v = view_begin; v < view_end; ++v) {
+            const float* m = f.mats + 12 * v;
             const kern::ct::FdkColumn c = kern::ct::fdk_column(m, f.nu, f.cone, float(ix), y);
             if (!c.inside) continue;
+            const float* img = f.proj + v * view_size;
+            const __m256 m6 = _mm256_set1_ps(m[6]);
             const float* col = img + c.iu;
-            float* a = acc + (long long)ix * nzb - z0;
+            const float* c0 = columns + (v - view_begin) * column_view_size + (long long)c.iu * pitch;  // column iu
+            const float* c1 = c0 + pitch;                                                             // and iu + 1
             const __m256 v_vb = _mm256_set1_ps(c.vb), v_iw = _mm256_set1_ps(c.iw), v_fu = _mm256_set1_ps(c.fu),
                          v_wt = _mm256_set1_ps(c.wt);
             int iz = z0;
@@ -52,8 +74,40 @@ __attribute__((target("avx2,fma"))) void fdk_slab_avx2(const kern::ct::FdkBackpr
                 const __m256 pv = _mm256_add_ps(_mm256_mul_ps(_mm256_add_ps(v_vb, _mm256_mul_ps(m6, z)), v_iw), one);
                 const __m256 inside =
                     _mm256_and_ps(_mm256_cmp_ps(pv, zero, _CMP_GT_OQ), _mm256_cmp_ps(pv, v_hi, _CMP_LT_OQ));
-                if (_mm256_movemask_ps(inside) == 0) continue;
-                // Lanes outside read row 1 (always valid) and are zeroed afterwards.
+                const int mask = _mm256_movemask_ps(inside);
+                if (mask == 0) continue;
+                {
+                    // Lanes off the detector read a clamped row (a valid one, and the clamp keeps the
+                    // rows monotonic in the lane) and are zeroed afterwards; pv is unchanged inside.
+                    const __m256 pv_c = _mm256_min_ps(_mm256_max_ps(pv, zero), v_hi);
+                    const __m256i iv = _mm256_cvttps_epi32(pv_c);
+                    const __m256 fv = _mm256_sub_ps(pv_c, _mm256_cvtepi32_ps(iv));
+                    // The rows read are iv and iv + 1: the run starts at the smaller of lanes 0 and 7.
+                    const int r0 = _mm256_cvtsi256_si32(iv);
+                    const int r7 = _mm256_extract_epi32(iv, 7);
+                    const int lo = std::min(r0, r7);
+                    if (std::max(r0, r7) - lo <= 14) {
+                        // t(r) = p(r, iu) + fu (p(r, iu + 1) - p(r, iu)) for rows lo .. lo + 15: the
+                        // "top" and "bottom" of fdk_column_sample are t(iv) and t(iv + 1).
+                        const __m256 a0 = _mm256_loadu_ps(c0 + lo), a1 = _mm256_loadu_ps(c0 + lo + 8);
+                        const __m256 b0 = _mm256_loadu_ps(c1 + lo), b1 = _mm256_loadu_ps(c1 + lo + 8);
+                        const __m256 t0 = _mm256_add_ps(a0, _mm256_mul_ps(v_fu, _mm256_sub_ps(b0, a0)));
+                        const __m256 t1 = _mm256_add_ps(a1, _mm256_mul_ps(v_fu, _mm256_sub_ps(b1, a1)));
+                        const __m256i k = _mm256_sub_epi32(iv, _mm256_set1_epi32(lo)), k1 = _mm256_add_epi32(k, one_i);
+                        // Index k in 0..15: permutes use its low 3 bits, k > 7 takes the upper half.
+                        const __m256 top = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t0, k), _mm256_permutevar8x32_ps(t1, k),
+                                                            _mm256_castsi256_ps(_mm256_cmpgt_epi32(k, seven)));
+                        const __m256 bottom =
+                            _mm256_blendv_ps(_mm256_permutevar8x32_ps(t0, k1), _mm256_permutevar8x32_ps(t1, k1),
+                                             _mm256_castsi256_ps(_mm256_cmpgt_epi32(k1, seven)));
+                        __m256 val = _mm256_add_ps(top, _mm256_mul_ps(fv, _mm256_sub_ps(bottom, top)));
+                        if (mask != 0xFF) val = _mm256_and_ps(val, inside);
+                        _mm256_storeu_ps(a + iz, _mm256_add_ps(_mm256_loadu_ps(a + iz), _mm256_mul_ps(v_wt, val)));
+                        continue;
+                    }
+                }
+                // Gathers (edges of the detector, or a row step too large for one run). Lanes
+                // outside read row 1 (always valid) and are zeroed afterwards.
                 const __m256 pv_safe = _mm256_blendv_ps(one, pv, inside);
                 const __m256i iv = _mm256_cvttps_epi32(pv_safe);
                 const __m256 fv = _mm256_sub_ps(pv_safe, _mm256_cvtepi32_ps(iv));
@@ -76,8 +130,10 @@ __attribute__((target("avx2,fma"))) void fdk_slab_avx2(const kern::ct::FdkBackpr
 #else
 
 bool have_avx2() { return false; }
-void fdk_slab_avx2(const kern::ct::FdkBackprojectSlabF& f, int iy, int z0, int z1, int view_begin, int view_end,
-                   float* acc) {
+int fdk_column_pitch(int nv) { return nv + 17; }
+void fdk_transpose_view(const kern::ct::FdkBackprojectSlabF&, int, float*) {}
+void fdk_slab_avx2(const kern::ct::FdkBackprojectSlabF& f, const float*, int iy, int z0, int z1, int view_begin,
+                   int view_end, float* acc) {
     f(iy, z0, z1, view_begin, view_end, acc);
 }
 
