@@ -248,9 +248,9 @@ void Projector::backproject_voxel_padded(View<const float> padded, View<float> v
                                           int(g.volume.ny),  int(g.nu),     int(g.nv),     p.cone};
     // Tasks of one row iy times a block of slices: the block's voxels stay in L1 while a view's
     // detector column is walked down z. Views in blocks so that the detector rows a task reads
-    // are reused by the neighbouring tasks of the same block. The AVX2 kernel reads the block's
+    // are reused by the neighbouring tasks of the same block. The SIMD kernels read the block's
     // views column-major (src/ct/simd.hpp): the threads transpose them first, into one buffer.
-    const bool avx2 = simd::have_avx2();
+    const bool avx2 = simd::have_avx2(), avx512 = simd::have_avx512();
     const int nz = int(z_end - z_begin), ny = int(g.volume.ny), z_first = int(z_begin);
     const int zb = std::min(nz, avx2 ? 64 : 16);
     const int z_blocks = (nz + zb - 1) / zb;
@@ -273,7 +273,8 @@ void Projector::backproject_voxel_padded(View<const float> padded, View<float> v
                 const int zblk = int(t / ny), iy = int(t - index_t(zblk) * ny);
                 std::fill(acc.begin(), acc.end(), 0.0f);
                 const int z0 = z_first + zblk * zb, z1 = z_first + std::min(nz, (zblk + 1) * zb);
-                if (avx2) simd::fdk_slab_avx2(f, columns.data(), iy, z0, z1, v0, v1, acc.data());
+                if (avx512) simd::fdk_slab_avx512(f, columns.data(), iy, z0, z1, v0, v1, acc.data());
+                else if (avx2) simd::fdk_slab_avx2(f, columns.data(), iy, z0, z1, v0, v1, acc.data());
                 else f(iy, z0, z1, v0, v1, acc.data());
             }
         }

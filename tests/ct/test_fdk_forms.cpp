@@ -99,17 +99,17 @@ Array<float> slab_form(const Scan& s, bool cone, int view_block) {
                          });
 }
 
-// The AVX2 kernel with the executor's schedule, reading the views column-major as the executor
-// hands them over (simd::fdk_transpose_view).
-Array<float> avx2_form(const Scan& s, bool cone, int view_block) {
+// A SIMD kernel (simd::fdk_slab_avx2 or _avx512) with the executor's schedule, reading the views
+// column-major as the executor hands them over (simd::fdk_transpose_view).
+using SimdKernel = void (*)(const kc::FdkBackprojectSlabF&, const float*, int, int, int, int, int, float*);
+Array<float> simd_form(const Scan& s, bool cone, int view_block, SimdKernel kernel) {
     const kc::FdkBackprojectSlabF f{s.mats.data(), s.padded.data(), nullptr, s.nx, s.ny, s.nu, s.nv, cone};
     const std::size_t column_view = std::size_t(s.nu + 2) * std::size_t(ct::simd::fdk_column_pitch(s.nv));
     std::vector<float> columns(column_view * std::size_t(s.views), 0.0f);
     for (int v = 0; v < s.views; ++v) ct::simd::fdk_transpose_view(f, v, columns.data() + v * column_view);
     return slab_schedule(s, cone, view_block,
                          [&](const kc::FdkBackprojectSlabF& g, int iy, int z0, int z1, int v0, int v1, float* acc) {
-                             ct::simd::fdk_slab_avx2(g, columns.data() + std::size_t(v0) * column_view, iy, z0, z1,
-                                                     v0, v1, acc);
+                             kernel(g, columns.data() + std::size_t(v0) * column_view, iy, z0, z1, v0, v1, acc);
                          });
 }
 
@@ -161,22 +161,36 @@ TEST(FdkForms, GpuFormAndSlabFormAreTheSharedFormula) {
     }
 }
 
-TEST(FdkForms, Avx2FormIsTheSharedFormula) {
-    // The one documented exception: src/ct/simd.cpp restates fdk_column_sample with intrinsics
-    // (8 slices at a time; the rest through the shared helpers). Its two reads are both held
-    // here: at 1.6 (cone) and 1 (parallel) rows per slice, 8 slices inside the detector span at
-    // most 13 rows and take the load-and-permute path, the blocks at the detector's top and bottom
-    // edges take the gathers; at 4x those slopes (6.4 and 4 rows per slice) every block gathers.
-    if (!ct::simd::have_avx2()) GTEST_SKIP() << "this CPU has no AVX2";
+// Both reads of a SIMD kernel against the shared formula and the slab functor.
+void expect_simd_form_is_the_formula(SimdKernel kernel) {
     for (double row_scale : {1.0, 4.0})
         for (bool cone : {true, false}) {
             const Scan s(cone, row_scale);
             const Array<double> ref = by_formula(s, cone);
-            const Array<float> avx = avx2_form(s, cone, 32);
+            const Array<float> simd = simd_form(s, cone, 32, kernel);
             double reached = 0.0;
             const std::string what = std::string(cone ? "cone" : "parallel") + " x" + std::to_string(row_scale);
-            EXPECT_LT(rel_error(avx, ref, &reached), 1e-5) << what;
+            EXPECT_LT(rel_error(simd, ref, &reached), 1e-5) << what;
             EXPECT_GT(reached, row_scale == 1.0 ? 0.5 : 0.1) << what;
-            EXPECT_LT(test::max_rel_diff(avx, slab_form(s, cone, 32)), 1e-5) << what;
+            EXPECT_LT(test::max_rel_diff(simd, slab_form(s, cone, 32)), 1e-5) << what;
         }
+}
+
+TEST(FdkForms, Avx2FormIsTheSharedFormula) {
+    // The one documented exception: src/ct/simd.cpp restates fdk_column_sample with intrinsics
+    // (8 slices at a time; the rest through the shared helpers). Its two reads are both held
+    // here: at 1.6 (cone) and 1 (parallel) rows per slice, 8 slices inside the detector span at
+    // most 13 rows and take the load-and-permute path (the blocks at the detector's top and
+    // bottom edges with clamped rows); at 4x those slopes (6.4 and 4 rows per slice) every block
+    // gathers.
+    if (!ct::simd::have_avx2()) GTEST_SKIP() << "this CPU has no AVX2";
+    expect_simd_form_is_the_formula(ct::simd::fdk_slab_avx2);
+}
+
+TEST(FdkForms, Avx512FormIsTheSharedFormula) {
+    // The same exception with 16 slices a vector: at 1.6 and 1 rows per slice 16 slices span at
+    // most 25 rows (load and permute), at 6.4 and 4 up to 96 (gathers); the Scan's 37 slices in
+    // blocks of 16 end with a masked block of 5.
+    if (!ct::simd::have_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
+    expect_simd_form_is_the_formula(ct::simd::fdk_slab_avx512);
 }
