@@ -1,5 +1,5 @@
-// CT benchmarks: the projector pair and FDK, side by side with plastimatch's CPU FDK (Debian's
-// `plastimatch` 1.9.4, when on the PATH) on the same projections.
+// CT benchmarks: the projector pair and FDK, side by side with RTK's (all three) and plastimatch's
+// CPU FDK (Debian's `plastimatch` 1.9.4, when on the PATH) on the same projections.
 //
 //   ct/forward-projection   ray-driven forward projector A (Joseph, trilinear)
 //   ct/back-projection      its exact adjoint A^T (race-free CPU scatter / GPU atomics)
@@ -13,7 +13,9 @@
 // temporary directory), builds the same circular geometry and times, in-process and without file
 // I/O, its FDKConeBeamReconstructionFilter (ramp, no Hann) and the Joseph forward and back
 // projection filters with ITK's thread count set to lumen's OpenMP one. Each case records the RTK
-// row, the ratio lumen / RTK, and for FDK the PSNR of RTK's volume against the same truth and its
+// row with its CPU seconds per run, the ratios lumen / RTK of wall and CPU time, the agreement of
+// the outputs (forward: nrmse of RTK's projections against lumen's; back: correlation of the
+// volumes), and for FDK the PSNR of RTK's volume against the same truth and its
 // correlation with lumen's (the check that the two geometries agree). Missing RTK: a row
 // "RTK: not installed".
 //
@@ -109,9 +111,12 @@ bench::Work projector_work(const Setup& s, double flops_per_update) {
 
 // CPU time per run of the runs bench.time / time_command just made (all runs, warm-up included,
 // divided by their number): unlike wall time, it does not depend on what else the machine runs.
-void cpu_figure(bench::Bench& b, const std::string& label, double cpu_before, int who) {
+// Returns it.
+double cpu_figure(bench::Bench& b, const std::string& label, double cpu_before, int who) {
     const int runs = b.options().warmup + std::max(1, b.options().repeats);
-    b.figure(label, "cpu s per run", (cpu_seconds(who) - cpu_before) / double(runs));
+    const double per_run = (cpu_seconds(who) - cpu_before) / double(runs);
+    b.figure(label, "cpu s per run", per_run);
+    return per_run;
 }
 
 bool plastimatch_available() { return std::system("command -v plastimatch > /dev/null 2>&1") == 0; }
@@ -194,10 +199,12 @@ double correlation(const Array<float>& a, const Array<float>& b) {
 }
 
 // Runs rtk_ct.py for `op` (fdk, forward or back) on the setup's data with the bench's warm-up and
-// repeats and lumen's thread count; records the RTK row ("RTK <what> <tag>") and the ratio
-// lumen / RTK on the lumen row `lumen_label`. Returns the directory holding RTK's output.
+// repeats and lumen's thread count; records the RTK row ("RTK <what> <tag>", with its CPU
+// seconds per run) and the ratios lumen / RTK of wall time (lumen row `lumen_label`) and, when
+// lumen_cpu (lumen's CPU seconds per run) is given, of CPU time. Returns the directory holding
+// RTK's output.
 std::string run_rtk(bench::Bench& b, const Setup& s, const std::string& op, const std::string& what,
-                    const std::string& lumen_label) {
+                    const std::string& lumen_label, double mine_cpu = 0.0) {
     namespace fs = std::filesystem;
     const Geometry& g = s.geometry;
     const std::string tag = "n=" + std::to_string(s.n) + " views=" + std::to_string(s.views);
@@ -218,65 +225,74 @@ std::string run_rtk(bench::Bench& b, const Setup& s, const std::string& op, cons
     FILE* pipe = popen(cmd.str().c_str(), "r");
     if (!pipe) throw std::runtime_error("cannot run " + rtk_script());
     std::string output;
-    double median = 0.0;
+    double median = 0.0, cpu_s = 0.0;
     char line[1024];
     while (std::fgets(line, sizeof line, pipe)) {
         output += line;
         char name[64];
-        double med = 0, lo = 0, hi = 0;
+        double med = 0, lo = 0, hi = 0, cpu = 0;
         int runs = 0;
-        if (std::sscanf(line, "RTK %63s median_s=%lf min_s=%lf max_s=%lf runs=%d", name, &med, &lo, &hi, &runs) == 5 &&
-            name == op)
+        if (std::sscanf(line, "RTK %63s median_s=%lf min_s=%lf max_s=%lf runs=%d cpu_s=%lf", name, &med, &lo, &hi,
+                        &runs, &cpu) == 6 &&
+            name == op) {
             median = med;
+            cpu_s = cpu;
+        }
     }
     const int rc = pclose(pipe);
     if (rc != 0 || median <= 0.0) throw std::runtime_error("rtk_ct.py failed (" + std::to_string(rc) + "):\n" + output);
     b.record("RTK " + what + " " + tag, median, {{"Gvox/s", s.updates * 1e-9}});
+    b.figure("RTK " + what + " " + tag, "cpu s per run", cpu_s);
     const double mine = b.median_of(lumen_label);
     if (mine > 0.0) b.figure("lumen / RTK " + what + " " + tag, "time ratio", mine / median);
+    if (mine_cpu > 0.0 && cpu_s > 0.0) b.figure("lumen / RTK " + what + " " + tag, "cpu time ratio", mine_cpu / cpu_s);
     return dir;
 }
 
 }  // namespace
 
-LUMEN_BENCH_CASE("ct/forward-projection", "ray-driven forward projection, n^3 into views x n^2 (Gvox/s: n^3 x views)") {
+LUMEN_BENCH_CASE("ct/forward-projection", "ray-driven forward projection, n^3 into views x n^2 (Gvox/s: n^3 x views), lumen vs RTK Joseph") {
     Setup& s = setup(bench);
     const std::string label = "lumen n=" + std::to_string(s.n) + " views=" + std::to_string(s.views);
     Array<float> out(s.geometry.projection_shape(), s.projections.device());
+    const double cpu0 = cpu_seconds(RUSAGE_SELF);
     bench.time(label, [&] { s.projector->apply(s.truth, out); }, {{"Gvox/s", s.updates * 1e-9}},
                projector_work(s, 12.0));
+    const double cpu = bench.device() == Device::cpu ? cpu_figure(bench, label, cpu0, RUSAGE_SELF) : 0.0;
     if (!rtk_available()) {
         bench.figure("RTK: not installed", "skipped", 0);
         return;
     }
-    const std::string dir = run_rtk(bench, s, "forward", "Joseph forward", label);
+    const std::string dir = run_rtk(bench, s, "forward", "Joseph forward", label, cpu);
     // Same projections (the geometries agree): relative RMS difference of the two projectors.
     const Array<float> rtk = read_f32(dir + "/rtk_forward.f32", s.geometry.projection_shape());
     bench.figure("RTK Joseph forward vs lumen", "nrmse", nrmse(out.to(Device::cpu), rtk));
 }
 
-LUMEN_BENCH_CASE("ct/back-projection", "exact adjoint (ray-driven) back projection, views x n^2 into n^3") {
+LUMEN_BENCH_CASE("ct/back-projection", "exact adjoint (ray-driven) back projection, views x n^2 into n^3, lumen vs RTK Joseph") {
     Setup& s = setup(bench);
     const std::string label = "lumen n=" + std::to_string(s.n) + " views=" + std::to_string(s.views);
+    const double cpu0 = cpu_seconds(RUSAGE_SELF);
     bench.time(label, [&] { s.projector->apply_adjoint(s.projections, s.volume); }, {{"Gvox/s", s.updates * 1e-9}},
                projector_work(s, 12.0));
+    const double cpu = bench.device() == Device::cpu ? cpu_figure(bench, label, cpu0, RUSAGE_SELF) : 0.0;
     if (!rtk_available()) {
         bench.figure("RTK: not installed", "skipped", 0);
         return;
     }
-    const std::string dir = run_rtk(bench, s, "back", "Joseph back", label);
+    const std::string dir = run_rtk(bench, s, "back", "Joseph back", label, cpu);
     const Array<float> rtk = read_f32(dir + "/rtk_back.f32", s.geometry.volume_shape());
     bench.figure("RTK Joseph back vs lumen", "correlation", correlation(rtk, s.volume.to(Device::cpu)));
 }
 
-LUMEN_BENCH_CASE("ct/fdk", "FDK of n^3 from views x n^2 (Ram-Lak), lumen vs plastimatch fdk (CPU)") {
+LUMEN_BENCH_CASE("ct/fdk", "FDK of n^3 from views x n^2 (Ram-Lak), lumen vs RTK and plastimatch fdk (CPU)") {
     Setup& s = setup(bench);
     const std::string tag = "n=" + std::to_string(s.n) + " views=" + std::to_string(s.views);
     FdkOptions o;
     const double cpu0 = cpu_seconds(RUSAGE_SELF);
     bench.time("lumen " + tag, [&] { fdk(*s.projector, s.projections, s.volume, o); }, {{"Gvox/s", s.updates * 1e-9}},
                projector_work(s, 18.0));
-    if (bench.device() == Device::cpu) cpu_figure(bench, "lumen " + tag, cpu0, RUSAGE_SELF);
+    const double cpu = bench.device() == Device::cpu ? cpu_figure(bench, "lumen " + tag, cpu0, RUSAGE_SELF) : 0.0;
     const Quality q = compare_with_truth(s.truth, s.volume);
     bench.figure("lumen " + tag, "PSNR dB", q.psnr_db);
     const Array<float> lumen_volume = s.volume.to(Device::cpu);
@@ -287,7 +303,7 @@ LUMEN_BENCH_CASE("ct/fdk", "FDK of n^3 from views x n^2 (Ram-Lak), lumen vs plas
     if (!rtk_available()) {
         bench.figure("RTK: not installed", "skipped", 0);
     } else {
-        const std::string dir = run_rtk(bench, s, "fdk", "fdk", "lumen " + tag);
+        const std::string dir = run_rtk(bench, s, "fdk", "fdk", "lumen " + tag, cpu);
         const Array<float> rtk = read_f32(dir + "/rtk_fdk.f32", s.geometry.volume_shape());
         bench.figure("RTK fdk " + tag, "PSNR dB", compare_with_truth(s.truth.to(Device::cpu), rtk).psnr_db);
         bench.figure("RTK fdk " + tag, "correlation with lumen", correlation(rtk, lumen_volume));

@@ -12,7 +12,10 @@ DIR holds projections.f32 (float32, lumen's [views][nv][nu]) and truth.f32 (floa
 [nz][ny][nx]). Timings exclude file I/O and array conversion: each operation is built once, run
 `warmup` times untimed and `repeats` times timed; one line per operation is printed,
 
-    RTK <op> median_s=<s> min_s=<s> max_s=<s> runs=<R>
+    RTK <op> median_s=<s> min_s=<s> max_s=<s> runs=<R> cpu_s=<s>
+
+(cpu_s: the median CPU time of the process, all threads, per timed run: a figure that, unlike
+wall time, does not depend on what else the machine runs)
 
 and FDK's volume is written to DIR/rtk_fdk.f32 in lumen's layout [z][y][x], so that the bench
 compares it with the same truth as lumen's (PSNR) and with lumen's own volume (correlation).
@@ -96,18 +99,19 @@ def main():
     zero_vol = lambda: volume_image(np.zeros_like(truth_np))
 
     def timed(name, make):
-        times = []
+        times, cpu = [], []
         out = None
         for r in range(a.warmup + max(1, a.repeats)):
             f = make()  # a fresh filter (and output buffer) per run, built before the clock starts
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             f.Update()
-            dt = time.perf_counter() - t0
+            dt, dc = time.perf_counter() - t0, time.process_time() - c0
             out = f.GetOutput()
             if r >= a.warmup:
                 times.append(dt)
+                cpu.append(dc)
         print(f"RTK {name} median_s={np.median(times):.6g} min_s={min(times):.6g} max_s={max(times):.6g} "
-              f"runs={len(times)}", flush=True)
+              f"runs={len(times)} cpu_s={np.median(cpu):.6g}", flush=True)
         return out
 
     ops = a.ops.split(",")
