@@ -1,9 +1,10 @@
-// AVX2 form of the FDK voxel back projector's CPU kernel (see src/ct/simd.hpp): the one
-// documented exception to "the math once" (docs/design.md). It calls the shared fdk_column for
-// each column and fdk_column_sample for the slices left over; only the 8-slice body below restates
-// fdk_column_sample (kernels/ct/projector.hpp) in intrinsics, in the same order, so results agree
-// to rounding (the compiler may fuse multiply-adds in one and not the other). The test
-// tests/ct/test_fdk_forms.cpp holds it to fdk_voxel.
+// AVX2 and AVX-512 forms of the FDK voxel back projector's CPU kernel (see src/ct/simd.hpp): the
+// one documented exception to "the math once" (docs/design.md). They call the shared fdk_column
+// for each column (and the AVX2 form fdk_column_sample for the slices left over); only the 8- or
+// 16-slice bodies below restate fdk_column_sample (kernels/ct/projector.hpp) in intrinsics, in the
+// same order (t(iv) and t(iv + 1) are its "top" and "bottom"), so results agree to rounding (the
+// compiler may fuse multiply-adds in one and not the other). The test
+// tests/ct/test_fdk_forms.cpp holds both to fdk_voxel.
 #include "src/ct/simd.hpp"
 
 #include <algorithm>

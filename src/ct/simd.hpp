@@ -25,14 +25,14 @@ void fdk_transpose_view(const kern::ct::FdkBackprojectSlabF& f, int view, float*
 // FdkBackprojectSlabF::operator() with 8 slices per AVX2 instruction. `columns` holds views
 // [view_begin, view_end) column-major (above), view_begin first. Down a z column the detector
 // column and depth are fixed and the row is linear in z, so 8 slices read a short run of one
-// detector column: when the 8 (rows clamped to the detector) span at most 15 rows (a row step below
+// detector column: when the rows the 8 read (clamped to the detector) fit in 16 (a row step below
 // ~2 per slice, which a reconstruction at the detector's resolution has), the run is loaded
 // with 4 vector loads and the samples picked with permutes (slices off the detector read a clamped
 // row and are zeroed); otherwise (coarse voxels) they are gathered from f.proj. The slices left
 // over go through the shared scalar helper. Only call when have_avx2().
 void fdk_slab_avx2(const kern::ct::FdkBackprojectSlabF& f, const float* columns, int iy, int z0, int z1,
                    int view_begin, int view_end, float* acc);
-// The same with 16 slices per AVX-512 instruction: runs of up to 31 rows, one two-vector permute
+// The same with 16 slices per AVX-512 instruction: runs of up to 32 rows, one two-vector permute
 // per read, masked lanes for the last slices. Only call when have_avx512().
 void fdk_slab_avx512(const kern::ct::FdkBackprojectSlabF& f, const float* columns, int iy, int z0, int z1,
                      int view_begin, int view_end, float* acc);

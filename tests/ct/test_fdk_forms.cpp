@@ -77,7 +77,8 @@ Array<float> gpu_form(const Scan& s, bool cone) {
     return vol;
 }
 
-// The CPU executor's schedule (src/ct/projector.cpp): blocks of 16 slices, views in blocks.
+// The CPU executor's schedule (src/ct/projector.cpp): blocks of slices (16 here; the executor
+// takes 64 for the SIMD forms, which work on any block), views in blocks.
 template <class Run>
 Array<float> slab_schedule(const Scan& s, bool cone, int view_block, Run run) {
     Array<float> vol(s.volume_shape());
