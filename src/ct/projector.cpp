@@ -255,8 +255,10 @@ void Projector::backproject_voxel_padded(View<const float> padded, View<float> v
     const int zb = std::min(nz, avx2 ? 64 : 16);
     const int z_blocks = (nz + zb - 1) / zb;
     const index_t tasks = index_t(ny) * z_blocks;
-    const int block = 32;
     const index_t column_view = avx2 ? index_t(g.nu + 2) * simd::fdk_column_pitch(int(g.nv)) : 0;
+    // 32 views a block; fewer (at least 4) when their transposed copy would pass 256 MiB (large
+    // detectors: 2048^2 takes 14).
+    const int block = avx2 ? int(std::clamp<index_t>((index_t(256) << 20) / (column_view * index_t(sizeof(float))), 4, 32)) : 32;
     std::vector<float> columns(std::size_t(column_view * std::min(block, views)), 0.0f);
     const double work = double(nz) * double(ny) * double(g.volume.nx) * views;
 #pragma omp parallel if (work > k_parallel_work)
