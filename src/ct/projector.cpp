@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels/ct/projector.hpp"
 #include "src/ct/frames.hpp"
@@ -100,6 +101,10 @@ std::vector<float> fdk_matrices(const Geometry& g) {
 
 // Below this much work (samples or voxel updates) a parallel region costs more than it saves.
 constexpr double k_parallel_work = 2.0e5;
+
+// Rays whose set-up the CPU back projector computes and keeps at once (whole views; about 48
+// bytes each): enough to amortise a parallel region's barriers, small enough to stay in cache.
+constexpr index_t k_setup_block = 1 << 16;
 
 kern::ct::VolumeDims dims_of(const VolumeGrid& g) {
     kern::ct::VolumeDims d{};
@@ -196,18 +201,51 @@ void Projector::apply_adjoint(View<const float> projections, View<float> volume)
     }
     // Race-free CPU scatter: a sample on plane k of a ray's dominant axis writes only voxels of
     // that plane. For each axis in turn, the planes are cut into chunks and every chunk (one
-    // thread) walks all rays with that dominant axis, restricted to its planes.
+    // thread) walks all rays with that dominant axis, restricted to its planes. The rays' set-up
+    // (joseph_setup: dominant axis, plane range, interior) is computed once per axis for a block
+    // of views and shared by all chunks, instead of once per chunk. Each voxel receives its
+    // samples in ray order, axis by axis, whatever the threads or blocks: the result does not
+    // depend on them.
     const int threads = omp_get_max_threads();
     const bool parallel = double(n) * double(std::max({p.dims.n[0], p.dims.n[1], p.dims.n[2]})) > k_parallel_work;
+    const index_t per_view = index_t(nu) * nv;
+    const index_t block_views = std::max<index_t>(1, k_setup_block / per_view);
+    const index_t block = std::min(n, block_views * per_view);
+    std::vector<kern::ct::JosephRay> rays(static_cast<std::size_t>(block));
+    std::vector<float> values(static_cast<std::size_t>(block));
+    const kern::ct::RayView* rv = p.rays();
+    const float* proj = projections.data();
+    float* vol = volume.data();
     for (int axis = 0; axis < 3; ++axis) {
         const int na = p.dims.n[axis];
         const int chunks = parallel ? std::max(1, std::min(na, 4 * threads)) : 1;
-#pragma omp parallel for schedule(dynamic, 1) if (parallel)
-        for (int c = 0; c < chunks; ++c) {
-            const int k0 = int(index_t(na) * c / chunks), k1 = int(index_t(na) * (c + 1) / chunks);
-            const kern::ct::BackProjectRayF<false> f{p.rays(), projections.data(), volume.data(), p.dims, nu, nv,
-                                                     p.cone,   axis,               k0,            k1};
-            for (index_t r = 0; r < n; ++r) f(r);
+#pragma omp parallel if (parallel)
+        for (index_t r0 = 0; r0 < n; r0 += block) {
+            const index_t count = std::min(block, n - r0);
+#pragma omp for schedule(static)
+            for (index_t i = 0; i < count; ++i) {
+                kern::ct::JosephRay& ray = rays[std::size_t(i)];
+                const index_t r = r0 + i;
+                const float value = proj[r];
+                ray.kb = ray.ke = 0;  // no planes: skipped by the walk
+                if (value == 0.0f) continue;
+                const kern::ct::DetectorIndex k = kern::ct::detector_index(r, nu, nv);
+                float pt[3], d[3];
+                kern::ct::ray_of(rv[k.view], p.cone, k.iu, k.iv, pt, d);
+                if (kern::ct::dominant_axis(d) != axis || !kern::ct::joseph_setup(pt, d, p.dims, ray)) continue;
+                values[std::size_t(i)] = value;
+            }
+#pragma omp for schedule(dynamic, 1)
+            for (int c = 0; c < chunks; ++c) {
+                const int k0 = int(index_t(na) * c / chunks), k1 = int(index_t(na) * (c + 1) / chunks);
+                for (index_t i = 0; i < count; ++i) {
+                    const kern::ct::JosephRay& ray = rays[std::size_t(i)];
+                    if (ray.kb >= k1 || ray.ke <= k0) continue;
+                    kern::ct::ScatterPolicy<false> s{vol, values[std::size_t(i)]};
+                    s.begin(ray.len);
+                    kern::ct::joseph_walk(ray, p.dims, k0, k1, s);
+                }
+            }
         }
     }
 }
