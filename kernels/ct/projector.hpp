@@ -332,6 +332,21 @@ struct BackProjectRayF {
     }
 };
 
+// CPU form of the back projection's inner walk: rays[0, count) already set up (joseph_setup;
+// kb >= ke marks a ray to skip), values[i] the projection value of ray i, only planes
+// [k_begin, k_end) written, rays in order. The caller owns those planes (no atomics). The AVX2
+// form src/ct/simd_joseph.cpp runs 8 consecutive rays at a time in the same per-voxel order.
+LUMEN_HD inline void joseph_scatter_rays(const JosephRay* rays, const float* values, index_t count,
+                                         const VolumeDims& dims, float* vol, int k_begin, int k_end) {
+    for (index_t i = 0; i < count; ++i) {
+        const JosephRay& r = rays[i];
+        if (r.kb >= k_end || r.ke <= k_begin) continue;
+        ScatterPolicy<false> s{vol, values[i]};
+        s.begin(r.len);
+        joseph_walk(r, dims, k_begin, k_end, s);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Voxel-driven back projection (FDK).
 
