@@ -102,9 +102,9 @@ std::vector<float> fdk_matrices(const Geometry& g) {
 // Below this much work (samples or voxel updates) a parallel region costs more than it saves.
 constexpr double k_parallel_work = 2.0e5;
 
-// Rays whose set-up the CPU back projector computes and keeps at once (whole views; about 48
-// bytes each): enough to amortise a parallel region's barriers, small enough to stay in cache.
-constexpr index_t k_setup_block = 1 << 16;
+// Rays whose set-up the CPU back projector computes and keeps at once (52 bytes each, read by
+// every plane chunk): enough to amortise a parallel region's barriers, few enough to stay in L2.
+constexpr index_t k_setup_block = 1 << 13;
 
 kern::ct::VolumeDims dims_of(const VolumeGrid& g) {
     kern::ct::VolumeDims d{};
@@ -214,9 +214,7 @@ void Projector::apply_adjoint(View<const float> projections, View<float> volume)
     // depend on them.
     const int threads = omp_get_max_threads();
     const bool parallel = double(n) * double(std::max({p.dims.n[0], p.dims.n[1], p.dims.n[2]})) > k_parallel_work;
-    const index_t per_view = index_t(nu) * nv;
-    const index_t block_views = std::max<index_t>(1, k_setup_block / per_view);
-    const index_t block = std::min(n, block_views * per_view);
+    const index_t block = std::min(n, k_setup_block);
     std::vector<kern::ct::JosephRay> rays(static_cast<std::size_t>(block));
     std::vector<float> values(static_cast<std::size_t>(block));
     const kern::ct::RayView* rv = p.rays();
