@@ -1,8 +1,9 @@
 // CPU SIMD specialisations of CT kernels (host only): the one documented exception to "the math
 // once" (docs/design.md). They restate the shared formula of kernels/ct/*.hpp with intrinsics,
 // several voxels per instruction, and call the shared helpers for everything else; callers fall
-// back to the functor when the CPU lacks the instructions. tests/ct/test_fdk_forms.cpp holds them
-// to the shared formula.
+// back to the functor when the CPU lacks the instructions. tests/ct/test_fdk_forms.cpp (FDK,
+// src/ct/simd.cpp) and tests/ct/test_joseph_forms.cpp (the projector pair, src/ct/simd_joseph.cpp)
+// hold them to the shared formula.
 #pragma once
 
 #include "kernels/ct/projector.hpp"
