@@ -102,11 +102,9 @@ std::vector<float> fdk_matrices(const Geometry& g) {
 // Below this much work (samples or voxel updates) a parallel region costs more than it saves.
 constexpr double k_parallel_work = 2.0e5;
 
-// Rays whose set-up the CPU back projector computes and keeps at once (56 bytes each with the
-// value, streamed by every plane chunk). Each block costs two barriers, and under load a barrier
-// can wait for a descheduled thread, so blocks are large: 360 per axis at 256^3 from 360 views
-// (from 2048 to 131072 rays the time of 128^3 from 180 views did not change beyond noise).
-constexpr index_t k_setup_block = 1 << 16;
+// Rays whose set-up the CPU back projector computes and keeps at once (52 bytes each, read by
+// every plane chunk): enough to amortise a parallel region's barriers, few enough to stay in L2.
+constexpr index_t k_setup_block = 1 << 13;
 
 kern::ct::VolumeDims dims_of(const VolumeGrid& g) {
     kern::ct::VolumeDims d{};

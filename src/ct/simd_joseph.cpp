@@ -87,20 +87,6 @@ __attribute__((target("avx2"))) inline Sample sample_of(const Lanes& l, int k, l
     return s;
 }
 
-// out[2j] = x[j], out[2j + 1] = y[j].
-__attribute__((target("avx2"))) inline void interleave(__m256 x, __m256 y, float* out) {
-    const __m256 lo = _mm256_unpacklo_ps(x, y), hi = _mm256_unpackhi_ps(x, y);  // pairs 0 1 4 5, 2 3 6 7
-    _mm256_store_ps(out, _mm256_permute2f128_ps(lo, hi, 0x20));
-    _mm256_store_ps(out + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-}
-
-// v[0] += w[0], v[1] += w[1] (64-bit load and store; the upper lanes add zeros and are dropped).
-__attribute__((target("avx2"))) inline void add_pair(float* v, const float* w) {
-    const __m128 x = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(v)));
-    const __m128 y = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w)));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(v), _mm_castps_si128(_mm_add_ps(x, y)));
-}
-
 }  // namespace
 
 __attribute__((target("avx2"))) void forward_rays_avx2(const kc::ForwardProjectF& f, index_t r0, index_t r1) {
@@ -178,23 +164,6 @@ __attribute__((target("avx2"))) void joseph_scatter_rays_avx2(const kc::JosephRa
         const __m256 scaled = _mm256_load_ps(scaled_);
         alignas(32) int off[8];
         alignas(32) float w00[8], w10[8], w01[8], w11[8];
-        if (sb == 1) {
-            // The two neighbours along b are adjacent floats: one 2-float add per row and ray, the
-            // same additions per voxel in the same (ray) order.
-            alignas(32) float row0[16], row1[16];  // (w00, w10) and (w01, w11) of ray j at 2j
-            for (int k = k0; k < k1; ++k) {
-                const Sample s = sample_of(l, k, sa, vsb, vsc);
-                _mm256_store_si256(reinterpret_cast<__m256i*>(off), s.off);
-                interleave(_mm256_mul_ps(scaled, s.w00), _mm256_mul_ps(scaled, s.w10), row0);
-                interleave(_mm256_mul_ps(scaled, s.w01), _mm256_mul_ps(scaled, s.w11), row1);
-                for (int j = 0; j < 8; ++j) {
-                    add_pair(vol + off[j], row0 + 2 * j);
-                    add_pair(vol + off[j] + sc, row1 + 2 * j);
-                }
-            }
-            kc::joseph_scatter_rays(ray, values + i, 8, dims, vol, k1, k_end);
-            continue;
-        }
         for (int k = k0; k < k1; ++k) {
             const Sample s = sample_of(l, k, sa, vsb, vsc);
             _mm256_store_si256(reinterpret_cast<__m256i*>(off), s.off);
