@@ -244,8 +244,8 @@ void Projector::apply_adjoint(View<const float> projections, View<float> volume)
                     const kern::ct::DetectorIndex k = kern::ct::detector_index(r, nu, nv);
                     float pt[3], d[3];
                     kern::ct::ray_of(rv[k.view], p.cone, k.iu, k.iv, pt, d);
-                    if (kern::ct::dominant_axis(d) != axis || !kern::ct::joseph_setup(pt, d, p.dims, staged[std::size_t(m)]))
-                        continue;
+                    if (kern::ct::dominant_axis(d) != axis) continue;
+                    if (!kern::ct::joseph_setup(pt, d, p.dims, staged[std::size_t(m)])) continue;
                     staged_values[std::size_t(m++)] = value;
                 }
                 kept[std::size_t(t)] = m - i0;

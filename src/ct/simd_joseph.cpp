@@ -68,8 +68,7 @@ struct Sample {
     __m256i off;
     __m256 w00, w10, w01, w11;
 };
-__attribute__((target("avx2"))) inline Sample sample_of(const Lanes& l, int k, long long sa, __m256i vsb,
-                                                        __m256i vsc) {
+__attribute__((target("avx2"))) inline Sample sample_of(const Lanes& l, int k, long long sa, __m256i vsb, __m256i vsc) {
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256 t = _mm256_sub_ps(_mm256_set1_ps(float(k)), l.pa);
     const __m256 fb = _mm256_add_ps(l.pb, _mm256_mul_ps(t, l.sb));
@@ -189,8 +188,8 @@ __attribute__((target("avx2"))) void joseph_scatter_rays_avx2(const kc::JosephRa
 void forward_rays_avx2(const kc::ForwardProjectF& f, index_t r0, index_t r1) {
     for (index_t r = r0; r < r1; ++r) f(r);
 }
-void joseph_scatter_rays_avx2(const kc::JosephRay* rays, const float* values, index_t count,
-                              const kc::VolumeDims& dims, float* vol, int k_begin, int k_end) {
+void joseph_scatter_rays_avx2(const kc::JosephRay* rays, const float* values, index_t count, const kc::VolumeDims& dims,
+                              float* vol, int k_begin, int k_end) {
     kc::joseph_scatter_rays(rays, values, count, dims, vol, k_begin, k_end);
 }
 

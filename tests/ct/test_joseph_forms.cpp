@@ -53,8 +53,8 @@ struct Scan {
                 r.src[j] = float(cone ? src[j] : dir[j]);
                 r.step_u[j] = float(su[j]);
                 r.step_v[j] = float(sv[j]);
-                r.det0[j] = float(centre[j] - 0.5 * (nu - 1) * su[j] - 0.5 * (nv - 1) * sv[j] -
-                                  (cone ? 0.0 : 30.0 * dir[j]));
+                r.det0[j] =
+                    float(centre[j] - 0.5 * (nu - 1) * su[j] - 0.5 * (nv - 1) * sv[j] - (cone ? 0.0 : 30.0 * dir[j]));
             }
             rv.push_back(r);
         }
@@ -96,8 +96,8 @@ Array<float> scatter_schedule(const Scan& s, index_t block, int chunks, Walk wal
 Array<float> functor_schedule(const Scan& s) {
     Array<float> out(s.vol.shape());
     for (int axis = 0; axis < 3; ++axis) {
-        const kc::BackProjectRayF<false> f{s.rv.data(), s.proj.data(), out.data(), s.dims, s.nu, s.nv, s.cone,
-                                           axis,        0,             1 << 30};
+        const kc::BackProjectRayF<false> f{s.rv.data(), s.proj.data(), out.data(), s.dims, s.nu,
+                                           s.nv,        s.cone,        axis,       0,      1 << 30};
         for (index_t r = 0; r < s.rays(); ++r) f(r);
     }
     return out;
@@ -141,8 +141,10 @@ TEST(JosephForms, ScanReachesAllAxesAndLinesUpGroups) {
             float p[3], d[3];
             kc::ray_of(s.rv[std::size_t(k.view)], s.cone, k.iu, k.iv, p, d);
             kc::JosephRay ray;
-            if (kc::joseph_setup(p, d, s.dims, ray)) ++axes[ray.a];
-            else ++missing;
+            if (kc::joseph_setup(p, d, s.dims, ray))
+                ++axes[ray.a];
+            else
+                ++missing;
         }
         EXPECT_GT(axes[0], 0);
         EXPECT_GT(axes[1], 0);
@@ -168,13 +170,13 @@ TEST(JosephForms, ChunkedScatterWithHoistedSetupIsTheFunctorToTheBit) {
         for (index_t block : {index_t(13), index_t(s.nu) * s.nv, s.rays()})
             for (int chunks : {1, 3, 8}) {
                 const Array<float> got = scatter_schedule(s, block, chunks, kc::joseph_scatter_rays);
-                EXPECT_TRUE(test::same_bits(got, ref)) << (cone ? "cone" : "parallel") << " block " << block
-                                                       << " chunks " << chunks;
+                EXPECT_TRUE(test::same_bits(got, ref))
+                    << (cone ? "cone" : "parallel") << " block " << block << " chunks " << chunks;
             }
         // The GPU form adds every ray's samples atomically in one pass (another order per voxel).
         Array<float> gpu(s.vol.shape());
-        const kc::BackProjectRayF<true> g{s.rv.data(), s.proj.data(), gpu.data(), s.dims, s.nu, s.nv, s.cone,
-                                          -1,          0,             1 << 30};
+        const kc::BackProjectRayF<true> g{s.rv.data(), s.proj.data(), gpu.data(), s.dims, s.nu,
+                                          s.nv,        s.cone,        -1,         0,      1 << 30};
         for (index_t r = 0; r < s.rays(); ++r) g(r);
         const double gpu_diff = test::max_rel_diff(gpu, ref);
         char text[32];
@@ -214,15 +216,15 @@ TEST(JosephForms, Avx2ScatterIsTheSharedFormula) {
             // measured (cone, parallel): 1 chunk 1302 of 1464, 589 of 1069; 5 chunks 4757 of
             // 7320, 1828 of 5345
             EXPECT_GT(together, groups / 5) << (cone ? "cone" : "parallel") << " chunks " << chunks;
-            RecordProperty(std::string(cone ? "cone" : "parallel") + "_scatter_groups_together_chunks_" +
-                               std::to_string(chunks),
-                           std::to_string(together) + " of " + std::to_string(groups));
+            RecordProperty(
+                std::string(cone ? "cone" : "parallel") + "_scatter_groups_together_chunks_" + std::to_string(chunks),
+                std::to_string(together) + " of " + std::to_string(groups));
             // Same arithmetic, same order: measured bitwise equal (x86-64, GCC 12); the tolerance
             // is for a compiler that fuses multiply-adds in one form and not the other.
             EXPECT_LT(test::max_rel_diff(got, ref), 1e-6) << (cone ? "cone" : "parallel") << " chunks " << chunks;
-            RecordProperty(std::string(cone ? "cone" : "parallel") + "_scatter_same_bits_chunks_" +
-                               std::to_string(chunks),
-                           test::same_bits(got, ref) ? "yes" : "no");
+            RecordProperty(
+                std::string(cone ? "cone" : "parallel") + "_scatter_same_bits_chunks_" + std::to_string(chunks),
+                test::same_bits(got, ref) ? "yes" : "no");
         }
     }
 }
