@@ -8,7 +8,9 @@
 // sum w * vol[i] (forward), ScatterPolicy adds w * value into vol[i] (back projection), so the
 // two share every weight and are adjoint by construction. The scatter adds atomically on the GPU;
 // on the CPU the back projector partitions work so that no two threads touch one plane (a sample
-// on plane k writes only voxels with i_a = k), and adds plainly.
+// on plane k writes only voxels with i_a = k), and adds plainly. joseph_ray is joseph_setup (once
+// per ray) followed by joseph_walk (any range of planes), so that the CPU can set a ray up once
+// and walk it in several plane chunks.
 //
 // Voxel-driven back projector for FDK: each voxel is projected onto every view with a 3x4
 // matrix in voxel index coordinates, the filtered projection is read with bilinear interpolation
