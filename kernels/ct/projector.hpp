@@ -8,7 +8,9 @@
 // sum w * vol[i] (forward), ScatterPolicy adds w * value into vol[i] (back projection), so the
 // two share every weight and are adjoint by construction. The scatter adds atomically on the GPU;
 // on the CPU the back projector partitions work so that no two threads touch one plane (a sample
-// on plane k writes only voxels with i_a = k), and adds plainly.
+// on plane k writes only voxels with i_a = k), and adds plainly. joseph_ray is joseph_setup (once
+// per ray) followed by joseph_walk (any range of planes), so that the CPU can set a ray up once
+// and walk it in several plane chunks.
 //
 // Voxel-driven back projector for FDK: each voxel is projected onto every view with a 3x4
 // matrix in voxel index coordinates, the filtered projection is read with bilinear interpolation
@@ -62,16 +64,24 @@ LUMEN_HD inline int dominant_axis(const float d[3]) {
     return ay >= az ? 1 : 2;
 }
 
-// Traverses one ray. Only planes k in [k_begin, k_end) of the dominant axis are visited; when
-// only_axis >= 0 rays whose dominant axis differs are skipped. Calls pol.begin(len) once (len:
-// mm of ray per plane; not called when the ray misses the volume), then pol.add(index, weight)
-// for every voxel with a non-zero bilinear weight.
-template <class Policy>
-LUMEN_HD inline void joseph_ray(const float p[3], const float d[3], const VolumeDims& vol, int only_axis, int k_begin,
-                                int k_end, Policy& pol) {
+// One ray's traversal set-up, computed once and walked in as many plane ranges as wanted: the
+// dominant axis a (and the other two, b and c), the start point and slopes in (a, b, c) order,
+// the mm of ray per plane, the planes [kb, ke) where the ray has a non-zero bilinear weight, and
+// the interior [k_in0, k_in1) of those where all four neighbours are inside the volume.
+struct JosephRay {
+    int a, b, c;
+    float pa, pb, pc;  // start point
+    float sb, sc;      // db / da, dc / da
+    float len;         // mm of ray per plane
+    int kb, ke;        // planes with any non-zero weight
+    int k_in0, k_in1;  // interior planes (no bounds checks needed); empty: k_in0 = k_in1 = ke
+};
+
+// Sets r up for the ray from p along d; false when the ray has no non-zero weight in the volume
+// (parallel to the planes, or missing the volume).
+LUMEN_HD inline bool joseph_setup(const float p[3], const float d[3], const VolumeDims& vol, JosephRay& r) {
     const int a = dominant_axis(d);
-    if (only_axis >= 0 && a != only_axis) return;
-    if (d[a] == 0.0f) return;
+    if (d[a] == 0.0f) return false;
     const int b = a == 0 ? 1 : 0;
     const int c = a == 2 ? 1 : 2;
     const float inv = 1.0f / d[a];
@@ -85,25 +95,19 @@ LUMEN_HD inline void joseph_ray(const float p[3], const float d[3], const Volume
         k_lo = fmaxf(k_lo, fminf(k1, k2));
         k_hi = fminf(k_hi, fmaxf(k1, k2));
     } else if (!(p[b] > -1.0f && p[b] < float(nb))) {
-        return;
+        return false;
     }
     if (sc != 0.0f) {
         const float k1 = p[a] + (-1.0f - p[c]) / sc, k2 = p[a] + (float(nc) - p[c]) / sc;
         k_lo = fmaxf(k_lo, fminf(k1, k2));
         k_hi = fminf(k_hi, fmaxf(k1, k2));
     } else if (!(p[c] > -1.0f && p[c] < float(nc))) {
-        return;
+        return false;
     }
-    if (!(k_lo <= k_hi)) return;
-    int kb = int(ceilf(k_lo));
-    int ke = int(floorf(k_hi)) + 1;
-    if (kb < k_begin) kb = k_begin;
-    if (ke > k_end) ke = k_end;
-    if (kb >= ke) return;
-
-    const float dm0 = d[0] * vol.vox[0], dm1 = d[1] * vol.vox[1], dm2 = d[2] * vol.vox[2];
-    const float len = sqrtf(dm0 * dm0 + dm1 * dm1 + dm2 * dm2) * fabsf(inv);
-    pol.begin(len);
+    if (!(k_lo <= k_hi)) return false;
+    const int kb = int(ceilf(k_lo));
+    const int ke = int(floorf(k_hi)) + 1;
+    if (kb >= ke) return false;
 
     // Interior planes, where all four neighbours are inside (margin 0.01 voxel, far above float
     // rounding of the coordinates): no bounds checks there. Planes near the edges take the
@@ -140,49 +144,101 @@ LUMEN_HD inline void joseph_ray(const float p[3], const float d[3], const Volume
         if (k_in1 < k_in0) k_in0 = k_in1 = ke;
     }
 
-    const long long sa_ = vol.stride[a], sb_ = vol.stride[b], sc_ = vol.stride[c];
-    for (int k = kb; k < ke; ++k) {
-        if (k == k_in0) {
-            // Unchecked interior: b, c in (0, n - 1), so floor == truncation and all four
-            // neighbours exist.
-            for (; k < k_in1; ++k) {
-                const float t = float(k) - p[a];
-                const float fb = p[b] + t * sb;
-                const float fc = p[c] + t * sc;
-                const int b0 = int(fb), c0 = int(fc);
-                const float wb1 = fb - float(b0), wc1 = fc - float(c0);
-                const float wb0 = 1.0f - wb1, wc0 = 1.0f - wc1;
-                const long long base = (long long)k * sa_ + (long long)b0 * sb_ + (long long)c0 * sc_;
-                pol.add(base, wb0 * wc0);
-                pol.add(base + sb_, wb1 * wc0);
-                pol.add(base + sc_, wb0 * wc1);
-                pol.add(base + sb_ + sc_, wb1 * wc1);
-            }
-            if (k >= ke) break;
-        }
-        const float t = float(k) - p[a];
-        const float fb = p[b] + t * sb;
-        const float fc = p[c] + t * sc;
-        // All four neighbours lie outside (zero weight) unless -1 < fb < nb and -1 < fc < nc;
-        // skipping such planes also keeps the float-to-int conversions below in range when
-        // rounding of far-away source coordinates puts fb or fc beyond int.
-        if (!(fb > -1.0f && fb < float(nb) && fc > -1.0f && fc < float(nc))) continue;
-        const float b0f = floorf(fb), c0f = floorf(fc);
-        const int b0 = int(b0f), c0 = int(c0f);
-        const float wb1 = fb - b0f, wc1 = fc - c0f;
-        const float wb0 = 1.0f - wb1, wc0 = 1.0f - wc1;
-        const long long base = (long long)k * sa_ + (long long)b0 * sb_ + (long long)c0 * sc_;
-        const bool b0_in = b0 >= 0 && b0 < nb, b1_in = b0 + 1 >= 0 && b0 + 1 < nb;
-        const bool c0_in = c0 >= 0 && c0 < nc, c1_in = c0 + 1 >= 0 && c0 + 1 < nc;
-        if (c0_in) {
-            if (b0_in) pol.add(base, wb0 * wc0);
-            if (b1_in) pol.add(base + sb_, wb1 * wc0);
-        }
-        if (c1_in) {
-            if (b0_in) pol.add(base + sc_, wb0 * wc1);
-            if (b1_in) pol.add(base + sb_ + sc_, wb1 * wc1);
-        }
+    const float dm0 = d[0] * vol.vox[0], dm1 = d[1] * vol.vox[1], dm2 = d[2] * vol.vox[2];
+    r.a = a;
+    r.b = b;
+    r.c = c;
+    r.pa = p[a];
+    r.pb = p[b];
+    r.pc = p[c];
+    r.sb = sb;
+    r.sc = sc;
+    r.len = sqrtf(dm0 * dm0 + dm1 * dm1 + dm2 * dm2) * fabsf(inv);
+    r.kb = kb;
+    r.ke = ke;
+    r.k_in0 = k_in0;
+    r.k_in1 = k_in1;
+    return true;
+}
+
+// The sample on interior plane k (k_in0 <= k < k_in1): b, c in (0, n - 1), so floor ==
+// truncation and all four neighbours exist. The AVX2 forms in src/ct/simd.cpp restate exactly
+// this, 8 rays at a time.
+template <class Policy>
+LUMEN_HD inline void joseph_sample_interior(const JosephRay& r, const VolumeDims& vol, int k, Policy& pol) {
+    const long long sa_ = vol.stride[r.a], sb_ = vol.stride[r.b], sc_ = vol.stride[r.c];
+    const float t = float(k) - r.pa;
+    const float fb = r.pb + t * r.sb;
+    const float fc = r.pc + t * r.sc;
+    const int b0 = int(fb), c0 = int(fc);
+    const float wb1 = fb - float(b0), wc1 = fc - float(c0);
+    const float wb0 = 1.0f - wb1, wc0 = 1.0f - wc1;
+    const long long base = (long long)k * sa_ + (long long)b0 * sb_ + (long long)c0 * sc_;
+    pol.add(base, wb0 * wc0);
+    pol.add(base + sb_, wb1 * wc0);
+    pol.add(base + sc_, wb0 * wc1);
+    pol.add(base + sb_ + sc_, wb1 * wc1);
+}
+
+// The sample on any plane k in [kb, ke), bounds checked: the same weights as the interior form.
+template <class Policy>
+LUMEN_HD inline void joseph_sample_checked(const JosephRay& r, const VolumeDims& vol, int k, Policy& pol) {
+    const int nb = vol.n[r.b], nc = vol.n[r.c];
+    const long long sa_ = vol.stride[r.a], sb_ = vol.stride[r.b], sc_ = vol.stride[r.c];
+    const float t = float(k) - r.pa;
+    const float fb = r.pb + t * r.sb;
+    const float fc = r.pc + t * r.sc;
+    // All four neighbours lie outside (zero weight) unless -1 < fb < nb and -1 < fc < nc;
+    // skipping such planes also keeps the float-to-int conversions below in range when
+    // rounding of far-away source coordinates puts fb or fc beyond int.
+    if (!(fb > -1.0f && fb < float(nb) && fc > -1.0f && fc < float(nc))) return;
+    const float b0f = floorf(fb), c0f = floorf(fc);
+    const int b0 = int(b0f), c0 = int(c0f);
+    const float wb1 = fb - b0f, wc1 = fc - c0f;
+    const float wb0 = 1.0f - wb1, wc0 = 1.0f - wc1;
+    const long long base = (long long)k * sa_ + (long long)b0 * sb_ + (long long)c0 * sc_;
+    const bool b0_in = b0 >= 0 && b0 < nb, b1_in = b0 + 1 >= 0 && b0 + 1 < nb;
+    const bool c0_in = c0 >= 0 && c0 < nc, c1_in = c0 + 1 >= 0 && c0 + 1 < nc;
+    if (c0_in) {
+        if (b0_in) pol.add(base, wb0 * wc0);
+        if (b1_in) pol.add(base + sb_, wb1 * wc0);
     }
+    if (c1_in) {
+        if (b0_in) pol.add(base + sc_, wb0 * wc1);
+        if (b1_in) pol.add(base + sb_ + sc_, wb1 * wc1);
+    }
+}
+
+// Walks planes [k_begin, k_end) of a set-up ray in increasing k (only those in [kb, ke) carry
+// weight): checked edge planes, the interior, checked edge planes. No begin()/end() calls.
+template <class Policy>
+LUMEN_HD inline void joseph_walk(const JosephRay& r, const VolumeDims& vol, int k_begin, int k_end, Policy& pol) {
+    const int kb = r.kb > k_begin ? r.kb : k_begin;
+    const int ke = r.ke < k_end ? r.ke : k_end;
+    if (kb >= ke) return;
+    int i0 = r.k_in0 < kb ? kb : r.k_in0;
+    if (i0 > ke) i0 = ke;
+    int i1 = r.k_in1 > ke ? ke : r.k_in1;
+    if (i1 < i0) i1 = i0;
+    int k = kb;
+    for (; k < i0; ++k) joseph_sample_checked(r, vol, k, pol);
+    for (; k < i1; ++k) joseph_sample_interior(r, vol, k, pol);
+    for (; k < ke; ++k) joseph_sample_checked(r, vol, k, pol);
+}
+
+// Traverses one ray. Only planes k in [k_begin, k_end) of the dominant axis are visited; when
+// only_axis >= 0 rays whose dominant axis differs are skipped. Calls pol.begin(len) once (len:
+// mm of ray per plane; not called when the ray misses the volume or those planes), then
+// pol.add(index, weight) for every voxel with a non-zero bilinear weight, then pol.end().
+template <class Policy>
+LUMEN_HD inline void joseph_ray(const float p[3], const float d[3], const VolumeDims& vol, int only_axis, int k_begin,
+                                int k_end, Policy& pol) {
+    if (only_axis >= 0 && dominant_axis(d) != only_axis) return;
+    JosephRay r;
+    if (!joseph_setup(p, d, vol, r)) return;
+    if ((r.kb > k_begin ? r.kb : k_begin) >= (r.ke < k_end ? r.ke : k_end)) return;
+    pol.begin(r.len);
+    joseph_walk(r, vol, k_begin, k_end, pol);
     pol.end();
 }
 
@@ -277,6 +333,21 @@ struct BackProjectRayF {
         joseph_ray(p, d, dims, axis, k_begin, k_end, s);
     }
 };
+
+// CPU form of the back projection's inner walk: rays[0, count) already set up (joseph_setup;
+// kb >= ke marks a ray to skip), values[i] the projection value of ray i, only planes
+// [k_begin, k_end) written, rays in order. The caller owns those planes (no atomics). The AVX2
+// form src/ct/simd_joseph.cpp runs 8 consecutive rays at a time in the same per-voxel order.
+LUMEN_HD inline void joseph_scatter_rays(const JosephRay* rays, const float* values, index_t count,
+                                         const VolumeDims& dims, float* vol, int k_begin, int k_end) {
+    for (index_t i = 0; i < count; ++i) {
+        const JosephRay& r = rays[i];
+        if (r.kb >= k_end || r.ke <= k_begin) continue;
+        ScatterPolicy<false> s{vol, values[i]};
+        s.begin(r.len);
+        joseph_walk(r, dims, k_begin, k_end, s);
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Voxel-driven back projection (FDK).

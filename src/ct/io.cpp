@@ -38,11 +38,9 @@ Array<float> read_frames(const io::H5File& f, const std::string& name, index_t n
     require(file_rows == nv && file_cols == nu,
             w + " has shape " + info.shape.str() + " but the projections are " + std::to_string(nv) + " x " +
                 std::to_string(nu) + " (nv x nu)");
+    require(info.shape.rank() == 2 || info.shape[0] >= 1, w + " has shape " + info.shape.str() + ": no frames");
     Array<float> a = rows < 0 ? f.read_float(name) : f.read_float_items(name, info.shape.rank() - 2, row_first, rows);
     if (a.rank() == 2) a.reshape(Shape{1, a.dim(0), a.dim(1)});
-    require(a.dim(1) == (rows < 0 ? nv : rows) && a.dim(2) == nu && a.dim(0) >= 1,
-            w + " has shape " + info.shape.str() + " but the projections are " + std::to_string(nv) + " x " +
-                std::to_string(nu) + " (nv x nu)");
     return a;
 }
 

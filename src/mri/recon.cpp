@@ -333,7 +333,6 @@ struct SliceReconstructor::State {
     // Every coil's count, and every coil's maps on the device (this process's block's when the
     // coils are not split: the operator's).
     index_t coils() const { return options.coil_split.enabled() ? all_maps.dim(0) : A->coils(); }
-    index_t coils_total(View<const complex64> kspace_all) const { return kspace_all.dim(0); }
     View<const complex64> all_coils_maps() const { return options.coil_split.enabled() ? all_maps.view() : A->maps(); }
 
     SliceInfo iterative(View<const complex64> kspace_all, View<const float> m_in, View<const complex64> maps_all,
@@ -354,7 +353,7 @@ struct SliceReconstructor::State {
         }
         const View<const complex64> kspace = split.enabled() ? kspace_all.items(block.begin, block.size()) : kspace_all;
         const View<const complex64> maps = split.enabled() ? maps_all.items(block.begin, block.size()) : maps_all;
-        const index_t C = coils_total(kspace_all);
+        const index_t C = kspace_all.dim(0);  // every coil of the slice, split or not
         // The maps and the mask go to the device once, into the operator, which masks the data too.
         set_operator(maps, m_in);
         load_data(kspace, A->mask());

@@ -164,6 +164,9 @@ TEST(CtScanIo, ShapeMismatchesAreRejected) {
     Custom white;
     white.white_shape = Shape{2, 5, 7};
     expect_bad(write_custom("white_shape.h5", white), "data_white");
+    Custom no_white;
+    no_white.white_shape = Shape{0, 5, 6};
+    expect_bad(write_custom("white_empty.h5", no_white), "no frames");
 }
 
 TEST(CtScanIo, BadIntensitiesAreRejected) {
