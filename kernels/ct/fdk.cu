@@ -2,7 +2,6 @@
 #include "kernels/common/launch.cuh"
 #include "kernels/ct/fdk.hpp"
 
-LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ct::FdkPreweightF);
-LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ct::PackRowsF);
+LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ct::FdkPackWeightedF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ct::MulSpectrumF);
 LUMEN_INSTANTIATE_FOR_EACH(lumen::kern::ct::UnpackRowsPaddedF);

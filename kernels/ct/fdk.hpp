@@ -11,41 +11,38 @@
 
 namespace lumen::kern::ct {
 
-// p[view][iv][iu] *= view_u_weight[view][iu] * cosine(iu, iv), for views [first, first + count)
-// of the full stack (index i runs over the batch).
-struct FdkPreweightF {
-    float* proj;               // the batch's first element
+// Pre-weighting and packing for the ramp filter in one pass: packed[r][k] = (q(2r, k), q(2r + 1, k))
+// for k < nu, zero padding up to np. The batch's rows run [view][rows]: rows = held rows per
+// view, plus a zero row when held is odd (so that no pair crosses two views); q(row, k) is the
+// input's value times FDK's weight, view_u_weight[view][k] (angular step times redundancy) times
+// the cosine weight dsd / sqrt(dsd^2 + u^2 + v^2) of the detector pixel (cone beam).
+struct FdkPackWeightedF {
+    const float* proj;           // the batch's first view of the input, [views][held][nu]
     const float* view_u_weight;  // [views][nu], already offset to the batch's first view
-    int nu, nv;
+    int nu, held, rows, np;
     bool cone;
-    float dsd;  // mm
+    float dsd;             // mm
     float u0, du, v0, dv;  // u(iu) = u0 + iu du, v(iv) = v0 + iv dv (mm from the principal point)
-    int row0;  // the detector row that row 0 of proj is (nv: the rows held per view)
-    LUMEN_HD void operator()(index_t i) const {
-        const DetectorIndex k = detector_index(i, nu, nv);
-        float w = view_u_weight[index_t(k.view) * nu + k.iu];
+    int row0;              // the detector row that the input's row 0 is
+    complex64* packed;
+    LUMEN_HD float weighted(index_t row, int k) const {
+        const index_t view = row / rows;
+        const int iv = int(row - view * rows);
+        if (iv >= held) return 0.0f;
+        float w = view_u_weight[view * nu + k];
         if (cone) {
-            const float u = u0 + float(k.iu) * du, v = v0 + float(k.iv + row0) * dv;
+            const float u = u0 + float(k) * du, v = v0 + float(iv + row0) * dv;
             w *= dsd / sqrtf(dsd * dsd + u * u + v * v);
         }
-        proj[i] *= w;
+        return proj[(view * held + iv) * nu + k] * w;
     }
-};
-
-// packed[r][k] = (rows[2r][k], rows[2r + 1][k]) for k < nu, zero padding up to np.
-struct PackRowsF {
-    const float* rows;
-    index_t n_rows;
-    int nu, np;
-    complex64* packed;
     LUMEN_HD void operator()(index_t i) const {
         const index_t r = i / np;
         const int k = int(i - r * np);
         complex64 z(0.0f, 0.0f);
         if (k < nu) {
-            const index_t a = 2 * r, b = 2 * r + 1;
-            z.re = rows[a * nu + k];
-            if (b < n_rows) z.im = rows[b * nu + k];
+            z.re = weighted(2 * r, k);
+            z.im = weighted(2 * r + 1, k);
         }
         packed[i] = z;
     }

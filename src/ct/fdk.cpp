@@ -271,51 +271,48 @@ void fdk(const Projector& projector, View<const float> line_integrals, View<floa
     const double tau = cone ? g.du * g.dso / g.dsd : g.du;
     Array<float> spectrum = Array<float>::from(ramp_filter_spectrum(np, tau, options.window, options.cutoff), Shape{np}).to(dev);
 
-    // Pre-weighted copy of the input, and the filtered projections with a zero border for the back
-    // projector. Filtering runs in batches of views so that the padded complex buffer stays below
-    // ~256 MiB.
-    Array<float> weighted(Shape{n_views, rows_even, nu}, dev);
-    if (rows_even == held) copy(line_integrals, weighted.view());
-    else
-        for (index_t v = 0; v < n_views; ++v)
-            copy(line_integrals.items(v, 1), View<float>(weighted.data() + v * rows_even * nu, Shape{1, held, nu}, dev));
+    // The filtered projections with a zero border for the back projector. Filtering runs in
+    // batches of views so that the padded complex buffer stays below ~256 MiB; the input is
+    // weighted as it is packed (no weighted copy).
     Array<float> filtered(Shape{n_views, nv + 2, nu + 2}, dev);  // rows not held stay zero
-    const index_t bytes_per_view = (rows_even / 2) * np * index_t(sizeof(complex64));
-    const index_t batch_views = std::clamp<index_t>((index_t(256) << 20) / std::max<index_t>(bytes_per_view, 1), 1, n_views);
-    Array<complex64> packed(Shape{std::max<index_t>(batch_views * rows_even / 2, 1) * np}, dev);
-    std::unique_ptr<FftPlan> plan;
-    index_t plan_batch = -1;
-    for (index_t v0 = 0; held > 0 && v0 < n_views; v0 += batch_views) {
-        const index_t count = std::min(batch_views, n_views - v0);
-        float* first = weighted.data() + v0 * nu * rows_even;
-        kern::ct::FdkPreweightF pre{};
-        pre.proj = first;
-        pre.view_u_weight = view_u_weight.data() + v0 * nu;
-        pre.nu = int(nu);
-        pre.nv = int(rows_even);
-        pre.cone = cone;
-        pre.dsd = float(g.dsd);
-        pre.u0 = float(g.offset_u - 0.5 * double(nu - 1) * g.du);
-        pre.du = float(g.du);
-        pre.v0 = float(g.offset_v - 0.5 * double(nv - 1) * g.dv);
-        pre.dv = float(g.dv);
-        pre.row0 = int(row_first);
-        detail::for_each(dev, count * nu * rows_even, pre);
-
-        const index_t rows = count * rows_even, pairs = rows / 2;
-        if (pairs != plan_batch) {
-            plan = std::make_unique<FftPlan>(std::vector<index_t>{np}, pairs, dev);
-            plan_batch = pairs;
+    {  // the FFT buffer and plan are released before the back projection
+        const index_t bytes_per_view = (rows_even / 2) * np * index_t(sizeof(complex64));
+        const index_t batch_views = std::clamp<index_t>((index_t(256) << 20) / std::max<index_t>(bytes_per_view, 1), 1, n_views);
+        Array<complex64> packed(Shape{std::max<index_t>(batch_views * rows_even / 2, 1) * np}, dev);
+        std::unique_ptr<FftPlan> plan;
+        index_t plan_batch = -1;
+        for (index_t v0 = 0; held > 0 && v0 < n_views; v0 += batch_views) {
+            const index_t count = std::min(batch_views, n_views - v0);
+            const index_t rows = count * rows_even, pairs = rows / 2;
+            if (pairs != plan_batch) {
+                plan = std::make_unique<FftPlan>(std::vector<index_t>{np}, pairs, dev);
+                plan_batch = pairs;
+            }
+            View<complex64> buf(packed.data(), Shape{pairs * np}, dev);
+            kern::ct::FdkPackWeightedF pack{};
+            pack.proj = line_integrals.data() + v0 * held * nu;
+            pack.view_u_weight = view_u_weight.data() + v0 * nu;
+            pack.nu = int(nu);
+            pack.held = int(held);
+            pack.rows = int(rows_even);
+            pack.np = int(np);
+            pack.cone = cone;
+            pack.dsd = float(g.dsd);
+            pack.u0 = float(g.offset_u - 0.5 * double(nu - 1) * g.du);
+            pack.du = float(g.du);
+            pack.v0 = float(g.offset_v - 0.5 * double(nv - 1) * g.dv);
+            pack.dv = float(g.dv);
+            pack.row0 = int(row_first);
+            pack.packed = buf.data();
+            detail::for_each(dev, pairs * np, pack);
+            plan->forward(buf);
+            detail::for_each(dev, pairs * np, kern::ct::MulSpectrumF{buf.data(), spectrum.data(), int(np)});
+            plan->inverse(buf);
+            detail::for_each(dev, rows * nu,
+                             kern::ct::UnpackRowsPaddedF{buf.data(), int(nu), int(nv), int(np),
+                                                         filtered.data() + v0 * (nu + 2) * (nv + 2), int(rows_even),
+                                                         int(held), int(row_first)});
         }
-        View<complex64> buf(packed.data(), Shape{pairs * np}, dev);
-        detail::for_each(dev, pairs * np, kern::ct::PackRowsF{first, rows, int(nu), int(np), buf.data()});
-        plan->forward(buf);
-        detail::for_each(dev, pairs * np, kern::ct::MulSpectrumF{buf.data(), spectrum.data(), int(np)});
-        plan->inverse(buf);
-        detail::for_each(dev, rows * nu,
-                         kern::ct::UnpackRowsPaddedF{buf.data(), int(nu), int(nv), int(np),
-                                                     filtered.data() + v0 * (nu + 2) * (nv + 2), int(rows_even),
-                                                     int(held), int(row_first)});
     }
 
     fill(volume, 0.0f);

@@ -305,25 +305,35 @@ void Projector::backproject_voxel_padded(View<const float> padded, View<float> v
                                           int(g.volume.ny),  int(g.nu),     int(g.nv),     p.cone};
     // Tasks of one row iy times a block of slices: the block's voxels stay in L1 while a view's
     // detector column is walked down z. Views in blocks so that the detector rows a task reads
-    // are reused by the neighbouring tasks of the same block.
+    // are reused by the neighbouring tasks of the same block. The SIMD kernels read the block's
+    // views column-major (src/ct/simd.hpp): the threads transpose them first, into one buffer.
+    const bool avx2 = simd::have_avx2(), avx512 = simd::have_avx512();
     const int nz = int(z_end - z_begin), ny = int(g.volume.ny), z_first = int(z_begin);
-    const int zb = std::min(nz, 16);
+    const int zb = std::min(nz, avx2 ? 64 : 16);
     const int z_blocks = (nz + zb - 1) / zb;
     const index_t tasks = index_t(ny) * z_blocks;
-    const int block = 32;
-    const bool avx2 = simd::have_avx2();
+    const index_t column_view = avx2 ? index_t(g.nu + 2) * simd::fdk_column_pitch(int(g.nv)) : 0;
+    // 32 views a block; fewer (at least 4) when their transposed copy would pass 256 MiB (large
+    // detectors: 2048^2 takes 14).
+    const int block = avx2 ? int(std::clamp<index_t>((index_t(256) << 20) / (column_view * index_t(sizeof(float))), 4, 32)) : 32;
+    std::vector<float> columns(std::size_t(column_view * std::min(block, views)), 0.0f);
     const double work = double(nz) * double(ny) * double(g.volume.nx) * views;
 #pragma omp parallel if (work > k_parallel_work)
     {
         std::vector<float> acc(std::size_t(g.volume.nx) * std::size_t(zb));  // one per thread
         for (int v0 = 0; v0 < views; v0 += block) {
+            const int v1 = std::min(views, v0 + block);
+            if (avx2) {
+#pragma omp for schedule(static)
+                for (int v = v0; v < v1; ++v) simd::fdk_transpose_view(f, v, columns.data() + (v - v0) * column_view);
+            }
 #pragma omp for schedule(dynamic, 2)
             for (index_t t = 0; t < tasks; ++t) {
                 const int zblk = int(t / ny), iy = int(t - index_t(zblk) * ny);
                 std::fill(acc.begin(), acc.end(), 0.0f);
                 const int z0 = z_first + zblk * zb, z1 = z_first + std::min(nz, (zblk + 1) * zb);
-                const int v1 = std::min(views, v0 + block);
-                if (avx2) simd::fdk_slab_avx2(f, iy, z0, z1, v0, v1, acc.data());
+                if (avx512) simd::fdk_slab_avx512(f, columns.data(), iy, z0, z1, v0, v1, acc.data());
+                else if (avx2) simd::fdk_slab_avx2(f, columns.data(), iy, z0, z1, v0, v1, acc.data());
                 else f(iy, z0, z1, v0, v1, acc.data());
             }
         }

@@ -258,13 +258,16 @@ TEST(CtProjector, VectorisedVoxelKernelMatchesScalarFunctor) {
         const kern::ct::FdkBackprojectSlabF fa{mats.data(), proj.data(), a.data(), nx, ny, nu, nv, cone};
         const kern::ct::FdkBackprojectSlabF fb{mats.data(), proj.data(), b.data(), nx, ny, nu, nv, cone};
         std::vector<float> acc(std::size_t(nx * 16));
+        const std::size_t column_view = std::size_t(nu + 2) * std::size_t(simd::fdk_column_pitch(nv));
+        std::vector<float> columns(column_view * views, 0.0f);
+        for (int v = 0; v < views; ++v) simd::fdk_transpose_view(fb, v, columns.data() + v * column_view);
         for (int iy = 0; iy < ny; ++iy)
             for (int z0 = 0; z0 < nz; z0 += 16) {
                 const int z1 = std::min(nz, z0 + 16);
                 std::fill(acc.begin(), acc.end(), 0.0f);
                 fa(iy, z0, z1, 0, views, acc.data());
                 std::fill(acc.begin(), acc.end(), 0.0f);
-                simd::fdk_slab_avx2(fb, iy, z0, z1, 0, views, acc.data());
+                simd::fdk_slab_avx2(fb, columns.data(), iy, z0, z1, 0, views, acc.data());
             }
         double nonzero = 0;
         for (float v : a) nonzero += v != 0.0f;
