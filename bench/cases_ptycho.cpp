@@ -384,7 +384,8 @@ LUMEN_BENCH_CASE("ptycho/multislice", "AWF s/iteration against the number of obj
 //   --param ptychi_max_epochs=200         pty-chi's epoch cap per engine
 //   --param ptychi_engines=rPIE,ePIE,LSQML   (also DM; none: lumen alone)
 //   --param ptycho_seed=1 --param ptycho_photons=1e8   the simulation's seed and photons per frame
-//   --param ptychi_batch=100 --param ptychi_pie_step=1 --param ptychi_rpie_alpha=0.1
+//   --param ptychi_batch=0 (per engine: 20 rPIE/ePIE, 32 LSQML) --param ptychi_pie_step=1
+//   --param ptychi_rpie_alpha=0.1 --param ptychi_batching=uniform|random|compact (default per engine)
 //   --param ptychi_curves=FILE.csv        NRMSE per iteration / epoch (lumen's and each engine's)
 //   --param ptychi_script=PATH            another copy of ptychi_run.py
 LUMEN_BENCH_CASE("ptycho/vs-ptychi", "AWF against pty-chi (rPIE, ePIE, LSQML): epochs and s to an NRMSE target, CPU") {
@@ -451,10 +452,12 @@ LUMEN_BENCH_CASE("ptycho/vs-ptychi", "AWF against pty-chi (rPIE, ePIE, LSQML): e
                       " --threads " + std::to_string(omp_get_max_threads()) + " --target " + param(bench, "ptycho_target", "0.01") +
                       " --max-epochs " + param(bench, "ptychi_max_epochs", "200") +
                       " --engines " + engines +
-                      " --batch " + param(bench, "ptychi_batch", "100") +
+                      " --batch " + param(bench, "ptychi_batch", "0") +
                       " --pie-step " + param(bench, "ptychi_pie_step", "1") +
                       " --rpie-alpha " + param(bench, "ptychi_rpie_alpha", "0.1");
     if (!curves.empty()) cmd += " --curves '" + curves + "'";
+    const std::string batching = param(bench, "ptychi_batching", "");
+    if (!batching.empty()) cmd += " --batching " + batching;
     FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
     if (!pipe) throw std::runtime_error("ptycho/vs-ptychi: cannot run " + cmd);
     double fastest = -1;

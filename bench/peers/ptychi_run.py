@@ -81,8 +81,14 @@ def make_options(engine, args):
     o.reconstructor_options.num_epochs = args.max_epochs
     o.reconstructor_options.random_seed = 1
     if engine != "DM":  # DM updates from all frames at once (chunk_length sets its memory use)
-        o.reconstructor_options.batch_size = args.batch
-        o.reconstructor_options.batching_mode = getattr(api.BatchingModes, args.batching.upper())
+        # Defaults chosen by measurement on the 289 x 64^2 scan (docs/benchmarks.md): rPIE and ePIE
+        # sum a batch's updates, so pty-chi's default of 100 random frames (overlapping windows)
+        # diverges at step 1; 20 frames spread over the scan (uniform, PtychoShelves' "sparse")
+        # do not overlap. LSQML solves its steps per batch: 32 random frames beat 100 per second.
+        pie = engine in ("rPIE", "ePIE")
+        o.reconstructor_options.batch_size = args.batch or (20 if pie else 32)
+        batching = args.batching or ("uniform" if pie else "random")
+        o.reconstructor_options.batching_mode = getattr(api.BatchingModes, batching.upper())
     o.object_options.optimizable = True
     o.object_options.optimizer = api.Optimizers.SGD
     o.object_options.determine_position_origin_coords_by = api.ObjectPosOriginCoordsMethods.SPECIFIED
@@ -91,6 +97,13 @@ def make_options(engine, args):
         o.object_options.step_size = args.pie_step
         o.object_options.alpha = args.rpie_alpha if engine == "rPIE" else 1.0
     o.probe_options.optimizable = False  # known probe, as lumen's run
+    # With a known probe, as pty-chi's documentation says for a probe that is to stay as given:
+    # no rescaling of the object to unit mean transmission (with the probe rescaled to match, every
+    # 10th epoch by default), and in LSQML no first epoch spent rescaling the probe's intensity.
+    # Left on, the object carries the probe's scale error: rPIE stalls at NRMSE 0.27 (30 epochs).
+    o.object_options.remove_object_probe_ambiguity.enabled = False
+    if engine == "LSQML":
+        o.reconstructor_options.rescale_probe_intensity_in_first_epoch = False
     o.probe_position_options.optimizable = False
     return o
 
@@ -133,9 +146,9 @@ def main():
     p.add_argument("--target", type=float, default=0.01, help="object NRMSE to reach")
     p.add_argument("--max-epochs", type=int, default=200)
     p.add_argument("--engines", default="rPIE,ePIE,LSQML")
-    p.add_argument("--batch", type=int, default=100, help="frames per minibatch (pty-chi's default 100)")
-    p.add_argument("--batching", default="random", choices=["random", "uniform", "compact"],
-                   help="minibatch selection (pty-chi's default random; uniform: spread over the scan)")
+    p.add_argument("--batch", type=int, default=0, help="frames per minibatch (0: 20 for rPIE/ePIE, 32 for LSQML)")
+    p.add_argument("--batching", default="", choices=["", "random", "uniform", "compact"],
+                   help="minibatch selection (default: uniform for rPIE/ePIE, random for LSQML)")
     p.add_argument("--pie-step", type=float, default=1.0, help="rPIE/ePIE object step_size (gamma)")
     p.add_argument("--rpie-alpha", type=float, default=0.1, help="rPIE object alpha (pty-chi's default)")
     p.add_argument("--curves", default="", help="append engine,epoch,seconds,nrmse lines to this CSV")
@@ -159,7 +172,9 @@ def main():
     args.frame = (ny, nx)
     pos_y, pos_x = positions[:, 0], positions[:, 1]
     print(f"ptychi version={ptychi.__version__} torch={torch.__version__} threads={torch.get_num_threads()} "
-          f"frames={data.shape[0]} frame={ny}x{nx} object={truth.shape[0]}x{truth.shape[1]} batch={args.batch}",
+          f"frames={data.shape[0]} frame={ny}x{nx} object={truth.shape[0]}x{truth.shape[1]} "
+          f"batch={args.batch or 'per engine'} batching={args.batching or 'per engine'} pie_step={args.pie_step} "
+          f"rpie_alpha={args.rpie_alpha}",
           flush=True)
     for engine in [e for e in args.engines.split(",") if e]:
         run_engine(engine, data, probe_t, pos_y, pos_x, truth, region, args)
