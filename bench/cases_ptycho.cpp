@@ -72,9 +72,10 @@ struct Curve {
 
 // Runs one method with the NRMSE recorded after every iteration; the time spent on the metric
 // itself is taken out of the reported times.
-// stop_at_target ends the run at the first iteration that reaches the target.
+// stop_at_target ends the run at the first iteration that reaches the target; `stop` is the
+// library's stopping rule (the discrepancy rule, its default, measures the misfit every iteration).
 Curve trace(const Scan& scan, const Array<float>& region, Method method, int max_iters, double target, Device dev,
-            bool stop_at_target = false) {
+            bool stop_at_target = false, Stop stop = Stop::discrepancy) {
     Curve c;
     c.method = method_name(method);
     ReconOptions o;
@@ -82,6 +83,7 @@ Curve trace(const Scan& scan, const Array<float>& region, Method method, int max
     o.iterations = max_iters;
     o.refine_probe = false;  // known-probe convergence (the library refines a given probe by default)
     o.device = dev;
+    o.stop = stop;
     double metric_time = 0;
     o.estimates = [&](const ProgressInfo& progress, View<const complex64> obj, View<const complex64>) {
         const IterationInfo& info = progress.iteration;
@@ -381,6 +383,7 @@ LUMEN_BENCH_CASE("ptycho/multislice", "AWF s/iteration against the number of obj
 // metric after every epoch (outside the timed part) and as many torch threads as lumen's OpenMP.
 //   --param ptycho_positions=289 --param ptycho_frame=64 --param ptycho_target=0.01
 //   --param ptycho_max_iters=500          lumen's iteration cap
+//   --param ptycho_stop=discrepancy       lumen's stopping rule (iterations: no misfit measured)
 //   --param ptychi_max_epochs=200         pty-chi's epoch cap per engine
 //   --param ptychi_engines=rPIE,ePIE,LSQML   (also DM; none: lumen alone)
 //   --param ptycho_seed=1 --param ptycho_photons=1e8   the simulation's seed and photons per frame
@@ -413,7 +416,8 @@ LUMEN_BENCH_CASE("ptycho/vs-ptychi", "AWF against pty-chi (rPIE, ePIE, LSQML): e
     std::printf("ptycho/vs-ptychi: %s, object %s, target NRMSE %.3g, %d threads\n", size.c_str(),
                 scan.object_shape.str().c_str(), target, omp_get_max_threads());
 
-    const Curve awf = trace(scan, region, Method::awf, max_iters, target, bench.device(), true);
+    const Curve awf = trace(scan, region, Method::awf, max_iters, target, bench.device(), true,
+                            parse_stop(param(bench, "ptycho_stop", "discrepancy")));
     const std::string lumen_label = "lumen AWF " + size;
     // The time to the target, or (not reached) the time of all its iterations.
     bench.record(lumen_label, awf.seconds_to_target > 0 ? awf.seconds_to_target : awf.seconds.back());
