@@ -434,6 +434,10 @@ LUMEN_BENCH_CASE("ptycho/vs-ptychi", "AWF against pty-chi (rPIE, ePIE, LSQML): e
     }
     const std::string engines = param(bench, "ptychi_engines", "rPIE,ePIE,LSQML");
     if (engines == "none") return;
+    if (bench.device() != Device::cpu) {  // the script runs pty-chi on the CPU: a CPU comparison
+        bench.figure("pty-chi: compared on --device cpu only", "skipped", 0);
+        return;
+    }
     if (!bench::peer_python_has({"ptychi", "torch", "numpy", "h5py"})) {
         bench.figure("pty-chi: not installed", "skipped", 0);
         return;
