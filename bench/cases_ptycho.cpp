@@ -420,7 +420,8 @@ LUMEN_BENCH_CASE("ptycho/vs-ptychi", "AWF against pty-chi (rPIE, ePIE, LSQML): e
                             parse_stop(param(bench, "ptycho_stop", "discrepancy")));
     const std::string lumen_label = "lumen AWF " + size;
     // The time to the target, or (not reached) the time of all its iterations.
-    bench.record(lumen_label, awf.seconds_to_target > 0 ? awf.seconds_to_target : awf.seconds.back());
+    bench.record(lumen_label, awf.seconds_to_target > 0 ? awf.seconds_to_target
+                                                        : awf.seconds.empty() ? 0.0 : awf.seconds.back());
     bench.figure(lumen_label, "iterations to target", awf.iterations_to_target);
     bench.figure(lumen_label, "s/iteration", awf.seconds_per_iteration);
     bench.figure(lumen_label, "final NRMSE", awf.nrmse.empty() ? NAN : awf.nrmse.back());
