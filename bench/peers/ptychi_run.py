@@ -113,6 +113,7 @@ def run_engine(engine, data, probe, pos_y, pos_x, truth, region, args):
                             object_data=torch.ones((1, truth.shape[0] + 2 * PAD, truth.shape[1] + 2 * PAD), dtype=torch.complex64), probe_data=probe,
                             probe_position_y_px=pos_y, probe_position_x_px=pos_x)
     nrmse, seconds, elapsed = [], [], 0.0
+    curves = open(args.curves, "a") if args.curves else None  # written as it goes (a stopped run keeps them)
     reached, reached_s = -1, -1.0
     for epoch in range(1, args.max_epochs + 1):
         t0 = time.perf_counter()
@@ -124,6 +125,9 @@ def run_engine(engine, data, probe, pos_y, pos_x, truth, region, args):
             break
         nrmse.append(e)
         seconds.append(elapsed)
+        if curves:
+            curves.write(f"{engine},{epoch},{elapsed:.6g},{e:.6g}\n")
+            curves.flush()
         if reached < 0 and e <= args.target:
             reached, reached_s = epoch, elapsed
             break
@@ -133,10 +137,8 @@ def run_engine(engine, data, probe, pos_y, pos_x, truth, region, args):
           f"seconds_to_target={reached_s:.6g} s_per_epoch={float(np.median(steps)) if len(steps) else -1:.6g} "
           f"final_nrmse={nrmse[-1] if nrmse else float('nan'):.6g} "
           f"best_nrmse={nrmse[best] if nrmse else float('nan'):.6g} best_epoch={best + 1}", flush=True)
-    if args.curves:
-        with open(args.curves, "a") as f:
-            for i, (e, s) in enumerate(zip(nrmse, seconds)):
-                f.write(f"{engine},{i + 1},{s:.6g},{e:.6g}\n")
+    if curves:
+        curves.close()
 
 
 def main():
