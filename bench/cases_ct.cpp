@@ -150,10 +150,7 @@ std::string write_plastimatch_input(const Setup& s) {
 
 // ---- RTK (bench/peers/rtk_ct.py) ----
 
-std::string rtk_script() {
-    const char* env = std::getenv("LUMEN_BENCH_PEERS");
-    return (env && *env ? std::string(env) : std::string(LUMEN_BENCH_PEERS_DIR)) + "/rtk_ct.py";
-}
+std::string rtk_script() { return bench::peer_script("rtk_ct.py"); }
 
 bool rtk_available() {
     // itk loads RTK lazily (`import itk.RTK` fails even when installed): the script checks itself.

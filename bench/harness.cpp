@@ -88,6 +88,11 @@ std::string peer_python() {
     return env && *env ? std::string(env) : std::string("python3");
 }
 
+std::string peer_script(const std::string& name) {
+    const char* env = std::getenv("LUMEN_BENCH_PEERS");
+    return (env && *env ? std::string(env) : std::string(LUMEN_BENCH_PEERS_DIR)) + "/" + name;
+}
+
 bool peer_python_has(const std::vector<std::string>& modules) {
     std::string imports;
     for (const std::string& m : modules) imports += (imports.empty() ? "import " : ", ") + m;

@@ -85,6 +85,9 @@ std::string peer_python();
 // True when peer_python() imports every module named (e.g. {"itk", "numpy"}); a case that needs a
 // missing peer records "<peer>: not installed" and goes on without it.
 bool peer_python_has(const std::vector<std::string>& modules);
+// The path of a peer's script: bench/peers/<name> of the source tree, or of the folder named by
+// $LUMEN_BENCH_PEERS (an installed lumen-bench, or another copy of the scripts).
+std::string peer_script(const std::string& name);
 
 struct CaseInfo {
     std::string name, description;
