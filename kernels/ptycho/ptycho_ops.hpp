@@ -426,9 +426,7 @@ struct IntensityCurvatureF {
 // (the terms beyond lam + 12 sqrt(lam) + 12 are below 1e-20 of the total); above, the asymptotic
 // series sqrt(lam) (1 - 1/(8 lam) - 7/(128 lam^2)) gives 1/4 + 7/(64 lam), within 1e-4 of the sum at
 // lam = 40. It is 1/4 for bright pixels and tends to lam for dark ones (mostly zero counts).
-LUMEN_HD inline double poisson_amplitude_variance(double lam) {
-    if (!(lam > 0.0)) return 0.0;
-    if (lam > 40.0) return 0.25 + 7.0 / (64.0 * lam);
+LUMEN_HD inline double poisson_amplitude_variance_sum(double lam) {  // the sum alone, lam > 0
     const int k_max = int(lam + 12.0 * math::sqrt(lam) + 12.0);
     double p = math::exp(-lam), e_sqrt = 0.0;
     for (int k = 1; k <= k_max; ++k) {
@@ -438,11 +436,44 @@ LUMEN_HD inline double poisson_amplitude_variance(double lam) {
     const double v = 2.0 * lam - 2.0 * math::sqrt(lam) * e_sqrt;
     return v > 0.0 ? v : 0.0;
 }
+LUMEN_HD inline double poisson_amplitude_variance(double lam) {
+    if (!(lam > 0.0)) return 0.0;
+    if (lam > 40.0) return 0.25 + 7.0 / (64.0 * lam);
+    return poisson_amplitude_variance_sum(lam);
+}
+
+// poisson_amplitude_variance for the per-pixel reduction, from a table: the sum above takes up to
+// 128 divisions and square roots per pixel, and measured 47 % to 80 % of an AWF iteration at 289 x
+// 64^2 (docs/benchmarks.md, "vs pty-chi"). As a function of s = sqrt(lam) the variance is analytic
+// (2 s^2 - 2 s E[sqrt Y], E[sqrt Y] analytic in s^2; in lam it has a lam^(3/2) term at 0), so the
+// table holds it at k_variance_intervals + 1 equally spaced s in [0, sqrt(40)], built on the host
+// with the same sum (variance_table_node; the last node, 40 to rounding, by the sum too), and the kernel interpolates with
+// the cubic through the 4 nearest nodes: within 5e-11 of the sum everywhere (test
+// PtychoConventions.TabulatedPoissonVarianceMatchesTheSum). Above 40 the asymptotic form as above.
+constexpr int k_variance_intervals = 2048;
+LUMEN_HD inline double variance_table_step() { return 6.324555320336759 / double(k_variance_intervals); }  // sqrt(40) / n
+// The value at node i of the table.
+inline double variance_table_node(int i) {
+    const double s = double(i) * variance_table_step();
+    return i == 0 ? 0.0 : poisson_amplitude_variance_sum(s * s);
+}
+LUMEN_HD inline double poisson_amplitude_variance_tabulated(const double* table, double lam) {
+    if (!(lam > 0.0)) return 0.0;
+    if (lam > 40.0) return poisson_amplitude_variance(lam);
+    const double t = math::sqrt(lam) / variance_table_step();
+    int i = int(t) - 1;  // the stencil's first node: nodes i .. i + 3 around t
+    i = i < 0 ? 0 : (i > k_variance_intervals - 3 ? k_variance_intervals - 3 : i);
+    const double x = t - double(i);
+    const double w0 = -(x - 1.0) * (x - 2.0) * (x - 3.0) / 6.0, w1 = x * (x - 2.0) * (x - 3.0) / 2.0,
+                 w2 = -x * (x - 1.0) * (x - 3.0) / 2.0, w3 = x * (x - 1.0) * (x - 2.0) / 6.0;
+    const double v = w0 * table[i] + w1 * table[i + 1] + w2 * table[i + 2] + w3 * table[i + 3];
+    return v > 0.0 ? v : 0.0;
+}
 
 // The noise-normalised residual of a fit, per measured pixel of the model field Psi (FFT order):
 // what = 0: the squared amplitude residual (sqrt y - |Psi|)^2; what = 1: its expectation under
-// Poisson noise at the model intensity |Psi|^2 (poisson_amplitude_variance). The ratio of the two
-// sums is about 1 when the model fits photon counts to the noise (docs/ptychography.md).
+// Poisson noise at the model intensity |Psi|^2 (poisson_amplitude_variance_tabulated). The ratio of
+// the two sums is about 1 when the model fits photon counts to the noise (docs/ptychography.md).
 struct AmplitudeResidualF {
     const complex64* psi;
     const float* data;  // [count][m] FFT order
@@ -450,10 +481,11 @@ struct AmplitudeResidualF {
     index_t m;
     int what;
     index_t modes = 1, stride = 0;  // as in FarFieldLossF
+    const double* variance_table = nullptr;  // what = 1: k_variance_intervals + 1 nodes
     LUMEN_HD double operator()(index_t i) const {
         if (mask && mask[i % m] == 0.0f) return 0.0;
         const double lam = mode_intensity(psi, i, modes, stride);
-        if (what == 1) return poisson_amplitude_variance(lam);
+        if (what == 1) return poisson_amplitude_variance_tabulated(variance_table, lam);
         const double d = math::sqrt(double(data[i] > 0.0f ? data[i] : 0.0f)) - math::sqrt(lam);
         return d * d;
     }

@@ -413,6 +413,12 @@ Model::Residual Model::residual(View<const complex64> object) const {
     s.require_view("residual (object)", object.shape(), s.stack_shape(), object.device());
     Residual r;
     const float* mask = s.mask.empty() ? nullptr : s.mask.data();
+    if (s.variance_table.empty()) {
+        std::vector<double> nodes(kp::k_variance_intervals + 1);
+        for (int i = 0; i <= kp::k_variance_intervals; ++i)
+            nodes[std::size_t(i)] = kp::variance_table_node(i);
+        s.variance_table = Array<double>::from(nodes, Shape{index_t(nodes.size())}).to(s.device);
+    }
     s.for_batches([&](index_t, index_t j0, index_t count) {
         View<complex64> buf = s.work_view(count);
         s.forward_batch(object.data(), j0, count, buf);
@@ -420,7 +426,8 @@ Model::Residual Model::residual(View<const complex64> object) const {
         r.squared += detail::reduce<double>(s.device, count * s.m,
                                             kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 0, s.K, count * s.m});
         r.expected += detail::reduce<double>(s.device, count * s.m,
-                                             kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 1, s.K, count * s.m});
+                                             kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 1, s.K, count * s.m,
+                                                                    s.variance_table.data()});
     });
     index_t measured = s.m;
     if (!s.mask.empty()) {

@@ -72,6 +72,9 @@ struct Model::Impl {
     double max_over_ranks(double v) const { return ranks->max(v); }
     Array<float> data;  // [J][m], FFT order (far field) or as measured (near field)
     Array<float> mask;  // [m], FFT order, or empty
+    // poisson_amplitude_variance at the table's nodes (kernels/ptycho/ptycho_ops.hpp), made by
+    // the first residual().
+    mutable Array<double> variance_table;
     double data_max = 0, data_total = 0, data_mean = 0;
 
     Impl(const Shape& obj, const Shape& prb, View<const float> positions_v, Device dev, const ModelOptions& opt)
