@@ -9,13 +9,6 @@
 
 #include <algorithm>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define LUMEN_CT_X86 1
-#else
-#define LUMEN_CT_X86 0
-#endif
-
 namespace lumen::ct::simd {
 
 #if LUMEN_CT_X86

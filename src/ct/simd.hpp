@@ -8,6 +8,15 @@
 
 #include "kernels/ct/projector.hpp"
 
+// The SIMD forms are built where the compiler can target x86-64's vector extensions per function
+// (GCC, Clang); elsewhere have_avx2() / have_avx512() are false and the functors run.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define LUMEN_CT_X86 1
+#else
+#define LUMEN_CT_X86 0
+#endif
+
 namespace lumen::ct::simd {
 
 // True when this CPU runs the AVX2 + FMA paths (checked once).
