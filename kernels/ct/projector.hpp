@@ -162,7 +162,7 @@ LUMEN_HD inline bool joseph_setup(const float p[3], const float d[3], const Volu
 }
 
 // The sample on interior plane k (k_in0 <= k < k_in1): b, c in (0, n - 1), so floor ==
-// truncation and all four neighbours exist. The AVX2 forms in src/ct/simd.cpp restate exactly
+// truncation and all four neighbours exist. The AVX2 forms in src/ct/simd_joseph.cpp restate exactly
 // this, 8 rays at a time.
 template <class Policy>
 LUMEN_HD inline void joseph_sample_interior(const JosephRay& r, const VolumeDims& vol, int k, Policy& pol) {
