@@ -16,6 +16,7 @@
 
 #include <math.h>
 
+#include "kernels/common/fast_divide.hpp"
 #include "kernels/common/fft_shift.hpp"
 #include "kernels/common/kernel.hpp"
 #include "kernels/linalg/vector_ops.hpp"
@@ -45,12 +46,19 @@ struct WindowIndex {
 };
 
 struct Windows {
-    const index_t* corner;  // [J][2]
-    const index_t* list;    // the positions of this launch, or null for j0, j0 + 1, ...
-    index_t j0;             // first position of the launch when list is null
-    index_t first;          // the position held in buffer frame 0
-    index_t my, mx;         // window shape
-    index_t width;          // object row stride
+    const index_t* corner = nullptr;  // [J][2]
+    const index_t* list = nullptr;    // the positions of this launch, or null for j0, j0 + 1, ...
+    index_t j0 = 0;                   // first position of the launch when list is null
+    index_t first = 0;                // the position held in buffer frame 0
+    index_t my = 1, mx = 1;           // window shape
+    index_t width = 1;                // object row stride
+    FastDivisor by_m, by_mx;          // my * mx and mx (at(): its index split without a division)
+
+    Windows() = default;
+    LUMEN_HD Windows(const index_t* corner_, const index_t* list_, index_t j0_, index_t first_, index_t my_, index_t mx_,
+                     index_t width_)
+        : corner(corner_), list(list_), j0(j0_), first(first_), my(my_), mx(mx_), width(width_), by_m(my_ * mx_),
+          by_mx(mx_) {}
 
     LUMEN_HD index_t m() const { return my * mx; }
     LUMEN_HD index_t object_index(index_t j, index_t ry, index_t rx) const {
@@ -58,8 +66,8 @@ struct Windows {
     }
     LUMEN_HD WindowIndex at(index_t i) const {
         const index_t mm = my * mx;
-        const index_t k = i / mm, r = i - k * mm;
-        const index_t ry = r / mx, rx = r - ry * mx;
+        const index_t k = by_m.divide(i), r = i - k * mm;
+        const index_t ry = by_mx.divide(r), rx = r - ry * mx;
         const index_t j = list ? list[k] : j0 + k;
         return {j, j - first, r, ry, rx, object_index(j, ry, rx)};
     }
@@ -140,6 +148,20 @@ struct IlluminationF {
     LUMEN_HD void operator()(index_t i) const {
         const WindowIndex x = w.at(i);
         add_to<Atomic>(&out[x.obj], norm(probe.at(x.j, x.r)));
+    }
+};
+
+// The object gradient's diagonal preconditioner (docs/ptychography.md, "Step sizes"): A^H A is the
+// illumination map, so the amplitude loss is majorised pixel by pixel by its diagonal, and
+// g(r) * reference / max(illum(r), floor) steps each pixel by its own curvature instead of the
+// largest one. The floor (a fraction of L_O) bounds the step where the probe barely reaches.
+struct IlluminationPreconditionF {
+    complex64* g;
+    const float* illum;
+    float reference, floor;
+    LUMEN_HD void operator()(index_t i) const {
+        const float d = illum[i] > floor ? illum[i] : floor;
+        g[i] = g[i] * (reference / d);
     }
 };
 
