@@ -277,9 +277,14 @@ Array<float> Model::object_power(View<const complex64> object) const {
 
 double Model::lipschitz_object() const {
     const Impl& s = *impl_;
+    // The map is made again only after the probe or the positions changed: a known-probe AWF asks
+    // for it every iteration (precondition_object).
+    if (s.illum_fresh) return s.illum_max;
     if (s.illum_buf.empty()) s.illum_buf = Array<float>(object_shape(), s.device);
     s.illumination_into(s.illum_buf);
-    return Impl::max_of(s.illum_buf.view());
+    s.illum_max = Impl::max_of(s.illum_buf.view());
+    s.illum_fresh = true;
+    return s.illum_max;
 }
 
 double Model::lipschitz_probe(View<const complex64> object) const {
@@ -352,8 +357,61 @@ void Model::set_data(View<const float> intensities, View<const float> mask) {
     }
 }
 
+namespace {
+
+// The table of the Poisson expectation in residual(), made on first use.
+void ensure_variance_table(const Model::Impl& s) {
+    if (!s.variance_table.empty()) return;
+    std::vector<double> nodes(kp::k_variance_intervals + 1);
+    for (int i = 0; i <= kp::k_variance_intervals; ++i) nodes[std::size_t(i)] = kp::variance_table_node(i);
+    s.variance_table = Array<double>::from(nodes, Shape{index_t(nodes.size())}).to(s.device);
+}
+
+// Adds one batch's far fields (buf, before anything overwrites them) to a Residual's sums.
+void add_residual(const Model::Impl& s, const complex64* buf, index_t j0, index_t count, Model::Residual& r) {
+    const float* mask = s.mask.empty() ? nullptr : s.mask.data();
+    const float* y = s.data.data() + j0 * s.m;
+    r.squared += detail::reduce<double>(s.device, count * s.m, kp::AmplitudeResidualF{buf, y, mask, s.m, 0, s.K, count * s.m});
+    r.expected += detail::reduce<double>(
+        s.device, count * s.m, kp::AmplitudeResidualF{buf, y, mask, s.m, 1, s.K, count * s.m, s.variance_table.data()});
+}
+
+// The measured pixel count and (distributed) the sums over every rank's frames.
+void finish_residual(const Model::Impl& s, Model::Residual& r) {
+    index_t measured = s.m;
+    if (!s.mask.empty()) {
+        const Array<float> mk = s.mask.to(Device::cpu);
+        measured = 0;
+        for (index_t i = 0; i < s.m; ++i) measured += mk[i] != 0.0f;
+    }
+    r.pixels = measured * s.total_J;
+    if (s.ranks->distributed()) {
+        double sums[] = {r.squared, r.expected};
+        s.ranks->sum(sums, 2);
+        r.squared = sums[0];
+        r.expected = sums[1];
+    }
+}
+
+}  // namespace
+
 double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad_object, View<complex64> grad_probe,
                    View<float> grad_positions) const {
+    return loss_pass(loss, object, grad_object, grad_probe, grad_positions, nullptr);
+}
+
+double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad_object, View<complex64> grad_probe,
+                   View<float> grad_positions, Residual& fit) const {
+    require(has_data(), "ptycho::Model::loss: no measurements (call set_data first)");
+    fit = Residual();
+    ensure_variance_table(*impl_);
+    const double value = loss_pass(loss, object, grad_object, grad_probe, grad_positions, &fit);
+    finish_residual(*impl_, fit);
+    return value;
+}
+
+double Model::loss_pass(Loss loss, View<const complex64> object, View<complex64> grad_object, View<complex64> grad_probe,
+                        View<float> grad_positions, Residual* fit) const {
     const Impl& s = *impl_;
     require(has_data(), "ptycho::Model::loss: no measurements (call set_data first)");
     s.require_view("loss (object)", object.shape(), s.stack_shape(), object.device());
@@ -383,6 +441,7 @@ double Model::loss(Loss loss, View<const complex64> object, View<complex64> grad
         View<complex64> buf = s.work_view(count);
         s.forward_batch(object.data(), j0, count, buf);
         if (bounds) s.add_slice_illumination(k, j0, count);
+        if (fit) add_residual(s, buf.data(), j0, count, *fit);
         total += detail::reduce<double>(
             s.device, count * s.m,
             kp::FarFieldLossF{buf.data(), s.data.data() + j0 * s.m, s.mask.empty() ? nullptr : s.mask.data(), s.m, kind, eps,
@@ -412,37 +471,24 @@ Model::Residual Model::residual(View<const complex64> object) const {
     require(has_data(), "ptycho::Model::residual: no measurements (call set_data first)");
     s.require_view("residual (object)", object.shape(), s.stack_shape(), object.device());
     Residual r;
-    const float* mask = s.mask.empty() ? nullptr : s.mask.data();
-    if (s.variance_table.empty()) {
-        std::vector<double> nodes(kp::k_variance_intervals + 1);
-        for (int i = 0; i <= kp::k_variance_intervals; ++i)
-            nodes[std::size_t(i)] = kp::variance_table_node(i);
-        s.variance_table = Array<double>::from(nodes, Shape{index_t(nodes.size())}).to(s.device);
-    }
+    ensure_variance_table(s);
     s.for_batches([&](index_t, index_t j0, index_t count) {
         View<complex64> buf = s.work_view(count);
         s.forward_batch(object.data(), j0, count, buf);
-        const float* y = s.data.data() + j0 * s.m;
-        r.squared += detail::reduce<double>(s.device, count * s.m,
-                                            kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 0, s.K, count * s.m});
-        r.expected += detail::reduce<double>(s.device, count * s.m,
-                                             kp::AmplitudeResidualF{buf.data(), y, mask, s.m, 1, s.K, count * s.m,
-                                                                    s.variance_table.data()});
+        add_residual(s, buf.data(), j0, count, r);
     });
-    index_t measured = s.m;
-    if (!s.mask.empty()) {
-        const Array<float> mk = s.mask.to(Device::cpu);
-        measured = 0;
-        for (index_t i = 0; i < s.m; ++i) measured += mk[i] != 0.0f;
-    }
-    r.pixels = measured * s.total_J;
-    if (s.ranks->distributed()) {
-        double sums[] = {r.squared, r.expected};
-        s.ranks->sum(sums, 2);
-        r.squared = sums[0];
-        r.expected = sums[1];
-    }
+    finish_residual(s, r);
     return r;
+}
+
+double Model::precondition_object(View<complex64> g, double floor, double reference) const {
+    const Impl& s = *impl_;
+    s.require_single_slice("precondition_object");
+    s.require_view("precondition_object (gradient)", g.shape(), object_shape(), g.device());
+    const double lo = lipschitz_object();  // fills illum_buf
+    detail::for_each(s.device, g.size(),
+                     kp::IlluminationPreconditionF{g.data(), s.illum_buf.data(), float(reference), float(floor * lo)});
+    return lo;
 }
 
 double Model::intensity_curvature(View<const complex64> object) const {

@@ -55,6 +55,10 @@ struct Model::Impl {
     std::optional<FftPlan> plan_tail;
     mutable Array<complex64> work, work2, spectrum;
     mutable Array<float> illum_buf, power_buf;
+    // illum_buf and its maximum hold the current probe's and positions' illumination (false after
+    // update_shifted: every probe or position change goes through it).
+    mutable bool illum_fresh = false;
+    mutable double illum_max = 0;
     bool near = false;
     Array<complex64> transfer;  // [m] the Fresnel transfer function (near field only)
     Array<complex64> slice_transfer;  // [m] the transfer function over one slice distance (N > 1)
@@ -399,6 +403,7 @@ struct Model::Impl {
 
     // Recomputes the probe spectra F P_k and the shifted probes P_jk = F^H D_j F P_k.
     void update_shifted() {
+        illum_fresh = false;
         copy(View<const complex64>(probe.data(), Shape{K * m}, device), probe_spectrum.view());
         plan_all_modes().forward(probe_spectrum);
         if (!subpixel) return;

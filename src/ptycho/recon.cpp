@@ -326,6 +326,14 @@ void append_history(SolverResult& total, const SolverResult& part) {
     total.stop_reason = part.stop_reason;
 }
 
+// The object step's floor, a fraction of L_O (docs/ptychography.md, "Step sizes"): pixels lit at
+// least this well take their own diagonal step 1 / illumination(r), dimmer ones the step of this
+// fraction; 0.1 is where the quality metrics' illuminated region ends (illuminated_region). At the
+// default 100 AWF iterations (289 x 64^2, known probe) floors 0.1 and 0.03 gave NRMSE 0.0072 and
+// 0.0111 at 1e8 photons, 0.0171 and 0.0177 at 1e6, where the scalar step (floor 1) gave 0.044 and
+// 0.046.
+constexpr double k_illumination_floor = 0.1;
+
 // AWF (momentum) or WF (none) on the object, then (blind) on object and probe together.
 SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex64>& probe, const ReconOptions& opt,
                           bool refine, int iterations, int delay, StepSizes& steps, const IterationHook& monitor,
@@ -372,15 +380,28 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
         }
         std::vector<Block<complex64>> blocks{{object.view(), blind ? steps.object : object_alone}};
         if (blind) blocks.push_back({probe.view(), steps.probe});
+        // The loss pass also measures the fit the stopping rule reads (StopGuard::record): the
+        // misfit of the point the gradient is taken at, without a forward pass of its own.
+        Model::Residual fit;
+        auto loss_and_fit = [&](View<const complex64> obj, View<complex64> go, View<complex64> gp) {
+            // Only where the discrepancy rule runs (photon counts): the guard alone keeps measuring
+            // x, whose misfit falls more smoothly than the extrapolated point's (a two-slice
+            // noiseless fit stopped 4x short of its misfit when the guard watched y_k).
+            if (!guard || !(tau > 0)) return model.loss(loss, obj, go, gp, position_gradient());
+            const double value = model.loss(loss, obj, go, gp, position_gradient(), fit);
+            guard->record(done + 1, fit.ratio());
+            return value;
+        };
         ObjectiveGradientFn<complex64> f = [&, blind](const std::vector<View<const complex64>>& x,
                                                       const std::vector<View<complex64>>& g) {
             if (!blind) {
-                const double value = model.loss(loss, x[0], g[0], {}, position_gradient());
+                const double value = loss_and_fit(x[0], g[0], {});
+                if (slices == 1) model.precondition_object(g[0], k_illumination_floor, lo0);
                 precondition_slices(model, g[0]);
                 return value;
             }
             model.set_probe(x[1]);
-            const double value = model.loss(loss, x[0], g[0], g[1], position_gradient());
+            const double value = loss_and_fit(x[0], g[0], g[1]);
             if (slices > 1) {
                 precondition_slices(model, g[0]);
                 const double lp = model.lipschitz_probe(x[0]);
@@ -388,10 +409,11 @@ SolverResult run_gradient(Model& model, Array<complex64>& object, Array<complex6
                 return value;
             }
             // The base steps are 1 / L at the start; L_O and L_P follow the other unknown, so the
-            // gradients are scaled by L(start) / L(now): the solver then steps by 1 / L(now).
+            // gradients are scaled by L(start) / L(now): the solver then steps by 1 / L(now), the
+            // object pixel by pixel by its own illumination (precondition_object).
             const double lo = model.lipschitz_object(), lp = model.lipschitz_probe(x[0]);
             if (lo > 0 && lp > 0 && std::isfinite(lo) && std::isfinite(lp)) {
-                scale(complex64(float(lo0 / lo)), g[0]);
+                model.precondition_object(g[0], k_illumination_floor, lo0);
                 scale(complex64(float(lp0 / lp)), g[1]);
             }
             return value;

@@ -49,6 +49,12 @@ public:
     // set_probe: a blind AWF's model holds the extrapolated point's probe). Measures once per
     // iteration: a second call for the same k returns the first's value.
     double misfit(int k, View<const complex64> object, View<const complex64> probe, bool set_probe);
+    // The misfit of iteration k measured elsewhere (the gradient methods: by their loss pass, at
+    // the point the gradient is taken); misfit(k, ...) then returns it.
+    void record(int k, double ratio) {
+        measured_k_ = k;
+        ratio_ = ratio;
+    }
     // After misfit() for iteration k: updates the best iterate and says whether the run diverges.
     bool diverging(int k, View<const complex64> object, View<const complex64> probe);
     // Copies the best iterate into object and probe. Returns its iteration (0: none kept).

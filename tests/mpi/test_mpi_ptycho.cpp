@@ -37,6 +37,31 @@ double l2_rel(const std::string& a, const std::string& b, const std::string& dat
     return std::sqrt(d / n);
 }
 
+// The same for a stack of incoherent probe modes [K][my][mx], each mode compared after removing
+// its own global phase: a mode's phase is not determined by the data (the intensities sum
+// |P_k|^2), and rounding that differs between the serial and the distributed sums can flip a
+// weak mode's sign (measured: modes 1 and 2 came out negated, overlap 1.0, l2 2.0).
+double l2_rel_modes(const std::string& a, const std::string& b, const std::string& dataset) {
+    const Array<complex64> x = io::H5File::open(a).read_complex(dataset), y = io::H5File::open(b).read_complex(dataset);
+    EXPECT_EQ(x.shape(), y.shape());
+    const index_t K = x.dim(0), m = x.size() / K;
+    double d = 0, n = 0;
+    for (index_t k = 0; k < K; ++k) {
+        double re = 0, im = 0;  // <y_k, x_k>
+        for (index_t i = k * m; i < (k + 1) * m; ++i) {
+            re += double(y[i].re) * x[i].re + double(y[i].im) * x[i].im;
+            im += double(y[i].re) * x[i].im - double(y[i].im) * x[i].re;
+        }
+        const double r = std::hypot(re, im), c = r > 0 ? re / r : 1.0, s = r > 0 ? im / r : 0.0;
+        for (index_t i = k * m; i < (k + 1) * m; ++i) {
+            const double yr = c * y[i].re - s * y[i].im, yi = s * y[i].re + c * y[i].im;  // y e^{i phase}
+            d += (x[i].re - yr) * (x[i].re - yr) + (x[i].im - yi) * (x[i].im - yi);
+            n += double(norm(x[i]));
+        }
+    }
+    return std::sqrt(d / n);
+}
+
 }  // namespace
 
 TEST(MpiPtycho, AwfOverRanksGivesTheSerialResult) {
@@ -163,7 +188,7 @@ TEST(MpiPtycho, WhatADistributedRunCannotDoIsRefused) {
 
 TEST(MpiPtycho, ProbeModesAndSlicesOverRanks) {
     // The mixed-state probe's gradients and the multi-slice bounds (illumination of every slice)
-    // are sums over frames too. Measured l2 differences: modes 2.3e-6, slices 1.7e-6.
+    // are sums over frames too. Measured l2 differences: modes 2.3e-6 (each mode's phase removed), slices 1.7e-6.
     struct Case {
         std::string simulate, recon, dataset;
     };
@@ -178,7 +203,7 @@ TEST(MpiPtycho, ProbeModesAndSlicesOverRanks) {
         const std::string flags = c.recon + " --iters 30 --stop iterations --device cpu -q";
         ASSERT_EQ(test::run_command(serial() + ptycho_app() + " recon " + scan + " -o " + one + flags, &log), 0) << log;
         ASSERT_EQ(test::run_command(mpirun(2) + ptycho_app() + " recon " + scan + " -o " + two + flags, &log), 0) << log;
-        EXPECT_LT(l2_rel(one, two, c.dataset), 1e-4);
+        EXPECT_LT(c.dataset == "/probe_modes" ? l2_rel_modes(one, two, c.dataset) : l2_rel(one, two, c.dataset), 1e-4);
         EXPECT_LT(l2_rel(one, two, "/object"), 1e-4);
     }
 }

@@ -1,6 +1,7 @@
 // The ptychography forward model: adjoint (dot-product) tests of the object and probe operators,
 // a reference test against a slow direct implementation (direct DFTs, direct Fourier shifts),
 // the Wirtinger gradients of the three losses against finite differences, step-size maps.
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <vector>
@@ -273,6 +274,60 @@ TEST(PtychoModel, LossIsZeroAtTheTruthAndMaskedPixelsAreIgnored) {
     mask[3 * m + 5] = 0.0f;
     model.set_data(y, mask);
     EXPECT_LT(model.loss(Loss::amplitude, obj, {}, {}), 1e-5 * model.data_total());
+}
+
+// The gradient pass's fit (Model::loss with a Residual, what the stopping rule reads) is the
+// residual() of the same object, and the loss value and gradient are those of the plain call.
+TEST(PtychoModel, LossPassMeasuresTheResidualOfItsObject) {
+    const index_t H = 30, W = 28, m = 8, J = 12;
+    Model model(Shape{H, W}, Shape{m, m}, small_positions(J, H, W, m, m, true, 41), Device::cpu);
+    model.set_probe(test::random_complex(Shape{m, m}, 42));
+    Array<float> y(model.data_shape());
+    model.intensities(test::random_complex(Shape{H, W}, 43), y);
+    for (index_t i = 0; i < y.size(); ++i) y[i] = std::round(y[i] * 100.0f);  // counts
+    Array<float> mask(Shape{m, m});
+    for (index_t i = 0; i < mask.size(); ++i) mask[i] = (i % 7 == 3) ? 0.0f : 1.0f;
+    model.set_data(y, mask);
+    const Array<complex64> obj = test::random_complex(Shape{H, W}, 44);
+    Array<complex64> g1(Shape{H, W}), g2(Shape{H, W});
+    const double f1 = model.loss(Loss::amplitude, obj, g1, {});
+    Model::Residual fit;
+    fit.squared = 123.0;  // overwritten, not added to
+    const double f2 = model.loss(Loss::amplitude, obj, g2, {}, {}, fit);
+    EXPECT_EQ(f1, f2);
+    EXPECT_EQ(test::max_rel_diff(g1, g2), 0.0);
+    const Model::Residual r = model.residual(obj);
+    EXPECT_GT(r.squared, 0.0);
+    EXPECT_NEAR(fit.squared, r.squared, 1e-12 * r.squared);
+    EXPECT_NEAR(fit.expected, r.expected, 1e-12 * r.expected);
+    EXPECT_EQ(fit.pixels, r.pixels);
+    EXPECT_EQ(fit.pixels, J * (m * m - 9));  // 9 of the 64 detector pixels masked
+}
+
+// precondition_object scales each pixel of an object gradient by reference / max(illumination,
+// floor L_O): the diagonal of A^H A (docs/ptychography.md, "Step sizes").
+TEST(PtychoModel, ObjectPreconditionerDividesByTheIllumination) {
+    const index_t H = 30, W = 28, m = 8, J = 12;
+    Model model(Shape{H, W}, Shape{m, m}, small_positions(J, H, W, m, m, true, 51), Device::cpu);
+    model.set_probe(test::random_complex(Shape{m, m}, 52));
+    const Array<float> illum = model.illumination();
+    double lo = 0;
+    index_t floored = 0, unlit = 0;
+    for (index_t i = 0; i < illum.size(); ++i) lo = std::max(lo, double(illum[i]));
+    const Array<complex64> g0 = test::random_complex(Shape{H, W}, 53);
+    Array<complex64> g = g0.clone();
+    EXPECT_NEAR(model.precondition_object(g, 0.1, 3.0), lo, 1e-6 * lo);
+    for (index_t i = 0; i < g.size(); ++i) {
+        const double d = std::max(double(illum[i]), 0.1 * lo);
+        floored += illum[i] < 0.1 * lo;
+        unlit += illum[i] == 0.0f;
+        const double want = 3.0 / d;
+        EXPECT_NEAR(g[i].re, g0[i].re * want, 1e-5 * std::fabs(g0[i].re * want) + 1e-30) << i;
+        EXPECT_NEAR(g[i].im, g0[i].im * want, 1e-5 * std::fabs(g0[i].im * want) + 1e-30) << i;
+    }
+    // The scan leaves some pixels dim and some dark: both take the floor.
+    EXPECT_GT(floored, unlit);
+    EXPECT_GT(unlit, 0);
 }
 
 TEST(PtychoModel, RejectsWindowsOutsideTheObjectAndBadData) {

@@ -58,6 +58,14 @@ TEST_P(PtychoGpuPropagation, ModelAndResidualMatchTheCpu) {
     EXPECT_NEAR(rg.squared / rc.squared, 1.0, 1e-5);
     EXPECT_NEAR(rg.expected / rc.expected, 1.0, 1e-5);
     EXPECT_EQ(rg.pixels, rc.pixels);
+    // The same sums from the gradient pass, and the object gradient's illumination preconditioner.
+    Model::Residual fc, fg;
+    cpu.loss(Loss::amplitude, obj, go, {}, {}, fc);
+    gpu.loss(Loss::amplitude, obj_d, go_d, {}, {}, fg);
+    EXPECT_NEAR(fg.ratio() / fc.ratio(), 1.0, 1e-5);
+    EXPECT_NEAR(fg.ratio() / rc.ratio(), 1.0, 1e-5);
+    EXPECT_NEAR(gpu.precondition_object(go_d, 0.1, 2.0) / cpu.precondition_object(go, 0.1, 2.0), 1.0, 1e-5);
+    EXPECT_LT(test::max_rel_diff(go, go_d.to(Device::cpu)), 1e-4);
 }
 
 INSTANTIATE_TEST_SUITE_P(FarAndNear, PtychoGpuPropagation, ::testing::Values(false, true));

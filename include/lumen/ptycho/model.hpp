@@ -153,6 +153,10 @@ public:
     // incident on slice n) times prod_{m > n} max |O_m|^2 over the scanned windows. One forward
     // pass. For N = 1: {lipschitz_object()}.
     std::vector<double> lipschitz_slices(View<const complex64> object) const;
+    // Scales an object gradient g [H][W] pixel by pixel by reference / max(illumination(r),
+    // floor * L_O) at the current probe and positions: the diagonal preconditioner of the object
+    // step (docs/ptychography.md, "Step sizes"). Returns L_O. Single-slice.
+    double precondition_object(View<complex64> g, double floor, double reference) const;
     // The same bounds at the stack of the last loss() call that asked for the object gradient of a
     // multi-slice model: that pass computes them on the way (no forward pass of their own). Empty
     // before such a call and for N = 1.
@@ -194,6 +198,10 @@ public:
         double per_pixel() const { return pixels > 0 ? squared / double(pixels) : 0.0; }
     };
     Residual residual(View<const complex64> object) const;
+    // loss() and residual() at the same object from one forward pass: the gradient pass also
+    // fills `fit` (what the stopping rule reads, without a forward pass of its own).
+    double loss(Loss loss, View<const complex64> object, View<complex64> grad_object, View<complex64> grad_probe,
+                View<float> grad_positions, Residual& fit) const;
 
     // max over measured pixels of 6 |Psi|^2 - 2 y: a bound on the far-field curvature of the
     // intensity loss at this object (the step of that loss is 1 / (L_O times this)).
@@ -207,6 +215,8 @@ public:
     const Impl& internals() const { return *impl_; }
 
 private:
+    double loss_pass(Loss loss, View<const complex64> object, View<complex64> grad_object, View<complex64> grad_probe,
+                     View<float> grad_positions, Residual* fit) const;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -7,6 +7,9 @@
 //                   mu_P = 1 / L_P,          L_P = max_r sum_j |O(c_j + r)|^2     (object power)
 //   intensity loss  mu = 1 / (kappa L),      kappa = max(4 max y, max_k (6 |Psi_k|^2 - 2 y_k) at the start)
 //   Poisson loss    mu = 1 / (4 L)           (the far-field curvature at the solution)
+// The object step is also taken pixel by pixel: A^H A is the illumination map, a diagonal, so a
+// single-slice object's gradient is divided by max(illumination(r), 0.1 L_O) / L_O
+// (Model::precondition_object); mu_O above is its base step.
 // In blind mode L_O and L_P depend on the other unknown: they are re-evaluated at every iterate and
 // the per-block base steps of the solver are scaled accordingly. The scale ambiguity
 // (O, P) -> (c O, P / c) is fixed after every iteration by restoring the probe's initial energy.
