@@ -14,7 +14,9 @@
 //                  coils 512x256, 256^2 box): what `lumen-mri recon` does by default (readout crop,
 //                  coil compression, ESPIRiT, the method's defaults) against bart ecalib + pics, and
 //                  against BART given the same preprocessing; interleaved, medians (below).
-//                  --param mri_bart_iters=N,... / mri_bart_prep_iters=N,...: BART's sweeps.
+//                  --param mri_bart_iters=N,... / mri_bart_prep_iters=N,...: BART's sweeps;
+//                  --param mri_trace=1: lumen's default run only, every iterate's PSNR, misfit,
+//                  change and changes over 2-16 iterations printed, nothing timed, no BART.
 //
 // lumen's rows run on --device (the data are made on the CPU, outside the timing, and copied
 // there; the ESPIRiT maps the other cases use are computed once on the CPU, so that every device
