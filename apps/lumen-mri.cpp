@@ -237,7 +237,9 @@ void setup(CLI::App& app) {
     static std::string stop = "discrepancy";
     rec->add_option("--stop", stop,
                     "iterative methods: discrepancy (stop where the misfit per measured sample reaches the noise "
-                    "variance times --tau, or stops falling; --iters is then a cap) or iterations (run exactly --iters)")
+                    "variance times --tau, or stops falling, or, for l1-wavelet with cycle spinning, where the "
+                    "estimate stops drifting (stop reason stalled); --iters is then a cap) or iterations (run exactly "
+                    "--iters)")
         ->capture_default_str();
     rec->add_option("--tau", ro.recon.discrepancy_tau,
                     "discrepancy stop: the mean of |M(A x - y)|^2 / noise variance to stop at (default: the "

@@ -14,7 +14,9 @@
 //                  coils 512x256, 256^2 box): what `lumen-mri recon` does by default (readout crop,
 //                  coil compression, ESPIRiT, the method's defaults) against bart ecalib + pics, and
 //                  against BART given the same preprocessing; interleaved, medians (below).
-//                  --param mri_bart_iters=N,... / mri_bart_prep_iters=N,...: BART's sweeps.
+//                  --param mri_bart_iters=N,... / mri_bart_prep_iters=N,...: BART's sweeps;
+//                  --param mri_trace=1: lumen's default run only, every iterate's PSNR, misfit,
+//                  change and changes over 2-16 iterations printed, nothing timed, no BART.
 //
 // lumen's rows run on --device (the data are made on the CPU, outside the timing, and copied
 // there; the ESPIRiT maps the other cases use are computed once on the CPU, so that every device
@@ -366,8 +368,10 @@ struct LumenPipeline {
     std::vector<double> psnr;  // every iterate's, when asked for (untimed runs)
 };
 
-// iterations > 0: exactly that many (--iters N --stop iterations); score: every iterate's PSNR.
-LumenPipeline lumen_pipeline(const Data& d, Method method, Device dev, int iterations = 0, bool score_iterates = false) {
+// iterations > 0: exactly that many (--iters N --stop iterations); score: every iterate's PSNR;
+// trace: also print every iterate's PSNR, misfit and change measures (--param mri_trace=1).
+LumenPipeline lumen_pipeline(const Data& d, Method method, Device dev, int iterations = 0, bool score_iterates = false,
+                             bool trace = false) {
     LumenPipeline out;
     const double variance = readout_noise_variance(d.y.view(), d.mask.view());
     const PreparedSlice p = prepare_slice(d.y.clone(), d.mask.view(), {}, d.R, PreprocessOptions{});
@@ -379,11 +383,30 @@ LumenPipeline lumen_pipeline(const Data& d, Method method, Device dev, int itera
         o.iterations = iterations;
         o.stop = Stop::iterations;
     }
+    std::vector<Array<complex64>> recent;  // trace: the last 16 iterates (host)
     if (score_iterates)
-        o.inspect = [&](const IterationInfo&, View<const complex64> x) {
+        o.inspect = [&](const IterationInfo& it, View<const complex64> x) {
             Array<float> m(x.shape(), x.device());
             sense_magnitude(x, maps.view(), m.view());
             out.psnr.push_back(score(d, m.to(Device::cpu)).psnr_db);
+            if (trace) {
+                Array<complex64> h = Array<complex64>::copy_of(x, Device::cpu);
+                std::printf("trace it %d psnr %.3f misfit %.4f change %.3e", it.iteration, out.psnr.back(), it.misfit,
+                            it.residual);
+                for (std::size_t lag : {2u, 4u, 8u, 16u}) {
+                    if (recent.size() < lag) break;
+                    const Array<complex64>& p = recent[recent.size() - lag];
+                    double dd = 0.0, xx = 0.0;
+                    for (index_t i = 0; i < h.size(); ++i) {
+                        dd += double(norm(h[i] - p[i]));
+                        xx += double(norm(h[i]));
+                    }
+                    std::printf(" lag%zu %.3e", lag, std::sqrt(dd / xx) / double(lag));
+                }
+                std::printf("\n");
+                recent.push_back(std::move(h));
+                if (recent.size() > 16) recent.erase(recent.begin());
+            }
             return true;
         };
     SliceReconstructor r(o);
@@ -458,6 +481,13 @@ void pipeline(bench::Bench& bench, const Data& d, Method method, const std::stri
     const Device dev = bench.device();
     const std::vector<int> iters = iteration_list(bench, "mri_bart_iters", sweep);
     const std::vector<int> prep_iters = iteration_list(bench, "mri_bart_prep_iters", sweep);
+    if (bench.options().params.count("mri_trace")) {
+        // Every iterate of lumen's default run, nothing timed, no BART (docs/mri.md, "Stopping
+        // and defaults"): the measurements behind the stopping rule.
+        const LumenPipeline t = lumen_pipeline(d, method, dev, 0, true, true);
+        bench.figure("lumen iterations (discrepancy stop)", "iterations", t.iterations);
+        return;
+    }
     const LumenPipeline l = lumen_pipeline(d, method, dev, 0, true);
     const Score ls = score(d, l.magnitude);
     bench.figure("lumen PSNR", "dB", ls.psnr_db);

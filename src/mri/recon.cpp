@@ -72,6 +72,24 @@ bool misfit_plateau_reached(const std::vector<double>& misfits, double change) {
            change < k_plateau_change;
 }
 
+bool DriftTest::update(int k, double change, View<const complex64> x) {
+    if (anchor_iteration_ > 0 && k > anchor_iteration_) steps_ += change * change;
+    if (!reads_estimate(k)) return false;
+    bool stalled = false;
+    if (anchor_iteration_ > 0 && anchor_.shape() == x.shape() && anchor_.device() == x.device()) {
+        if (diff_.shape() != x.shape() || diff_.device() != x.device()) diff_ = Array<complex64>(x.shape(), x.device());
+        lin_comb(complex64(1.0f), x, complex64(-1.0f), View<const complex64>(anchor_.view()), diff_.view());
+        const double xx = norm2_squared(x);
+        ratio_ = xx > 0.0 && steps_ > 0.0 ? norm2_squared(View<const complex64>(diff_.view())) / xx / steps_ : std::nan("");
+        stalled = ratio_ < k_drift_ratio;
+    }
+    if (anchor_.shape() != x.shape() || anchor_.device() != x.device()) anchor_ = Array<complex64>(x.shape(), x.device());
+    anchor_.assign(x);
+    anchor_iteration_ = k;
+    steps_ = 0.0;
+    return stalled;
+}
+
 double default_discrepancy_tau(Method m) noexcept {
     // Measured by the sweep in tests/mri/test_mri_stop.cpp (docs/mri.md, "Stopping and defaults").
     switch (m) {
@@ -391,12 +409,16 @@ struct SliceReconstructor::State {
         // the discrepancy stop (the misfit fell by less than k_misfit_plateau over the last
         // k_misfit_plateau_window iterations: a regulariser holds it above tau).
         std::vector<double> misfits;
-        bool plateau = false;
+        bool plateau = false, stalled = false;
+        // L1-wavelet with cycle spinning: the drift test (DriftTest), on the centre H x W that the
+        // caller inspects, whether the noise level is known or not.
+        const bool watch_drift = tau > 0.0 && o.method == Method::l1_wavelet && o.cycle_spinning;
+        DriftTest drift;
         Array<complex64> inspected;
         PhaseConstrained constrained;
         const bool watch_plateau = tau > 0.0 && stop_variance > 0.0;
         IterationCallback callback;
-        if (o.progress || o.inspect || watch_plateau)
+        if (o.progress || o.inspect || watch_plateau || watch_drift)
             callback = [&](const IterationInfo& it) {
                 bool go_on = true;
                 if (o.progress) {
@@ -422,6 +444,18 @@ struct SliceReconstructor::State {
                         go_on = false;
                     }
                 }
+                if (watch_drift && go_on) {
+                    View<const complex64> centre = estimate;
+                    Array<complex64> cropped;
+                    if (DriftTest::reads_estimate(it.iteration) && estimate.shape() != plane(H, W)) {
+                        cropped = center_crop(estimate, H, W);
+                        centre = cropped.view();
+                    }
+                    if (drift.update(it.iteration, it.residual, centre)) {
+                        stalled = true;
+                        go_on = false;
+                    }
+                }
                 return go_on;
             };
         // Partial Fourier: the unknowns become the real r of x = e^{i phi} r (phase from the
@@ -441,6 +475,7 @@ struct SliceReconstructor::State {
         }
         r.solver = solve(model, b, x.view(), o, lambda, callback, stop_variance, rows);
         if (plateau && r.solver.stop_reason == "callback") r.solver.stop_reason = "misfit_plateau";
+        if (stalled && r.solver.stop_reason == "callback") r.solver.stop_reason = "stalled";
         estimate = {};
         if (o.partial_fourier.any())
             detail::for_each(dev, x.size(), kern::ApplyPhaseF{x.data(), constrained.phase.data(), x.data()});
